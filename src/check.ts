@@ -1,0 +1,304 @@
+// The composition root of `gate check`: input -> manifests -> policy -> signatures ->
+// verify -> report. Every piece of I/O is wired here; the decisions live in policy/
+// and verify/. Work is done once per distinct thing: one result per (image string,
+// namespace), one signature lookup per (store, repository, digest), one evaluation per
+// (digest, identity, requirement).
+
+import path from 'node:path';
+import { GateError } from './errors.js';
+import { readInputs, type InputIO } from './input/files.js';
+import { parseManifestStream, type ManifestObject } from './manifests/document.js';
+import { extractImages, type ImageUse } from './manifests/extract.js';
+import { findGateDir, gateLocations, loadGateConfig, type GateLocations } from './policy/gate-dir.js';
+import { KeyStore } from './policy/keys.js';
+import { lookasideFor, type RegistriesConfig } from './policy/registries-d.js';
+import { selectPolicy } from './policy/select.js';
+import type { PolicyResource, PolicySet, SignedByRequirement } from './policy/types.js';
+import { looksLikePolicy, validatePolicy } from './policy/validate.js';
+import { parseReference, referenceString, repositoryName, withDefaultTag, type ImageReference } from './reference/reference.js';
+import { summarise, type ImageResult, type PolicyRef, type Report, type ReportSource } from './report/model.js';
+import { FileLookaside } from './signatures/lookaside.js';
+import type { SignatureLookupResult, SignatureSource } from './signatures/source.js';
+import { evaluateSignatures, evaluateSignedBy, preflight, type ResolvedSignedBy } from './verify/evaluate.js';
+import { deny, type Verdict } from './verify/verdict.js';
+import { GATE_VERSION } from './version.js';
+
+export interface CheckOptions {
+  paths: string[];
+  /** Namespace of objects that name none (`--namespace`). */
+  namespace: string;
+  gateDir?: string;
+  policiesDir?: string;
+  keysDir?: string;
+  registriesDir?: string;
+}
+
+export interface CheckIO extends InputIO {
+  now(): Date;
+}
+
+/** Registry work happens in later versions; this one verifies digest-pinned images offline. */
+const CAN_RESOLVE_TAGS = false;
+const CONCURRENCY = 16;
+
+export async function runCheck(options: CheckOptions, io: CheckIO): Promise<Report> {
+  const now = io.now();
+  const warnings: string[] = [];
+
+  const inputs = await readInputs(options.paths, io);
+  const objects: ManifestObject[] = [];
+  for (const input of inputs) {
+    const parsed = parseManifestStream(input.text, input.name);
+    objects.push(...parsed.objects);
+    warnings.push(...parsed.warnings);
+  }
+
+  const locations = await locateGate(options, io.cwd);
+  const explicit = new Set<keyof GateLocations>(
+    (['policiesDir', 'keysDir', 'registriesDir'] as const).filter((k) => options[k] !== undefined),
+  );
+  if (options.gateDir !== undefined) explicit.add('gateDir');
+  const config = await loadGateConfig(locations, explicit, io.cwd);
+  warnings.push(...config.warnings);
+  if (!locations.gateDir && !locations.policiesDir) {
+    warnings.push(`no ${'.gate/'} folder found above ${options.paths.join(', ')}: only policies in the checked manifests apply, and images without one are denied`);
+  }
+
+  const inputPolicies = objects.filter((o) => looksLikePolicy(o.value));
+  const policies = buildPolicySet([...config.policyObjects, ...inputPolicies], options.namespace);
+  const keys = new KeyStore(
+    locations.keysDir,
+    config.secretObjects,
+    objects.filter((o) => o.value.kind === 'Secret' && o.value.apiVersion === 'v1'),
+    options.namespace,
+    io.cwd,
+  );
+
+  const uses: ImageUse[] = [];
+  for (const object of objects) {
+    const extraction = extractImages(object, options.namespace);
+    uses.push(...extraction.uses);
+    warnings.push(...extraction.warnings);
+  }
+
+  const serviceAccounts = serviceAccountSecrets(objects, options.namespace);
+  const evaluator = new Evaluator(policies, keys, config.registries, now);
+  const groups = groupUses(uses);
+  const results = await mapLimit(groups, CONCURRENCY, async (group) => {
+    const first = group[0];
+    const decided = await evaluator.decide(first);
+    return toResult(first, decided, group, serviceAccounts);
+  });
+  warnings.push(...keys.warnings);
+
+  return {
+    gateVersion: GATE_VERSION,
+    summary: summarise(results),
+    results,
+    warnings,
+    scanned: { files: inputs.length, objects: objects.length },
+  };
+}
+
+async function locateGate(options: CheckOptions, cwd: string): Promise<GateLocations> {
+  const overrides = { policiesDir: abs(options.policiesDir, cwd), keysDir: abs(options.keysDir, cwd), registriesDir: abs(options.registriesDir, cwd) };
+  if (options.gateDir !== undefined) return gateLocations(path.resolve(cwd, options.gateDir), overrides);
+  const starts = options.paths.filter((p) => p !== '-').map((p) => path.resolve(cwd, p));
+  const found = new Set<string | undefined>();
+  for (const start of starts.length > 0 ? starts : [cwd]) found.add(await findGateDir(start));
+  if (found.size > 1) {
+    const dirs = [...found].map((d) => d ?? '(none)').join(' and ');
+    throw new GateError('GATE_DIR_CONFLICT', `the paths belong to different .gate/ folders (${dirs}); check them in separate runs or pass --gate-dir`);
+  }
+  return gateLocations([...found][0], overrides);
+}
+
+function abs(p: string | undefined, cwd: string): string | undefined {
+  return p === undefined ? undefined : path.resolve(cwd, p);
+}
+
+/** Validates every policy; the same policy twice is fine only if both copies agree. */
+function buildPolicySet(objects: ManifestObject[], defaultNamespace: string): PolicySet {
+  const byId = new Map<string, PolicyResource>();
+  for (const object of objects) {
+    const policy = validatePolicy(object, defaultNamespace);
+    const id = `${policy.kind}/${policy.namespace ?? ''}/${policy.name}`;
+    const existing = byId.get(id);
+    if (existing && existing.fingerprint !== policy.fingerprint) {
+      throw new GateError(
+        'POLICY_CONFLICT',
+        `${policy.kind} "${policy.name}"${policy.namespace ? ` in namespace "${policy.namespace}"` : ''} is defined twice with different content (also at ${existing.origin.file}:${existing.origin.line})`,
+        policy.origin,
+      );
+    }
+    if (!existing) byId.set(id, policy);
+  }
+  const all = [...byId.values()];
+  return {
+    imagePolicies: all.filter((p) => p.kind === 'ImagePolicy'),
+    clusterImagePolicies: all.filter((p) => p.kind === 'ClusterImagePolicy'),
+  };
+}
+
+/** ServiceAccount pull secrets by `namespace/name`, from the input (DESIGN: the SA counts when it is there). */
+function serviceAccountSecrets(objects: ManifestObject[], defaultNamespace: string): Map<string, string[]> {
+  const map = new Map<string, string[]>();
+  for (const { value } of objects) {
+    if (value.kind !== 'ServiceAccount' || value.apiVersion !== 'v1') continue;
+    const meta = (value.metadata ?? {}) as Record<string, unknown>;
+    if (typeof meta.name !== 'string') continue;
+    const namespace = typeof meta.namespace === 'string' && meta.namespace !== '' ? meta.namespace : defaultNamespace;
+    const secrets = Array.isArray(value.imagePullSecrets) ? value.imagePullSecrets : [];
+    const names = secrets
+      .map((s) => (typeof s === 'object' && s !== null ? (s as Record<string, unknown>).name : undefined))
+      .filter((n): n is string => typeof n === 'string' && n !== '');
+    map.set(`${namespace}/${meta.name}`, names);
+  }
+  return map;
+}
+
+/** One group per (image string, namespace); a runtime-replaced image is its own group. */
+function groupUses(uses: ImageUse[]): ImageUse[][] {
+  const groups = new Map<string, ImageUse[]>();
+  for (const use of uses) {
+    const key = [use.image, use.namespace, use.replacedAtRuntime ?? ''].join('\u0000');
+    const group = groups.get(key);
+    if (group) group.push(use);
+    else groups.set(key, [use]);
+  }
+  return [...groups.values()];
+}
+
+interface Decision {
+  verdict: Verdict;
+  policy: PolicyRef | null;
+}
+
+/** Decides one (image, namespace), remembering signature lookups and evaluations across images. */
+class Evaluator {
+  private readonly lookups = new Map<string, Promise<SignatureLookupResult>>();
+  private readonly evaluations = new Map<string, ReturnType<typeof evaluateSignedBy>>();
+
+  constructor(
+    private readonly policies: PolicySet,
+    private readonly keys: KeyStore,
+    private readonly registries: RegistriesConfig,
+    private readonly now: Date,
+  ) {}
+
+  async decide(use: ImageUse): Promise<Decision> {
+    const none = (verdict: Verdict): Decision => ({ verdict, policy: null });
+    if (use.replacedAtRuntime) {
+      return none(deny('UNSUPPORTED', `the image of this container is set at runtime by an ImageChange trigger (${use.replacedAtRuntime}); the manifest's "${use.image}" is a placeholder gate cannot verify`,
+        'deploy a digest-pinned image instead of the trigger, or verify the image stream where its images are built and pushed'));
+    }
+    if (use.image.trim() === '') {
+      return none(deny('INVALID_REFERENCE', 'the container has no image', 'set the image (a registry/repository:tag or registry/repository@sha256:… reference)'));
+    }
+    const parsed = parseReference(use.image);
+    if (!parsed.ok) {
+      return none(deny('INVALID_REFERENCE', `invalid image name: ${parsed.message}`,
+        /\$\(|\{\{|\$\{|^ko:\/\//.test(use.image)
+          ? 'this is a placeholder: check the rendered manifests (helm template, kustomize build, the pipeline run) rather than the template'
+          : 'use a valid reference: [registry/]repository[:tag] or [registry/]repository@sha256:<digest>'));
+    }
+    const selection = selectPolicy(use.image, use.namespace, this.policies);
+    if (!selection.found) {
+      return none(deny('NO_POLICY', selection.message,
+        `add a repository pattern that matches "${use.image}" to a ClusterImagePolicy in .gate/policies/${selection.scope === 'namespace' ? ` or to an ImagePolicy of namespace "${use.namespace}"` : ''} (patterns match the image string as written)`));
+    }
+    const { resource, rule } = selection.match;
+    const policy: PolicyRef = { kind: resource.kind, name: resource.name, namespace: resource.namespace, repository: rule.name };
+    const ref = parsed.ref;
+    const pre = preflight(rule.policy, ref, rule.name, CAN_RESOLVE_TAGS);
+    if (pre.done) return { verdict: { ...pre.verdict, digest: pre.verdict.digest ?? ref.digest }, policy };
+
+    const label = `${resource.kind}/${resource.name} (repository "${rule.name}")`;
+    const resolved = await Promise.all(pre.requirements.map((r) => this.resolveKeys(r, use.namespace, label)));
+    const found = await this.lookup(ref, pre.digest, rule.policy.simple?.storeURL);
+    if (!found.ok) return { verdict: deny(found.reason, found.message, undefined, pre.digest), policy };
+    const verdict = await evaluateSignatures(resolved, withDefaultTag(ref), pre.digest, found.signatures, this.now, (r, i, d, s, n) => {
+      const key = [d, referenceString(i), r.keySource, JSON.stringify(r.requirement.signedIdentity), found.searched].join('\u0000');
+      let pending = this.evaluations.get(key);
+      if (!pending) {
+        pending = evaluateSignedBy(r, i, d, s, n);
+        this.evaluations.set(key, pending);
+      }
+      return pending;
+    });
+    if (verdict.reason === 'NO_SIGNATURE') {
+      const ignored = found.ignored > 0 ? ` (${found.ignored} sigstore signature(s) found, which signedBy ignores)` : '';
+      verdict.message += `${ignored}; looked in ${found.searched}`;
+    }
+    return { verdict, policy };
+  }
+
+  private async resolveKeys(requirement: SignedByRequirement, namespace: string, label: string): Promise<ResolvedSignedBy> {
+    const key = await this.keys.resolve({
+      keySecret: requirement.keySecret,
+      namespace: requirement.keySecretNamespace ?? namespace,
+      policy: label,
+      origin: requirement.origin,
+    });
+    return { requirement, trusted: key.trusted, keySource: key.source };
+  }
+
+  private lookup(ref: ImageReference, digest: string, storeURL: string | undefined): Promise<SignatureLookupResult> {
+    const base = storeURL ?? lookasideFor(this.registries, ref)?.base;
+    const key = [base ?? '', repositoryName(ref), digest].join('\u0000');
+    let pending = this.lookups.get(key);
+    if (!pending) {
+      pending = sourceFor(base, ref).lookup(ref, digest);
+      this.lookups.set(key, pending);
+    }
+    return pending;
+  }
+}
+
+function sourceFor(base: string | undefined, ref: ImageReference): SignatureSource {
+  if (base === undefined) {
+    const searched = `nowhere: no registries.d scope covers ${repositoryName(ref)} and the policy sets no storeURL`;
+    return { lookup: async () => ({ ok: true, signatures: [], ignored: 0, searched }) };
+  }
+  if (base.startsWith('file:')) return new FileLookaside(base);
+  return {
+    lookup: async () => ({
+      ok: false,
+      reason: 'UNSUPPORTED',
+      message: `signatures for ${repositoryName(ref)} are in an HTTP lookaside (${new URL(base).origin}), which this version of gate cannot read yet; only file:// lookasides are supported`,
+      searched: base,
+    }),
+  };
+}
+
+function toResult(first: ImageUse, decided: Decision, group: ImageUse[], serviceAccounts: Map<string, string[]>): ImageResult {
+  const sources: ReportSource[] = group.map((use) => {
+    const fromAccount = serviceAccounts.get(`${use.namespace}/${use.serviceAccount}`) ?? [];
+    return { ...use.source, pullSecrets: [...new Set([...use.pullSecrets, ...fromAccount])] };
+  });
+  const { verdict } = decided;
+  return {
+    image: first.image,
+    digest: verdict.digest ?? null,
+    namespace: first.namespace,
+    verdict: verdict.allowed ? 'allow' : 'deny',
+    reason: verdict.reason,
+    message: verdict.message,
+    ...(verdict.hint ? { hint: verdict.hint } : {}),
+    policy: decided.policy,
+    sources,
+  };
+}
+
+async function mapLimit<T, R>(items: T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
+  const results = new Array<R>(items.length);
+  let next = 0;
+  const worker = async (): Promise<void> => {
+    while (next < items.length) {
+      const index = next++;
+      results[index] = await fn(items[index]);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+  return results;
+}

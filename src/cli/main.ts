@@ -1,0 +1,113 @@
+#!/usr/bin/env node
+// Command-line wiring only: flags -> options -> runCheck -> report -> exit code.
+
+import { Command, CommanderError, Option } from 'commander';
+import { runCheck, type CheckOptions } from '../check.js';
+import { GateError, errorMessage } from '../errors.js';
+import { renderJson } from '../report/json.js';
+import { renderText, shouldColor } from '../report/text.js';
+import { exitCodeFor } from '../verify/verdict.js';
+import { GATE_VERSION } from '../version.js';
+
+const EXIT_BAD_INPUT = 2;
+const EXIT_INCOMPLETE = 3;
+
+interface CheckFlags {
+  output: 'text' | 'json';
+  namespace: string;
+  gateDir?: string;
+  policies?: string;
+  keys?: string;
+  registriesD?: string;
+  color: 'auto' | 'always' | 'never';
+}
+
+export async function main(argv: string[]): Promise<number> {
+  let exitCode = 0;
+  const program = new Command()
+    .name('gate')
+    .description('Verify the signatures of every image in Kubernetes manifests against Portieris policies committed with them.')
+    .version(GATE_VERSION, '-V, --version')
+    .showHelpAfterError('(run gate --help for usage)')
+    .exitOverride();
+
+  program
+    .command('check')
+    .description('find every image in the manifests and verify it against the policies in .gate/')
+    .argument('[paths...]', 'files or folders of manifests (*.yaml, *.yml, *.json), or - for stdin', ['.'])
+    .addOption(new Option('-o, --output <format>', 'report format').choices(['text', 'json']).default('text'))
+    .option('-n, --namespace <namespace>', 'namespace of objects that set none (the app\'s destination namespace)', 'default')
+    .option('--gate-dir <dir>', 'the .gate folder to use instead of searching upward from the first path')
+    .option('--policies <dir>', 'folder of ImagePolicy / ClusterImagePolicy files (default: .gate/policies)')
+    .option('--keys <dir>', 'folder of public keys <keySecret>.asc and key Secrets (default: .gate/keys)')
+    .option('--registries-d <dir>', 'containers-registries.d folder saying where signatures are (default: .gate/registries.d)')
+    .addOption(new Option('--color <when>', 'colour the text report').choices(['auto', 'always', 'never']).default('auto'))
+    .action(async (paths: string[], flags: CheckFlags) => {
+      exitCode = await check(paths, flags);
+    });
+
+  try {
+    await program.parseAsync(argv, { from: 'user' });
+  } catch (e) {
+    if (e instanceof CommanderError) {
+      // --help and --version end here too, with exit code 0.
+      return e.exitCode === 0 ? 0 : EXIT_BAD_INPUT;
+    }
+    throw e;
+  }
+  return exitCode;
+}
+
+async function check(paths: string[], flags: CheckFlags): Promise<number> {
+  const options: CheckOptions = {
+    paths,
+    namespace: flags.namespace,
+    gateDir: flags.gateDir,
+    policiesDir: flags.policies,
+    keysDir: flags.keys,
+    registriesDir: flags.registriesD,
+  };
+  try {
+    const report = await runCheck(options, { cwd: process.cwd(), readStdin, now: () => new Date() });
+    const out =
+      flags.output === 'json'
+        ? renderJson(report)
+        : renderText(report, { color: shouldColor(flags.color, process.stdout.isTTY === true, process.env) });
+    await write(out);
+    return exitCodeFor(report.results.map((r) => ({ allowed: r.verdict === 'allow', reason: r.reason })));
+  } catch (e) {
+    if (e instanceof GateError) {
+      process.stderr.write(`gate: ${e.oneLine()}\n`);
+      return EXIT_BAD_INPUT;
+    }
+    process.stderr.write(`gate: internal error: ${errorMessage(e)} (no verdict was reached; set GATE_DEBUG=1 for details and please report it)\n`);
+    if (process.env.GATE_DEBUG) process.stderr.write(`${e instanceof Error ? e.stack : String(e)}\n`);
+    return EXIT_INCOMPLETE;
+  }
+}
+
+async function readStdin(limit: number): Promise<Uint8Array> {
+  const chunks: Buffer[] = [];
+  let total = 0;
+  for await (const chunk of process.stdin) {
+    const buffer = Buffer.isBuffer(chunk) ? chunk : Buffer.from(String(chunk));
+    total += buffer.length;
+    if (total > limit) throw new GateError('INPUT_INVALID', `standard input is larger than ${limit / 1024 / 1024} MiB`, { file: '<stdin>' });
+    chunks.push(buffer);
+  }
+  return Buffer.concat(chunks);
+}
+
+function write(text: string): Promise<void> {
+  return new Promise((resolve, reject) => process.stdout.write(text, (err) => (err ? reject(err) : resolve())));
+}
+
+main(process.argv.slice(2)).then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (e: unknown) => {
+    process.stderr.write(`gate: ${errorMessage(e)}\n`);
+    process.exitCode = EXIT_BAD_INPUT;
+  },
+);

@@ -1,0 +1,48 @@
+// Errors that stop a run before a verdict can be given (DESIGN.md §3, exit code 2).
+// A denial is never an exception: it is a Verdict value (verify/verdict.ts).
+
+export type GateErrorCode =
+  | 'USAGE' // bad flags or arguments
+  | 'INPUT_UNREADABLE' // a path that cannot be read
+  | 'INPUT_INVALID' // unparsable YAML/JSON, oversized file, alias bomb
+  | 'POLICY_INVALID' // an ImagePolicy / ClusterImagePolicy that fails validation
+  | 'POLICY_CONFLICT' // the same policy defined twice with different content
+  | 'KEY_MISSING' // a keySecret that resolves to nothing
+  | 'KEY_INVALID' // a key that is not an armoured OpenPGP public key block
+  | 'REGISTRIES_D_INVALID' // a containers-registries.d file that fails validation
+  | 'GATE_DIR_CONFLICT'; // paths that belong to different .gate/ folders
+
+export interface SourcePosition {
+  file: string;
+  line?: number;
+}
+
+export class GateError extends Error {
+  readonly code: GateErrorCode;
+  readonly position?: SourcePosition;
+
+  constructor(code: GateErrorCode, message: string, position?: SourcePosition, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'GateError';
+    this.code = code;
+    this.position = position;
+  }
+
+  /** One line for a terminal or a CI log: `file:line: message`. */
+  oneLine(): string {
+    const where = this.position
+      ? `${this.position.file}${this.position.line !== undefined ? `:${this.position.line}` : ''}: `
+      : '';
+    return `${where}${this.message.replace(/\s*\n\s*/g, ' ')}`;
+  }
+}
+
+export function isGateError(e: unknown): e is GateError {
+  return e instanceof GateError;
+}
+
+/** Message of an unknown thrown value, for wrapping third-party errors. */
+export function errorMessage(e: unknown): string {
+  if (e instanceof Error) return e.message;
+  return String(e);
+}

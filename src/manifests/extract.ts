@@ -1,0 +1,366 @@
+// Finds every image a Kubernetes object will make a node pull, with the pull secrets
+// and service account that go with it. Known kinds are read at their known paths
+// (reference/argocd-cmp.md §6); any other kind is walked whole for `image` strings and
+// reported as found by that generic walk. Nothing is skipped silently.
+
+import { formatPath } from '../policy/validate.js';
+import { isPlainObject, parseManifestStream, valueAt, type ManifestObject, type PathSegment } from './document.js';
+
+export interface ImageSource {
+  file: string;
+  line: number;
+  kind: string;
+  name: string;
+  namespace: string;
+  /** Path of the image field inside the object (`spec.template.spec.containers[0].image`). */
+  path: string;
+  /** Found by the generic walk of a kind gate does not know. */
+  generic: boolean;
+  /** The enclosing object when this one is embedded (an OpenShift Template, an Argo resource template). */
+  via?: string;
+}
+
+export interface ImageUse {
+  /** The image string exactly as written; '' when a container has none. */
+  image: string;
+  namespace: string;
+  source: ImageSource;
+  /** `imagePullSecrets` names of the pod spec, in order. */
+  pullSecrets: string[];
+  /** The service account whose pull secrets also apply (`default` when none is named). */
+  serviceAccount: string;
+  /** Set when the cluster replaces this image at runtime (an OpenShift ImageChange trigger). */
+  replacedAtRuntime?: string;
+}
+
+export interface Extraction {
+  uses: ImageUse[];
+  warnings: string[];
+}
+
+/** Kinds whose `image`-named keys are data, not images to pull. */
+const NOT_WORKLOADS = new Set(['/ConfigMap', '/Secret', 'apiextensions.k8s.io/CustomResourceDefinition', 'portieris.cloud.ibm.com/ImagePolicy', 'portieris.cloud.ibm.com/ClusterImagePolicy']);
+
+/** Where the PodSpecs of each built-in or well-known kind are (`*` = every list item). */
+const POD_SPEC_PATHS: Record<string, string[]> = {
+  '/Pod': ['spec'],
+  '/ReplicationController': ['spec.template.spec'],
+  '/PodTemplate': ['template.spec'],
+  'apps/Deployment': ['spec.template.spec'],
+  'apps/ReplicaSet': ['spec.template.spec'],
+  'apps/StatefulSet': ['spec.template.spec'],
+  'apps/DaemonSet': ['spec.template.spec'],
+  'extensions/Deployment': ['spec.template.spec'],
+  'extensions/ReplicaSet': ['spec.template.spec'],
+  'extensions/DaemonSet': ['spec.template.spec'],
+  'batch/Job': ['spec.template.spec'],
+  'batch/CronJob': ['spec.jobTemplate.spec.template.spec'],
+  'argoproj.io/Rollout': ['spec.template.spec'],
+  'argoproj.io/AnalysisTemplate': ['spec.metrics.*.provider.job.spec.template.spec'],
+  'argoproj.io/ClusterAnalysisTemplate': ['spec.metrics.*.provider.job.spec.template.spec'],
+  'argoproj.io/AnalysisRun': ['spec.metrics.*.provider.job.spec.template.spec'],
+  'serving.knative.dev/Service': ['spec.template.spec'],
+  'serving.knative.dev/Configuration': ['spec.template.spec'],
+  'serving.knative.dev/Revision': ['spec'],
+  'keda.sh/ScaledJob': ['spec.jobTargetRef.template.spec'],
+  'apps.openshift.io/DeploymentConfig': ['spec.template.spec'],
+  '/DeploymentConfig': ['spec.template.spec'],
+};
+
+const WORKFLOW_SPEC_PATHS: Record<string, string> = {
+  'argoproj.io/Workflow': 'spec',
+  'argoproj.io/WorkflowTemplate': 'spec',
+  'argoproj.io/ClusterWorkflowTemplate': 'spec',
+  'argoproj.io/CronWorkflow': 'spec.workflowSpec',
+};
+
+/** Tekton: where inline TaskSpecs are, and where a run names its pod template and service account. */
+const TEKTON_TASK_SPECS: Record<string, string[]> = {
+  'tekton.dev/Task': ['spec'],
+  'tekton.dev/ClusterTask': ['spec'],
+  'tekton.dev/TaskRun': ['spec.taskSpec'],
+  'tekton.dev/Pipeline': ['spec.tasks.*.taskSpec', 'spec.finally.*.taskSpec'],
+  'tekton.dev/PipelineRun': ['spec.pipelineSpec.tasks.*.taskSpec', 'spec.pipelineSpec.finally.*.taskSpec'],
+};
+const TEKTON_RUN_CONTEXT: Record<string, { podTemplate: string[]; serviceAccount: string[] }> = {
+  'tekton.dev/TaskRun': { podTemplate: ['spec.podTemplate'], serviceAccount: ['spec.serviceAccountName'] },
+  'tekton.dev/PipelineRun': {
+    podTemplate: ['spec.taskRunTemplate.podTemplate', 'spec.podTemplate'],
+    serviceAccount: ['spec.taskRunTemplate.serviceAccountName', 'spec.serviceAccountName'],
+  },
+};
+
+const EMBEDDING_KINDS = new Set(['template.openshift.io/Template', '/Template']);
+
+interface Context {
+  object: ManifestObject;
+  kind: string;
+  name: string;
+  namespace: string;
+  /** Path of `object` inside the top-level object of the file, and how it is embedded. */
+  prefix: string;
+  via?: string;
+}
+
+interface PodContext {
+  pullSecrets: string[];
+  serviceAccount: string;
+}
+
+export function extractImages(object: ManifestObject, defaultNamespace: string): Extraction {
+  const out: Extraction = { uses: [], warnings: [] };
+  extractInto(object, defaultNamespace, '', undefined, out);
+  return out;
+}
+
+function extractInto(object: ManifestObject, defaultNamespace: string, prefix: string, via: string | undefined, out: Extraction): void {
+  const value = object.value;
+  const kind = typeof value.kind === 'string' && value.kind !== '' ? value.kind : '(no kind)';
+  const key = `${apiGroup(value.apiVersion)}/${kind}`;
+  const ctx: Context = { object, kind, name: objectName(value), namespace: stringAt(value, ['metadata', 'namespace']) ?? defaultNamespace, prefix, via };
+
+  if (NOT_WORKLOADS.has(key)) return;
+  const podSpecPaths = POD_SPEC_PATHS[key];
+  if (podSpecPaths) {
+    const isDeploymentConfig = key.endsWith('/DeploymentConfig');
+    const triggered = isDeploymentConfig ? imageChangeTriggers(value) : undefined;
+    for (const pattern of podSpecPaths) {
+      for (const { path, value: spec } of expand(value, pattern)) scanPodSpec(ctx, path, spec, out, triggered);
+    }
+    if (isDeploymentConfig) scanCustomStrategy(ctx, out);
+    if (key === 'argoproj.io/Rollout' && valueAt(value, ['spec', 'template']) === undefined && valueAt(value, ['spec', 'workloadRef']) !== undefined) {
+      const ref = stringAt(value, ['spec', 'workloadRef', 'name']) ?? '?';
+      out.warnings.push(`${object.file}:${object.line}: Rollout/${ctx.name} takes its pod template from workloadRef ${stringAt(value, ['spec', 'workloadRef', 'kind']) ?? 'Deployment'}/${ref}; its images are checked where that object is in the input`);
+    }
+    return;
+  }
+  const workflowSpec = WORKFLOW_SPEC_PATHS[key];
+  if (workflowSpec) return scanWorkflowSpec(ctx, workflowSpec.split('.'), out);
+  const taskSpecs = TEKTON_TASK_SPECS[key];
+  if (taskSpecs) return scanTekton(ctx, key, taskSpecs, out);
+  if (EMBEDDING_KINDS.has(key)) {
+    const objects = valueAt(value, ['objects']);
+    if (Array.isArray(objects)) {
+      objects.forEach((inner, i) => {
+        if (!isPlainObject(inner)) return;
+        const child: ManifestObject = { value: inner, file: object.file, line: object.lineOf(['objects', i]), lineOf: (p) => object.lineOf(['objects', i, ...p]) };
+        extractInto(child, ctx.namespace, `${prefix}objects[${i}].`, `${kind}/${ctx.name}`, out);
+      });
+    }
+    return;
+  }
+  scanGeneric(ctx, out);
+}
+
+/** containers, initContainers, ephemeralContainers and image volumes of one PodSpec. */
+function scanPodSpec(ctx: Context, specPath: PathSegment[], spec: unknown, out: Extraction, replacedAtRuntime?: Map<string, string>): void {
+  if (!isPlainObject(spec)) return;
+  const pod = podContext(spec);
+  for (const list of ['initContainers', 'containers', 'ephemeralContainers']) {
+    const containers = spec[list];
+    if (!Array.isArray(containers)) continue;
+    containers.forEach((container, i) => {
+      if (!isPlainObject(container)) return;
+      const runtime = typeof container.name === 'string' ? replacedAtRuntime?.get(container.name) : undefined;
+      addUse(ctx, [...specPath, list, i, 'image'], container.image, pod, out, runtime);
+    });
+  }
+  const volumes = spec.volumes;
+  if (Array.isArray(volumes)) {
+    volumes.forEach((volume, i) => {
+      if (isPlainObject(volume) && isPlainObject(volume.image)) addUse(ctx, [...specPath, 'volumes', i, 'image', 'reference'], volume.image.reference, pod, out);
+    });
+  }
+}
+
+function podContext(spec: Record<string, unknown>): PodContext {
+  return {
+    pullSecrets: secretNames(spec.imagePullSecrets),
+    serviceAccount: nonEmpty(spec.serviceAccountName) ?? nonEmpty(spec.serviceAccount) ?? 'default',
+  };
+}
+
+/** OpenShift: containers whose image an ImageChange trigger sets at runtime, by container name. */
+function imageChangeTriggers(value: Record<string, unknown>): Map<string, string> {
+  const triggered = new Map<string, string>();
+  const triggers = valueAt(value, ['spec', 'triggers']);
+  if (!Array.isArray(triggers)) return triggered;
+  for (const trigger of triggers) {
+    const params = isPlainObject(trigger) ? trigger.imageChangeParams : undefined;
+    if (!isPlainObject(params) || !Array.isArray(params.containerNames)) continue;
+    const from = isPlainObject(params.from) ? params.from : {};
+    const what = `${String(from.kind ?? 'ImageStreamTag')} ${from.namespace ? `${String(from.namespace)}/` : ''}${String(from.name ?? '?')}`;
+    for (const name of params.containerNames) if (typeof name === 'string') triggered.set(name, what);
+  }
+  return triggered;
+}
+
+/** OpenShift: the image of a Custom deployment strategy runs too. */
+function scanCustomStrategy(ctx: Context, out: Extraction): void {
+  const strategyImage = valueAt(ctx.object.value, ['spec', 'strategy', 'customParams', 'image']);
+  if (strategyImage === undefined) return;
+  const spec = valueAt(ctx.object.value, ['spec', 'template', 'spec']);
+  addUse(ctx, ['spec', 'strategy', 'customParams', 'image'], strategyImage, isPlainObject(spec) ? podContext(spec) : noPod(), out);
+}
+
+/** Argo Workflows: every template's container, script, containerSet, initContainers and sidecars. */
+function scanWorkflowSpec(ctx: Context, specPath: string[], out: Extraction): void {
+  const spec = valueAt(ctx.object.value, specPath);
+  if (!isPlainObject(spec)) return;
+  const workflowPod: PodContext = {
+    pullSecrets: secretNames(spec.imagePullSecrets),
+    serviceAccount: nonEmpty(spec.serviceAccountName) ?? 'default',
+  };
+  const scanTemplate = (templatePath: PathSegment[], template: unknown): void => {
+    if (!isPlainObject(template)) return;
+    const pod = { ...workflowPod, serviceAccount: nonEmpty(template.serviceAccountName) ?? workflowPod.serviceAccount };
+    for (const single of ['container', 'script']) {
+      if (isPlainObject(template[single])) addUse(ctx, [...templatePath, single, 'image'], (template[single] as Record<string, unknown>).image, pod, out);
+    }
+    for (const { path, value } of [
+      ...expand(template, 'containerSet.containers.*'),
+      ...expand(template, 'initContainers.*'),
+      ...expand(template, 'sidecars.*'),
+    ]) {
+      if (isPlainObject(value)) addUse(ctx, [...templatePath, ...path, 'image'], value.image, pod, out);
+    }
+    const manifest = isPlainObject(template.resource) ? template.resource.manifest : undefined;
+    if (typeof manifest === 'string') scanEmbedded(ctx, [...templatePath, 'resource', 'manifest'], manifest, out);
+    if (typeof template.podSpecPatch === 'string') scanEmbedded(ctx, [...templatePath, 'podSpecPatch'], template.podSpecPatch, out, pod);
+  };
+  const templates = spec.templates;
+  if (Array.isArray(templates)) templates.forEach((t, i) => scanTemplate([...specPath, 'templates', i], t));
+  if (spec.templateDefaults !== undefined) scanTemplate([...specPath, 'templateDefaults'], spec.templateDefaults);
+  if (typeof spec.podSpecPatch === 'string') scanEmbedded(ctx, [...specPath, 'podSpecPatch'], spec.podSpecPatch, out, workflowPod);
+}
+
+/**
+ * YAML held in a string: an Argo `resource.manifest` is a whole object (extracted like
+ * any other); a `podSpecPatch` is a partial PodSpec (walked generically).
+ */
+function scanEmbedded(ctx: Context, path: PathSegment[], text: string, out: Extraction, patchOf?: PodContext): void {
+  const where = `${ctx.prefix}${formatPath(path)}`;
+  let objects: ManifestObject[];
+  try {
+    // A block scalar's text starts on the line after the one holding `|`.
+    objects = parseManifestStream(text, ctx.object.file, { lineOffset: ctx.object.lineOf(path) }).objects;
+  } catch (e) {
+    out.warnings.push(`${ctx.object.file}:${ctx.object.lineOf(path)}: ${where} is not YAML gate can read (${e instanceof Error ? e.message : String(e)}); images in it are not checked`);
+    return;
+  }
+  for (const object of objects) {
+    if (patchOf) {
+      scanGeneric({ ...ctx, object, prefix: `${where}#`, via: `${ctx.kind}/${ctx.name}` }, out, patchOf);
+    } else {
+      extractInto(object, ctx.namespace, `${where}#`, `${ctx.kind}/${ctx.name}`, out);
+    }
+  }
+}
+
+function scanTekton(ctx: Context, key: string, taskSpecPatterns: string[], out: Extraction): void {
+  const value = ctx.object.value;
+  const run = TEKTON_RUN_CONTEXT[key];
+  const podTemplate = run?.podTemplate.map((p) => valueAt(value, p.split('.'))).find(isPlainObject);
+  const pod: PodContext = {
+    pullSecrets: secretNames(podTemplate?.imagePullSecrets),
+    serviceAccount: run?.serviceAccount.map((p) => nonEmpty(valueAt(value, p.split('.')))).find((s) => s !== undefined) ?? 'default',
+  };
+  for (const pattern of taskSpecPatterns) {
+    for (const { path, value: taskSpec } of expand(value, pattern)) {
+      if (!isPlainObject(taskSpec)) continue;
+      for (const item of [...expand(taskSpec, 'steps.*'), ...expand(taskSpec, 'sidecars.*')]) {
+        if (isPlainObject(item.value)) addUse(ctx, [...path, ...item.path, 'image'], item.value.image, pod, out);
+      }
+      if (isPlainObject(taskSpec.stepTemplate) && taskSpec.stepTemplate.image !== undefined) {
+        addUse(ctx, [...path, 'stepTemplate', 'image'], taskSpec.stepTemplate.image, pod, out);
+      }
+    }
+  }
+}
+
+/** Every string-valued `image` key outside metadata; pull secrets from the nearest enclosing object that names some. */
+function scanGeneric(ctx: Context, out: Extraction, base: PodContext = noPod()): void {
+  const visit = (value: unknown, path: PathSegment[], pod: PodContext): void => {
+    if (Array.isArray(value)) {
+      value.forEach((item, i) => visit(item, [...path, i], pod));
+      return;
+    }
+    if (!isPlainObject(value)) return;
+    const here: PodContext = {
+      pullSecrets: value.imagePullSecrets !== undefined ? secretNames(value.imagePullSecrets) : pod.pullSecrets,
+      serviceAccount: nonEmpty(value.serviceAccountName) ?? pod.serviceAccount,
+    };
+    for (const [key, child] of Object.entries(value)) {
+      if (path.length === 0 && key === 'metadata') continue;
+      if (key === 'image' && typeof child === 'string') addUse(ctx, [...path, key], child, here, out, undefined, true);
+      else visit(child, [...path, key], here);
+    }
+  };
+  visit(ctx.object.value, [], base);
+}
+
+function addUse(ctx: Context, path: PathSegment[], image: unknown, pod: PodContext, out: Extraction, replacedAtRuntime?: string, generic = false): void {
+  const text = image === undefined || image === null ? '' : typeof image === 'string' ? image : String(image);
+  out.uses.push({
+    image: text,
+    namespace: ctx.namespace,
+    source: {
+      file: ctx.object.file,
+      line: ctx.object.lineOf(path),
+      kind: ctx.kind,
+      name: ctx.name,
+      namespace: ctx.namespace,
+      path: ctx.prefix + formatPath(path),
+      generic,
+      ...(ctx.via ? { via: ctx.via } : {}),
+    },
+    pullSecrets: pod.pullSecrets,
+    serviceAccount: pod.serviceAccount,
+    ...(replacedAtRuntime ? { replacedAtRuntime } : {}),
+  });
+}
+
+/** All values matching a dotted pattern where `*` stands for every item of a list. */
+export function expand(value: unknown, pattern: string): Array<{ path: PathSegment[]; value: unknown }> {
+  let current: Array<{ path: PathSegment[]; value: unknown }> = [{ path: [], value }];
+  for (const segment of pattern.split('.')) {
+    const next: typeof current = [];
+    for (const { path, value: v } of current) {
+      if (segment === '*') {
+        if (Array.isArray(v)) v.forEach((item, i) => next.push({ path: [...path, i], value: item }));
+      } else if (isPlainObject(v) && v[segment] !== undefined && v[segment] !== null) {
+        next.push({ path: [...path, segment], value: v[segment] });
+      }
+    }
+    current = next;
+  }
+  return current;
+}
+
+function apiGroup(apiVersion: unknown): string {
+  if (typeof apiVersion !== 'string') return '';
+  const slash = apiVersion.indexOf('/');
+  return slash < 0 ? '' : apiVersion.slice(0, slash);
+}
+
+function objectName(value: Record<string, unknown>): string {
+  return stringAt(value, ['metadata', 'name']) ?? (stringAt(value, ['metadata', 'generateName']) ? `${stringAt(value, ['metadata', 'generateName'])}*` : '(unnamed)');
+}
+
+function stringAt(value: unknown, path: PathSegment[]): string | undefined {
+  return nonEmpty(valueAt(value, path));
+}
+
+function nonEmpty(v: unknown): string | undefined {
+  return typeof v === 'string' && v !== '' ? v : undefined;
+}
+
+/** `imagePullSecrets: [{name: a}, …]` (and bare strings, which some CRDs use). */
+function secretNames(list: unknown): string[] {
+  if (!Array.isArray(list)) return [];
+  return list.map((s) => (isPlainObject(s) ? nonEmpty(s.name) : nonEmpty(s))).filter((s): s is string => s !== undefined);
+}
+
+function noPod(): PodContext {
+  return { pullSecrets: [], serviceAccount: 'default' };
+}

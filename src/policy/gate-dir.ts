@@ -1,0 +1,150 @@
+// The `.gate/` folder a repository commits (DESIGN.md §1): found by searching upward
+// from the checked path to the repository root, then read whole. Flags may point at
+// each part separately.
+
+import { stat } from 'node:fs/promises';
+import path from 'node:path';
+import fg from 'fast-glob';
+import { GateError } from '../errors.js';
+import { readBounded, describeErrno } from '../input/bounded-read.js';
+import { displayName } from '../input/files.js';
+import { parseManifestStream, type ManifestObject } from '../manifests/document.js';
+import { addRegistriesFile, emptyRegistriesConfig, type RegistriesConfig } from './registries-d.js';
+import { isPolicyKind } from './validate.js';
+
+export const GATE_DIR = '.gate';
+const CONFIG_FILE_LIMIT = 4 * 1024 * 1024;
+
+export interface GateLocations {
+  /** The `.gate/` folder, when one was found or given. */
+  gateDir?: string;
+  policiesDir?: string;
+  keysDir?: string;
+  registriesDir?: string;
+}
+
+export interface GateConfig {
+  locations: GateLocations;
+  /** ImagePolicy / ClusterImagePolicy objects, not yet validated. */
+  policyObjects: ManifestObject[];
+  /** Secret objects kept next to the policies or keys. */
+  secretObjects: ManifestObject[];
+  registries: RegistriesConfig;
+  warnings: string[];
+}
+
+/** The nearest `.gate/` at or above `start`, not looking past the repository root (the folder holding `.git`). */
+export async function findGateDir(start: string): Promise<string | undefined> {
+  let dir = (await isDirectory(start)) ? start : path.dirname(start);
+  for (;;) {
+    const candidate = path.join(dir, GATE_DIR);
+    if (await isDirectory(candidate)) return candidate;
+    if (await exists(path.join(dir, '.git'))) return undefined;
+    const parent = path.dirname(dir);
+    if (parent === dir) return undefined;
+    dir = parent;
+  }
+}
+
+/** Explicit folders win over the ones inside `.gate/`. */
+export function gateLocations(gateDir: string | undefined, overrides: Omit<GateLocations, 'gateDir'>): GateLocations {
+  return {
+    gateDir,
+    policiesDir: overrides.policiesDir ?? (gateDir && path.join(gateDir, 'policies')),
+    keysDir: overrides.keysDir ?? (gateDir && path.join(gateDir, 'keys')),
+    registriesDir: overrides.registriesDir ?? (gateDir && path.join(gateDir, 'registries.d')),
+  };
+}
+
+export async function loadGateConfig(locations: GateLocations, explicit: Set<keyof GateLocations>, cwd: string): Promise<GateConfig> {
+  const config: GateConfig = { locations, policyObjects: [], secretObjects: [], registries: emptyRegistriesConfig(), warnings: [] };
+  const folder = async (key: keyof GateLocations): Promise<string | undefined> => {
+    const dir = locations[key];
+    if (!dir) return undefined;
+    if (await isDirectory(dir)) return dir;
+    if (explicit.has(key)) {
+      throw new GateError('INPUT_UNREADABLE', `${displayName(dir, cwd)} is not a readable folder`, { file: displayName(dir, cwd) });
+    }
+    return undefined;
+  };
+
+  const policiesDir = await folder('policiesDir');
+  if (policiesDir) {
+    for (const object of await readObjects(policiesDir, '**/*.{yaml,yml,json}', cwd, config.warnings)) {
+      const kind = object.value.kind;
+      if (isPolicyKind(kind)) config.policyObjects.push(object);
+      else if (kind === 'Secret') config.secretObjects.push(object);
+      else throw unexpected(object, 'ImagePolicy, ClusterImagePolicy or Secret', policiesDir, cwd);
+    }
+  }
+
+  const keysDir = await folder('keysDir');
+  if (keysDir) {
+    for (const object of await readObjects(keysDir, '**/*.{yaml,yml,json}', cwd, config.warnings)) {
+      if (object.value.kind !== 'Secret') throw unexpected(object, 'Secret (or armoured *.asc key files)', keysDir, cwd);
+      config.secretObjects.push(object);
+    }
+  }
+
+  const registriesDir = await folder('registriesDir');
+  if (registriesDir) {
+    for (const file of await list(registriesDir, '*')) {
+      const name = displayName(file, cwd);
+      if (!file.endsWith('.yaml')) {
+        config.warnings.push(`${name}: ignored; containers-registries.d files end in .yaml`);
+        continue;
+      }
+      addRegistriesFile(config.registries, await readText(file, cwd), name);
+    }
+  }
+  return config;
+}
+
+async function readObjects(dir: string, glob: string, cwd: string, warnings: string[]): Promise<ManifestObject[]> {
+  const objects: ManifestObject[] = [];
+  for (const file of await list(dir, glob)) {
+    const parsed = parseManifestStream(await readText(file, cwd), displayName(file, cwd));
+    objects.push(...parsed.objects);
+    warnings.push(...parsed.warnings);
+  }
+  return objects;
+}
+
+/** Reads a configuration file whole (bounded), as UTF-8. */
+export async function readText(file: string, cwd: string): Promise<string> {
+  const name = displayName(file, cwd);
+  const read = await readBounded(file, CONFIG_FILE_LIMIT);
+  if (read.kind === 'ok') return new TextDecoder().decode(read.bytes);
+  if (read.kind === 'too-large') throw new GateError('INPUT_INVALID', `larger than ${CONFIG_FILE_LIMIT} bytes`, { file: name });
+  throw new GateError('INPUT_UNREADABLE', `cannot read ${name}: ${read.kind === 'absent' ? 'no such file' : read.message}`, { file: name });
+}
+
+async function list(dir: string, glob: string): Promise<string[]> {
+  return (await fg(glob, { cwd: dir, absolute: true, onlyFiles: true, dot: false, followSymbolicLinks: false })).sort();
+}
+
+function unexpected(object: ManifestObject, expected: string, dir: string, cwd: string): GateError {
+  return new GateError(
+    'INPUT_INVALID',
+    `${displayName(dir, cwd)} holds only ${expected}; found kind ${JSON.stringify(object.value.kind ?? null)}`,
+    { file: object.file, line: object.line },
+  );
+}
+
+async function isDirectory(p: string): Promise<boolean> {
+  try {
+    return (await stat(p)).isDirectory();
+  } catch {
+    return false;
+  }
+}
+
+async function exists(p: string): Promise<boolean> {
+  try {
+    await stat(p);
+    return true;
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return false;
+    throw new GateError('INPUT_UNREADABLE', `cannot read ${p}: ${describeErrno(e)}`, { file: p });
+  }
+}

@@ -1,0 +1,130 @@
+// Where a signedBy requirement's keySecret comes from. Portieris reads the Secret
+// `keySecret` (data.key, an armoured public key block) from the workload's namespace,
+// or from keySecretNamespace. gate looks, in order, at:
+//   1. .gate/keys/<keySecret>.asc
+//   2. a Secret named <keySecret> kept in .gate/ (any namespace unless it names one)
+//   3. a Secret named <keySecret> in the checked manifests, in that namespace
+// The first two are the gate configuration a team reviews; the third is what the
+// in-cluster webhook will see, so a difference between them is reported.
+
+import path from 'node:path';
+import { GateError } from '../errors.js';
+import { readBounded } from '../input/bounded-read.js';
+import { displayName } from '../input/files.js';
+import { valueAt, type ManifestObject } from '../manifests/document.js';
+import { parseArmoredPublicKeys, type TrustedKeys } from '../verify/openpgp.js';
+import type { Origin } from './types.js';
+
+export interface ResolvedKey {
+  trusted: TrustedKeys;
+  /** Where the key came from, for reports. */
+  source: string;
+}
+
+/** Who asks for the key, so a missing one can be reported against the policy. */
+export interface KeyRequest {
+  keySecret: string;
+  namespace: string;
+  policy: string;
+  origin: Origin;
+}
+
+const KEY_FILE_LIMIT = 1024 * 1024;
+
+interface Candidate {
+  armored: string;
+  source: string;
+  origin: Origin;
+}
+
+export class KeyStore {
+  private readonly cache = new Map<string, Promise<ResolvedKey>>();
+  readonly warnings: string[] = [];
+
+  constructor(
+    private readonly keysDir: string | undefined,
+    private readonly gateSecrets: ManifestObject[],
+    private readonly inputSecrets: ManifestObject[],
+    private readonly defaultNamespace: string,
+    private readonly cwd: string,
+  ) {}
+
+  resolve(request: KeyRequest): Promise<ResolvedKey> {
+    const cacheKey = `${request.namespace}/${request.keySecret}`;
+    let pending = this.cache.get(cacheKey);
+    if (!pending) {
+      pending = this.load(request);
+      this.cache.set(cacheKey, pending);
+    }
+    return pending;
+  }
+
+  private async load(request: KeyRequest): Promise<ResolvedKey> {
+    const fromInput = this.secretCandidate(this.inputSecrets, request, false);
+    const candidate = (await this.fileCandidate(request)) ?? this.secretCandidate(this.gateSecrets, request, true) ?? fromInput;
+    if (!candidate) {
+      const where = [
+        this.keysDir ? `${displayName(path.join(this.keysDir, `${request.keySecret}.asc`), this.cwd)}` : undefined,
+        `a Secret "${request.keySecret}" in ${this.keysDir ? 'the .gate folder or ' : ''}the checked manifests (namespace "${request.namespace}")`,
+      ].filter(Boolean);
+      throw new GateError(
+        'KEY_MISSING',
+        `${request.policy} needs keySecret "${request.keySecret}" (namespace "${request.namespace}"), but there is no ${where.join(' and no ')}`,
+        request.origin,
+      );
+    }
+    const parsed = await parseArmoredPublicKeys(candidate.armored);
+    if (!parsed.ok) {
+      throw new GateError('KEY_INVALID', `keySecret "${request.keySecret}" from ${candidate.source} (used by ${request.policy}): ${parsed.message}`, candidate.origin);
+    }
+    if (fromInput && candidate !== fromInput) await this.compareWithCluster(fromInput, parsed.trusted, candidate, request);
+    return { trusted: parsed.trusted, source: candidate.source };
+  }
+
+  private async fileCandidate(request: KeyRequest): Promise<Candidate | undefined> {
+    if (!this.keysDir || !/^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/.test(request.keySecret)) return undefined;
+    const file = path.join(this.keysDir, `${request.keySecret}.asc`);
+    const name = displayName(file, this.cwd);
+    const read = await readBounded(file, KEY_FILE_LIMIT);
+    if (read.kind === 'absent') return undefined;
+    if (read.kind !== 'ok') {
+      const why = read.kind === 'too-large' ? `larger than ${KEY_FILE_LIMIT} bytes` : read.message;
+      throw new GateError('KEY_INVALID', `cannot read keySecret "${request.keySecret}" for ${request.policy}: ${why}`, { file: name });
+    }
+    return { armored: new TextDecoder().decode(read.bytes), source: name, origin: { file: name, line: 1 } };
+  }
+
+  /** A Secret of that name; `anyNamespace` lets an un-namespaced Secret in .gate/ serve every namespace. */
+  private secretCandidate(secrets: ManifestObject[], request: KeyRequest, anyNamespace: boolean): Candidate | undefined {
+    const match = secrets.find((s) => {
+      if (valueAt(s.value, ['metadata', 'name']) !== request.keySecret) return false;
+      const ns = valueAt(s.value, ['metadata', 'namespace']);
+      if (typeof ns === 'string' && ns !== '') return ns === request.namespace;
+      return anyNamespace || this.defaultNamespace === request.namespace;
+    });
+    if (!match) return undefined;
+    const origin = { file: match.file, line: match.line };
+    const source = `Secret ${request.keySecret} at ${match.file}:${match.line}`;
+    const stringData = valueAt(match.value, ['stringData', 'key']);
+    if (typeof stringData === 'string') return { armored: stringData, source, origin };
+    const data = valueAt(match.value, ['data', 'key']);
+    if (typeof data !== 'string') {
+      throw new GateError('KEY_INVALID', `secret "${request.keySecret}" in "${request.namespace}" does not contain a "key" attribute (data.key or stringData.key), needed by ${request.policy}`, origin);
+    }
+    const compact = data.replace(/\s+/g, '');
+    if (!/^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/.test(compact)) {
+      throw new GateError('KEY_INVALID', `secret "${request.keySecret}": data.key is not valid base64`, { file: match.file, line: match.lineOf(['data', 'key']) });
+    }
+    return { armored: Buffer.from(compact, 'base64').toString('utf8'), source, origin };
+  }
+
+  private async compareWithCluster(fromInput: Candidate, used: TrustedKeys, candidate: Candidate, request: KeyRequest): Promise<void> {
+    const other = await parseArmoredPublicKeys(fromInput.armored);
+    const same = other.ok && [...other.trusted.fingerprints].sort().join() === [...used.fingerprints].sort().join();
+    if (!same) {
+      this.warnings.push(
+        `${fromInput.origin.file}:${fromInput.origin.line}: Secret "${request.keySecret}" in the manifests holds other keys than ${candidate.source}, which gate used; the in-cluster webhook would trust the Secret`,
+      );
+    }
+  }
+}

@@ -1,0 +1,45 @@
+// The one Report every output format is a view of. Its JSON form is the stable
+// contract of DESIGN.md §3 (plus `hint` per result and top-level `warnings`).
+
+import type { ImageSource } from '../manifests/extract.js';
+import type { PolicyKind } from '../policy/types.js';
+import type { ReasonCode } from '../verify/verdict.js';
+
+export interface PolicyRef {
+  kind: PolicyKind;
+  name: string;
+  namespace: string | null;
+  /** The repository pattern that matched. */
+  repository: string;
+}
+
+export interface ReportSource extends ImageSource {
+  /** Pull secrets of the pod spec, then of its service account when that is in the input. */
+  pullSecrets: string[];
+}
+
+export interface ImageResult {
+  image: string;
+  digest: string | null;
+  namespace: string;
+  verdict: 'allow' | 'deny';
+  reason: ReasonCode;
+  message: string;
+  hint?: string;
+  policy: PolicyRef | null;
+  sources: ReportSource[];
+}
+
+export interface Report {
+  gateVersion: string;
+  summary: { images: number; allowed: number; denied: number };
+  results: ImageResult[];
+  warnings: string[];
+  /** Not serialised: what was read, for the text view. */
+  scanned: { files: number; objects: number };
+}
+
+export function summarise(results: ImageResult[]): Report['summary'] {
+  const allowed = results.filter((r) => r.verdict === 'allow').length;
+  return { images: results.length, allowed, denied: results.length - allowed };
+}

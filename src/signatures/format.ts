@@ -1,0 +1,31 @@
+// What kind of signature a stored blob is, decided from its first bytes exactly as
+// containers/image's internal/signature FromBlob does. An unrecognised blob is an
+// error that fails the whole lookup (an armoured signature included).
+
+export type SniffedBlob =
+  | { format: 'simple-signing'; blob: Uint8Array }
+  | { format: 'sigstore-json'; blob: Uint8Array }
+  | { format: 'unknown'; message: string };
+
+// OpenPGP packet headers that start a simple-signing blob: compressed data
+// (0xA0-0xA3 old format, 0xC8 new), one-pass signature (0x90-0x92 and 0x3D, as
+// containers/image lists them, and 0xC4), signature (0x88-0x8B, 0xC2).
+const OPENPGP_FIRST_BYTES = new Set([0xa0, 0xa1, 0xa2, 0xa3, 0xc8, 0x90, 0x91, 0x92, 0x3d, 0xc4, 0x88, 0x89, 0x8a, 0x8b, 0xc2]);
+
+export function sniffSignatureBlob(blob: Uint8Array): SniffedBlob {
+  if (blob.length === 0) return { format: 'unknown', message: 'empty signature blob' };
+  if (OPENPGP_FIRST_BYTES.has(blob[0])) return { format: 'simple-signing', blob };
+  if (blob[0] !== 0x00) {
+    const armoured = blob[0] === 0x2d ? ' (armoured text: store the binary signature, not gpg --armor output)' : '';
+    return { format: 'unknown', message: `unrecognized signature format, starting with binary 0x${blob[0].toString(16)}${armoured}` };
+  }
+  const newline = blob.indexOf(0x0a, 1);
+  if (newline < 0) return { format: 'unknown', message: 'invalid signature format, missing newline' };
+  const name = blob.subarray(1, newline);
+  if (name.some((b) => b < 32 || b >= 0x7f)) return { format: 'unknown', message: 'invalid signature format, non-ASCII byte' };
+  const format = new TextDecoder().decode(name);
+  const data = blob.subarray(newline + 1);
+  if (format === 'simple-signing') return { format: 'simple-signing', blob: data };
+  if (format === 'sigstore-json') return { format: 'sigstore-json', blob: data };
+  return { format: 'unknown', message: `unrecognized signature format "${format}"` };
+}

@@ -1,0 +1,45 @@
+// The lookaside store (containers/image docs/signature-protocols.md):
+//   <base>/<repository path without host>@<algorithm>=<hex>/signature-<N>, N = 1, 2, …
+// read until the first missing one. Bounded: at most 128 signatures of 4 MiB each.
+
+import { fileURLToPath } from 'node:url';
+import { readBounded } from '../input/bounded-read.js';
+import type { ImageReference } from '../reference/reference.js';
+import type { UntrustedSignature } from '../verify/evaluate.js';
+import { sniffSignatureBlob } from './format.js';
+import { MAX_SIGNATURE_BYTES, MAX_SIGNATURES, type SignatureLookupResult, type SignatureSource } from './source.js';
+
+/** The URL of signature `index` (1-based). The base keeps its path; the repository is appended after a `/`. */
+export function lookasideSignatureUrl(base: string, ref: ImageReference, digest: string, index: number): string {
+  const [algorithm, hex] = digest.split(':');
+  const url = new URL(base);
+  url.pathname = `${url.pathname}/${ref.path}@${algorithm}=${hex}/signature-${index}`;
+  return url.href;
+}
+
+export class FileLookaside implements SignatureSource {
+  constructor(private readonly base: string) {}
+
+  async lookup(ref: ImageReference, digest: string): Promise<SignatureLookupResult> {
+    const searched = lookasideSignatureUrl(this.base, ref, digest, 1).replace(/signature-1$/, 'signature-N');
+    const signatures: UntrustedSignature[] = [];
+    let ignored = 0;
+    for (let index = 1; ; index++) {
+      if (index > MAX_SIGNATURES) {
+        return { ok: false, reason: 'BAD_SIGNATURE', message: `more than ${MAX_SIGNATURES} signatures in ${searched}; assuming the store is broken`, searched };
+      }
+      const location = lookasideSignatureUrl(this.base, ref, digest, index);
+      const read = await readBounded(fileURLToPath(location), MAX_SIGNATURE_BYTES);
+      if (read.kind === 'absent') break;
+      if (read.kind === 'error') return { ok: false, reason: 'UNREACHABLE', message: `cannot read ${location}: ${read.message}`, searched };
+      if (read.kind === 'too-large') {
+        return { ok: false, reason: 'BAD_SIGNATURE', message: `${location} is larger than ${MAX_SIGNATURE_BYTES} bytes`, searched };
+      }
+      const sniffed = sniffSignatureBlob(read.bytes);
+      if (sniffed.format === 'unknown') return { ok: false, reason: 'BAD_SIGNATURE', message: `${location}: ${sniffed.message}`, searched };
+      if (sniffed.format === 'simple-signing') signatures.push({ bytes: sniffed.blob, location });
+      else ignored++;
+    }
+    return { ok: true, signatures, ignored, searched };
+  }
+}

@@ -1,0 +1,64 @@
+// Every image use ends in a Verdict: allow or deny, one reason code a machine can act
+// on, a message a person can act on. DESIGN.md §3 lists the codes; this file says
+// what each one means and which exit code it leads to.
+
+export type ReasonCode =
+  | 'SIGNED' // every requirement passed on a valid signature
+  | 'ACCEPT_ANYTHING' // the policy asks for no signature (insecureAcceptAnything, or no simple requirements)
+  | 'NO_POLICY' // no ImagePolicy / ClusterImagePolicy pattern matches: Portieris denies
+  | 'REJECTED_BY_POLICY' // a `reject` requirement
+  | 'NO_SIGNATURE' // no simple-signing signature where the policy says to look
+  | 'UNTRUSTED_KEY' // signed, but by a key the policy does not trust
+  | 'BAD_SIGNATURE' // corrupt, expired, revoked, malformed payload, unreadable blob
+  | 'IDENTITY_MISMATCH' // a valid signature for another image identity
+  | 'DIGEST_MISMATCH' // a valid signature for other manifest bytes
+  | 'NOT_PINNED' // a tag whose digest gate cannot establish (offline) or must not trust
+  | 'AUTH_FAILED'
+  | 'THROTTLED'
+  | 'UNREACHABLE' // a signature store or registry that could not be read
+  | 'TIMEOUT'
+  | 'INVALID_REFERENCE' // not an image reference Portieris/containers-image can verify
+  | 'UNSUPPORTED'; // a policy feature gate cannot evaluate (Notary trust, VA), so it denies
+
+export interface Verdict {
+  allowed: boolean;
+  reason: ReasonCode;
+  /** What is wrong (expected vs actual). */
+  message: string;
+  /** What to do about it. */
+  hint?: string;
+  /** The manifest digest the verdict is about, when known. */
+  digest?: string;
+}
+
+export function allow(reason: ReasonCode, message: string, digest?: string): Verdict {
+  return { allowed: true, reason, message, digest };
+}
+
+export function deny(reason: ReasonCode, message: string, hint?: string, digest?: string): Verdict {
+  return { allowed: false, reason, message, hint, digest };
+}
+
+/** Denials that say "could not find out", not "the evidence says no". */
+const INCOMPLETE: ReadonlySet<ReasonCode> = new Set(['AUTH_FAILED', 'THROTTLED', 'UNREACHABLE', 'TIMEOUT']);
+
+export function isIncomplete(reason: ReasonCode): boolean {
+  return INCOMPLETE.has(reason);
+}
+
+/**
+ * Exit codes (DESIGN.md §3): 0 all allowed; 1 a denial on the evidence; 3 a verdict
+ * could not be reached. A denial on the evidence wins over an incomplete one: retrying
+ * cannot fix it. Exit 2 (bad input) never gets this far.
+ */
+export function exitCodeFor(outcomes: ReadonlyArray<Pick<Verdict, 'allowed' | 'reason'>>): 0 | 1 | 3 {
+  const denied = outcomes.filter((v) => !v.allowed);
+  if (denied.length === 0) return 0;
+  return denied.some((v) => !isIncomplete(v.reason)) ? 1 : 3;
+}
+
+/**
+ * When several signatures were all refused, the summary reason is the one that got
+ * furthest: a valid signature for the wrong image tells more than a corrupt blob.
+ */
+export const SIGNATURE_FAILURE_RANK: ReasonCode[] = ['IDENTITY_MISMATCH', 'DIGEST_MISMATCH', 'BAD_SIGNATURE', 'UNTRUSTED_KEY'];
