@@ -59,7 +59,7 @@ export function readYamlDocuments(text: string, file: string, options: ParseOpti
   const lineCounter = new LineCounter();
   let docs: Document.Parsed[];
   try {
-    docs = parseAllDocuments(text, { version: '1.1', merge: true, uniqueKeys: true, lineCounter, prettyErrors: false }) as Document.Parsed[];
+    docs = parseAllDocuments(text, { version: '1.1', merge: true, uniqueKeys: true, lineCounter, prettyErrors: false, logLevel: 'error' }) as Document.Parsed[];
   } catch (e) {
     throw invalid(file, offset + 1, e);
   }

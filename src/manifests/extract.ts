@@ -120,6 +120,29 @@ function extractInto(object: ManifestObject, defaultNamespace: string, prefix: s
   const ctx: Context = { object, kind, name: objectName(value), namespace: stringAt(value, ['metadata', 'namespace']) ?? defaultNamespace, prefix, via };
 
   if (NOT_WORKLOADS.has(key)) return;
+  const before = out.uses.length;
+  if (!extractKnown(ctx, key, out)) return scanGeneric(ctx, out);
+  // Embedding kinds hand each inner object to extractInto, which does its own walk.
+  // Workflows pass image names around as loop items and parameters (withItems: [{image: debian}]),
+  // which are not pulled as such; their known fields are read exhaustively instead.
+  if (EMBEDDING_KINDS.has(key) || WORKFLOW_SPEC_PATHS[key]) return;
+  // An image at a place the kind does not have (a typo such as spec.templates, a newer
+  // field) is still checked: run the generic walk and keep what the known paths missed.
+  const known = new Set(out.uses.slice(before).map((u) => u.source.path));
+  const extra: Extraction = { uses: [], warnings: [] };
+  scanGeneric(ctx, extra);
+  for (const use of extra.uses) {
+    if (known.has(use.source.path)) continue;
+    out.uses.push(use);
+    out.warnings.push(`${use.source.file}:${use.source.line}: ${ctx.kind}/${ctx.name} has an image at ${use.source.path}, outside the fields gate knows for this kind; it is checked anyway`);
+  }
+}
+
+/** Extraction at the known paths of a known kind; false when gate does not know the kind. */
+function extractKnown(ctx: Context, key: string, out: Extraction): boolean {
+  const { object, prefix } = ctx;
+  const value = object.value;
+  const kind = ctx.kind;
   const podSpecPaths = POD_SPEC_PATHS[key];
   if (podSpecPaths) {
     const isDeploymentConfig = key.endsWith('/DeploymentConfig');
@@ -132,12 +155,18 @@ function extractInto(object: ManifestObject, defaultNamespace: string, prefix: s
       const ref = stringAt(value, ['spec', 'workloadRef', 'name']) ?? '?';
       out.warnings.push(`${object.file}:${object.line}: Rollout/${ctx.name} takes its pod template from workloadRef ${stringAt(value, ['spec', 'workloadRef', 'kind']) ?? 'Deployment'}/${ref}; its images are checked where that object is in the input`);
     }
-    return;
+    return true;
   }
   const workflowSpec = WORKFLOW_SPEC_PATHS[key];
-  if (workflowSpec) return scanWorkflowSpec(ctx, workflowSpec.split('.'), out);
+  if (workflowSpec) {
+    scanWorkflowSpec(ctx, workflowSpec.split('.'), out);
+    return true;
+  }
   const taskSpecs = TEKTON_TASK_SPECS[key];
-  if (taskSpecs) return scanTekton(ctx, key, taskSpecs, out);
+  if (taskSpecs) {
+    scanTekton(ctx, key, taskSpecs, out);
+    return true;
+  }
   if (EMBEDDING_KINDS.has(key)) {
     const objects = valueAt(value, ['objects']);
     if (Array.isArray(objects)) {
@@ -147,9 +176,9 @@ function extractInto(object: ManifestObject, defaultNamespace: string, prefix: s
         extractInto(child, ctx.namespace, `${prefix}objects[${i}].`, `${kind}/${ctx.name}`, out);
       });
     }
-    return;
+    return true;
   }
-  scanGeneric(ctx, out);
+  return false;
 }
 
 /** containers, initContainers, ephemeralContainers and image volumes of one PodSpec. */
@@ -227,6 +256,10 @@ function scanWorkflowSpec(ctx: Context, specPath: string[], out: Extraction): vo
     const manifest = isPlainObject(template.resource) ? template.resource.manifest : undefined;
     if (typeof manifest === 'string') scanEmbedded(ctx, [...templatePath, 'resource', 'manifest'], manifest, out);
     if (typeof template.podSpecPatch === 'string') scanEmbedded(ctx, [...templatePath, 'podSpecPatch'], template.podSpecPatch, out, pod);
+    // DAG tasks and steps may define their template inline.
+    for (const { path, value } of [...expand(template, 'dag.tasks.*.inline'), ...expand(template, 'steps.*.*.inline')]) {
+      scanTemplate([...templatePath, ...path], value);
+    }
   };
   const templates = spec.templates;
   if (Array.isArray(templates)) templates.forEach((t, i) => scanTemplate([...specPath, 'templates', i], t));

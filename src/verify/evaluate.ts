@@ -149,7 +149,7 @@ export async function evaluateSignatures(
     const outcome = await evaluate(resolved, intended, digest, signatures, now);
     const which = requirements.length > 1 ? `requirement ${i + 1} of ${requirements.length} (keySecret ${resolved.requirement.keySecret}): ` : '';
     if (!outcome.passed) return deny(outcome.reason, which + outcome.message, hintFor(outcome.reason, resolved, intended, digest), digest);
-    accepted.push(`${outcome.signer} (keySecret ${resolved.requirement.keySecret}) for "${outcome.signedReference}"`);
+    accepted.push(`${outcome.signer} (keySecret ${resolved.requirement.keySecret}) for "${outcome.signedReference}" in ${outcome.location}`);
   }
   return allow('SIGNED', `signed by ${accepted.join(' and ')}`, digest);
 }

@@ -20,6 +20,13 @@ const PUBLIC_KEY_HEADER = '-----BEGIN PGP PUBLIC KEY BLOCK-----';
 export async function parseArmoredPublicKeys(armored: string): Promise<KeyParseResult> {
   const header = /-----BEGIN PGP ([A-Z ]+)-----/.exec(armored);
   if (!header) return { ok: false, message: 'no armoured OpenPGP block found (expected "PGP PUBLIC KEY BLOCK")' };
+  const blocks = armored.match(/-----BEGIN PGP /g)?.length ?? 0;
+  if (blocks > 1) {
+    return {
+      ok: false,
+      message: `holds ${blocks} armoured blocks, and Portieris reads only the first: export every key into one block (gpg --armor --export FPR1 FPR2)`,
+    };
+  }
   if (!armored.includes(PUBLIC_KEY_HEADER)) {
     const secret = header[1].includes('PRIVATE');
     return {

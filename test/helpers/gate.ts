@@ -1,0 +1,52 @@
+// Runs the real `gate` command, as a user or CI would.
+
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { run } from './tools.js';
+
+export const PROJECT_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
+const CLI = path.join(PROJECT_ROOT, 'dist/src/cli/main.js');
+
+export interface GateRun {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+export async function gate(args: string[], options: { cwd?: string; input?: string; env?: NodeJS.ProcessEnv } = {}): Promise<GateRun> {
+  const result = await run(process.execPath, [CLI, ...args], {
+    cwd: options.cwd ?? PROJECT_ROOT,
+    input: options.input,
+    env: { NO_COLOR: '1', ...options.env },
+  });
+  return { code: result.code, stdout: result.stdout.toString('utf8'), stderr: result.stderr };
+}
+
+/** `gate check … -o json`, parsed; fails loudly when the output is not a report. */
+export async function gateJson(args: string[], options: Parameters<typeof gate>[1] = {}): Promise<{ code: number; report: JsonReport; stderr: string }> {
+  const result = await gate([...args, '-o', 'json'], options);
+  let report: JsonReport;
+  try {
+    report = JSON.parse(result.stdout) as JsonReport;
+  } catch {
+    throw new Error(`gate exited ${result.code} without a JSON report; stderr: ${result.stderr}`);
+  }
+  return { code: result.code, report, stderr: result.stderr };
+}
+
+export interface JsonReport {
+  gateVersion: string;
+  summary: { images: number; allowed: number; denied: number };
+  results: Array<{
+    image: string;
+    digest: string | null;
+    namespace: string;
+    verdict: 'allow' | 'deny';
+    reason: string;
+    message: string;
+    hint?: string;
+    policy: { kind: string; name: string; namespace: string | null; repository: string } | null;
+    sources: Array<{ file: string; line: number; kind: string; name: string; namespace: string; path: string; pullSecrets: string[]; generic: boolean; via?: string }>;
+  }>;
+  warnings: string[];
+}

@@ -1,0 +1,120 @@
+// A throw-away GnuPG home with real keys, for signatures made by real gpg and skopeo.
+
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { mustRun, requireTool, run } from './tools.js';
+
+export interface SignOptions {
+  /** gpg --faked-system-time value, e.g. 20200102T000000. */
+  fakedTime?: string;
+  /** gpg --default-sig-expire value, e.g. 1d. */
+  expire?: string;
+}
+
+export class GpgHome {
+  private constructor(readonly dir: string) {}
+
+  static async create(): Promise<GpgHome> {
+    requireTool('gpg');
+    return new GpgHome(await mkdtemp(path.join(tmpdir(), 'gate-gnupg-')));
+  }
+
+  get env(): NodeJS.ProcessEnv {
+    return { GNUPGHOME: this.dir };
+  }
+
+  private gpg(args: string[], input?: string | Buffer) {
+    return mustRun('gpg', ['--batch', '--no-tty', '--pinentry-mode', 'loopback', '--passphrase', '', ...args], { env: this.env, input });
+  }
+
+  /** A new RSA signing key; returns its primary fingerprint (upper-case hex). */
+  async generateKey(uid: string, options: { fakedTime?: string } = {}): Promise<string> {
+    const faked = options.fakedTime ? ['--faked-system-time', options.fakedTime] : [];
+    await this.gpg([...faked, '--quick-gen-key', uid, 'rsa2048', 'sign', 'never']);
+    return this.fingerprints(uid).then((f) => f[0]);
+  }
+
+  /** Fingerprints of the key with this uid: primary first, then subkeys. */
+  async fingerprints(uid: string): Promise<string[]> {
+    const listed = await this.gpg(['--with-colons', '--list-keys', uid]);
+    return listed.stdout
+      .toString('utf8')
+      .split('\n')
+      .filter((l) => l.startsWith('fpr:'))
+      .map((l) => l.split(':')[9]);
+  }
+
+  /** Adds a signing subkey (gpg then signs with it by default); returns the subkey fingerprint. */
+  async addSigningSubkey(fingerprint: string, uid: string): Promise<string> {
+    await this.gpg(['--quick-add-key', fingerprint, 'rsa2048', 'sign', 'never']);
+    const all = await this.fingerprints(uid);
+    return all[all.length - 1];
+  }
+
+  /** Revokes subkey number `index` (1 = first subkey). */
+  async revokeSubkey(fingerprint: string, index: number): Promise<void> {
+    await this.gpg(['--command-fd', '0', '--edit-key', fingerprint], `key ${index}\nrevkey\ny\n0\n\ny\nsave\n`);
+  }
+
+  /** One armoured block holding every key named. */
+  async exportPublic(...fingerprints: string[]): Promise<string> {
+    return (await this.gpg(['--armor', '--export', ...fingerprints])).stdout.toString('utf8');
+  }
+
+  async exportSecret(fingerprint: string): Promise<string> {
+    return (await this.gpg(['--armor', '--export-secret-keys', fingerprint])).stdout.toString('utf8');
+  }
+
+  /** An OpenPGP literal-data message: the payload without any signature. */
+  async literalMessage(payload: string): Promise<Buffer> {
+    return (await this.gpg(['--store'], payload)).stdout;
+  }
+
+  /** gpg --sign of arbitrary bytes with exactly this (sub)key: a hand-written simple-signing payload. */
+  async signBytes(fingerprint: string, payload: string | Buffer, options: SignOptions = {}): Promise<Buffer> {
+    const extra = [
+      ...(options.fakedTime ? ['--faked-system-time', options.fakedTime] : []),
+      ...(options.expire ? ['--default-sig-expire', options.expire] : []),
+    ];
+    return (await this.gpg([...extra, '--local-user', `${fingerprint}!`, '--sign'], payload)).stdout;
+  }
+
+  async dispose(): Promise<void> {
+    await run('gpgconf', ['--kill', 'all'], { env: this.env }).catch(() => undefined);
+    await rm(this.dir, { recursive: true, force: true });
+  }
+}
+
+/** `skopeo standalone-sign`: the signature skopeo/podman/buildah would store. */
+export async function skopeoSign(home: GpgHome, manifest: Buffer, reference: string, fingerprint: string): Promise<Buffer> {
+  requireTool('skopeo');
+  const dir = await mkdtemp(path.join(tmpdir(), 'gate-sign-'));
+  try {
+    const manifestPath = path.join(dir, 'manifest.json');
+    const out = path.join(dir, 'signature');
+    await writeFile(manifestPath, manifest);
+    await mustRun('skopeo', ['standalone-sign', '-o', out, manifestPath, reference, fingerprint], { env: home.env });
+    return await readFile(out);
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+/**
+ * `skopeo standalone-verify`: the independent oracle. It checks the signer's
+ * fingerprint, that the signature covers sha256(manifest), and that the signed
+ * identity is exactly `reference`.
+ */
+export async function skopeoVerify(home: GpgHome, manifest: Buffer, reference: string, fingerprint: string, signature: Buffer): Promise<{ accepted: boolean; message: string }> {
+  requireTool('skopeo');
+  const dir = await mkdtemp(path.join(tmpdir(), 'gate-verify-'));
+  try {
+    await writeFile(path.join(dir, 'manifest.json'), manifest);
+    await writeFile(path.join(dir, 'signature'), signature);
+    const result = await run('skopeo', ['standalone-verify', path.join(dir, 'manifest.json'), reference, fingerprint, path.join(dir, 'signature')], { env: home.env });
+    return { accepted: result.code === 0, message: (result.code === 0 ? result.stdout.toString('utf8') : result.stderr).trim() };
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+}
