@@ -6,7 +6,7 @@
 
 import path from 'node:path';
 import { GateError } from './errors.js';
-import { readInputs, type InputIO } from './input/files.js';
+import { displayName, readInputs, type InputIO } from './input/files.js';
 import { parseManifestStream, type ManifestObject } from './manifests/document.js';
 import { extractImages, type ImageUse } from './manifests/extract.js';
 import { findGateDir, gateLocations, loadGateConfig, type GateLocations } from './policy/gate-dir.js';
@@ -82,7 +82,7 @@ export async function runCheck(options: CheckOptions, io: CheckIO): Promise<Repo
   }
 
   const serviceAccounts = serviceAccountSecrets(objects, options.namespace);
-  const evaluator = new Evaluator(policies, keys, config.registries, now);
+  const evaluator = new Evaluator(policies, keys, config.registries, now, (file) => displayName(file, io.cwd));
   const groups = groupUses(uses);
   const results = await mapLimit(groups, CONCURRENCY, async (group) => {
     const first = group[0];
@@ -184,6 +184,7 @@ class Evaluator {
     private readonly keys: KeyStore,
     private readonly registries: RegistriesConfig,
     private readonly now: Date,
+    private readonly show: (file: string) => string,
   ) {}
 
   async decide(use: ImageUse): Promise<Decision> {
@@ -248,19 +249,19 @@ class Evaluator {
     const key = [base ?? '', repositoryName(ref), digest].join('\u0000');
     let pending = this.lookups.get(key);
     if (!pending) {
-      pending = sourceFor(base, ref).lookup(ref, digest);
+      pending = sourceFor(base, ref, this.show).lookup(ref, digest);
       this.lookups.set(key, pending);
     }
     return pending;
   }
 }
 
-function sourceFor(base: string | undefined, ref: ImageReference): SignatureSource {
+function sourceFor(base: string | undefined, ref: ImageReference, show: (file: string) => string): SignatureSource {
   if (base === undefined) {
     const searched = `nowhere: no registries.d scope covers ${repositoryName(ref)} and the policy sets no storeURL`;
     return { lookup: async () => ({ ok: true, signatures: [], ignored: 0, searched }) };
   }
-  if (base.startsWith('file:')) return new FileLookaside(base);
+  if (base.startsWith('file:')) return new FileLookaside(base, show);
   return {
     lookup: async () => ({
       ok: false,

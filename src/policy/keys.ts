@@ -63,13 +63,10 @@ export class KeyStore {
     const fromInput = this.secretCandidate(this.inputSecrets, request, false);
     const candidate = (await this.fileCandidate(request)) ?? this.secretCandidate(this.gateSecrets, request, true) ?? fromInput;
     if (!candidate) {
-      const where = [
-        this.keysDir ? `${displayName(path.join(this.keysDir, `${request.keySecret}.asc`), this.cwd)}` : undefined,
-        `a Secret "${request.keySecret}" in ${this.keysDir ? 'the .gate folder or ' : ''}the checked manifests (namespace "${request.namespace}")`,
-      ].filter(Boolean);
+      const file = this.keysDir ? `${displayName(path.join(this.keysDir, `${request.keySecret}.asc`), this.cwd)}, ` : '';
       throw new GateError(
         'KEY_MISSING',
-        `${request.policy} needs keySecret "${request.keySecret}" (namespace "${request.namespace}"), but there is no ${where.join(' and no ')}`,
+        `${request.policy} needs keySecret "${request.keySecret}", but there is no ${file}no Secret "${request.keySecret}" in ${this.keysDir ? '.gate/ or ' : ''}the checked manifests (namespace "${request.namespace}")`,
         request.origin,
       );
     }

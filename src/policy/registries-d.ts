@@ -10,7 +10,6 @@ import { GateError } from '../errors.js';
 import { isPlainObject, readYamlDocuments, type PathSegment, type YamlDocument } from '../manifests/document.js';
 import { referenceString, repositoryName, type ImageReference } from '../reference/reference.js';
 import type { Origin } from './types.js';
-import { formatPath } from './validate.js';
 
 export interface ScopeConfig {
   /** Absolute URL (file:, http:, https:) of the lookaside base. */
@@ -44,7 +43,8 @@ export function addRegistriesFile(into: RegistriesConfig, text: string, file: st
   if (documents.length > 1) throw new GateError('REGISTRIES_D_INVALID', 'a registries.d file holds one YAML document', { file, line: documents[1].locate([]) });
   const doc = documents[0];
   const fail = (at: PathSegment[], message: string): never => {
-    throw new GateError('REGISTRIES_D_INVALID', `${formatPath(at) || 'file'}: ${message}`, { file, line: doc.locate(at) });
+    const where = at.map((segment) => (/[.:/*]/.test(String(segment)) ? JSON.stringify(segment) : String(segment))).join('.');
+    throw new GateError('REGISTRIES_D_INVALID', `${where || 'file'}: ${message}`, { file, line: doc.locate(at) });
   };
   const root = doc.value;
   if (!isPlainObject(root)) return fail([], 'must be a mapping with "default-docker" and/or "docker"');

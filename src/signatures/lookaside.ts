@@ -18,18 +18,23 @@ export function lookasideSignatureUrl(base: string, ref: ImageReference, digest:
 }
 
 export class FileLookaside implements SignatureSource {
-  constructor(private readonly base: string) {}
+  /** `show` turns a file path into the name used in messages (relative to the working directory). */
+  constructor(
+    private readonly base: string,
+    private readonly show: (file: string) => string = (file) => file,
+  ) {}
 
   async lookup(ref: ImageReference, digest: string): Promise<SignatureLookupResult> {
-    const searched = lookasideSignatureUrl(this.base, ref, digest, 1).replace(/signature-1$/, 'signature-N');
+    const searched = this.show(fileURLToPath(lookasideSignatureUrl(this.base, ref, digest, 1))).replace(/signature-1$/, 'signature-N');
     const signatures: UntrustedSignature[] = [];
     let ignored = 0;
     for (let index = 1; ; index++) {
       if (index > MAX_SIGNATURES) {
         return { ok: false, reason: 'BAD_SIGNATURE', message: `more than ${MAX_SIGNATURES} signatures in ${searched}; assuming the store is broken`, searched };
       }
-      const location = lookasideSignatureUrl(this.base, ref, digest, index);
-      const read = await readBounded(fileURLToPath(location), MAX_SIGNATURE_BYTES);
+      const file = fileURLToPath(lookasideSignatureUrl(this.base, ref, digest, index));
+      const location = this.show(file);
+      const read = await readBounded(file, MAX_SIGNATURE_BYTES);
       if (read.kind === 'absent') break;
       if (read.kind === 'error') return { ok: false, reason: 'UNREACHABLE', message: `cannot read ${location}: ${read.message}`, searched };
       if (read.kind === 'too-large') {

@@ -149,7 +149,7 @@ export async function evaluateSignatures(
     const outcome = await evaluate(resolved, intended, digest, signatures, now);
     const which = requirements.length > 1 ? `requirement ${i + 1} of ${requirements.length} (keySecret ${resolved.requirement.keySecret}): ` : '';
     if (!outcome.passed) return deny(outcome.reason, which + outcome.message, hintFor(outcome.reason, resolved, intended, digest), digest);
-    accepted.push(`${outcome.signer} (keySecret ${resolved.requirement.keySecret}) for "${outcome.signedReference}" in ${outcome.location}`);
+    accepted.push(`${outcome.signer} (keySecret ${resolved.requirement.keySecret} from ${resolved.keySource}) for "${outcome.signedReference}" in ${outcome.location}`);
   }
   return allow('SIGNED', `signed by ${accepted.join(' and ')}`, digest);
 }
@@ -179,16 +179,16 @@ export function describeIdentityRule(rule: SignedIdentity, intended: ImageRefere
 
 function hintFor(reason: ReasonCode, resolved: ResolvedSignedBy, intended: ImageReference, digest: string): string {
   const fingerprints = resolved.trusted.fingerprints.join(' or ');
-  const sign = `skopeo standalone-sign -o signature-1 manifest.json ${repositoryName(intended)}@${digest} ${resolved.trusted.fingerprints[0]}`;
+  const repository = repositoryName(intended);
   switch (reason) {
     case 'NO_SIGNATURE':
-      return `sign the image with a key of ${resolved.keySource} (${fingerprints}) and publish the signature in the lookaside, e.g. skopeo copy --sign-by ${resolved.trusted.fingerprints[0]} …, or ${sign}`;
+      return `sign ${repository}@${digest} with the key in ${resolved.keySource} (${fingerprints}), e.g. skopeo copy --sign-by ${resolved.trusted.fingerprints[0]} …, and publish the signature where gate looked`;
     case 'UNTRUSTED_KEY':
       return `re-sign with a trusted key (${fingerprints}), or add the signer's public key to ${resolved.keySource} in a reviewed commit`;
     case 'IDENTITY_MISMATCH':
-      return `re-sign the image for the identity it is deployed as (skopeo copy --sign-by … docker://${referenceString(intended)}), or widen signedIdentity in the policy`;
+      return `re-sign the image as ${repository}:<tag> (skopeo copy --sign-by signs the reference it copies to), or widen signedIdentity in the policy`;
     case 'DIGEST_MISMATCH':
-      return 'the image changed after it was signed, or the signature belongs to another image: sign this exact digest';
+      return `the signature belongs to other image bytes: sign ${repository}@${digest} itself`;
     case 'BAD_SIGNATURE':
       return 'replace the broken signature: sign again with a valid, unexpired key';
     default:

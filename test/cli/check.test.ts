@@ -1,0 +1,261 @@
+// `gate check` as a user runs it: exit codes, the JSON contract, one-line errors for
+// bad input, colour rules, and where policies, keys and signatures come from.
+
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { gate, gateJson } from '../helpers/gate.js';
+import { GpgHome, skopeoSign } from '../helpers/gpg.js';
+import { clusterPolicy, deployment, makeRepo, ociManifest, sha256Digest, type TempRepo } from '../helpers/repo.js';
+
+const MANIFEST = ociManifest('cli');
+const DIGEST = sha256Digest(MANIFEST);
+const IMAGE = `registry.example.com/team/web@${DIGEST}`;
+
+const SIGNED_BY_TEAM = `  - name: "registry.example.com/*"
+    policy:
+      simple:
+        requirements:
+        - type: signedBy
+          keySecret: team
+`;
+
+let home: GpgHome;
+let fingerprint: string;
+let publicKey: string;
+let signature: Buffer;
+
+before(async () => {
+  home = await GpgHome.create();
+  fingerprint = await home.generateKey('CLI <cli@example.com>');
+  publicKey = await home.exportPublic(fingerprint);
+  signature = await skopeoSign(home, MANIFEST, 'registry.example.com/team/web:1', fingerprint);
+});
+after(() => home?.dispose());
+
+/** A repository whose .gate/ trusts the test key and whose lookaside holds one good signature; `null` leaves a file out. */
+async function signedRepo(files: Record<string, string | null> = {}): Promise<TempRepo> {
+  const all: Record<string, string | null> = {
+    '.gate/policies/policy.yaml': clusterPolicy('default', SIGNED_BY_TEAM),
+    '.gate/keys/team.asc': publicKey,
+    '.gate/registries.d/sigs.yaml': 'default-docker:\n  lookaside: file:../sigstore\n',
+    'apps/web.yaml': deployment('web', [IMAGE]),
+    ...files,
+  };
+  const repo = await makeRepo(Object.fromEntries(Object.entries(all).filter((e): e is [string, string] => e[1] !== null)));
+  await repo.storeSignatures('.gate/sigstore', 'team/web', DIGEST, [signature]);
+  return repo;
+}
+
+async function withRepo<T>(repo: TempRepo, fn: (repo: TempRepo) => Promise<T>): Promise<T> {
+  try {
+    return await fn(repo);
+  } finally {
+    await repo.dispose();
+  }
+}
+
+/** Exit 2, one line on stderr naming `where`, no stack trace, nothing on stdout. */
+async function expectBadInput(args: string[], cwd: string, where: RegExp, what: RegExp, input?: string): Promise<void> {
+  const { code, stdout, stderr } = await gate(args, { cwd, input });
+  assert.equal(code, 2, stderr);
+  assert.equal(stdout, '');
+  const lines = stderr.trimEnd().split('\n');
+  assert.equal(lines.length, 1, stderr);
+  assert.match(lines[0], /^gate: /);
+  assert.match(lines[0], where);
+  assert.match(lines[0], what);
+  assert.doesNotMatch(stderr, /\n\s+at /);
+}
+
+describe('gate check: the JSON report', () => {
+  it('has the shape of DESIGN.md §3', async () => {
+    await withRepo(await signedRepo(), async (repo) => {
+      const { code, report } = await gateJson(['check', 'apps'], { cwd: repo.dir });
+      assert.equal(code, 0);
+      assert.match(report.gateVersion, /^\d+\.\d+\.\d+/);
+      assert.deepEqual(report.summary, { images: 1, allowed: 1, denied: 0 });
+      const [result] = report.results;
+      assert.deepEqual(Object.keys(result).sort(), ['digest', 'image', 'message', 'namespace', 'policy', 'reason', 'sources', 'verdict']);
+      assert.deepEqual(
+        { image: result.image, digest: result.digest, namespace: result.namespace, verdict: result.verdict, reason: result.reason },
+        { image: IMAGE, digest: DIGEST, namespace: 'shop', verdict: 'allow', reason: 'SIGNED' },
+      );
+      assert.deepEqual(result.policy, { kind: 'ClusterImagePolicy', name: 'default', namespace: null, repository: 'registry.example.com/*' });
+      assert.deepEqual(result.sources, [
+        { file: 'apps/web.yaml', line: 15, kind: 'Deployment', name: 'web', namespace: 'shop', path: 'spec.template.spec.containers[0].image', generic: false, pullSecrets: [] },
+      ]);
+      assert.ok(Array.isArray(report.warnings));
+    });
+  });
+
+  it('gives one result per (image, namespace), listing every use', async () => {
+    const files = {
+      'apps/more.yaml': `${deployment('web2', [IMAGE, IMAGE])}---\n${deployment('web3', [IMAGE], 'other')}`,
+    };
+    await withRepo(await signedRepo(files), async (repo) => {
+      const { report } = await gateJson(['check', 'apps'], { cwd: repo.dir });
+      assert.deepEqual(
+        report.results.map((r) => [r.namespace, r.sources.length]).sort(),
+        [['other', 1], ['shop', 3]],
+      );
+    });
+  });
+
+  it('adds the pull secrets of the service account when it is in the input', async () => {
+    const files = {
+      'apps/sa.yaml': 'apiVersion: v1\nkind: ServiceAccount\nmetadata: {name: default, namespace: shop}\nimagePullSecrets: [{name: from-sa}]\n',
+    };
+    await withRepo(await signedRepo(files), async (repo) => {
+      const { report } = await gateJson(['check', 'apps'], { cwd: repo.dir });
+      assert.deepEqual(report.results[0].sources[0].pullSecrets, ['from-sa']);
+    });
+  });
+});
+
+describe('gate check: bad input is exit 2 with one line', () => {
+  it('unparsable YAML, with file and line', async () => {
+    await withRepo(await signedRepo({ 'apps/broken.yaml': 'kind: Pod\nmetadata:\n  name: [unclosed\n' }), (repo) =>
+      expectBadInput(['check', 'apps'], repo.dir, /apps\/broken\.yaml:\d+: /, /not valid YAML/));
+  });
+
+  it('an invalid policy, with file and line of the field', async () => {
+    const policy = clusterPolicy('default', SIGNED_BY_TEAM.replace('keySecret: team', 'keySecret: team\n          signedIdentity: {type: exactReference}'));
+    await withRepo(await signedRepo({ '.gate/policies/policy.yaml': policy }), (repo) =>
+      expectBadInput(['check', 'apps'], repo.dir, /\.gate\/policies\/policy\.yaml:13: /, /invalid SignedIdentity Type: exactReference/));
+  });
+
+  it('an invalid policy in the checked manifests', async () => {
+    const policy = clusterPolicy('inline', '  - name: "*"\n    policy: {simple: {requirements: [{type: signedby}]}}\n');
+    await withRepo(await signedRepo({ 'apps/policy.yaml': policy }), (repo) =>
+      expectBadInput(['check', 'apps'], repo.dir, /apps\/policy\.yaml:8: /, /simple policy invalid Type: signedby/));
+  });
+
+  it('a missing key, naming the policy and the secret', async () => {
+    const policy = clusterPolicy('default', SIGNED_BY_TEAM.replace('keySecret: team', 'keySecret: nobody'));
+    await withRepo(await signedRepo({ '.gate/policies/policy.yaml': policy }), (repo) =>
+      expectBadInput(['check', 'apps'], repo.dir, /policy\.yaml:11: /, /ClusterImagePolicy\/default .* keySecret "nobody"/));
+  });
+
+  it('a private key committed as a key', async () => {
+    await withRepo(await signedRepo({ '.gate/keys/team.asc': await home.exportSecret(fingerprint) }), (repo) =>
+      expectBadInput(['check', 'apps'], repo.dir, /team\.asc/, /PRIVATE key block/));
+  });
+
+  it('a key file with two armoured blocks, which Portieris would half-read', async () => {
+    await withRepo(await signedRepo({ '.gate/keys/team.asc': publicKey + publicKey }), (repo) =>
+      expectBadInput(['check', 'apps'], repo.dir, /team\.asc/, /2 armoured blocks/));
+  });
+
+  it('a path that does not exist', async () => {
+    await withRepo(await signedRepo(), (repo) => expectBadInput(['check', 'nowhere'], repo.dir, /nowhere/, /no such file or directory/));
+  });
+
+  it('a folder without manifests', async () => {
+    await withRepo(await signedRepo({ 'empty/README.txt': 'nothing here' }), (repo) =>
+      expectBadInput(['check', 'empty'], repo.dir, /empty/, /no \*\.yaml, \*\.yml or \*\.json files/));
+  });
+
+  it('an invalid registries.d file', async () => {
+    await withRepo(await signedRepo({ '.gate/registries.d/sigs.yaml': 'default-docker:\n  lookside: file:../sigstore\n' }), (repo) =>
+      expectBadInput(['check', 'apps'], repo.dir, /registries\.d\/sigs\.yaml:2: /, /unknown key "lookside"/));
+  });
+
+  it('the same policy twice with different content', async () => {
+    const other = clusterPolicy('default', '  - name: "*"\n');
+    await withRepo(await signedRepo({ 'apps/policy.yaml': other }), (repo) =>
+      expectBadInput(['check', 'apps'], repo.dir, /policy\.yaml:\d+: /, /defined twice with different content/));
+  });
+
+  it('an unknown flag', async () => {
+    const { code } = await gate(['check', '--no-such-flag']);
+    assert.equal(code, 2);
+  });
+});
+
+describe('gate check: where configuration comes from', () => {
+  it('finds .gate/ upward from a nested path, and reads stdin with -', async () => {
+    await withRepo(await signedRepo(), async (repo) => {
+      const nested = await gateJson(['check', 'apps/web.yaml'], { cwd: repo.dir });
+      assert.equal(nested.report.results[0].reason, 'SIGNED');
+      const stdin = await gateJson(['check', '-'], { cwd: repo.dir, input: deployment('piped', [IMAGE]) });
+      assert.equal(stdin.report.results[0].reason, 'SIGNED');
+      assert.equal(stdin.report.results[0].sources[0].file, '<stdin>');
+    });
+  });
+
+  it('refuses paths that belong to different .gate/ folders', async () => {
+    await withRepo(await signedRepo({ 'sub/.gate/policies/p.yaml': clusterPolicy('x', '  - name: "*"\n'), 'sub/app.yaml': deployment('x', [IMAGE]) }), (repo) =>
+      expectBadInput(['check', 'apps', 'sub'], repo.dir, /different \.gate\/ folders/, /--gate-dir/));
+  });
+
+  it('denies everything when there is no policy at all, and says why', async () => {
+    await withRepo(await makeRepo({ 'apps/web.yaml': deployment('web', [IMAGE]) }), async (repo) => {
+      const { code, report } = await gateJson(['check', 'apps'], { cwd: repo.dir });
+      assert.equal(code, 1);
+      assert.equal(report.results[0].reason, 'NO_POLICY');
+      assert.ok(report.warnings.some((w) => /no \.gate\/ folder/.test(w)));
+    });
+  });
+
+  it('uses an ImagePolicy from the manifests, which shuts out the ClusterImagePolicy in its namespace', async () => {
+    const local = `apiVersion: portieris.cloud.ibm.com/v1\nkind: ImagePolicy\nmetadata: {name: local, namespace: shop}\nspec:\n  repositories:\n  - name: "quay.io/*"\n`;
+    await withRepo(await signedRepo({ 'apps/policy.yaml': local }), async (repo) => {
+      const { report } = await gateJson(['check', 'apps'], { cwd: repo.dir });
+      assert.equal(report.results[0].reason, 'NO_POLICY');
+      assert.match(report.results[0].message, /ImagePolicies of namespace "shop"/);
+    });
+  });
+
+  it('--namespace places objects without a namespace', async () => {
+    const local = `apiVersion: portieris.cloud.ibm.com/v1\nkind: ImagePolicy\nmetadata: {name: local}\nspec:\n  repositories:\n  - name: "registry.example.com/*"\n`;
+    const pod = `apiVersion: v1\nkind: Pod\nmetadata: {name: p}\nspec:\n  containers: [{name: c, image: "${IMAGE}"}]\n`;
+    await withRepo(await signedRepo({ 'apps/web.yaml': pod, 'apps/policy.yaml': local }), async (repo) => {
+      const { report } = await gateJson(['check', 'apps', '--namespace', 'payments'], { cwd: repo.dir });
+      assert.equal(report.results[0].namespace, 'payments');
+      assert.equal(report.results[0].reason, 'ACCEPT_ANYTHING');
+      assert.deepEqual(report.results[0].policy, { kind: 'ImagePolicy', name: 'local', namespace: 'payments', repository: 'registry.example.com/*' });
+    });
+  });
+
+  it('reads the key from a Secret in the manifests (data.key, base64)', async () => {
+    const secret = `apiVersion: v1\nkind: Secret\nmetadata: {name: team, namespace: shop}\ndata:\n  key: ${Buffer.from(publicKey).toString('base64')}\n`;
+    await withRepo(await signedRepo({ 'apps/key.yaml': secret, '.gate/keys/team.asc': null }), async (repo) => {
+      const { report } = await gateJson(['check', 'apps'], { cwd: repo.dir });
+      assert.equal(report.results[0].reason, 'SIGNED');
+      assert.match(report.results[0].message, /Secret team at apps\/key\.yaml:1/);
+    });
+  });
+
+  it('warns when a key Secret in the manifests differs from the .gate/ key', async () => {
+    const otherKey = await home.exportPublic(await home.generateKey('Intruder <i@example.com>'));
+    const secret = `apiVersion: v1\nkind: Secret\nmetadata: {name: team, namespace: shop}\nstringData:\n  key: |\n${otherKey.split('\n').map((l) => `    ${l}`).join('\n')}\n`;
+    await withRepo(await signedRepo({ 'apps/key.yaml': secret }), async (repo) => {
+      const { report } = await gateJson(['check', 'apps'], { cwd: repo.dir });
+      assert.equal(report.results[0].reason, 'SIGNED');
+      assert.ok(report.warnings.some((w) => /apps\/key\.yaml:1: Secret "team" .* holds other keys/.test(w)), report.warnings.join('\n'));
+    });
+  });
+
+  it('--policies, --keys and --registries-d point elsewhere', async () => {
+    await withRepo(await signedRepo(), async (repo) => {
+      await repo.write('alt/policies/p.yaml', clusterPolicy('alt', '  - name: "registry.example.com/*"\n    policy:\n      simple:\n        requirements: [{type: reject}]\n'));
+      const { report } = await gateJson(['check', 'apps', '--policies', 'alt/policies'], { cwd: repo.dir });
+      assert.equal(report.results[0].reason, 'REJECTED_BY_POLICY');
+      const missing = await gate(['check', 'apps', '--keys', 'no-such-dir'], { cwd: repo.dir });
+      assert.equal(missing.code, 2);
+    });
+  });
+});
+
+describe('gate check: the text report', () => {
+  it('has no colour when NO_COLOR is set or stdout is not a terminal, and colour when asked', async () => {
+    await withRepo(await signedRepo(), async (repo) => {
+      const plain = await gate(['check', 'apps'], { cwd: repo.dir });
+      assert.doesNotMatch(plain.stdout, /\u001b\[/);
+      const notTty = await gate(['check', 'apps'], { cwd: repo.dir, env: { NO_COLOR: '' } });
+      assert.doesNotMatch(notTty.stdout, /\u001b\[/);
+      const forced = await gate(['check', 'apps', '--color', 'always'], { cwd: repo.dir });
+      assert.match(forced.stdout, /\u001b\[32mALLOW/);
+    });
+  });
+});

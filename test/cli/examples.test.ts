@@ -1,0 +1,73 @@
+// The bundled examples do what the README says, and their committed signatures are
+// real: skopeo standalone-verify judges them the same way.
+
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import fg from 'fast-glob';
+import { gate, gateJson, PROJECT_ROOT } from '../helpers/gate.js';
+import { GpgHome, skopeoVerify } from '../helpers/gpg.js';
+import { mustRun } from '../helpers/tools.js';
+
+const EXAMPLES = path.join(PROJECT_ROOT, 'examples');
+
+describe('bundled examples', () => {
+  let home: GpgHome;
+  let fingerprint: string;
+
+  before(async () => {
+    home = await GpgHome.create();
+    const key = readFileSync(path.join(EXAMPLES, 'shop/.gate/keys/shop-release.asc'));
+    await mustRun('gpg', ['--batch', '--import'], { env: home.env, input: key });
+    fingerprint = (await home.fingerprints('release@shop.example'))[0];
+  });
+  after(() => home?.dispose());
+
+  it('examples/shop: every image allowed, exit 0', async () => {
+    const { code, report } = await gateJson(['check', 'examples/shop']);
+    assert.equal(code, 0);
+    assert.deepEqual(report.summary, { images: 3, allowed: 3, denied: 0 });
+    assert.ok(report.results.every((r) => r.reason === 'SIGNED'));
+  });
+
+  it('examples/shop-denied: exit 1, with the reason for each denial', async () => {
+    const { code, report } = await gateJson(['check', 'examples/shop-denied']);
+    assert.equal(code, 1);
+    const reasons = Object.fromEntries(report.results.map((r) => [r.image.replace(/@.*/, ''), r.reason]));
+    assert.deepEqual(reasons, {
+      'redis:7': 'NO_POLICY',
+      'registry.example.com/shop/api': 'IDENTITY_MISMATCH',
+      'registry.example.com/shop/worker': 'NO_SIGNATURE',
+      'registry.example.com/shop/web': 'SIGNED',
+    });
+  });
+
+  it('the text report of the denied example names file, line, reason and fix', async () => {
+    const { code, stdout } = await gate(['check', 'examples/shop-denied']);
+    assert.equal(code, 1);
+    assert.match(stdout, /DENY {2}registry\.example\.com\/shop\/worker@sha256:[0-9a-f]{64} {2}namespace shop\n {6}NO_SIGNATURE/);
+    assert.match(stdout, /used at examples\/shop-denied\/apps\/shop\.yaml:50 {2}Job\/worker {2}spec\.template\.spec\.containers\[0\]\.image/);
+    assert.match(stdout, /fix {5}sign registry\.example\.com\/shop\/worker/);
+    assert.match(stdout, /3 of 4 images denied\./);
+  });
+
+  it('skopeo agrees with every committed example signature', async () => {
+    const signatures = await fg('*/.gate/sigstore/shop/*/signature-*', { cwd: EXAMPLES });
+    assert.ok(signatures.length >= 5);
+    const deployedAs: Record<string, string> = {
+      web: 'registry.example.com/shop/web:1.4',
+      api: 'registry.example.com/shop/api:2.1',
+      migrate: 'registry.example.com/shop/migrate:2.1',
+    };
+    for (const signature of signatures) {
+      const example = signature.split('/')[0];
+      const image = /shop\/([a-z]+)@sha256=/.exec(signature)![1];
+      const manifest = readFileSync(path.join(EXAMPLES, 'images', `${image}.json`));
+      const verdict = await skopeoVerify(home, manifest, deployedAs[image], fingerprint, readFileSync(path.join(EXAMPLES, signature)));
+      // The only signature skopeo must refuse is shop-denied's api one, made for another repository.
+      const expected = !(example === 'shop-denied' && image === 'api');
+      assert.equal(verdict.accepted, expected, `${signature}: ${verdict.message}`);
+    }
+  });
+});
