@@ -121,7 +121,15 @@ function extractInto(object: ManifestObject, defaultNamespace: string, prefix: s
 
   if (NOT_WORKLOADS.has(key)) return;
   const before = out.uses.length;
-  if (!extractKnown(ctx, key, out)) return scanGeneric(ctx, out);
+  if (!extractKnown(ctx, key, out)) {
+    scanGeneric(ctx, out);
+    const found = out.uses.length - before;
+    if (found > 0) {
+      const api = typeof value.apiVersion === 'string' ? `${value.apiVersion} ` : '';
+      out.warnings.push(`${object.file}:${object.line}: ${kind}/${ctx.name}: gate has no rule for kind ${api}${kind}; ${found} image field(s) found by walking the whole object are checked`);
+    }
+    return;
+  }
   // Embedding kinds hand each inner object to extractInto, which does its own walk.
   // Workflows pass image names around as loop items and parameters (withItems: [{image: debian}]),
   // which are not pulled as such; their known fields are read exhaustively instead.

@@ -47,7 +47,7 @@ export function renderText(report: Report, style: TextStyle): string {
 
 function describeSource(source: ReportSource): string {
   const via = source.via ? ` in ${source.via}` : '';
-  const generic = source.generic ? ` (kind ${source.kind} is not known to gate: found by a generic walk)` : '';
+  const generic = source.generic ? ' (found by the generic walk for image fields)' : '';
   return `${source.file}:${source.line}  ${source.kind}/${source.name}${via}  ${source.path}${generic}`;
 }
 
