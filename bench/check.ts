@@ -1,0 +1,108 @@
+// `npm run bench`: how fast `gate check` is, printed beside a baseline. Figures, not
+// pass/fail (a benchmark is not a test).
+//   1. N distinct signed images used by 5N containers, verified from a file lookaside,
+//      against the reference tool verifying the same N signatures one by one
+//      (skopeo standalone-verify).
+//   2. Reading the 397-file real-world corpus (parsing and image extraction).
+
+import { performance } from 'node:perf_hooks';
+import path from 'node:path';
+import { gate, PROJECT_ROOT } from '../test/helpers/gate.js';
+import { GpgHome } from '../test/helpers/gpg.js';
+import { makeRepo, ociManifest, sha256Digest } from '../test/helpers/repo.js';
+import { run } from '../test/helpers/tools.js';
+
+const IMAGES = Number(process.env.BENCH_IMAGES ?? 200);
+const USES_PER_IMAGE = 5;
+const RUNS = 3;
+
+async function median(runs: number, fn: () => Promise<void>): Promise<number> {
+  const times: number[] = [];
+  for (let i = 0; i < runs; i++) {
+    const start = performance.now();
+    await fn();
+    times.push(performance.now() - start);
+  }
+  return times.sort((a, b) => a - b)[Math.floor(times.length / 2)];
+}
+
+async function main(): Promise<void> {
+  const home = await GpgHome.create();
+  const fingerprint = await home.generateKey('Bench <bench@example.com>');
+  const repo = await makeRepo({
+    '.gate/keys/bench.asc': await home.exportPublic(fingerprint),
+    '.gate/registries.d/sigs.yaml': 'default-docker:\n  lookaside: file:../sigstore\n',
+    '.gate/policies/p.yaml': `apiVersion: portieris.cloud.ibm.com/v1
+kind: ClusterImagePolicy
+metadata: {name: bench}
+spec:
+  repositories:
+  - name: "registry.example.com/*"
+    policy: {simple: {requirements: [{type: signedBy, keySecret: bench}]}}
+`,
+  });
+  try {
+    process.stderr.write(`signing ${IMAGES} images with gpg…\n`);
+    const manifests: Array<{ file: string; reference: string; signature: string }> = [];
+    const images: string[] = [];
+    for (let i = 0; i < IMAGES; i++) {
+      const manifest = ociManifest(`bench-${i}`);
+      const digest = sha256Digest(manifest);
+      const reference = `registry.example.com/bench/app${i}:1`;
+      const payload = JSON.stringify({
+        critical: { type: 'atomic container signature', image: { 'docker-manifest-digest': digest }, identity: { 'docker-reference': reference } },
+        optional: { creator: 'gate bench' },
+      });
+      const signature = await home.signBytes(fingerprint, payload);
+      await repo.storeSignatures('.gate/sigstore', `bench/app${i}`, digest, [signature]);
+      manifests.push({
+        file: await repo.write(`manifests/app${i}.json`, manifest),
+        reference,
+        signature: path.join(repo.dir, `.gate/sigstore/bench/app${i}@sha256=${digest.slice(7)}/signature-1`),
+      });
+      images.push(`registry.example.com/bench/app${i}@${digest}`);
+    }
+    const docs: string[] = [];
+    for (let d = 0; d < USES_PER_IMAGE; d++) {
+      const containers = images.map((image, i) => `      - {name: c${i}, image: "${image}"}`).join('\n');
+      docs.push(`apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: d${d}, namespace: bench}\nspec:\n  template:\n    spec:\n      containers:\n${containers}\n`);
+    }
+    await repo.write('apps/all.yaml', docs.join('---\n'));
+
+    const gateMs = await median(RUNS, async () => {
+      const result = await gate(['check', 'apps', '-o', 'json'], { cwd: repo.dir });
+      if (result.code !== 0) throw new Error(`gate check failed (${result.code}): ${result.stderr}${result.stdout.slice(0, 500)}`);
+    });
+    const skopeoMs = await median(1, async () => {
+      for (const m of manifests) {
+        const verified = await run('skopeo', ['standalone-verify', m.file, m.reference, fingerprint, m.signature], { env: home.env });
+        if (verified.code !== 0) throw new Error(`skopeo refused ${m.reference}: ${verified.stderr}`);
+      }
+    });
+    const corpusMs = await median(RUNS, async () => {
+      const result = await gate(['check', path.join(PROJECT_ROOT, 'test/fixtures/corpus'), '-o', 'json']);
+      if (result.code !== 1) throw new Error(`corpus check exited ${result.code}: ${result.stderr}`);
+    });
+
+    const rows: Array<[string, string, string]> = [
+      ['workload', 'gate check', 'baseline'],
+      [
+        `${IMAGES} signed images, ${IMAGES * USES_PER_IMAGE} containers`,
+        `${gateMs.toFixed(0)} ms (${(gateMs / IMAGES).toFixed(2)} ms/image, one process)`,
+        `skopeo standalone-verify × ${IMAGES}: ${skopeoMs.toFixed(0)} ms (${(skopeoMs / IMAGES).toFixed(1)} ms/image)`,
+      ],
+      ['corpus: 397 files, 6.5 MB, no policy', `${corpusMs.toFixed(0)} ms`, '-'],
+    ];
+    const widths = [0, 1, 2].map((c) => Math.max(...rows.map((r) => r[c].length)));
+    for (const row of rows) console.log(row.map((cell, c) => cell.padEnd(widths[c])).join('  |  '));
+    console.log(`\nmedian of ${RUNS} runs for gate; node ${process.version}; gate includes process start-up`);
+  } finally {
+    await repo.dispose();
+    await home.dispose();
+  }
+}
+
+main().catch((e: unknown) => {
+  console.error(e instanceof Error ? e.message : e);
+  process.exitCode = 1;
+});
