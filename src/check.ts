@@ -13,7 +13,7 @@ import { findGateDir, gateLocations, loadGateConfig, type GateLocations } from '
 import { KeyStore } from './policy/keys.js';
 import { lookasideFor, type RegistriesConfig } from './policy/registries-d.js';
 import { selectPolicy } from './policy/select.js';
-import type { PolicyResource, PolicySet, SignedByRequirement } from './policy/types.js';
+import type { PolicyResource, PolicySet, RepositoryRule, SignedByRequirement } from './policy/types.js';
 import { looksLikePolicy, validatePolicy } from './policy/validate.js';
 import { parseReference, referenceString, repositoryName, withDefaultTag, type ImageReference } from './reference/reference.js';
 import { summarise, type ImageResult, type PolicyRef, type Report, type ReportSource } from './report/model.js';
@@ -89,7 +89,7 @@ export async function runCheck(options: CheckOptions, io: CheckIO): Promise<Repo
     const decided = await evaluator.decide(first);
     return toResult(first, decided, group, serviceAccounts);
   });
-  warnings.push(...keys.warnings);
+  warnings.push(...evaluator.warnings, ...keys.warnings);
 
   return {
     gateVersion: GATE_VERSION,
@@ -157,11 +157,11 @@ function serviceAccountSecrets(objects: ManifestObject[], defaultNamespace: stri
   return map;
 }
 
-/** One group per (image string, namespace); a runtime-replaced image is its own group. */
+/** One group per (image string, namespace); a use with a problem of its own is its own group. */
 function groupUses(uses: ImageUse[]): ImageUse[][] {
   const groups = new Map<string, ImageUse[]>();
   for (const use of uses) {
-    const key = [use.image, use.namespace, use.replacedAtRuntime ?? ''].join('\u0000');
+    const key = [use.image, use.namespace, use.problem?.message ?? ''].join('\u0000');
     const group = groups.get(key);
     if (group) group.push(use);
     else groups.set(key, [use]);
@@ -178,6 +178,8 @@ interface Decision {
 class Evaluator {
   private readonly lookups = new Map<string, Promise<SignatureLookupResult>>();
   private readonly evaluations = new Map<string, ReturnType<typeof evaluateSignedBy>>();
+  private readonly warnedRules = new Set<RepositoryRule>();
+  readonly warnings: string[] = [];
 
   constructor(
     private readonly policies: PolicySet,
@@ -189,19 +191,17 @@ class Evaluator {
 
   async decide(use: ImageUse): Promise<Decision> {
     const none = (verdict: Verdict): Decision => ({ verdict, policy: null });
-    if (use.replacedAtRuntime) {
-      return none(deny('UNSUPPORTED', `the image of this container is set at runtime by an ImageChange trigger (${use.replacedAtRuntime}); the manifest's "${use.image}" is a placeholder gate cannot verify`,
-        'deploy a digest-pinned image instead of the trigger, or verify the image stream where its images are built and pushed'));
-    }
-    if (use.image.trim() === '') {
-      return none(deny('INVALID_REFERENCE', 'the container has no image', 'set the image (a registry/repository:tag or registry/repository@sha256:… reference)'));
-    }
+    if (use.problem) return none(deny(use.problem.reason, use.problem.message, use.problem.hint));
     const parsed = parseReference(use.image);
     if (!parsed.ok) {
       return none(deny('INVALID_REFERENCE', `invalid image name: ${parsed.message}`,
         /\$\(|\{\{|\$\{|^ko:\/\//.test(use.image)
           ? 'this is a placeholder: check the rendered manifests (helm template, kustomize build, the pipeline run) rather than the template'
           : 'use a valid reference: [registry/]repository[:tag] or [registry/]repository@sha256:<digest>'));
+    }
+    if (parsed.ref.digest !== undefined && !parsed.ref.digest.startsWith('sha256:')) {
+      // Portieris reads digests as "@sha256:" only; any other algorithm makes its webhook fail, which denies.
+      return none(deny('INVALID_REFERENCE', `"${parsed.ref.digest.split(':')[0]}" digests are not supported by Portieris (only sha256)`, 'pin the image by its sha256 digest'));
     }
     const selection = selectPolicy(use.image, use.namespace, this.policies);
     if (!selection.found) {
@@ -210,13 +210,15 @@ class Evaluator {
     }
     const { resource, rule } = selection.match;
     const policy: PolicyRef = { kind: resource.kind, name: resource.name, namespace: resource.namespace, repository: rule.name };
-    const ref = parsed.ref;
-    const pre = preflight(rule.policy, ref, rule.name, CAN_RESOLVE_TAGS);
-    if (pre.done) return { verdict: { ...pre.verdict, digest: pre.verdict.digest ?? ref.digest }, policy };
+    const pre = preflight(rule.policy, use.image, rule.name, CAN_RESOLVE_TAGS);
+    if (pre.done) return { verdict: { ...pre.verdict, digest: pre.verdict.digest ?? parsed.ref.digest }, policy };
+    const ref = pre.ref;
 
     const label = `${resource.kind}/${resource.name} (repository "${rule.name}")`;
     const resolved = await Promise.all(pre.requirements.map((r) => this.resolveKeys(r, use.namespace, label)));
-    const found = await this.lookup(ref, pre.digest, rule.policy.simple?.storeURL);
+    const storeURL = rule.policy.simple?.storeURL;
+    if (!storeURL) this.warnAboutWebhookStore(resource, rule, ref);
+    const found = await this.lookup(ref, pre.digest, storeURL);
     if (!found.ok) return { verdict: deny(found.reason, found.message, undefined, pre.digest), policy };
     const verdict = await evaluateSignatures(resolved, withDefaultTag(ref), pre.digest, found.signatures, this.now, (r, i, d, s, n) => {
       const key = [d, referenceString(i), r.keySource, JSON.stringify(r.requirement.signedIdentity), found.searched].join('\u0000');
@@ -242,6 +244,19 @@ class Evaluator {
       origin: requirement.origin,
     });
     return { requirement, trusted: key.trusted, keySource: key.source };
+  }
+
+  /**
+   * Without storeURL, Portieris does not read registries.d: it finds signatures only
+   * through the registry's signature API. Say so once per rule when gate used a lookaside.
+   */
+  private warnAboutWebhookStore(resource: PolicyResource, rule: RepositoryRule, ref: ImageReference): void {
+    const choice = lookasideFor(this.registries, ref);
+    if (!choice || this.warnedRules.has(rule)) return;
+    this.warnedRules.add(rule);
+    this.warnings.push(
+      `${rule.origin.file}:${rule.origin.line}: ${resource.kind}/${resource.name} repository "${rule.name}" sets no simple.storeURL: gate read signatures from the lookaside of ${choice.origin.file} (scope ${choice.scope}), but Portieris in the cluster reads only the registry's signature API then; publish the lookaside over https and set storeURL so that the webhook finds the same signatures`,
+    );
   }
 
   private lookup(ref: ImageReference, digest: string, storeURL: string | undefined): Promise<SignatureLookupResult> {

@@ -1,7 +1,9 @@
 // Parses a YAML or JSON stream into Kubernetes objects that remember where they came
 // from, so every finding can point at a file and line.
 //
-// The `yaml` package gives positions for every node. Kubernetes itself reads YAML with
+// The `yaml` package gives positions for every node. It reads YAML 1.2 with merge keys:
+// YAML 1.1's sexagesimal numbers would turn `image: 1:20` into 80, which go-yaml (and so
+// Kubernetes) does not do. Kubernetes itself reads YAML with
 // go-yaml, which accepts a few things the YAML spec forbids (for instance a multi-line
 // quoted scalar whose closing line is not indented); a document the strict parser
 // rejects is read again with js-yaml, the lenient reader, and its lines are then
@@ -59,7 +61,7 @@ export function readYamlDocuments(text: string, file: string, options: ParseOpti
   const lineCounter = new LineCounter();
   let docs: Document.Parsed[];
   try {
-    docs = parseAllDocuments(text, { version: '1.1', merge: true, uniqueKeys: true, lineCounter, prettyErrors: false, logLevel: 'error' }) as Document.Parsed[];
+    docs = parseAllDocuments(text, { version: '1.2', merge: true, uniqueKeys: true, lineCounter, prettyErrors: false, logLevel: 'error' }) as Document.Parsed[];
   } catch (e) {
     throw invalid(file, offset + 1, e);
   }

@@ -29,8 +29,14 @@ export interface ImageUse {
   pullSecrets: string[];
   /** The service account whose pull secrets also apply (`default` when none is named). */
   serviceAccount: string;
-  /** Set when the cluster replaces this image at runtime (an OpenShift ImageChange trigger). */
-  replacedAtRuntime?: string;
+  /** Set when the manifest alone shows this use cannot be verified, whatever the policy. */
+  problem?: UseProblem;
+}
+
+export interface UseProblem {
+  reason: 'INVALID_REFERENCE' | 'UNSUPPORTED';
+  message: string;
+  hint: string;
 }
 
 export interface Extraction {
@@ -190,7 +196,7 @@ function extractKnown(ctx: Context, key: string, out: Extraction): boolean {
 }
 
 /** containers, initContainers, ephemeralContainers and image volumes of one PodSpec. */
-function scanPodSpec(ctx: Context, specPath: PathSegment[], spec: unknown, out: Extraction, replacedAtRuntime?: Map<string, string>): void {
+function scanPodSpec(ctx: Context, specPath: PathSegment[], spec: unknown, out: Extraction, triggered?: Map<string, string>): void {
   if (!isPlainObject(spec)) return;
   const pod = podContext(spec);
   for (const list of ['initContainers', 'containers', 'ephemeralContainers']) {
@@ -198,8 +204,15 @@ function scanPodSpec(ctx: Context, specPath: PathSegment[], spec: unknown, out: 
     if (!Array.isArray(containers)) continue;
     containers.forEach((container, i) => {
       if (!isPlainObject(container)) return;
-      const runtime = typeof container.name === 'string' ? replacedAtRuntime?.get(container.name) : undefined;
-      addUse(ctx, [...specPath, list, i, 'image'], container.image, pod, out, runtime);
+      const trigger = typeof container.name === 'string' ? triggered?.get(container.name) : undefined;
+      const problem: UseProblem | undefined = trigger
+        ? {
+            reason: 'UNSUPPORTED',
+            message: `the image of this container is set at runtime by an ImageChange trigger (${trigger}); the manifest's value is a placeholder gate cannot verify`,
+            hint: 'deploy a digest-pinned image instead of the trigger, or verify the image stream where its images are built and pushed',
+          }
+        : undefined;
+      addUse(ctx, [...specPath, list, i, 'image'], container.image, pod, out, { problem });
     });
   }
   const volumes = spec.volumes;
@@ -248,11 +261,16 @@ function scanWorkflowSpec(ctx: Context, specPath: string[], out: Extraction): vo
     pullSecrets: secretNames(spec.imagePullSecrets),
     serviceAccount: nonEmpty(spec.serviceAccountName) ?? 'default',
   };
+  const defaults = isPlainObject(spec.templateDefaults) ? spec.templateDefaults : {};
   const scanTemplate = (templatePath: PathSegment[], template: unknown): void => {
     if (!isPlainObject(template)) return;
     const pod = { ...workflowPod, serviceAccount: nonEmpty(template.serviceAccountName) ?? workflowPod.serviceAccount };
     for (const single of ['container', 'script']) {
-      if (isPlainObject(template[single])) addUse(ctx, [...templatePath, single, 'image'], (template[single] as Record<string, unknown>).image, pod, out);
+      const body = template[single];
+      if (!isPlainObject(body)) continue;
+      // templateDefaults can supply the image; it is checked where it is written.
+      const inherited = isPlainObject(defaults[single]) && (defaults[single] as Record<string, unknown>).image !== undefined;
+      if (body.image !== undefined || !inherited || template === defaults) addUse(ctx, [...templatePath, single, 'image'], body.image, pod, out);
     }
     for (const { path, value } of [
       ...expand(template, 'containerSet.containers.*'),
@@ -286,7 +304,14 @@ function scanEmbedded(ctx: Context, path: PathSegment[], text: string, out: Extr
     // A block scalar's text starts on the line after the one holding `|`.
     objects = parseManifestStream(text, ctx.object.file, { lineOffset: ctx.object.lineOf(path) }).objects;
   } catch (e) {
-    out.warnings.push(`${ctx.object.file}:${ctx.object.lineOf(path)}: ${where} is not YAML gate can read (${e instanceof Error ? e.message : String(e)}); images in it are not checked`);
+    // Fail closed: what cannot be read may hold an image (Argo fills in {{…}} parameters first).
+    addUse(ctx, path, '', patchOf ?? noPod(), out, {
+      problem: {
+        reason: 'UNSUPPORTED',
+        message: `${where} is not YAML gate can read (${e instanceof Error ? e.message : String(e)}), so the images it creates cannot be checked`,
+        hint: 'quote {{…}} parameters inside the embedded manifest so that it stays valid YAML, or check the rendered object',
+      },
+    });
     return;
   }
   for (const object of objects) {
@@ -309,7 +334,14 @@ function scanTekton(ctx: Context, key: string, taskSpecPatterns: string[], out: 
   for (const pattern of taskSpecPatterns) {
     for (const { path, value: taskSpec } of expand(value, pattern)) {
       if (!isPlainObject(taskSpec)) continue;
-      for (const item of [...expand(taskSpec, 'steps.*'), ...expand(taskSpec, 'sidecars.*')]) {
+      const templateImage = isPlainObject(taskSpec.stepTemplate) ? taskSpec.stepTemplate.image : undefined;
+      for (const item of expand(taskSpec, 'steps.*')) {
+        // A step without an image runs stepTemplate's, which is checked on its own.
+        if (isPlainObject(item.value) && (item.value.image !== undefined || templateImage === undefined)) {
+          addUse(ctx, [...path, ...item.path, 'image'], item.value.image, pod, out);
+        }
+      }
+      for (const item of expand(taskSpec, 'sidecars.*')) {
         if (isPlainObject(item.value)) addUse(ctx, [...path, ...item.path, 'image'], item.value.image, pod, out);
       }
       if (isPlainObject(taskSpec.stepTemplate) && taskSpec.stepTemplate.image !== undefined) {
@@ -333,15 +365,32 @@ function scanGeneric(ctx: Context, out: Extraction, base: PodContext = noPod()):
     };
     for (const [key, child] of Object.entries(value)) {
       if (path.length === 0 && key === 'metadata') continue;
-      if (key === 'image' && typeof child === 'string') addUse(ctx, [...path, key], child, here, out, undefined, true);
+      if (key === 'image' && typeof child === 'string') addUse(ctx, [...path, key], child, here, out, { generic: true });
       else visit(child, [...path, key], here);
     }
   };
   visit(ctx.object.value, [], base);
 }
 
-function addUse(ctx: Context, path: PathSegment[], image: unknown, pod: PodContext, out: Extraction, replacedAtRuntime?: string, generic = false): void {
-  const text = image === undefined || image === null ? '' : typeof image === 'string' ? image : String(image);
+function addUse(ctx: Context, path: PathSegment[], image: unknown, pod: PodContext, out: Extraction, options: { problem?: UseProblem; generic?: boolean } = {}): void {
+  let text: string;
+  let problem = options.problem;
+  if (typeof image === 'string') {
+    text = image;
+  } else if (image === undefined || image === null) {
+    text = '';
+  } else {
+    // Kubernetes refuses a non-string image; in a YAML template it is usually an unrendered {{ … }}.
+    text = JSON.stringify(image) ?? String(image);
+    problem ??= {
+      reason: 'INVALID_REFERENCE',
+      message: `the image field holds ${Array.isArray(image) ? 'a list' : typeof image === 'object' ? 'a mapping' : `a ${typeof image}`}, not a string`,
+      hint: isPlainObject(image) ? 'an unquoted {{ … }} template reads as a mapping: check the rendered manifests (helm template, kustomize build) instead' : 'quote the image value',
+    };
+  }
+  if (!problem && text.trim() === '') {
+    problem = { reason: 'INVALID_REFERENCE', message: 'the container has no image', hint: 'set the image (registry/repository@sha256:<digest> or registry/repository:tag)' };
+  }
   out.uses.push({
     image: text,
     namespace: ctx.namespace,
@@ -352,12 +401,12 @@ function addUse(ctx: Context, path: PathSegment[], image: unknown, pod: PodConte
       name: ctx.name,
       namespace: ctx.namespace,
       path: ctx.prefix + formatPath(path),
-      generic,
+      generic: options.generic === true,
       ...(ctx.via ? { via: ctx.via } : {}),
     },
     pullSecrets: pod.pullSecrets,
     serviceAccount: pod.serviceAccount,
-    ...(replacedAtRuntime ? { replacedAtRuntime } : {}),
+    ...(problem ? { problem } : {}),
   });
 }
 

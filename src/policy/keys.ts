@@ -1,10 +1,11 @@
 // Where a signedBy requirement's keySecret comes from. Portieris reads the Secret
 // `keySecret` (data.key, an armoured public key block) from the workload's namespace,
 // or from keySecretNamespace. gate looks, in order, at:
-//   1. .gate/keys/<keySecret>.asc
-//   2. a Secret named <keySecret> kept in .gate/ (any namespace unless it names one)
-//   3. a Secret named <keySecret> in the checked manifests, in that namespace
-// The first two are the gate configuration a team reviews; the third is what the
+//   1. a Secret named <keySecret> kept in .gate/ for exactly that namespace
+//   2. .gate/keys/<keySecret>.asc
+//   3. a Secret named <keySecret> kept in .gate/ without a namespace (serves every namespace)
+//   4. a Secret named <keySecret> in the checked manifests, in that namespace
+// The first three are the gate configuration a team reviews; the fourth is what the
 // in-cluster webhook will see, so a difference between them is reported.
 
 import path from 'node:path';
@@ -60,8 +61,12 @@ export class KeyStore {
   }
 
   private async load(request: KeyRequest): Promise<ResolvedKey> {
-    const fromInput = this.secretCandidate(this.inputSecrets, request, false);
-    const candidate = (await this.fileCandidate(request)) ?? this.secretCandidate(this.gateSecrets, request, true) ?? fromInput;
+    const fromInput = this.secretCandidate(this.inputSecrets, request, 'deployed');
+    const candidate =
+      this.secretCandidate(this.gateSecrets, request, 'this-namespace') ??
+      (await this.fileCandidate(request)) ??
+      this.secretCandidate(this.gateSecrets, request, 'any-namespace') ??
+      fromInput;
     if (!candidate) {
       const file = this.keysDir ? `${displayName(path.join(this.keysDir, `${request.keySecret}.asc`), this.cwd)}, ` : '';
       throw new GateError(
@@ -73,6 +78,9 @@ export class KeyStore {
     const parsed = await parseArmoredPublicKeys(candidate.armored);
     if (!parsed.ok) {
       throw new GateError('KEY_INVALID', `keySecret "${request.keySecret}" from ${candidate.source} (used by ${request.policy}): ${parsed.message}`, candidate.origin);
+    }
+    for (const key of parsed.dropped) {
+      this.warnings.push(`${candidate.origin.file}:${candidate.origin.line}: key ${key} of keySecret "${request.keySecret}" is not trusted: Portieris' OpenPGP library cannot read it`);
     }
     if (fromInput && candidate !== fromInput) await this.compareWithCluster(fromInput, parsed.trusted, candidate, request);
     return { trusted: parsed.trusted, source: candidate.source };
@@ -91,13 +99,18 @@ export class KeyStore {
     return { armored: new TextDecoder().decode(read.bytes), source: name, origin: { file: name, line: 1 } };
   }
 
-  /** A Secret of that name; `anyNamespace` lets an un-namespaced Secret in .gate/ serve every namespace. */
-  private secretCandidate(secrets: ManifestObject[], request: KeyRequest, anyNamespace: boolean): Candidate | undefined {
+  /**
+   * A Secret of that name: `this-namespace` one that names the namespace, `any-namespace`
+   * one that names none (in .gate/), `deployed` one that would land in the namespace.
+   */
+  private secretCandidate(secrets: ManifestObject[], request: KeyRequest, scope: 'this-namespace' | 'any-namespace' | 'deployed'): Candidate | undefined {
     const match = secrets.find((s) => {
       if (valueAt(s.value, ['metadata', 'name']) !== request.keySecret) return false;
-      const ns = valueAt(s.value, ['metadata', 'namespace']);
-      if (typeof ns === 'string' && ns !== '') return ns === request.namespace;
-      return anyNamespace || this.defaultNamespace === request.namespace;
+      const raw = valueAt(s.value, ['metadata', 'namespace']);
+      const ns = typeof raw === 'string' && raw !== '' ? raw : undefined;
+      if (scope === 'this-namespace') return ns === request.namespace;
+      if (scope === 'any-namespace') return ns === undefined;
+      return (ns ?? this.defaultNamespace) === request.namespace;
     });
     if (!match) return undefined;
     const origin = { file: match.file, line: match.line };

@@ -63,7 +63,8 @@ export function validatePolicy(object: ManifestObject, defaultNamespace: string)
   return {
     kind,
     name,
-    namespace: kind === 'ImagePolicy' ? (metaNamespace ?? defaultNamespace) : null,
+    // An empty namespace is no namespace: the object lands in the default one.
+    namespace: kind === 'ImagePolicy' ? (metaNamespace || defaultNamespace) : null,
     repositories,
     origin: { file: object.file, line: object.line },
     fingerprint: canonicalJson(spec),
@@ -115,7 +116,7 @@ function validatePolicyBody(v: Validator, path: PathSegment[]): Policy {
       v.fail([...simple, 'storeURL'], `storeURL "${storeURL}" must be an http:// or https:// URL (Portieris accepts no other scheme)`);
     }
     const storeSecret = v.string([...simple, 'storeSecret'], false);
-    const requirements = (v.array([...simple, 'requirements'], false) ?? []).map((_, i) =>
+    const requirements = (v.array([...simple, 'requirements'], true) ?? []).map((_, i) =>
       validateRequirement(v, [...simple, 'requirements', i]),
     );
     policy.simple = {
@@ -184,14 +185,14 @@ function validateIdentity(v: Validator, path: PathSegment[]): SignedIdentity {
       return { type };
     case 'matchExactReference': {
       const dockerReference = required('dockerReference');
-      const parsed = parseReference(dockerReference);
+      const parsed = parseReference(dockerReference, 'containers-image');
       if (!parsed.ok) v.fail([...path, 'dockerReference'], `Invalid format of dockerReference "${dockerReference}": ${parsed.message}`);
       if (isNameOnly(parsed.ref)) v.fail([...path, 'dockerReference'], `dockerReference "${dockerReference}" contains neither a tag nor digest`);
       return { type, dockerReference };
     }
     case 'matchExactRepository': {
       const dockerRepository = required('dockerRepository');
-      const parsed = parseReference(dockerRepository);
+      const parsed = parseReference(dockerRepository, 'containers-image');
       if (!parsed.ok) v.fail([...path, 'dockerRepository'], `Invalid format of dockerRepository "${dockerRepository}": ${parsed.message}`);
       return { type, dockerRepository };
     }

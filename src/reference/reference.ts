@@ -1,6 +1,12 @@
 // Image references as docker/distribution's `reference` package defines them
 // (ParseNormalizedNamed): the grammar, docker.io normalisation, and the string forms
 // that identity matching compares.
+//
+// Two grammars are in play, as in the cluster: Portieris reads the pod's image with
+// github.com/distribution/reference ('distribution'), while containers/image, which
+// verifies the signatures, uses its own older fork ('containers-image'): no IPv6 hosts,
+// and a first component is a host only if it has a '.' or ':' or is `localhost` (the
+// upstream also takes an upper-case first component as a host).
 
 export interface ImageReference {
   /** Registry host, with port if any: `docker.io`, `registry.example.com:5000`. */
@@ -13,6 +19,7 @@ export interface ImageReference {
 }
 
 export type ReferenceParseResult = { ok: true; ref: ImageReference } | { ok: false; message: string };
+export type Grammar = 'distribution' | 'containers-image';
 
 const DEFAULT_DOMAIN = 'docker.io';
 const LEGACY_DEFAULT_DOMAIN = 'index.docker.io';
@@ -25,15 +32,17 @@ const domainComponent = '(?:[a-zA-Z0-9]|[a-zA-Z0-9][a-zA-Z0-9-]*[a-zA-Z0-9])';
 const domainName = `${domainComponent}(?:\\.${domainComponent})*`;
 const ipv6 = '\\[(?:[a-fA-F0-9:]+)\\]';
 const domainPattern = `(?:${domainName}|${ipv6})(?::[0-9]+)?`;
+const forkDomainPattern = `${domainName}(?::[0-9]+)?`;
 const tagPattern = '[\\w][\\w.-]{0,127}';
 const digestPattern = '[A-Za-z][A-Za-z0-9]*(?:[-_+.][A-Za-z][A-Za-z0-9]*)*:[0-9a-fA-F]{32,}';
 
 const ANCHORED_DOMAIN = new RegExp(`^${domainPattern}$`);
+const ANCHORED_FORK_DOMAIN = new RegExp(`^${forkDomainPattern}$`);
 const ANCHORED_PATH = new RegExp(`^${pathComponent}(?:/${pathComponent})*$`);
 const ANCHORED_TAG = new RegExp(`^${tagPattern}$`);
 const ANCHORED_DIGEST = new RegExp(`^${digestPattern}$`);
 const ANCHORED_HEX_ID = /^[a-f0-9]{64}$/;
-const ANCHORED_NAME_WITH_DOMAIN = new RegExp(`^${domainPattern}/${pathComponent}(?:/${pathComponent})*$`);
+const ANCHORED_FORK_NAME_WITH_DOMAIN = new RegExp(`^${forkDomainPattern}/${pathComponent}(?:/${pathComponent})*$`);
 
 /** Digest algorithms go-digest knows, with the length of their hex encoding. */
 const DIGEST_HEX_LENGTH: Record<string, number> = { sha256: 64, sha384: 96, sha512: 128 };
@@ -56,7 +65,7 @@ export function validateDigest(digest: string): string | undefined {
  * Parses an image string the way ParseNormalizedNamed does: `nginx` becomes
  * docker.io/library/nginx, `index.docker.io` becomes docker.io. No default tag is added.
  */
-export function parseReference(input: string): ReferenceParseResult {
+export function parseReference(input: string, grammar: Grammar = 'distribution'): ReferenceParseResult {
   const fail = (message: string): ReferenceParseResult => ({ ok: false, message });
   if (input.length === 0) return fail('empty image reference');
   if (ANCHORED_HEX_ID.test(input)) {
@@ -88,13 +97,15 @@ export function parseReference(input: string): ReferenceParseResult {
   let path: string;
   const firstSlash = rest.indexOf('/');
   const head = firstSlash >= 0 ? rest.slice(0, firstSlash) : '';
-  if (firstSlash < 0 || (!/[.:]/.test(head) && head !== 'localhost' && head.toLowerCase() === head)) {
+  const upperCaseHost = grammar === 'distribution' && head.toLowerCase() !== head;
+  if (firstSlash < 0 || (!/[.:]/.test(head) && head !== 'localhost' && !upperCaseHost)) {
     domain = DEFAULT_DOMAIN;
     path = rest;
   } else {
     domain = head;
     path = rest.slice(firstSlash + 1);
-    if (!ANCHORED_DOMAIN.test(domain)) return fail(`invalid registry host "${domain}" in "${input}"`);
+    const domainSyntax = grammar === 'distribution' ? ANCHORED_DOMAIN : ANCHORED_FORK_DOMAIN;
+    if (!domainSyntax.test(domain)) return fail(`invalid registry host "${domain}" in "${input}"`);
   }
   if (domain === LEGACY_DEFAULT_DOMAIN) domain = DEFAULT_DOMAIN;
   if (path !== path.toLowerCase() && ANCHORED_PATH.test(path.toLowerCase())) {
@@ -134,15 +145,11 @@ export function registryHost(ref: ImageReference): string {
   return colon >= 0 ? ref.domain.slice(0, colon) : ref.domain;
 }
 
-/** True when the string is a registry host with an optional port (reference.DomainRegexp). */
-export function isDomain(s: string): boolean {
-  return ANCHORED_DOMAIN.test(s);
-}
 
 /**
  * containers/image's test for remapIdentity prefixes: a host[:port], or an
  * unnormalised repository name that starts with one (`host/ns`, `host/ns/repo`).
  */
 export function isRemapPrefix(s: string): boolean {
-  return ANCHORED_DOMAIN.test(s) || ANCHORED_NAME_WITH_DOMAIN.test(s);
+  return ANCHORED_FORK_DOMAIN.test(s) || ANCHORED_FORK_NAME_WITH_DOMAIN.test(s);
 }

@@ -26,6 +26,34 @@ export function sniffSignatureBlob(blob: Uint8Array): SniffedBlob {
   const format = new TextDecoder().decode(name);
   const data = blob.subarray(newline + 1);
   if (format === 'simple-signing') return { format: 'simple-signing', blob: data };
-  if (format === 'sigstore-json') return { format: 'sigstore-json', blob: data };
+  if (format === 'sigstore-json') {
+    const problem = sigstoreJsonProblem(data);
+    return problem ? { format: 'unknown', message: `invalid sigstore-json signature: ${problem}` } : { format: 'sigstore-json', blob: data };
+  }
   return { format: 'unknown', message: `unrecognized signature format "${format}"` };
+}
+
+/**
+ * containers/image decodes a sigstore-json blob ({mimeType, payload (base64), annotations})
+ * when it reads the list, and a decoding error fails the whole lookup; gate does the same
+ * even though a signedBy requirement then ignores the blob.
+ */
+function sigstoreJsonProblem(data: Uint8Array): string | undefined {
+  let value: unknown;
+  try {
+    value = JSON.parse(new TextDecoder('utf-8', { ignoreBOM: true }).decode(data));
+  } catch {
+    return 'not JSON';
+  }
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return 'not a JSON object';
+  const { mimeType, payload, annotations } = value as Record<string, unknown>;
+  if (mimeType !== undefined && mimeType !== null && typeof mimeType !== 'string') return 'mimeType is not a string';
+  if (payload !== undefined && payload !== null && (typeof payload !== 'string' || !/^[A-Za-z0-9+/]*={0,2}$/.test(payload) || payload.length % 4 !== 0)) {
+    return 'payload is not base64';
+  }
+  if (annotations !== undefined && annotations !== null) {
+    if (typeof annotations !== 'object' || Array.isArray(annotations)) return 'annotations is not an object';
+    if (Object.values(annotations).some((v) => typeof v !== 'string')) return 'an annotation is not a string';
+  }
+  return undefined;
 }

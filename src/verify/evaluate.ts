@@ -5,7 +5,7 @@
 // prSignedBy does: requirements are AND-ed, and any one good signature satisfies one.
 
 import type { Policy, SignedByRequirement, SignedIdentity } from '../policy/types.js';
-import { referenceString, repositoryName, type ImageReference } from '../reference/reference.js';
+import { parseReference, referenceString, repositoryName, type ImageReference } from '../reference/reference.js';
 import { identityMatches, remap } from './identity.js';
 import { verifySignedMessage, type TrustedKeys } from './openpgp.js';
 import { parseSimpleSigningPayload } from './payload.js';
@@ -13,13 +13,14 @@ import { allow, deny, SIGNATURE_FAILURE_RANK, type ReasonCode, type Verdict } fr
 
 export type Preflight =
   | { done: true; verdict: Verdict }
-  | { done: false; digest: string; requirements: SignedByRequirement[] };
+  | { done: false; ref: ImageReference; digest: string; requirements: SignedByRequirement[] };
 
 /**
- * `ref` is the parsed image; `pattern` the repository pattern that selected `policy`.
- * `canResolveTags` is false while gate works offline: a tag then cannot be verified.
+ * `image` is the image string as written; `pattern` the repository pattern that
+ * selected `policy`. `canResolveTags` is false while gate works offline: a tag then
+ * cannot be verified.
  */
-export function preflight(policy: Policy, ref: ImageReference, pattern: string, canResolveTags: boolean): Preflight {
+export function preflight(policy: Policy, image: string, pattern: string, canResolveTags: boolean): Preflight {
   const done = (verdict: Verdict): Preflight => ({ done: true, verdict });
   if (policy.trustEnabled) {
     return done(deny('UNSUPPORTED', `the policy for "${pattern}" enables Notary v1 content trust (trust.enabled), which gate cannot verify`,
@@ -33,6 +34,14 @@ export function preflight(policy: Policy, ref: ImageReference, pattern: string, 
   if (requirements.length === 0) {
     return done(allow('ACCEPT_ANYTHING', `the policy for "${pattern}" has no simple requirements: Portieris admits it without checking signatures`));
   }
+  // From here on Portieris hands the image to containers/image, which parses it again
+  // with its own grammar and refuses what that grammar refuses, whatever the requirements.
+  const parsed = parseReference(image, 'containers-image');
+  if (!parsed.ok) {
+    return done(deny('INVALID_REFERENCE', `containers/image, which verifies signatures for Portieris, cannot read "${image}": ${parsed.message}`,
+      'write the image with a lower-case repository, and a registry host that has a "." or ":" or is localhost'));
+  }
+  const ref = parsed.ref;
   if (ref.tag !== undefined && ref.digest !== undefined) {
     return done(deny('INVALID_REFERENCE', 'Docker references with both a tag and digest are currently not supported (containers/image, and so Portieris, refuse them)',
       `use "${repositoryName(ref)}@${ref.digest}" without the tag`));
@@ -51,11 +60,7 @@ export function preflight(policy: Policy, ref: ImageReference, pattern: string, 
       : `"${referenceString(ref)}" is a tag: gate needs a registry to resolve the tag to the digest that signatures cover, and this run works offline`;
     return done(deny('NOT_PINNED', message, `pin the image by digest: image: ${repositoryName(ref)}@sha256:<digest> (skopeo inspect --format '{{.Digest}}' docker://${referenceString(ref)})`));
   }
-  if (!ref.digest.startsWith('sha256:')) {
-    return done(deny('UNSUPPORTED', `"${ref.digest}" is not a sha256 digest; simple signatures are made and looked up by sha256 manifest digests`,
-      `pin the image by its sha256 digest`));
-  }
-  return { done: false, digest: ref.digest, requirements: signedBy };
+  return { done: false, ref, digest: ref.digest, requirements: signedBy };
 }
 
 export interface UntrustedSignature {

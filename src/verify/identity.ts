@@ -12,7 +12,7 @@ import {
 } from '../reference/reference.js';
 
 export function identityMatches(rule: SignedIdentity, intended: ImageReference, signedReference: string): boolean {
-  const parsed = parseReference(signedReference);
+  const parsed = parseReference(signedReference, 'containers-image');
   if (!parsed.ok) return false;
   const signed = parsed.ref;
   switch (rule.type) {
@@ -23,12 +23,12 @@ export function identityMatches(rule: SignedIdentity, intended: ImageReference, 
     case 'matchRepository':
       return repositoryName(signed) === repositoryName(intended);
     case 'matchExactReference': {
-      const required = parseReference(rule.dockerReference);
+      const required = parseReference(rule.dockerReference, 'containers-image');
       if (!required.ok || isNameOnly(required.ref) || isNameOnly(signed)) return false;
       return referenceString(signed) === referenceString(required.ref);
     }
     case 'matchExactRepository': {
-      const required = parseReference(rule.dockerRepository);
+      const required = parseReference(rule.dockerRepository, 'containers-image');
       return required.ok && repositoryName(signed) === repositoryName(required.ref);
     }
     case 'remapIdentity': {
@@ -56,7 +56,7 @@ export function remap(intended: ImageReference, prefix: string, signedPrefix: st
   const inside = name === prefix || (name.startsWith(prefix) && name[prefix.length] === '/');
   if (!inside) return intended;
   const rewritten = referenceString(intended).replace(prefix, signedPrefix);
-  const parsed = parseReference(rewritten);
+  const parsed = parseReference(rewritten, 'containers-image');
   if (!parsed.ok || referenceString(parsed.ref) !== rewritten) return undefined;
   return parsed.ref;
 }

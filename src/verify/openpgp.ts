@@ -5,6 +5,7 @@
 // `now` is passed in: no clock is read here.
 
 import * as openpgp from 'openpgp';
+import { unwrapSignedMessage } from './packets.js';
 
 export interface TrustedKeys {
   keys: openpgp.PublicKey[];
@@ -12,7 +13,22 @@ export interface TrustedKeys {
   fingerprints: string[];
 }
 
-export type KeyParseResult = { ok: true; trusted: TrustedKeys } | { ok: false; message: string };
+export type KeyParseResult =
+  | { ok: true; trusted: TrustedKeys; /** Keys Portieris could not read, left out. */ dropped: string[] }
+  | { ok: false; message: string };
+
+/**
+ * Portieris verifies with x/crypto/openpgp (containers/image built with
+ * containers_image_openpgp), which reads RSA, DSA, ElGamal and NIST-curve ECDSA/ECDH
+ * keys only; a key with any other (sub)key, Ed25519 for one, is skipped whole. gate
+ * skips the same keys so that it never trusts a key the webhook cannot use.
+ */
+const NIST_CURVES = new Set(['nistP256', 'nistP384', 'nistP521', 'p256', 'p384', 'p521']);
+function readableByPortieris(info: { algorithm: string; curve?: string }): boolean {
+  if (/^rsa/.test(info.algorithm) || info.algorithm === 'dsa' || info.algorithm === 'elgamal') return true;
+  if (info.algorithm === 'ecdsa' || info.algorithm === 'ecdh') return info.curve !== undefined && NIST_CURVES.has(info.curve);
+  return false;
+}
 
 const PUBLIC_KEY_HEADER = '-----BEGIN PGP PUBLIC KEY BLOCK-----';
 
@@ -44,8 +60,21 @@ export async function parseArmoredPublicKeys(armored: string): Promise<KeyParseR
   }
   if (keys.length === 0) return { ok: false, message: 'the key block holds no keys' };
   if (keys.some((k) => k.isPrivate())) return { ok: false, message: 'the key block holds a private key: commit only public keys' };
-  const publicKeys = keys as openpgp.PublicKey[];
-  return { ok: true, trusted: { keys: publicKeys, fingerprints: publicKeys.map((k) => k.getFingerprint().toUpperCase()) } };
+  const usable: openpgp.PublicKey[] = [];
+  const dropped: string[] = [];
+  for (const key of keys as openpgp.PublicKey[]) {
+    const algorithms = [key, ...key.subkeys].map((k) => k.getAlgorithmInfo() as { algorithm: string; curve?: string });
+    const unreadable = algorithms.find((a) => !readableByPortieris(a));
+    if (unreadable) dropped.push(`${key.getFingerprint().toUpperCase()} (${unreadable.curve ?? unreadable.algorithm})`);
+    else usable.push(key);
+  }
+  if (usable.length === 0) {
+    return {
+      ok: false,
+      message: `no key Portieris can use: ${dropped.join(', ')}; its OpenPGP library reads RSA, DSA and NIST-curve ECDSA keys only (gpg --quick-gen-key NAME rsa3072 sign)`,
+    };
+  }
+  return { ok: true, trusted: { keys: usable, fingerprints: usable.map((k) => k.getFingerprint().toUpperCase()) }, dropped };
 }
 
 export type SignedMessageResult =
@@ -54,9 +83,11 @@ export type SignedMessageResult =
 
 export async function verifySignedMessage(untrustedBlob: Uint8Array, trusted: TrustedKeys, now: Date): Promise<SignedMessageResult> {
   const bad = (message: string): SignedMessageResult => ({ ok: false, code: 'BAD_SIGNATURE', message });
+  const unwrapped = unwrapSignedMessage(untrustedBlob);
+  if (!unwrapped.ok) return bad(unwrapped.message);
   let message: openpgp.Message<Uint8Array>;
   try {
-    message = await openpgp.readMessage({ binaryMessage: untrustedBlob });
+    message = await openpgp.readMessage({ binaryMessage: unwrapped.packets });
   } catch (e) {
     return bad(`not an OpenPGP message: ${errorText(e)}`);
   }
@@ -82,6 +113,7 @@ export async function verifySignedMessage(untrustedBlob: Uint8Array, trusted: Tr
   } catch (e) {
     const text = errorText(e);
     if (/expired/i.test(text)) return bad(`signature expired (checked at ${now.toISOString()}): ${text}`);
+    if (/in the future/i.test(text)) return bad(`signature dated after ${now.toISOString()} (a signer clock running ahead?): ${text}`);
     return bad(`signature error: ${text}`);
   }
   const data = result.data;

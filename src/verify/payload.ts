@@ -23,7 +23,8 @@ class PayloadError extends Error {}
 
 export function parseSimpleSigningPayload(bytes: Uint8Array): PayloadResult {
   try {
-    return { ok: true, payload: readPayload(parseStrictJson(new TextDecoder().decode(bytes))) };
+    // ignoreBOM keeps a byte-order mark in the text, so that JSON parsing refuses it as Go's does.
+    return { ok: true, payload: readPayload(parseStrictJson(new TextDecoder('utf-8', { ignoreBOM: true }).decode(bytes))) };
   } catch (e) {
     if (e instanceof PayloadError || e instanceof StrictJsonError) return { ok: false, message: e.message };
     throw e;
@@ -53,7 +54,10 @@ function readPayload(top: JsonValue): SimpleSigningPayload {
   const timestamp = optional.get('timestamp');
   if (timestamp !== undefined && timestamp !== null) {
     if (typeof timestamp !== 'number') throw new PayloadError('Field optional.timestamp is not a number');
-    if (!Number.isInteger(timestamp)) throw new PayloadError('Field optional.timestamp is not an integer');
+    // containers/image reads a float64 and requires it to survive conversion to int64.
+    if (!Number.isInteger(timestamp) || timestamp < -(2 ** 63) || timestamp >= 2 ** 63) {
+      throw new PayloadError('Field optional.timestamp is not an integer');
+    }
     payload.timestamp = timestamp;
   }
   return payload;

@@ -51,6 +51,7 @@ interface Scenario {
   requirements?: string;
   identity?: string;
   image?: string;
+  pattern?: string;
   keys?: Record<string, string>;
 }
 
@@ -59,7 +60,7 @@ const signedBy = (keySecret: string, identity = '') => `        - type: signedBy
 async function check(scenario: Scenario) {
   const requirements = scenario.requirements ?? signedBy('team', scenario.identity);
   const repo = await makeRepo({
-    '.gate/policies/default.yaml': clusterPolicy('default', `  - name: "registry.example.com/*"\n    policy:\n      simple:\n        requirements:\n${requirements}`),
+    '.gate/policies/default.yaml': clusterPolicy('default', `  - name: "${scenario.pattern ?? 'registry.example.com/*'}"\n    policy:\n      simple:\n        requirements:\n${requirements}`),
     '.gate/registries.d/default.yaml': 'default-docker:\n  lookaside: file:../sigstore\n',
     'apps/web/deploy.yaml': deployment('web', [scenario.image ?? IMAGE]),
   });
@@ -211,6 +212,30 @@ describe('signedBy over a file lookaside', () => {
     assert.match(result.message, /signature-2.*unrecognized signature format.*armoured/);
   });
 
+  it('denies a detached signature followed by the data: not the layout containers/image reads', async () => {
+    const data = payload({});
+    const blob = Buffer.concat([await home.detachSign(fpr.team, data), await home.literalMessage(data, { compressLevel: 0 })]);
+    const { result } = await check({ signatures: [blob] });
+    assert.equal(result.reason, 'BAD_SIGNATURE');
+    assert.match(result.message, /not signed/);
+  });
+
+  it('refuses a compressed signature that expands past 4 MiB, without inflating it all', async () => {
+    const bomb = await home.signBytes(fpr.team, Buffer.alloc(64 * 1024 * 1024), { compressLevel: 9 });
+    assert.ok(bomb.length < 1024 * 1024);
+    const { result } = await check({ signatures: [bomb] });
+    assert.equal(result.reason, 'BAD_SIGNATURE');
+    assert.match(result.message, /expands to more than/);
+  });
+
+  it('is stricter than skopeo on SHA-1 signatures, and says so', async () => {
+    const signature = await home.signBytes(fpr.team, payload({}), { digestAlgo: 'SHA1' });
+    const { result } = await check({ signatures: [signature] });
+    assert.equal(result.reason, 'BAD_SIGNATURE');
+    assert.match(result.message, /SHA1/i);
+    assert.equal(await oracle(signature), true, 'skopeo accepts SHA-1; gate deliberately does not');
+  });
+
   it('denies an OpenPGP message that is not signed', async () => {
     const { result } = await check({ signatures: [await home.literalMessage(payload({}))] });
     assert.equal(result.reason, 'BAD_SIGNATURE');
@@ -287,6 +312,18 @@ describe('requirements', () => {
     assert.match(result.message, /registry/);
     assert.match(result.hint ?? '', /@sha256:/);
     assert.equal(code, 1);
+  });
+
+  it('denies a digest other than sha256, which Portieris cannot handle, whatever the policy', async () => {
+    const { result } = await check({ signatures: [], image: `${REPO}@sha512:${'e'.repeat(128)}`, requirements: '' });
+    assert.equal(result.reason, 'INVALID_REFERENCE');
+  });
+
+  it('denies an image containers/image cannot parse although Portieris matched it (an upper-case first component)', async () => {
+    const signature = await skopeoSign(home, MANIFEST, TAGGED, fpr.team);
+    const { result } = await check({ signatures: [signature], image: `Team/web@${DIGEST}`, pattern: 'Team/*' });
+    assert.equal(result.reason, 'INVALID_REFERENCE');
+    assert.match(result.message, /containers\/image.*cannot read/);
   });
 
   it('denies a reference with both a tag and a digest, as containers/image does', async () => {

@@ -10,6 +10,10 @@ export interface SignOptions {
   fakedTime?: string;
   /** gpg --default-sig-expire value, e.g. 1d. */
   expire?: string;
+  /** gpg --digest-algo value, e.g. SHA1. */
+  digestAlgo?: string;
+  /** gpg -z value: 0 for no compression, 9 for the most. */
+  compressLevel?: number;
 }
 
 export class GpgHome {
@@ -67,23 +71,33 @@ export class GpgHome {
   }
 
   /** An OpenPGP literal-data message: the payload without any signature. */
-  async literalMessage(payload: string): Promise<Buffer> {
-    return (await this.gpg(['--store'], payload)).stdout;
+  async literalMessage(payload: string, options: SignOptions = {}): Promise<Buffer> {
+    return (await this.gpg([...signFlags(options), '--store'], payload)).stdout;
   }
 
   /** gpg --sign of arbitrary bytes with exactly this (sub)key: a hand-written simple-signing payload. */
   async signBytes(fingerprint: string, payload: string | Buffer, options: SignOptions = {}): Promise<Buffer> {
-    const extra = [
-      ...(options.fakedTime ? ['--faked-system-time', options.fakedTime] : []),
-      ...(options.expire ? ['--default-sig-expire', options.expire] : []),
-    ];
-    return (await this.gpg([...extra, '--local-user', `${fingerprint}!`, '--sign'], payload)).stdout;
+    return (await this.gpg([...signFlags(options), '--local-user', `${fingerprint}!`, '--sign'], payload)).stdout;
+  }
+
+  /** A detached signature of the bytes (not a simple-signing blob). */
+  async detachSign(fingerprint: string, payload: string | Buffer): Promise<Buffer> {
+    return (await this.gpg(['--local-user', `${fingerprint}!`, '--detach-sign'], payload)).stdout;
   }
 
   async dispose(): Promise<void> {
     await run('gpgconf', ['--kill', 'all'], { env: this.env }).catch(() => undefined);
     await rm(this.dir, { recursive: true, force: true });
   }
+}
+
+function signFlags(options: SignOptions): string[] {
+  return [
+    ...(options.fakedTime ? ['--faked-system-time', options.fakedTime] : []),
+    ...(options.expire ? ['--default-sig-expire', options.expire] : []),
+    ...(options.digestAlgo ? ['--digest-algo', options.digestAlgo] : []),
+    ...(options.compressLevel !== undefined ? ['-z', String(options.compressLevel)] : []),
+  ];
 }
 
 /** `skopeo standalone-sign`: the signature skopeo/podman/buildah would store. */

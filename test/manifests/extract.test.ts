@@ -88,7 +88,8 @@ describe('image extraction by kind', () => {
     const { uses } = extract('workloads.yaml');
     const triggered = uses.find((u) => u.source.path === 'spec.template.spec.containers[1].image')!;
     assert.equal(triggered.image, ' ');
-    assert.equal(triggered.replacedAtRuntime, 'ImageStreamTag builds/app:latest');
+    assert.equal(triggered.problem?.reason, 'UNSUPPORTED');
+    assert.match(triggered.problem?.message ?? '', /ImageChange trigger \(ImageStreamTag builds\/app:latest\)/);
   });
 
   it('reads Argo Workflows templates, including a manifest embedded in a string', () => {

@@ -57,9 +57,11 @@ describe('policy validation', () => {
     assert.equal(policy.namespace, null);
   });
 
-  it('places an ImagePolicy without namespace in the default namespace', () => {
+  it('places an ImagePolicy without namespace, or with an empty one, in the default namespace', () => {
     const policy = validate(head.replace('ClusterImagePolicy', 'ImagePolicy') + '        - type: reject\n');
     assert.equal(policy.namespace, 'default');
+    const empty = validate(head.replace('ClusterImagePolicy', 'ImagePolicy').replace('  name: default\n', '  name: default\n  namespace: ""\n') + '        - type: reject\n');
+    assert.equal(empty.namespace, 'default');
   });
 
   it('refuses an unknown field, with a suggestion', () => {

@@ -50,6 +50,16 @@ describe('parseReference (docker/distribution ParseNormalizedNamed)', () => {
     });
   }
 
+  it('reads with containers/image\'s older grammar where it verifies: no upper-case or IPv6 hosts', () => {
+    assert.equal(parseReference('Foo/bar:1').ok, true);
+    assert.equal(parseReference('Foo/bar:1', 'containers-image').ok, false);
+    assert.equal(parseReference('[::1]:5000/app:1', 'containers-image').ok, false);
+    const fork = parseReference('localhost:5000/Team', 'containers-image');
+    assert.equal(fork.ok, false);
+    const same = parseReference('quay.io/a/b:1', 'containers-image');
+    assert.ok(same.ok && referenceString(same.ref) === 'quay.io/a/b:1');
+  });
+
   it('keys pull secrets by host without port', () => {
     const parsed = parseReference('registry.example.com:5000/app:1');
     assert.ok(parsed.ok);

@@ -70,6 +70,8 @@ describe('signature blob formats (containers/image FromBlob)', () => {
     assert.equal(sniffSignatureBlob(Buffer.from([0xc4, 1])).format, 'simple-signing');
     assert.equal(sniffSignatureBlob(Buffer.from('\u0000simple-signing\n\u00a3')).format, 'simple-signing');
     assert.equal(sniffSignatureBlob(Buffer.from('\u0000sigstore-json\n{}')).format, 'sigstore-json');
+    assert.equal(sniffSignatureBlob(Buffer.from('\u0000sigstore-json\n{not json')).format, 'unknown');
+    assert.equal(sniffSignatureBlob(Buffer.from('\u0000sigstore-json\n{"payload":"%%%"}')).format, 'unknown');
     assert.equal(sniffSignatureBlob(Buffer.from('\u0000other\n{}')).format, 'unknown');
     assert.equal(sniffSignatureBlob(Buffer.from('\u0000no-newline')).format, 'unknown');
     assert.equal(sniffSignatureBlob(Buffer.from('-----BEGIN PGP MESSAGE-----')).format, 'unknown');

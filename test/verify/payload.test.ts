@@ -44,4 +44,6 @@ describe('simple-signing payload parsing', () => {
   it('refuses trailing data', () => fails(JSON.stringify(good) + '{}', /after the JSON value/));
   it('refuses a non-object optional', () => fails(JSON.stringify({ ...good, optional: null }), /JSON object expected/));
   it('refuses text that is not JSON', () => fails('not json', /invalid JSON/));
+  it('refuses a byte-order mark before the JSON', () => fails('\ufeff' + JSON.stringify(good), /invalid JSON/));
+  it('refuses a timestamp beyond int64', () => fails(JSON.stringify({ ...good, optional: { timestamp: 1e300 } }), /not an integer/));
 });
