@@ -166,6 +166,12 @@ describe('gate check: bad input is exit 2 with one line', () => {
       expectBadInput(['check', 'apps'], repo.dir, /policy\.yaml:\d+: /, /defined twice with different content/));
   });
 
+  it('a key Portieris cannot read (Ed25519)', async () => {
+    const ed = await home.generateKey('Ed <ed@example.com>', { algorithm: 'ed25519' });
+    await withRepo(await signedRepo({ '.gate/keys/team.asc': await home.exportPublic(ed) }), (repo) =>
+      expectBadInput(['check', 'apps'], repo.dir, /team\.asc/, /no key Portieris can use.*ed25519/i));
+  });
+
   it('an unknown flag', async () => {
     const { code } = await gate(['check', '--no-such-flag']);
     assert.equal(code, 2);
@@ -223,6 +229,25 @@ describe('gate check: where configuration comes from', () => {
       const { report } = await gateJson(['check', 'apps'], { cwd: repo.dir });
       assert.equal(report.results[0].reason, 'SIGNED');
       assert.match(report.results[0].message, /Secret team at apps\/key\.yaml:1/);
+    });
+  });
+
+  it('prefers a .gate/ key Secret for the workload namespace over one for every namespace', async () => {
+    const intruder = await home.exportPublic(await home.generateKey('Generic <g@example.com>'));
+    const secret = (namespace: string, key: string) =>
+      `apiVersion: v1\nkind: Secret\nmetadata: {name: team${namespace ? `, namespace: ${namespace}` : ''}}\nstringData:\n  key: |\n${key.split('\n').map((l) => `    ${l}`).join('\n')}\n`;
+    const files = { '.gate/keys/team.asc': null, '.gate/keys/a-any.yaml': secret('', intruder), '.gate/keys/b-shop.yaml': secret('shop', publicKey) };
+    await withRepo(await signedRepo(files), async (repo) => {
+      const { report } = await gateJson(['check', 'apps'], { cwd: repo.dir });
+      assert.equal(report.results[0].reason, 'SIGNED');
+      assert.match(report.results[0].message, /b-shop\.yaml/);
+    });
+  });
+
+  it('warns that Portieris would not find lookaside signatures without storeURL', async () => {
+    await withRepo(await signedRepo(), async (repo) => {
+      const { report } = await gateJson(['check', 'apps'], { cwd: repo.dir });
+      assert.ok(report.warnings.some((w) => /sets no simple\.storeURL/.test(w)), report.warnings.join('\n'));
     });
   });
 

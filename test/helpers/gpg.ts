@@ -32,10 +32,10 @@ export class GpgHome {
     return mustRun('gpg', ['--batch', '--no-tty', '--pinentry-mode', 'loopback', '--passphrase', '', ...args], { env: this.env, input });
   }
 
-  /** A new RSA signing key; returns its primary fingerprint (upper-case hex). */
-  async generateKey(uid: string, options: { fakedTime?: string } = {}): Promise<string> {
+  /** A new signing key (RSA 2048 unless said otherwise); returns its primary fingerprint (upper-case hex). */
+  async generateKey(uid: string, options: { fakedTime?: string; algorithm?: string } = {}): Promise<string> {
     const faked = options.fakedTime ? ['--faked-system-time', options.fakedTime] : [];
-    await this.gpg([...faked, '--quick-gen-key', uid, 'rsa2048', 'sign', 'never']);
+    await this.gpg([...faked, '--quick-gen-key', uid, options.algorithm ?? 'rsa2048', 'sign', 'never']);
     return this.fingerprints(uid).then((f) => f[0]);
   }
 

@@ -124,6 +124,28 @@ describe('image extraction by kind', () => {
     assert.deepEqual([run.pullSecrets, run.serviceAccount], [['tr-pull'], 'tekton-sa']);
   });
 
+  it('denies what an embedded manifest it cannot read would create, rather than skipping it', () => {
+    const text = `apiVersion: argoproj.io/v1alpha1
+kind: Workflow
+metadata: {name: wf}
+spec:
+  templates:
+  - name: make
+    resource:
+      action: create
+      manifest: |
+        kind: Pod
+        spec:
+          containers:
+          - image: {{workflow.parameters.registry}}/app:{{workflow.parameters.tag}}
+`;
+    const uses = parseManifestStream(text, 'wf.yaml').objects.flatMap((o) => extractImages(o, 'default').uses);
+    assert.equal(uses.length, 1);
+    assert.equal(uses[0].problem?.reason, 'UNSUPPORTED');
+    assert.equal(uses[0].source.path, 'spec.templates[0].resource.manifest');
+    assert.equal(uses[0].source.line, 9);
+  });
+
   it('walks an unknown kind for images and says so; never reads ConfigMap data as images', () => {
     const { uses } = extract('pipelines.yaml');
     const generic = uses.filter((u) => u.source.generic);
