@@ -5,7 +5,7 @@
 // (digest, identity, requirement).
 
 import path from 'node:path';
-import { GateError } from './errors.js';
+import { GateError, type Warning } from './errors.js';
 import { displayName, readInputs, type InputIO } from './input/files.js';
 import { parseManifestStream, type ManifestObject } from './manifests/document.js';
 import { extractImages, type ImageUse } from './manifests/extract.js';
@@ -25,6 +25,8 @@ import { GATE_VERSION } from './version.js';
 
 export interface CheckOptions {
   paths: string[];
+  /** Globs of files to leave out of folder walks (`--exclude`). */
+  exclude?: string[];
   /** Namespace of objects that name none (`--namespace`). */
   namespace: string;
   gateDir?: string;
@@ -43,28 +45,32 @@ const CONCURRENCY = 16;
 
 export async function runCheck(options: CheckOptions, io: CheckIO): Promise<Report> {
   const now = io.now();
-  const warnings: string[] = [];
+  const warnings: Warning[] = [];
 
-  const inputs = await readInputs(options.paths, io);
+  const inputs = await readInputs(options.paths, io, options.exclude);
   const objects: ManifestObject[] = [];
   for (const input of inputs) {
     const parsed = parseManifestStream(input.text, input.name);
     objects.push(...parsed.objects);
     warnings.push(...parsed.warnings);
   }
-
-  const locations = await locateGate(options, io.cwd);
-  const explicit = new Set<keyof GateLocations>(
-    (['policiesDir', 'keysDir', 'registriesDir'] as const).filter((k) => options[k] !== undefined),
-  );
-  if (options.gateDir !== undefined) explicit.add('gateDir');
-  const config = await loadGateConfig(locations, explicit, io.cwd);
-  warnings.push(...config.warnings);
-  if (!locations.gateDir && !locations.policiesDir) {
-    warnings.push(`no ${'.gate/'} folder found above ${options.paths.join(', ')}: only policies in the checked manifests apply, and images without one are denied`);
+  if (objects.length === 0) {
+    // An empty render (a failed `kustomize build | gate check -` without pipefail) must not pass.
+    throw new GateError('INPUT_INVALID', `no Kubernetes objects in ${describeInputs(options.paths)}: nothing to check, which is never what a gate should approve`);
   }
 
+  const locations = await locateGate(options, io.cwd);
+  const explicit = new Set<keyof GateLocations>((['gateDir', 'policiesDir', 'keysDir', 'registriesDir'] as const).filter((k) => options[k] !== undefined));
+  const config = await loadGateConfig(locations, explicit, io.cwd);
+  warnings.push(...config.warnings);
+
   const inputPolicies = objects.filter((o) => looksLikePolicy(o.value));
+  if (!locations.gateDir && !explicit.has('policiesDir') && inputPolicies.length === 0) {
+    throw new GateError(
+      'GATE_DIR_MISSING',
+      `no policy to check against: no .gate/ folder at or above ${describeInputs(options.paths)} (up to the repository root), and no ImagePolicy or ClusterImagePolicy in the manifests; create .gate/policies/ or pass --gate-dir or --policies`,
+    );
+  }
   const policies = buildPolicySet([...config.policyObjects, ...inputPolicies], options.namespace);
   const keys = new KeyStore(
     locations.keysDir,
@@ -83,21 +89,27 @@ export async function runCheck(options: CheckOptions, io: CheckIO): Promise<Repo
 
   const serviceAccounts = serviceAccountSecrets(objects, options.namespace);
   const evaluator = new Evaluator(policies, keys, config.registries, now, (file) => displayName(file, io.cwd));
-  const groups = groupUses(uses);
-  const results = await mapLimit(groups, CONCURRENCY, async (group) => {
-    const first = group[0];
-    const decided = await evaluator.decide(first);
-    return toResult(first, decided, group, serviceAccounts);
-  });
+  const results = await mapLimit(groupUses(uses), CONCURRENCY, async (group) => toResult(group, await evaluator.decide(group[0]), serviceAccounts));
   warnings.push(...evaluator.warnings, ...keys.warnings);
 
   return {
     gateVersion: GATE_VERSION,
     summary: summarise(results),
-    results,
+    results: results.sort(byVerdictThenSource),
     warnings,
     scanned: { files: inputs.length, objects: objects.length },
   };
+}
+
+function describeInputs(paths: string[]): string {
+  return paths.map((p) => (p === '-' ? 'standard input' : p)).join(', ');
+}
+
+/** Denials first, then by where the image is first used: the order both views show. */
+function byVerdictThenSource(a: ImageResult, b: ImageResult): number {
+  const rank = (r: ImageResult) => (r.verdict === 'deny' ? 0 : 1);
+  const where = (r: ImageResult) => (r.sources[0] ? `${r.sources[0].file}\u0000${String(r.sources[0].line).padStart(9, '0')}` : '');
+  return rank(a) - rank(b) || where(a).localeCompare(where(b)) || a.image.localeCompare(b.image) || a.namespace.localeCompare(b.namespace);
 }
 
 async function locateGate(options: CheckOptions, cwd: string): Promise<GateLocations> {
@@ -179,7 +191,7 @@ class Evaluator {
   private readonly lookups = new Map<string, Promise<SignatureLookupResult>>();
   private readonly evaluations = new Map<string, ReturnType<typeof evaluateSignedBy>>();
   private readonly warnedRules = new Set<RepositoryRule>();
-  readonly warnings: string[] = [];
+  readonly warnings: Warning[] = [];
 
   constructor(
     private readonly policies: PolicySet,
@@ -204,10 +216,7 @@ class Evaluator {
       return none(deny('INVALID_REFERENCE', `"${parsed.ref.digest.split(':')[0]}" digests are not supported by Portieris (only sha256)`, 'pin the image by its sha256 digest'));
     }
     const selection = selectPolicy(use.image, use.namespace, this.policies);
-    if (!selection.found) {
-      return none(deny('NO_POLICY', selection.message,
-        `add a repository pattern that matches "${use.image}" to a ClusterImagePolicy in .gate/policies/${selection.scope === 'namespace' ? ` or to an ImagePolicy of namespace "${use.namespace}"` : ''} (patterns match the image string as written)`));
-    }
+    if (!selection.found) return none(deny('NO_POLICY', selection.message, this.noPolicyHint(use, parsed.ref, selection.scope)));
     const { resource, rule } = selection.match;
     const policy: PolicyRef = { kind: resource.kind, name: resource.name, namespace: resource.namespace, repository: rule.name };
     const pre = preflight(rule.policy, use.image, rule.name, CAN_RESOLVE_TAGS);
@@ -219,7 +228,7 @@ class Evaluator {
     const storeURL = rule.policy.simple?.storeURL;
     if (!storeURL) this.warnAboutWebhookStore(resource, rule, ref);
     const found = await this.lookup(ref, pre.digest, storeURL);
-    if (!found.ok) return { verdict: deny(found.reason, found.message, undefined, pre.digest), policy };
+    if (!found.ok) return { verdict: deny(found.reason, found.message, found.hint, pre.digest), policy };
     const verdict = await evaluateSignatures(resolved, withDefaultTag(ref), pre.digest, found.signatures, this.now, (r, i, d, s, n) => {
       const key = [d, referenceString(i), r.keySource, JSON.stringify(r.requirement.signedIdentity), found.searched].join('\u0000');
       let pending = this.evaluations.get(key);
@@ -231,9 +240,25 @@ class Evaluator {
     });
     if (verdict.reason === 'NO_SIGNATURE') {
       const ignored = found.ignored > 0 ? ` (${found.ignored} sigstore signature(s) found, which signedBy ignores)` : '';
-      verdict.message += `${ignored}; looked in ${found.searched}`;
+      verdict.message += `${ignored}; looked in ${found.searched}${found.note ? ` (${found.note})` : ''}`;
+      if (!storeURL && !lookasideFor(this.registries, ref)) {
+        verdict.hint = `say where the signatures of ${repositoryName(ref)} are: a registries.d file in .gate/registries.d/ with "docker: {${repositoryName(ref).replace(/\/[^/]*$/, '')}: {lookaside: <URL>}}", or simple.storeURL in the policy`;
+      }
     }
     return { verdict, policy };
+  }
+
+  /** Where a pattern for this image would go, and whether one already matches the normalised name. */
+  private noPolicyHint(use: ImageUse, ref: ImageReference, scope: 'namespace' | 'cluster' | 'none'): string {
+    const where = scope === 'namespace' ? `an ImagePolicy of namespace "${use.namespace}"` : 'a ClusterImagePolicy in .gate/policies/';
+    const slash = use.image.lastIndexOf('/');
+    const suggestion = slash > 0 ? `${use.image.slice(0, slash)}/*` : use.image.replace(/[:@].*$/, '');
+    const normalised = referenceString(ref);
+    const viaFullName = normalised !== use.image && selectPolicy(normalised, use.namespace, this.policies).found;
+    if (viaFullName) {
+      return `a pattern matches "${normalised}", but Portieris compares the image string as written: write the image as "${normalised}", or add a pattern such as "${suggestion}" to ${where}`;
+    }
+    return `add a repository pattern such as "${suggestion}" to ${where}`;
   }
 
   private async resolveKeys(requirement: SignedByRequirement, namespace: string, label: string): Promise<ResolvedSignedBy> {
@@ -254,9 +279,10 @@ class Evaluator {
     const choice = lookasideFor(this.registries, ref);
     if (!choice || this.warnedRules.has(rule)) return;
     this.warnedRules.add(rule);
-    this.warnings.push(
-      `${rule.origin.file}:${rule.origin.line}: ${resource.kind}/${resource.name} repository "${rule.name}" sets no simple.storeURL: gate read signatures from the lookaside of ${choice.origin.file} (scope ${choice.scope}), but Portieris in the cluster reads only the registry's signature API then; publish the lookaside over https and set storeURL so that the webhook finds the same signatures`,
-    );
+    this.warnings.push({
+      ...rule.origin,
+      message: `${resource.kind}/${resource.name} repository "${rule.name}" sets no simple.storeURL: gate read signatures from the lookaside of ${choice.origin.file} (scope ${choice.scope}), but Portieris in the cluster reads only the registry's signature API then; publish the lookaside over https and set storeURL so that the webhook finds the same signatures`,
+    });
   }
 
   private lookup(ref: ImageReference, digest: string, storeURL: string | undefined): Promise<SignatureLookupResult> {
@@ -287,7 +313,8 @@ function sourceFor(base: string | undefined, ref: ImageReference, show: (file: s
   };
 }
 
-function toResult(first: ImageUse, decided: Decision, group: ImageUse[], serviceAccounts: Map<string, string[]>): ImageResult {
+function toResult(group: ImageUse[], decided: Decision, serviceAccounts: Map<string, string[]>): ImageResult {
+  const first = group[0];
   const sources: ReportSource[] = group.map((use) => {
     const fromAccount = serviceAccounts.get(`${use.namespace}/${use.serviceAccount}`) ?? [];
     return { ...use.source, pullSecrets: [...new Set([...use.pullSecrets, ...fromAccount])] };

@@ -10,7 +10,8 @@ export type GateErrorCode =
   | 'KEY_MISSING' // a keySecret that resolves to nothing
   | 'KEY_INVALID' // a key that is not an armoured OpenPGP public key block
   | 'REGISTRIES_D_INVALID' // a containers-registries.d file that fails validation
-  | 'GATE_DIR_CONFLICT'; // paths that belong to different .gate/ folders
+  | 'GATE_DIR_CONFLICT' // paths that belong to different .gate/ folders
+  | 'GATE_DIR_MISSING'; // no .gate/ folder and no policy anywhere
 
 export interface SourcePosition {
   file: string;
@@ -39,6 +40,22 @@ export class GateError extends Error {
 
 export function isGateError(e: unknown): e is GateError {
   return e instanceof GateError;
+}
+
+/** Something a user should know that does not stop the run; part of every report. */
+export interface Warning {
+  file?: string;
+  line?: number;
+  message: string;
+}
+
+export function warningAt(position: SourcePosition | undefined, message: string): Warning {
+  return position ? { file: position.file, ...(position.line !== undefined ? { line: position.line } : {}), message } : { message };
+}
+
+export function formatWarning(warning: Warning): string {
+  if (!warning.file) return warning.message;
+  return `${warning.file}${warning.line !== undefined ? `:${warning.line}` : ''}: ${warning.message}`;
 }
 
 /** Message of an unknown thrown value, for wrapping third-party errors. */

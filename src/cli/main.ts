@@ -4,7 +4,7 @@
 import { Command, CommanderError, Option } from 'commander';
 import { runCheck, type CheckOptions } from '../check.js';
 import { GateError, errorMessage } from '../errors.js';
-import { renderJson } from '../report/json.js';
+import { renderJson, renderJsonError } from '../report/json.js';
 import { renderText, shouldColor } from '../report/text.js';
 import { exitCodeFor } from '../verify/verdict.js';
 import { GATE_VERSION } from '../version.js';
@@ -14,6 +14,7 @@ const EXIT_INCOMPLETE = 3;
 
 interface CheckFlags {
   output: 'text' | 'json';
+  exclude: string[];
   namespace: string;
   gateDir?: string;
   policies?: string;
@@ -36,6 +37,7 @@ export async function main(argv: string[]): Promise<number> {
     .description('find every image in the manifests and verify it against the policies in .gate/')
     .argument('[paths...]', 'files or folders of manifests (*.yaml, *.yml, *.json), or - for stdin', ['.'])
     .addOption(new Option('-o, --output <format>', 'report format').choices(['text', 'json']).default('text'))
+    .option('--exclude <glob>', 'leave files matching this glob out of folder walks (repeatable), e.g. \'charts/**\'', collect, [])
     .option('-n, --namespace <namespace>', 'namespace of objects that set none (the app\'s destination namespace)', 'default')
     .option('--gate-dir <dir>', 'the .gate folder to use instead of searching upward from the first path')
     .option('--policies <dir>', 'folder of ImagePolicy / ClusterImagePolicy files (default: .gate/policies)')
@@ -61,6 +63,7 @@ export async function main(argv: string[]): Promise<number> {
 async function check(paths: string[], flags: CheckFlags): Promise<number> {
   const options: CheckOptions = {
     paths,
+    exclude: flags.exclude,
     namespace: flags.namespace,
     gateDir: flags.gateDir,
     policiesDir: flags.policies,
@@ -78,6 +81,8 @@ async function check(paths: string[], flags: CheckFlags): Promise<number> {
   } catch (e) {
     if (e instanceof GateError) {
       process.stderr.write(`gate: ${e.oneLine()}\n`);
+      // A machine reading JSON gets the error in the same shape as a report would be.
+      if (flags.output === 'json') await write(renderJsonError(e));
       return EXIT_BAD_INPUT;
     }
     process.stderr.write(`gate: internal error: ${errorMessage(e)} (no verdict was reached; set GATE_DEBUG=1 for details and please report it)\n`);
@@ -98,9 +103,23 @@ async function readStdin(limit: number): Promise<Uint8Array> {
   return Buffer.concat(chunks);
 }
 
+/** Writes to stdout; a reader that stops early (`| head`) is not an error, and the exit code stays the verdict's. */
 function write(text: string): Promise<void> {
-  return new Promise((resolve, reject) => process.stdout.write(text, (err) => (err ? reject(err) : resolve())));
+  return new Promise((resolve, reject) =>
+    process.stdout.write(text, (err) => {
+      if (err && (err as NodeJS.ErrnoException).code !== 'EPIPE') reject(err);
+      else resolve();
+    }),
+  );
 }
+
+function collect(value: string, previous: string[]): string[] {
+  return [...previous, value];
+}
+
+process.stdout.on('error', (err: NodeJS.ErrnoException) => {
+  if (err.code !== 'EPIPE') throw err;
+});
 
 main(process.argv.slice(2)).then(
   (code) => {

@@ -1,7 +1,8 @@
 // Turns the PATH arguments of `gate check` into manifest texts: files as given,
-// folders walked for *.yaml, *.yml and *.json (skipping .git, node_modules and .gate),
-// and `-` for stdin. Every read is bounded, and a symlink may not lead out of the
-// folder being checked.
+// folders walked for *.yaml, *.yml and *.json (skipping .git, node_modules, .gate and
+// --exclude patterns), and `-` for stdin. Every read is bounded. Symlinks are followed
+// as Argo CD and kubectl follow them, but only while they stay inside the repository:
+// one that leads out of it stops the run.
 
 import { realpath, stat } from 'node:fs/promises';
 import path from 'node:path';
@@ -19,7 +20,7 @@ export interface InputText {
 export const MAX_MANIFEST_BYTES = 32 * 1024 * 1024;
 export const STDIN_NAME = '<stdin>';
 
-const MANIFEST_GLOB = '**/*.{yaml,yml,json}';
+const MANIFEST_NAME = /\.(?:yaml|yml|json)$/;
 const SKIPPED_FOLDERS = ['**/.git/**', '**/node_modules/**', '**/.gate/**'];
 
 export interface InputIO {
@@ -27,7 +28,8 @@ export interface InputIO {
   readStdin(limit: number): Promise<Uint8Array>;
 }
 
-export async function readInputs(paths: string[], io: InputIO): Promise<InputText[]> {
+/** `exclude`: glob patterns, relative to each folder walked, of files to leave out. */
+export async function readInputs(paths: string[], io: InputIO, exclude: string[] = []): Promise<InputText[]> {
   const inputs: InputText[] = [];
   for (const given of paths) {
     if (given === '-') {
@@ -40,10 +42,11 @@ export async function readInputs(paths: string[], io: InputIO): Promise<InputTex
     try {
       info = await stat(absolute);
     } catch (e) {
-      throw new GateError('INPUT_UNREADABLE', `cannot read ${given}: ${describeErrno(e)}`, { file: given });
+      throw new GateError('INPUT_UNREADABLE', `cannot read it: ${describeErrno(e)}`, { file: given });
     }
     if (info.isDirectory()) {
-      const files = await manifestFilesUnder(absolute, given);
+      const files = await listFiles(absolute, (name) => MANIFEST_NAME.test(name), exclude, io.cwd);
+      if (files.length === 0) throw new GateError('INPUT_UNREADABLE', 'no *.yaml, *.yml or *.json files in this folder', { file: given });
       for (const file of files) inputs.push(await readManifestFile(file, io.cwd));
     } else {
       inputs.push(await readManifestFile(absolute, io.cwd));
@@ -52,26 +55,47 @@ export async function readInputs(paths: string[], io: InputIO): Promise<InputTex
   return inputs;
 }
 
-async function manifestFilesUnder(folder: string, given: string): Promise<string[]> {
-  const entries = await fg(MANIFEST_GLOB, {
-    cwd: folder,
-    absolute: true,
-    dot: true,
-    onlyFiles: true,
-    followSymbolicLinks: false,
-    ignore: SKIPPED_FOLDERS,
-  });
-  if (entries.length === 0) {
-    throw new GateError('INPUT_UNREADABLE', `no *.yaml, *.yml or *.json files under ${given}`, { file: given });
-  }
-  const root = await realpath(folder);
+/**
+ * Files under `folder` whose name `wanted` accepts, sorted. A symlink is followed when
+ * its target is inside the repository that holds `folder` (or inside `folder` when
+ * there is no repository); any symlink that leads elsewhere is an error.
+ */
+export async function listFiles(folder: string, wanted: (name: string) => boolean, ignore: string[], cwd: string): Promise<string[]> {
+  const root = await realpath((await findRepositoryRoot(folder)) ?? folder);
+  const entries = await fg('**/*', { cwd: folder, dot: true, onlyFiles: false, followSymbolicLinks: false, objectMode: true, ignore: [...SKIPPED_FOLDERS, ...ignore] });
+  const files: string[] = [];
   for (const entry of entries) {
-    const real = await realpath(entry).catch(() => entry);
-    if (real !== root && !real.startsWith(root + path.sep)) {
-      throw new GateError('INPUT_UNREADABLE', `refusing to follow a symlink out of ${given}: it points to ${real}`, { file: entry });
+    const file = path.join(folder, entry.path);
+    if (entry.dirent.isSymbolicLink()) {
+      const target = await realpath(file).catch(() => undefined);
+      if (target === undefined) {
+        if (wanted(entry.name)) throw new GateError('INPUT_UNREADABLE', 'a symlink to nothing', { file: displayName(file, cwd) });
+        continue;
+      }
+      if (target !== root && !target.startsWith(root + path.sep)) {
+        throw new GateError('INPUT_UNREADABLE', `a symlink that leads out of the repository (to ${target}); refusing to follow it`, { file: displayName(file, cwd) });
+      }
+      if (wanted(entry.name) && (await stat(target)).isFile()) files.push(file);
+    } else if (entry.dirent.isFile() && wanted(entry.name)) {
+      files.push(file);
     }
   }
-  return entries.sort();
+  return files.sort();
+}
+
+/** The folder holding `.git` at or above `start`, if any. */
+export async function findRepositoryRoot(start: string): Promise<string | undefined> {
+  let dir = start;
+  for (;;) {
+    try {
+      await stat(path.join(dir, '.git'));
+      return dir;
+    } catch {
+      const parent = path.dirname(dir);
+      if (parent === dir) return undefined;
+      dir = parent;
+    }
+  }
 }
 
 async function readManifestFile(absolute: string, cwd: string): Promise<InputText> {
@@ -81,17 +105,19 @@ async function readManifestFile(absolute: string, cwd: string): Promise<InputTex
     case 'ok':
       return { name, text: decode(read.bytes, name) };
     case 'absent':
-      throw new GateError('INPUT_UNREADABLE', `cannot read ${name}: no such file or directory`, { file: name });
+      throw new GateError('INPUT_UNREADABLE', 'cannot read it: no such file or directory', { file: name });
     case 'too-large':
       throw new GateError('INPUT_INVALID', `larger than ${MAX_MANIFEST_BYTES / 1024 / 1024} MiB; refusing to read it`, { file: name });
     case 'error':
-      throw new GateError('INPUT_UNREADABLE', `cannot read ${name}: ${read.message}`, { file: name });
+      throw new GateError('INPUT_UNREADABLE', `cannot read it: ${read.message}`, { file: name });
   }
 }
 
+/** Relative to the working directory when that stays short, absolute otherwise. */
 export function displayName(absolute: string, cwd: string): string {
   const relative = path.relative(cwd, absolute);
-  return relative !== '' && !relative.startsWith('..') && !path.isAbsolute(relative) ? relative : absolute;
+  if (relative === '' || path.isAbsolute(relative)) return absolute;
+  return relative.split(path.sep).filter((s) => s === '..').length <= 2 ? relative : absolute;
 }
 
 function decode(bytes: Uint8Array, name: string): string {

@@ -10,8 +10,8 @@
 // found by searching the text (reported as such).
 
 import jsYaml from 'js-yaml';
-import { isAlias, isMap, isScalar, isSeq, LineCounter, parseAllDocuments, type Document, type Node } from 'yaml';
-import { GateError } from '../errors.js';
+import { isAlias, isMap, isScalar, isSeq, LineCounter, parseAllDocuments, visit, type Document, type Node } from 'yaml';
+import { GateError, type Warning } from '../errors.js';
 
 export type PathSegment = string | number;
 
@@ -26,7 +26,7 @@ export interface ManifestObject {
 
 export interface ParsedStream {
   objects: ManifestObject[];
-  warnings: string[];
+  warnings: Warning[];
 }
 
 export interface ParseOptions {
@@ -55,29 +55,28 @@ export function parseManifestStream(text: string, file: string, options: ParseOp
 }
 
 /** Every non-empty document of a YAML (or JSON) stream, with a way to find lines. */
-export function readYamlDocuments(text: string, file: string, options: ParseOptions = {}): { documents: YamlDocument[]; warnings: string[] } {
+export function readYamlDocuments(text: string, file: string, options: ParseOptions = {}): { documents: YamlDocument[]; warnings: Warning[] } {
   const offset = options.lineOffset ?? 0;
-  const warnings: string[] = [];
+  const warnings: Warning[] = [];
   const lineCounter = new LineCounter();
   let docs: Document.Parsed[];
   try {
-    docs = parseAllDocuments(text, { version: '1.2', merge: true, uniqueKeys: true, lineCounter, prettyErrors: false, logLevel: 'error' }) as Document.Parsed[];
+    docs = parseAllDocuments(text, { version: '1.2', merge: true, uniqueKeys: false, lineCounter, prettyErrors: false, logLevel: 'error' }) as Document.Parsed[];
   } catch (e) {
     throw invalid(file, offset + 1, e);
   }
   if (!Array.isArray(docs)) return { documents: [], warnings };
 
   const lineAt = (pos: number): number => offset + lineCounter.linePos(pos).line;
-  const hardErrors = docs.flatMap((d) => d.errors.filter((e) => e.code !== 'DUPLICATE_KEY'));
+  const hardErrors = docs.flatMap((d) => d.errors);
   if (hardErrors.length > 0) {
     return readLeniently(text, file, offset, hardErrors[0].message, lineAt(hardErrors[0].pos[0]));
   }
 
   const documents: YamlDocument[] = [];
   for (const doc of docs) {
-    for (const dup of doc.errors) {
-      const key = text.slice(dup.pos[0]).split(/[:\n]/)[0].trim();
-      warnings.push(`${file}:${lineAt(dup.pos[0])}: duplicate key "${key}"; Kubernetes keeps the last value, and so does gate`);
+    for (const dup of duplicateKeys(doc)) {
+      warnings.push({ file, line: lineAt(dup.offset), message: `duplicate key "${dup.key}"; Kubernetes keeps the last value, and so does gate` });
     }
     if (doc.contents === null) continue;
     let value: unknown;
@@ -101,7 +100,7 @@ function collectObjects(
   file: string,
   locate: (path: readonly PathSegment[]) => number,
   out: ManifestObject[],
-  warnings: string[],
+  warnings: Warning[],
 ): void {
   if (value === null || value === undefined) return;
   const line = locate(prefix);
@@ -113,10 +112,34 @@ function collectObjects(
     value.items.forEach((item, i) => collectObjects(item, [...prefix, 'items', i], file, locate, out, warnings));
     return;
   }
-  if (typeof kind !== 'string' || kind === '') {
-    warnings.push(`${file}:${line}: a document without "kind"; its images are still checked`);
+  const apiVersion = value.apiVersion;
+  if (typeof kind !== 'string' || kind === '' || typeof apiVersion !== 'string' || apiVersion === '') {
+    // kubectl and Argo CD refuse such a document, so nothing in it can run.
+    const missing = typeof kind !== 'string' || kind === '' ? 'kind' : 'apiVersion';
+    warnings.push({ file, line, message: `not a Kubernetes object (no ${missing}): skipped, as kubectl and Argo CD would refuse it` });
+    return;
   }
   out.push({ value, file, line, lineOf: (path) => locate([...prefix, ...path]) });
+}
+
+/**
+ * Keys that appear twice in one mapping. (The parser's own uniqueKeys check compares
+ * every key with every other, which takes minutes on a large flat mapping.)
+ */
+function duplicateKeys(doc: Document.Parsed): Array<{ key: string; offset: number }> {
+  const found: Array<{ key: string; offset: number }> = [];
+  visit(doc, {
+    Map(_, map) {
+      const seen = new Set<string>();
+      for (const pair of map.items) {
+        if (!isScalar(pair.key)) continue;
+        const key = String(pair.key.value);
+        if (seen.has(key)) found.push({ key, offset: pair.key.range?.[0] ?? 0 });
+        seen.add(key);
+      }
+    },
+  });
+  return found;
 }
 
 /** The YAML node at `path`, or the deepest node on the way there. */
@@ -142,7 +165,7 @@ function nodeAt(doc: Document.Parsed, root: Node, path: readonly PathSegment[]):
 }
 
 /** The go-yaml-compatible reading of a stream the strict parser refused. */
-function readLeniently(text: string, file: string, offset: number, strictError: string, strictLine: number): { documents: YamlDocument[]; warnings: string[] } {
+function readLeniently(text: string, file: string, offset: number, strictError: string, strictLine: number): { documents: YamlDocument[]; warnings: Warning[] } {
   let values: unknown[];
   try {
     values = jsYaml.loadAll(text, undefined, { schema: jsYaml.DEFAULT_SCHEMA, json: true });
@@ -150,8 +173,8 @@ function readLeniently(text: string, file: string, offset: number, strictError: 
     throw new GateError('INPUT_INVALID', `not valid YAML: ${firstLine(strictError)}`, { file, line: strictLine });
   }
   const segments = documentSegments(text);
-  const warnings = [
-    `${file}:${strictLine}: not strictly valid YAML (${firstLine(strictError)}); read leniently as Kubernetes does, line numbers found by text search`,
+  const warnings: Warning[] = [
+    { file, line: strictLine, message: `not strictly valid YAML (${firstLine(strictError)}); read leniently as Kubernetes does, line numbers found by text search` },
   ];
   const documents: YamlDocument[] = [];
   values.forEach((value, i) => {

@@ -3,14 +3,16 @@
 // (reference/argocd-cmp.md §6); any other kind is walked whole for `image` strings and
 // reported as found by that generic walk. Nothing is skipped silently.
 
+import type { Warning } from '../errors.js';
 import { formatPath } from '../policy/validate.js';
-import { isPlainObject, parseManifestStream, valueAt, type ManifestObject, type PathSegment } from './document.js';
+import { isPlainObject, parseManifestStream, readYamlDocuments, valueAt, type ManifestObject, type PathSegment } from './document.js';
 
 export interface ImageSource {
   file: string;
   line: number;
   kind: string;
-  name: string;
+  /** metadata.name; `prefix*` for a generateName; null when the object has neither. */
+  name: string | null;
   namespace: string;
   /** Path of the image field inside the object (`spec.template.spec.containers[0].image`). */
   path: string;
@@ -41,7 +43,7 @@ export interface UseProblem {
 
 export interface Extraction {
   uses: ImageUse[];
-  warnings: string[];
+  warnings: Warning[];
 }
 
 /** Kinds whose `image`-named keys are data, not images to pull. */
@@ -101,7 +103,7 @@ const EMBEDDING_KINDS = new Set(['template.openshift.io/Template', '/Template'])
 interface Context {
   object: ManifestObject;
   kind: string;
-  name: string;
+  name: string | null;
   namespace: string;
   /** Path of `object` inside the top-level object of the file, and how it is embedded. */
   prefix: string;
@@ -121,7 +123,7 @@ export function extractImages(object: ManifestObject, defaultNamespace: string):
 
 function extractInto(object: ManifestObject, defaultNamespace: string, prefix: string, via: string | undefined, out: Extraction): void {
   const value = object.value;
-  const kind = typeof value.kind === 'string' && value.kind !== '' ? value.kind : '(no kind)';
+  const kind = String(value.kind);
   const key = `${apiGroup(value.apiVersion)}/${kind}`;
   const ctx: Context = { object, kind, name: objectName(value), namespace: stringAt(value, ['metadata', 'namespace']) ?? defaultNamespace, prefix, via };
 
@@ -132,7 +134,7 @@ function extractInto(object: ManifestObject, defaultNamespace: string, prefix: s
     const found = out.uses.length - before;
     if (found > 0) {
       const api = typeof value.apiVersion === 'string' ? `${value.apiVersion} ` : '';
-      out.warnings.push(`${object.file}:${object.line}: ${kind}/${ctx.name}: gate has no rule for kind ${api}${kind}; ${found} image field(s) found by walking the whole object are checked`);
+      out.warnings.push({ file: object.file, line: object.line, message: `${objectLabel(kind, ctx.name)}: gate has no rule for kind ${api}${kind}; ${found} image field(s) found by walking the whole object are checked` });
     }
     return;
   }
@@ -148,7 +150,7 @@ function extractInto(object: ManifestObject, defaultNamespace: string, prefix: s
   for (const use of extra.uses) {
     if (known.has(use.source.path)) continue;
     out.uses.push(use);
-    out.warnings.push(`${use.source.file}:${use.source.line}: ${ctx.kind}/${ctx.name} has an image at ${use.source.path}, outside the fields gate knows for this kind; it is checked anyway`);
+    out.warnings.push({ file: use.source.file, line: use.source.line, message: `${objectLabel(ctx.kind, ctx.name)} has an image at ${use.source.path}, outside the fields gate knows for this kind; it is checked anyway` });
   }
 }
 
@@ -167,7 +169,7 @@ function extractKnown(ctx: Context, key: string, out: Extraction): boolean {
     if (isDeploymentConfig) scanCustomStrategy(ctx, out);
     if (key === 'argoproj.io/Rollout' && valueAt(value, ['spec', 'template']) === undefined && valueAt(value, ['spec', 'workloadRef']) !== undefined) {
       const ref = stringAt(value, ['spec', 'workloadRef', 'name']) ?? '?';
-      out.warnings.push(`${object.file}:${object.line}: Rollout/${ctx.name} takes its pod template from workloadRef ${stringAt(value, ['spec', 'workloadRef', 'kind']) ?? 'Deployment'}/${ref}; its images are checked where that object is in the input`);
+      out.warnings.push({ file: object.file, line: object.line, message: `${objectLabel('Rollout', ctx.name)} takes its pod template from workloadRef ${stringAt(value, ['spec', 'workloadRef', 'kind']) ?? 'Deployment'}/${ref}; its images are checked where that object is in the input` });
     }
     return true;
   }
@@ -187,7 +189,7 @@ function extractKnown(ctx: Context, key: string, out: Extraction): boolean {
       objects.forEach((inner, i) => {
         if (!isPlainObject(inner)) return;
         const child: ManifestObject = { value: inner, file: object.file, line: object.lineOf(['objects', i]), lineOf: (p) => object.lineOf(['objects', i, ...p]) };
-        extractInto(child, ctx.namespace, `${prefix}objects[${i}].`, `${kind}/${ctx.name}`, out);
+        extractInto(child, ctx.namespace, `${prefix}objects[${i}].`, objectLabel(kind, ctx.name), out);
       });
     }
     return true;
@@ -299,10 +301,15 @@ function scanWorkflowSpec(ctx: Context, specPath: string[], out: Extraction): vo
  */
 function scanEmbedded(ctx: Context, path: PathSegment[], text: string, out: Extraction, patchOf?: PodContext): void {
   const where = `${ctx.prefix}${formatPath(path)}`;
+  // A block scalar's text starts on the line after the one holding `|`.
+  const options = { lineOffset: ctx.object.lineOf(path) };
   let objects: ManifestObject[];
   try {
-    // A block scalar's text starts on the line after the one holding `|`.
-    objects = parseManifestStream(text, ctx.object.file, { lineOffset: ctx.object.lineOf(path) }).objects;
+    objects = patchOf
+      ? readYamlDocuments(text, ctx.object.file, options).documents.flatMap((d) =>
+          isPlainObject(d.value) ? [{ value: d.value, file: ctx.object.file, line: d.locate([]), lineOf: d.locate }] : [],
+        )
+      : parseManifestStream(text, ctx.object.file, options).objects;
   } catch (e) {
     // Fail closed: what cannot be read may hold an image (Argo fills in {{…}} parameters first).
     addUse(ctx, path, '', patchOf ?? noPod(), out, {
@@ -316,9 +323,9 @@ function scanEmbedded(ctx: Context, path: PathSegment[], text: string, out: Extr
   }
   for (const object of objects) {
     if (patchOf) {
-      scanGeneric({ ...ctx, object, prefix: `${where}#`, via: `${ctx.kind}/${ctx.name}` }, out, patchOf);
+      scanGeneric({ ...ctx, object, prefix: `${where}#`, via: objectLabel(ctx.kind, ctx.name) }, out, patchOf);
     } else {
-      extractInto(object, ctx.namespace, `${where}#`, `${ctx.kind}/${ctx.name}`, out);
+      extractInto(object, ctx.namespace, `${where}#`, objectLabel(ctx.kind, ctx.name), out);
     }
   }
 }
@@ -433,8 +440,14 @@ function apiGroup(apiVersion: unknown): string {
   return slash < 0 ? '' : apiVersion.slice(0, slash);
 }
 
-function objectName(value: Record<string, unknown>): string {
-  return stringAt(value, ['metadata', 'name']) ?? (stringAt(value, ['metadata', 'generateName']) ? `${stringAt(value, ['metadata', 'generateName'])}*` : '(unnamed)');
+/** `Kind/name` for messages. */
+export function objectLabel(kind: string, name: string | null): string {
+  return `${kind}/${name ?? '(unnamed)'}`;
+}
+
+function objectName(value: Record<string, unknown>): string | null {
+  const generateName = stringAt(value, ['metadata', 'generateName']);
+  return stringAt(value, ['metadata', 'name']) ?? (generateName ? `${generateName}*` : null);
 }
 
 function stringAt(value: unknown, path: PathSegment[]): string | undefined {

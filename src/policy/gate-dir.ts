@@ -4,10 +4,9 @@
 
 import { stat } from 'node:fs/promises';
 import path from 'node:path';
-import fg from 'fast-glob';
-import { GateError } from '../errors.js';
+import { GateError, type Warning } from '../errors.js';
 import { readBounded, describeErrno } from '../input/bounded-read.js';
-import { displayName } from '../input/files.js';
+import { displayName, listFiles } from '../input/files.js';
 import { parseManifestStream, type ManifestObject } from '../manifests/document.js';
 import { addRegistriesFile, emptyRegistriesConfig, type RegistriesConfig } from './registries-d.js';
 import { isPolicyKind } from './validate.js';
@@ -30,7 +29,7 @@ export interface GateConfig {
   /** Secret objects kept next to the policies or keys. */
   secretObjects: ManifestObject[];
   registries: RegistriesConfig;
-  warnings: string[];
+  warnings: Warning[];
 }
 
 /** The nearest `.gate/` at or above `start`, not looking past the repository root (the folder holding `.git`). */
@@ -56,6 +55,9 @@ export function gateLocations(gateDir: string | undefined, overrides: Omit<GateL
   };
 }
 
+/** The flag that names each folder, for messages about a folder given explicitly. */
+const FLAGS: Record<keyof GateLocations, string> = { gateDir: '--gate-dir', policiesDir: '--policies', keysDir: '--keys', registriesDir: '--registries-d' };
+
 export async function loadGateConfig(locations: GateLocations, explicit: Set<keyof GateLocations>, cwd: string): Promise<GateConfig> {
   const config: GateConfig = { locations, policyObjects: [], secretObjects: [], registries: emptyRegistriesConfig(), warnings: [] };
   const folder = async (key: keyof GateLocations): Promise<string | undefined> => {
@@ -63,14 +65,15 @@ export async function loadGateConfig(locations: GateLocations, explicit: Set<key
     if (!dir) return undefined;
     if (await isDirectory(dir)) return dir;
     if (explicit.has(key)) {
-      throw new GateError('INPUT_UNREADABLE', `${displayName(dir, cwd)} is not a readable folder`, { file: displayName(dir, cwd) });
+      throw new GateError('INPUT_UNREADABLE', `${FLAGS[key]}: not a folder gate can read`, { file: displayName(dir, cwd) });
     }
     return undefined;
   };
+  await folder('gateDir');
 
   const policiesDir = await folder('policiesDir');
   if (policiesDir) {
-    for (const object of await readObjects(policiesDir, '**/*.{yaml,yml,json}', cwd, config.warnings)) {
+    for (const object of await readObjects(policiesDir, cwd, config.warnings)) {
       const kind = object.value.kind;
       if (isPolicyKind(kind)) config.policyObjects.push(object);
       else if (kind === 'Secret') config.secretObjects.push(object);
@@ -80,7 +83,7 @@ export async function loadGateConfig(locations: GateLocations, explicit: Set<key
 
   const keysDir = await folder('keysDir');
   if (keysDir) {
-    for (const object of await readObjects(keysDir, '**/*.{yaml,yml,json}', cwd, config.warnings)) {
+    for (const object of await readObjects(keysDir, cwd, config.warnings)) {
       if (object.value.kind !== 'Secret') throw unexpected(object, 'Secret (or armoured *.asc key files)', keysDir, cwd);
       config.secretObjects.push(object);
     }
@@ -88,10 +91,10 @@ export async function loadGateConfig(locations: GateLocations, explicit: Set<key
 
   const registriesDir = await folder('registriesDir');
   if (registriesDir) {
-    for (const file of await list(registriesDir, '*')) {
+    for (const file of await listFiles(registriesDir, () => true, ['*/**'], cwd)) {
       const name = displayName(file, cwd);
       if (!file.endsWith('.yaml')) {
-        config.warnings.push(`${name}: ignored; containers-registries.d files end in .yaml`);
+        config.warnings.push({ file: name, message: 'ignored: containers-registries.d files end in .yaml' });
         continue;
       }
       addRegistriesFile(config.registries, await readText(file, cwd), name);
@@ -100,9 +103,11 @@ export async function loadGateConfig(locations: GateLocations, explicit: Set<key
   return config;
 }
 
-async function readObjects(dir: string, glob: string, cwd: string, warnings: string[]): Promise<ManifestObject[]> {
+const MANIFEST_NAME = /\.(?:yaml|yml|json)$/;
+
+async function readObjects(dir: string, cwd: string, warnings: Warning[]): Promise<ManifestObject[]> {
   const objects: ManifestObject[] = [];
-  for (const file of await list(dir, glob)) {
+  for (const file of await listFiles(dir, (name) => MANIFEST_NAME.test(name), [], cwd)) {
     const parsed = parseManifestStream(await readText(file, cwd), displayName(file, cwd));
     objects.push(...parsed.objects);
     warnings.push(...parsed.warnings);
@@ -116,11 +121,7 @@ export async function readText(file: string, cwd: string): Promise<string> {
   const read = await readBounded(file, CONFIG_FILE_LIMIT);
   if (read.kind === 'ok') return new TextDecoder().decode(read.bytes);
   if (read.kind === 'too-large') throw new GateError('INPUT_INVALID', `larger than ${CONFIG_FILE_LIMIT} bytes`, { file: name });
-  throw new GateError('INPUT_UNREADABLE', `cannot read ${name}: ${read.kind === 'absent' ? 'no such file' : read.message}`, { file: name });
-}
-
-async function list(dir: string, glob: string): Promise<string[]> {
-  return (await fg(glob, { cwd: dir, absolute: true, onlyFiles: true, dot: false, followSymbolicLinks: false })).sort();
+  throw new GateError('INPUT_UNREADABLE', `cannot read it: ${read.kind === 'absent' ? 'no such file' : read.message}`, { file: name });
 }
 
 function unexpected(object: ManifestObject, expected: string, dir: string, cwd: string): GateError {
@@ -145,6 +146,6 @@ async function exists(p: string): Promise<boolean> {
     return true;
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code === 'ENOENT') return false;
-    throw new GateError('INPUT_UNREADABLE', `cannot read ${p}: ${describeErrno(e)}`, { file: p });
+    throw new GateError('INPUT_UNREADABLE', `cannot read it: ${describeErrno(e)}`, { file: p });
   }
 }

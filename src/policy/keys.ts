@@ -8,13 +8,15 @@
 // The first three are the gate configuration a team reviews; the fourth is what the
 // in-cluster webhook will see, so a difference between them is reported.
 
+import { readdir } from 'node:fs/promises';
 import path from 'node:path';
-import { GateError } from '../errors.js';
+import { GateError, type Warning } from '../errors.js';
 import { readBounded } from '../input/bounded-read.js';
 import { displayName } from '../input/files.js';
 import { valueAt, type ManifestObject } from '../manifests/document.js';
 import { parseArmoredPublicKeys, type TrustedKeys } from '../verify/openpgp.js';
 import type { Origin } from './types.js';
+import { editDistance } from './validate.js';
 
 export interface ResolvedKey {
   trusted: TrustedKeys;
@@ -40,7 +42,7 @@ interface Candidate {
 
 export class KeyStore {
   private readonly cache = new Map<string, Promise<ResolvedKey>>();
-  readonly warnings: string[] = [];
+  readonly warnings: Warning[] = [];
 
   constructor(
     private readonly keysDir: string | undefined,
@@ -71,7 +73,7 @@ export class KeyStore {
       const file = this.keysDir ? `${displayName(path.join(this.keysDir, `${request.keySecret}.asc`), this.cwd)}, ` : '';
       throw new GateError(
         'KEY_MISSING',
-        `${request.policy} needs keySecret "${request.keySecret}", but there is no ${file}no Secret "${request.keySecret}" in ${this.keysDir ? '.gate/ or ' : ''}the checked manifests (namespace "${request.namespace}")`,
+        `${request.policy} needs keySecret "${request.keySecret}", but there is no ${file}no Secret "${request.keySecret}" in ${this.keysDir ? '.gate/ or ' : ''}the checked manifests (namespace "${request.namespace}")${await this.nearMisses(request.keySecret)}`,
         request.origin,
       );
     }
@@ -80,10 +82,25 @@ export class KeyStore {
       throw new GateError('KEY_INVALID', `keySecret "${request.keySecret}" from ${candidate.source} (used by ${request.policy}): ${parsed.message}`, candidate.origin);
     }
     for (const key of parsed.dropped) {
-      this.warnings.push(`${candidate.origin.file}:${candidate.origin.line}: key ${key} of keySecret "${request.keySecret}" is not trusted: Portieris' OpenPGP library cannot read it`);
+      this.warnings.push({ ...candidate.origin, message: `key ${key} of keySecret "${request.keySecret}" is not trusted: Portieris' OpenPGP library cannot read it` });
     }
     if (fromInput && candidate !== fromInput) await this.compareWithCluster(fromInput, parsed.trusted, candidate, request);
     return { trusted: parsed.trusted, source: candidate.source };
+  }
+
+  /** Files and Secrets with a similar name, to turn "not found" into "did you mean". */
+  private async nearMisses(keySecret: string): Promise<string> {
+    const files = this.keysDir ? await readdir(this.keysDir).catch(() => [] as string[]) : [];
+    const sameName = files.filter((f) => f.startsWith(`${keySecret}.`) && f !== `${keySecret}.asc`);
+    if (sameName.length > 0) {
+      return `; found ${sameName.join(', ')}: gate reads armoured keys from <keySecret>.asc (gpg --armor --export FINGERPRINT > ${keySecret}.asc)`;
+    }
+    const names = [
+      ...files.filter((f) => f.endsWith('.asc')).map((f) => f.slice(0, -4)),
+      ...[...this.gateSecrets, ...this.inputSecrets].map((s) => valueAt(s.value, ['metadata', 'name'])).filter((n): n is string => typeof n === 'string'),
+    ];
+    const close = names.find((n) => editDistance(n, keySecret) <= 2);
+    return close ? `; did you mean "${close}"?` : '';
   }
 
   private async fileCandidate(request: KeyRequest): Promise<Candidate | undefined> {
@@ -132,9 +149,10 @@ export class KeyStore {
     const other = await parseArmoredPublicKeys(fromInput.armored);
     const same = other.ok && [...other.trusted.fingerprints].sort().join() === [...used.fingerprints].sort().join();
     if (!same) {
-      this.warnings.push(
-        `${fromInput.origin.file}:${fromInput.origin.line}: Secret "${request.keySecret}" in the manifests holds other keys than ${candidate.source}, which gate used; the in-cluster webhook would trust the Secret`,
-      );
+      this.warnings.push({
+        ...fromInput.origin,
+        message: `Secret "${request.keySecret}" in the manifests holds other keys than ${candidate.source}, which gate used; the in-cluster webhook would trust the Secret`,
+      });
     }
   }
 }

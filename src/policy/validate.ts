@@ -284,11 +284,12 @@ function typeName(value: unknown): string {
 
 function suggest(key: string, allowed: string[]): string {
   const lower = key.toLowerCase();
-  const match = allowed.find((a) => a.toLowerCase() === lower || levenshtein(a.toLowerCase(), lower) <= 2);
+  const match = allowed.find((a) => a.toLowerCase() === lower || editDistance(a.toLowerCase(), lower) <= 2);
   return match ? ` (did you mean "${match}"?)` : '';
 }
 
-function levenshtein(a: string, b: string): number {
+/** Levenshtein distance, for "did you mean" suggestions. */
+export function editDistance(a: string, b: string): number {
   const row = Array.from({ length: b.length + 1 }, (_, i) => i);
   for (let i = 1; i <= a.length; i++) {
     let previous = row[0];

@@ -1,6 +1,7 @@
 // The one Report every output format is a view of. Its JSON form is the stable
 // contract of DESIGN.md §3 (plus `hint` per result and top-level `warnings`).
 
+import type { Warning } from '../errors.js';
 import type { ImageSource } from '../manifests/extract.js';
 import type { PolicyKind } from '../policy/types.js';
 import type { ReasonCode } from '../verify/verdict.js';
@@ -34,7 +35,7 @@ export interface Report {
   gateVersion: string;
   summary: { images: number; allowed: number; denied: number };
   results: ImageResult[];
-  warnings: string[];
+  warnings: Warning[];
   /** Not serialised: what was read, for the text view. */
   scanned: { files: number; objects: number };
 }

@@ -1,11 +1,18 @@
-// The report for a person at a terminal or reading a CI log: denials first, each with
-// what is wrong, which policy decided, what to do, and every file:line that uses it.
+// The report for a person at a terminal or reading a CI log: each denial in full (what
+// is wrong, which policy decided, what to do, where the image is used), each allowed
+// image on one line, then warnings and a last line that names what was denied.
 
+import { formatWarning } from '../errors.js';
+import { objectLabel } from '../manifests/extract.js';
 import type { ImageResult, Report, ReportSource } from './model.js';
 
 export interface TextStyle {
   color: boolean;
 }
+
+/** Uses listed per denied image; the JSON report lists them all. */
+const MAX_SOURCES = 10;
+const MAX_NAMED_DENIALS = 10;
 
 export function renderText(report: Report, style: TextStyle): string {
   const paint = painter(style.color);
@@ -14,50 +21,57 @@ export function renderText(report: Report, style: TextStyle): string {
   lines.push(paint.dim(`gate ${report.gateVersion}: ${plural(files, 'file')}, ${plural(objects, 'object')}, ${plural(report.summary.images, 'image')}`));
   lines.push('');
 
-  const ordered = [...report.results].sort((a, b) => rank(a) - rank(b) || firstSource(a).localeCompare(firstSource(b), 'en', { numeric: true }));
-  for (const result of ordered) {
-    const denied = result.verdict === 'deny';
-    const head = denied ? paint.red('DENY ') : paint.green('ALLOW');
-    lines.push(`${head} ${paint.bold(result.image || '(no image)')}  ${paint.dim(`namespace ${result.namespace}`)}`);
-    lines.push(`      ${denied ? paint.red(result.reason) : paint.green(result.reason)}  ${result.message}`);
-    if (result.digest && !result.image.includes(result.digest)) lines.push(`      ${paint.dim('digest')}  ${result.digest}`);
+  const denied = report.results.filter((r) => r.verdict === 'deny');
+  const allowed = report.results.filter((r) => r.verdict === 'allow');
+  for (const result of denied) {
+    lines.push(`${paint.red('DENY ')} ${paint.bold(result.image || '(no image)')}  ${paint.dim(`namespace ${result.namespace}`)}`);
+    lines.push(`      ${paint.red(result.reason)}  ${shortDigests(result.message)}`);
     if (result.policy) {
       const ns = result.policy.namespace ? ` in namespace ${result.policy.namespace}` : '';
       lines.push(`      ${paint.dim('policy')}  ${result.policy.kind}/${result.policy.name}${ns}, repository "${result.policy.repository}"`);
     }
-    if (result.hint) lines.push(`      ${paint.dim('fix')}     ${result.hint}`);
-    result.sources.forEach((source, i) => {
+    if (result.hint) lines.push(`      ${paint.dim('fix')}     ${shortDigests(result.hint)}`);
+    result.sources.slice(0, MAX_SOURCES).forEach((source, i) => {
       lines.push(`      ${paint.dim(i === 0 ? 'used at' : '       ')} ${describeSource(source)}`);
     });
+    if (result.sources.length > MAX_SOURCES) {
+      lines.push(`              ${paint.dim(`… and ${result.sources.length - MAX_SOURCES} more uses (gate check -o json lists them all)`)}`);
+    }
     lines.push('');
   }
+  for (const result of allowed) {
+    const [first] = result.sources;
+    const more = result.sources.length > 1 ? ` (+${result.sources.length - 1} more)` : '';
+    lines.push(`${paint.green('ALLOW')} ${shortDigests(result.image)}  ${paint.dim(`namespace ${result.namespace}`)}  ${paint.green(result.reason)}  ${first ? `${first.file}:${first.line}` : ''}${more}`);
+  }
+  if (allowed.length > 0) lines.push('');
 
   if (report.warnings.length > 0) {
     lines.push(paint.yellow('warnings:'));
-    for (const warning of report.warnings) lines.push(`  ${warning}`);
+    for (const warning of report.warnings) lines.push(`  ${shortDigests(formatWarning(warning))}`);
     lines.push('');
   }
 
-  const { images, denied } = report.summary;
-  if (images === 0) lines.push('No images found.');
-  else if (denied === 0) lines.push(paint.green(`All ${plural(images, 'image')} allowed.`));
-  else lines.push(paint.red(`${denied} of ${plural(images, 'image')} denied.`));
+  const { images } = report.summary;
+  if (denied.length === 0) {
+    lines.push(paint.green(images === 1 ? 'The image is allowed.' : `All ${images} images allowed.`));
+  } else {
+    const named = denied.slice(0, MAX_NAMED_DENIALS).map((r) => `${shortDigests(r.image || '(no image)')} (${r.reason})`);
+    const rest = denied.length > MAX_NAMED_DENIALS ? `, and ${denied.length - MAX_NAMED_DENIALS} more` : '';
+    lines.push(paint.red(`${denied.length} of ${plural(images, 'image')} denied: ${named.join(', ')}${rest}.`));
+  }
   return `${lines.join('\n')}\n`;
 }
 
 function describeSource(source: ReportSource): string {
   const via = source.via ? ` in ${source.via}` : '';
   const generic = source.generic ? ' (found by the generic walk for image fields)' : '';
-  return `${source.file}:${source.line}  ${source.kind}/${source.name}${via}  ${source.path}${generic}`;
+  return `${source.file}:${source.line}  ${objectLabel(source.kind, source.name)}${via}  ${source.path}${generic}`;
 }
 
-function rank(result: ImageResult): number {
-  return result.verdict === 'deny' ? 0 : 1;
-}
-
-function firstSource(result: ImageResult): string {
-  const s = result.sources[0];
-  return s ? `${s.file}:${String(s.line).padStart(8, '0')}` : '';
+/** sha256:4c307e3d362277e43add54082dde… → sha256:4c307e3d3622… (the JSON report keeps them whole). */
+function shortDigests(text: string): string {
+  return text.replace(/(sha256[:=])([0-9a-f]{12})[0-9a-f]{52}/g, '$1$2…');
 }
 
 function plural(n: number, word: string): string {
@@ -69,10 +83,15 @@ function painter(enabled: boolean) {
   return { red: wrap('31'), green: wrap('32'), yellow: wrap('33'), bold: wrap('1'), dim: wrap('2') };
 }
 
-/** Colour only on a terminal, and never when NO_COLOR is set (https://no-color.org). */
+/**
+ * `auto` colours on a terminal, or when FORCE_COLOR asks for it (CI logs are not
+ * terminals), and never when NO_COLOR is set (https://no-color.org).
+ */
 export function shouldColor(mode: 'auto' | 'always' | 'never', isTTY: boolean, env: NodeJS.ProcessEnv): boolean {
   if (mode === 'always') return true;
   if (mode === 'never') return false;
   if (env.NO_COLOR !== undefined && env.NO_COLOR !== '') return false;
+  const force = env.FORCE_COLOR;
+  if (force !== undefined && force !== '0' && force !== 'false') return true;
   return isTTY;
 }

@@ -5,7 +5,7 @@
 export type SniffedBlob =
   | { format: 'simple-signing'; blob: Uint8Array }
   | { format: 'sigstore-json'; blob: Uint8Array }
-  | { format: 'unknown'; message: string };
+  | { format: 'unknown'; message: string; armoured?: boolean };
 
 // OpenPGP packet headers that start a simple-signing blob: compressed data
 // (0xA0-0xA3 old format, 0xC8 new), one-pass signature (0x90-0x92 and 0x3D, as
@@ -16,8 +16,9 @@ export function sniffSignatureBlob(blob: Uint8Array): SniffedBlob {
   if (blob.length === 0) return { format: 'unknown', message: 'empty signature blob' };
   if (OPENPGP_FIRST_BYTES.has(blob[0])) return { format: 'simple-signing', blob };
   if (blob[0] !== 0x00) {
-    const armoured = blob[0] === 0x2d ? ' (armoured text: store the binary signature, not gpg --armor output)' : '';
-    return { format: 'unknown', message: `unrecognized signature format, starting with binary 0x${blob[0].toString(16)}${armoured}` };
+    const armoured = blob[0] === 0x2d;
+    const what = armoured ? ' (armoured text: the lookaside holds binary signatures, not gpg --armor output)' : '';
+    return { format: 'unknown', message: `unrecognized signature format, starting with binary 0x${blob[0].toString(16)}${what}`, armoured };
   }
   const newline = blob.indexOf(0x0a, 1);
   if (newline < 0) return { format: 'unknown', message: 'invalid signature format, missing newline' };

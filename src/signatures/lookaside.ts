@@ -2,6 +2,8 @@
 //   <base>/<repository path without host>@<algorithm>=<hex>/signature-<N>, N = 1, 2, …
 // read until the first missing one. Bounded: at most 128 signatures of 4 MiB each.
 
+import { readdir, stat } from 'node:fs/promises';
+import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { readBounded } from '../input/bounded-read.js';
 import type { ImageReference } from '../reference/reference.js';
@@ -41,10 +43,24 @@ export class FileLookaside implements SignatureSource {
         return { ok: false, reason: 'BAD_SIGNATURE', message: `${location} is larger than ${MAX_SIGNATURE_BYTES} bytes`, searched };
       }
       const sniffed = sniffSignatureBlob(read.bytes);
-      if (sniffed.format === 'unknown') return { ok: false, reason: 'BAD_SIGNATURE', message: `${location}: ${sniffed.message}`, searched };
+      if (sniffed.format === 'unknown') {
+        const hint = sniffed.armoured ? `store the binary signature: gpg --dearmor < ${location} > ${location}.bin && mv ${location}.bin ${location}` : 'replace the file with a signature made by skopeo or gpg --sign';
+        return { ok: false, reason: 'BAD_SIGNATURE', message: `${location}: ${sniffed.message}`, hint, searched };
+      }
       if (sniffed.format === 'simple-signing') signatures.push({ bytes: sniffed.blob, location });
       else ignored++;
     }
-    return { ok: true, signatures, ignored, searched };
+    const note = signatures.length + ignored === 0 ? await this.whyEmpty(ref, digest) : undefined;
+    return { ok: true, signatures, ignored, searched, ...(note ? { note } : {}) };
+  }
+
+  /** A missing lookaside folder or a numbering that does not start at 1 is worth saying. */
+  private async whyEmpty(ref: ImageReference, digest: string): Promise<string | undefined> {
+    const base = fileURLToPath(this.base);
+    if (!(await stat(base).then((s) => s.isDirectory(), () => false))) return `the lookaside folder ${this.show(base)} does not exist`;
+    const folder = path.dirname(fileURLToPath(lookasideSignatureUrl(this.base, ref, digest, 1)));
+    const names = await readdir(folder).catch(() => [] as string[]);
+    const others = names.filter((n) => n.startsWith('signature'));
+    return others.length > 0 ? `${this.show(folder)} holds ${others.join(', ')} but no signature-1: the numbering starts at 1 and stops at the first gap` : undefined;
   }
 }

@@ -13,11 +13,13 @@ export interface SignatureLookup {
   ignored: number;
   /** Human-readable description of where gate looked. */
   searched: string;
+  /** Why nothing was found, when the store can tell (a missing folder, a numbering gap). */
+  note?: string;
 }
 
 export type SignatureLookupResult =
   | ({ ok: true } & SignatureLookup)
-  | { ok: false; reason: ReasonCode; message: string; searched: string };
+  | { ok: false; reason: ReasonCode; message: string; hint?: string; searched: string };
 
 export interface SignatureSource {
   /** Signatures stored for the manifest `digest` of `ref`'s repository. */

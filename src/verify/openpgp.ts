@@ -35,7 +35,9 @@ const PUBLIC_KEY_HEADER = '-----BEGIN PGP PUBLIC KEY BLOCK-----';
 /** Every key of an armoured public key block is trusted (Portieris' rule). */
 export async function parseArmoredPublicKeys(armored: string): Promise<KeyParseResult> {
   const header = /-----BEGIN PGP ([A-Z ]+)-----/.exec(armored);
-  if (!header) return { ok: false, message: 'no armoured OpenPGP block found (expected "PGP PUBLIC KEY BLOCK")' };
+  if (!header) {
+    return { ok: false, message: 'no armoured OpenPGP block found (expected "PGP PUBLIC KEY BLOCK"): export the key with gpg --armor --export FINGERPRINT' };
+  }
   const blocks = armored.match(/-----BEGIN PGP /g)?.length ?? 0;
   if (blocks > 1) {
     return {

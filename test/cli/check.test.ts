@@ -3,7 +3,10 @@
 
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { gate, gateJson } from '../helpers/gate.js';
+import { symlink } from 'node:fs/promises';
+import path from 'node:path';
+import { gate, gateJson, PROJECT_ROOT } from '../helpers/gate.js';
+import { mustRun, run } from '../helpers/tools.js';
 import { GpgHome, skopeoSign } from '../helpers/gpg.js';
 import { clusterPolicy, deployment, makeRepo, ociManifest, sha256Digest, type TempRepo } from '../helpers/repo.js';
 
@@ -172,6 +175,35 @@ describe('gate check: bad input is exit 2 with one line', () => {
       expectBadInput(['check', 'apps'], repo.dir, /team\.asc/, /no key Portieris can use.*ed25519/i));
   });
 
+  it('a symlink that leads out of the repository', async () => {
+    await withRepo(await signedRepo(), async (repo) => {
+      await symlink('/etc/hostname', path.join(repo.dir, 'apps/host.yaml'));
+      await expectBadInput(['check', 'apps'], repo.dir, /apps\/host\.yaml: /, /leads out of the repository/);
+    });
+  });
+
+  it('input with no Kubernetes object at all, such as an empty render on stdin', async () => {
+    await withRepo(await signedRepo(), (repo) => expectBadInput(['check', '-'], repo.dir, /no Kubernetes objects in standard input/, /nothing to check/, ''));
+  });
+
+  it('in JSON mode, also as a JSON error on stdout', async () => {
+    await withRepo(await signedRepo({ 'apps/broken.yaml': 'kind: Pod\nmetadata:\n  name: [unclosed\n' }), async (repo) => {
+      const { code, stdout } = await gate(['check', 'apps', '-o', 'json'], { cwd: repo.dir });
+      assert.equal(code, 2);
+      const parsed = JSON.parse(stdout) as { error: { code: string; file: string; line: number } };
+      assert.deepEqual([parsed.error.code, parsed.error.file], ['INPUT_INVALID', 'apps/broken.yaml']);
+      assert.equal(typeof parsed.error.line, 'number');
+    });
+  });
+
+  it('a missing key, pointing at a key file of the wrong kind', async () => {
+    const binary = (await mustRun('gpg', ['--batch', '--export', fingerprint], { env: home.env })).stdout;
+    await withRepo(await signedRepo({ '.gate/keys/team.asc': null }), async (repo) => {
+      await repo.write('.gate/keys/team.gpg', binary);
+      await expectBadInput(['check', 'apps'], repo.dir, /policy\.yaml:11: /, /found team\.gpg: gate reads armoured keys from <keySecret>\.asc/);
+    });
+  });
+
   it('an unknown flag', async () => {
     const { code } = await gate(['check', '--no-such-flag']);
     assert.equal(code, 2);
@@ -189,18 +221,54 @@ describe('gate check: where configuration comes from', () => {
     });
   });
 
+  it('follows a symlink that stays inside the repository', async () => {
+    await withRepo(await signedRepo({ 'shared/pod.yaml': deployment('shared', ['evil.example.com/x:1']) }), async (repo) => {
+      await symlink('../shared/pod.yaml', path.join(repo.dir, 'apps/pod.yaml'));
+      const { code, report } = await gateJson(['check', 'apps'], { cwd: repo.dir });
+      assert.equal(code, 1);
+      assert.ok(report.results.some((r) => r.image === 'evil.example.com/x:1' && r.reason === 'NO_POLICY'));
+    });
+  });
+
+  it('--exclude leaves files out of a folder walk; documents that are not Kubernetes objects are skipped with a warning', async () => {
+    const files = { 'apps/chart/values.yaml': 'image:\n  repository: x\n', 'apps/compose.yml': 'services:\n  db:\n    image: postgres:16\n', 'apps/chart/templates/d.yaml': 'image: {{ .Values.image }\n' };
+    await withRepo(await signedRepo(files), async (repo) => {
+      const { code, report } = await gateJson(['check', 'apps', '--exclude', 'chart/**'], { cwd: repo.dir });
+      assert.equal(code, 0);
+      assert.deepEqual(report.results.map((r) => r.image), [IMAGE]);
+      assert.ok(report.warnings.some((w) => w.file === 'apps/compose.yml' && /not a Kubernetes object \(no kind\)/.test(w.message)));
+    });
+  });
+
+  it('explains that patterns match the image as written (nginx is not docker.io/library/nginx)', async () => {
+    const policy = clusterPolicy('default', '  - name: "docker.io/library/*"\n');
+    await withRepo(await signedRepo({ '.gate/policies/policy.yaml': policy, 'apps/web.yaml': deployment('web', ['nginx:1.25']) }), async (repo) => {
+      const { report } = await gateJson(['check', 'apps'], { cwd: repo.dir });
+      assert.equal(report.results[0].reason, 'NO_POLICY');
+      assert.match(report.results[0].hint ?? '', /matches "docker\.io\/library\/nginx:1\.25", but Portieris compares the image string as written/);
+    });
+  });
+
+  it('says where to configure signatures when no registries.d scope covers the image', async () => {
+    await withRepo(await signedRepo({ '.gate/registries.d/sigs.yaml': null }), async (repo) => {
+      const { report } = await gateJson(['check', 'apps'], { cwd: repo.dir });
+      assert.equal(report.results[0].reason, 'NO_SIGNATURE');
+      assert.match(report.results[0].hint ?? '', /\.gate\/registries\.d\/ .*lookaside/);
+    });
+  });
+
   it('refuses paths that belong to different .gate/ folders', async () => {
     await withRepo(await signedRepo({ 'sub/.gate/policies/p.yaml': clusterPolicy('x', '  - name: "*"\n'), 'sub/app.yaml': deployment('x', [IMAGE]) }), (repo) =>
       expectBadInput(['check', 'apps', 'sub'], repo.dir, /different \.gate\/ folders/, /--gate-dir/));
   });
 
-  it('denies everything when there is no policy at all, and says why', async () => {
-    await withRepo(await makeRepo({ 'apps/web.yaml': deployment('web', [IMAGE]) }), async (repo) => {
-      const { code, report } = await gateJson(['check', 'apps'], { cwd: repo.dir });
-      assert.equal(code, 1);
-      assert.equal(report.results[0].reason, 'NO_POLICY');
-      assert.ok(report.warnings.some((w) => /no \.gate\/ folder/.test(w)));
-    });
+  it('stops when there is no policy at all: no .gate/, no --policies, none in the manifests', async () => {
+    await withRepo(await makeRepo({ 'apps/web.yaml': deployment('web', [IMAGE]) }), (repo) =>
+      expectBadInput(['check', 'apps'], repo.dir, /^gate: no policy to check against/, /no \.gate\/ folder at or above apps/));
+  });
+
+  it('stops on a --gate-dir that does not exist', async () => {
+    await withRepo(await signedRepo(), (repo) => expectBadInput(['check', 'apps', '--gate-dir', '.gat'], repo.dir, /\.gat: /, /--gate-dir: not a folder/));
   });
 
   it('uses an ImagePolicy from the manifests, which shuts out the ClusterImagePolicy in its namespace', async () => {
@@ -247,7 +315,7 @@ describe('gate check: where configuration comes from', () => {
   it('warns that Portieris would not find lookaside signatures without storeURL', async () => {
     await withRepo(await signedRepo(), async (repo) => {
       const { report } = await gateJson(['check', 'apps'], { cwd: repo.dir });
-      assert.ok(report.warnings.some((w) => /sets no simple\.storeURL/.test(w)), report.warnings.join('\n'));
+      assert.ok(report.warnings.some((w) => /sets no simple\.storeURL/.test(w.message) && w.file === '.gate/policies/policy.yaml' && w.line === 7), JSON.stringify(report.warnings));
     });
   });
 
@@ -257,7 +325,7 @@ describe('gate check: where configuration comes from', () => {
     await withRepo(await signedRepo({ 'apps/key.yaml': secret }), async (repo) => {
       const { report } = await gateJson(['check', 'apps'], { cwd: repo.dir });
       assert.equal(report.results[0].reason, 'SIGNED');
-      assert.ok(report.warnings.some((w) => /apps\/key\.yaml:1: Secret "team" .* holds other keys/.test(w)), report.warnings.join('\n'));
+      assert.ok(report.warnings.some((w) => w.file === 'apps/key.yaml' && w.line === 1 && /Secret "team" .* holds other keys/.test(w.message)), JSON.stringify(report.warnings));
     });
   });
 
@@ -281,6 +349,18 @@ describe('gate check: the text report', () => {
       assert.doesNotMatch(notTty.stdout, /\u001b\[/);
       const forced = await gate(['check', 'apps', '--color', 'always'], { cwd: repo.dir });
       assert.match(forced.stdout, /\u001b\[32mALLOW/);
+      const ci = await gate(['check', 'apps'], { cwd: repo.dir, env: { NO_COLOR: '', FORCE_COLOR: '1' } });
+      assert.match(ci.stdout, /\u001b\[32mALLOW/);
+    });
+  });
+
+  it('survives a reader that stops early (| head) with the verdict\'s exit code and no stack trace', async () => {
+    const many = Array.from({ length: 3000 }, (_, i) => `registry.example.com/team/app${i}:1`);
+    await withRepo(await signedRepo({ 'apps/many.yaml': deployment('many', many) }), async (repo) => {
+      const cli = path.join(PROJECT_ROOT, 'dist/src/cli/main.js');
+      const piped = await run('bash', ['-c', `node ${cli} check apps | head -c 100 >/dev/null; echo "exit=\${PIPESTATUS[0]}"`], { cwd: repo.dir });
+      assert.match(piped.stdout.toString(), /exit=1\n/);
+      assert.doesNotMatch(piped.stderr, /EPIPE|\n\s+at /);
     });
   });
 });

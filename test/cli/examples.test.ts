@@ -49,7 +49,8 @@ describe('bundled examples', () => {
     assert.match(stdout, /DENY {2}registry\.example\.com\/shop\/worker@sha256:[0-9a-f]{64} {2}namespace shop\n {6}NO_SIGNATURE/);
     assert.match(stdout, /used at examples\/shop-denied\/apps\/shop\.yaml:50 {2}Job\/worker {2}spec\.template\.spec\.containers\[0\]\.image/);
     assert.match(stdout, /fix {5}sign registry\.example\.com\/shop\/worker/);
-    assert.match(stdout, /3 of 4 images denied\./);
+    assert.match(stdout, /ALLOW registry\.example\.com\/shop\/web@sha256:[0-9a-f]{12}… {2}namespace shop {2}SIGNED {2}examples\/shop-denied\/apps\/shop\.yaml:16\n/);
+    assert.match(stdout, /3 of 4 images denied: redis:7 \(NO_POLICY\), .*worker@sha256:[0-9a-f]{12}… \(NO_SIGNATURE\)/);
   });
 
   it('skopeo agrees with every committed example signature', async () => {

@@ -48,5 +48,5 @@ export interface JsonReport {
     policy: { kind: string; name: string; namespace: string | null; repository: string } | null;
     sources: Array<{ file: string; line: number; kind: string; name: string; namespace: string; path: string; pullSecrets: string[]; generic: boolean; via?: string }>;
   }>;
-  warnings: string[];
+  warnings: Array<{ file?: string; line?: number; message: string }>;
 }

@@ -5,16 +5,17 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, it } from 'node:test';
+import type { Warning } from '../../src/errors.js';
 import { parseManifestStream } from '../../src/manifests/document.js';
 import { extractImages, type ImageUse } from '../../src/manifests/extract.js';
 import { PROJECT_ROOT } from '../helpers/gate.js';
 
 const FIXTURES = path.join(PROJECT_ROOT, 'test/fixtures/kinds');
 
-function extract(file: string): { uses: ImageUse[]; warnings: string[]; text: string } {
+function extract(file: string): { uses: ImageUse[]; warnings: Warning[]; text: string } {
   const text = readFileSync(path.join(FIXTURES, file), 'utf8');
   const uses: ImageUse[] = [];
-  const warnings: string[] = [];
+  const warnings: Warning[] = [];
   for (const object of parseManifestStream(text, file).objects) {
     const found = extractImages(object, 'default');
     uses.push(...found.uses);
