@@ -170,7 +170,7 @@ function readLeniently(text: string, file: string, offset: number, strictError: 
   try {
     values = jsYaml.loadAll(text, undefined, { schema: jsYaml.DEFAULT_SCHEMA, json: true });
   } catch {
-    throw new GateError('INPUT_INVALID', `not valid YAML: ${firstLine(strictError)}`, { file, line: strictLine });
+    throw new GateError('INPUT_INVALID', `not valid YAML: ${firstLine(strictError)}${templateHint(text)}`, { file, line: strictLine });
   }
   const segments = documentSegments(text);
   const warnings: Warning[] = [
@@ -255,6 +255,11 @@ function describe(v: unknown): string {
 
 function firstLine(s: string): string {
   return s.split('\n')[0];
+}
+
+/** Unrendered Helm and Go templates are the usual reason a manifest is not YAML. */
+function templateHint(text: string): string {
+  return text.includes('{{') ? ' (a Helm or Go template? check the rendered manifests: helm template … | gate check -)' : '';
 }
 
 function invalid(file: string, line: number, e: unknown): GateError {
