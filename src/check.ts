@@ -8,7 +8,7 @@ import path from 'node:path';
 import { GateError, type Warning } from './errors.js';
 import { displayName, readInputs, type InputIO } from './input/files.js';
 import { parseManifestStream, type ManifestObject } from './manifests/document.js';
-import { extractImages, type ImageUse } from './manifests/extract.js';
+import { extractImages, secretNames, type ImageUse } from './manifests/extract.js';
 import { findGateDir, gateLocations, loadGateConfig, type GateLocations } from './policy/gate-dir.js';
 import { KeyStore } from './policy/keys.js';
 import { lookasideFor, type RegistriesConfig } from './policy/registries-d.js';
@@ -160,11 +160,7 @@ function serviceAccountSecrets(objects: ManifestObject[], defaultNamespace: stri
     const meta = (value.metadata ?? {}) as Record<string, unknown>;
     if (typeof meta.name !== 'string') continue;
     const namespace = typeof meta.namespace === 'string' && meta.namespace !== '' ? meta.namespace : defaultNamespace;
-    const secrets = Array.isArray(value.imagePullSecrets) ? value.imagePullSecrets : [];
-    const names = secrets
-      .map((s) => (typeof s === 'object' && s !== null ? (s as Record<string, unknown>).name : undefined))
-      .filter((n): n is string => typeof n === 'string' && n !== '');
-    map.set(`${namespace}/${meta.name}`, names);
+    map.set(`${namespace}/${meta.name}`, secretNames(value.imagePullSecrets));
   }
   return map;
 }

@@ -459,7 +459,7 @@ function nonEmpty(v: unknown): string | undefined {
 }
 
 /** `imagePullSecrets: [{name: a}, …]` (and bare strings, which some CRDs use). */
-function secretNames(list: unknown): string[] {
+export function secretNames(list: unknown): string[] {
   if (!Array.isArray(list)) return [];
   return list.map((s) => (isPlainObject(s) ? nonEmpty(s.name) : nonEmpty(s))).filter((s): s is string => s !== undefined);
 }
