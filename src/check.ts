@@ -1,26 +1,24 @@
-// The composition root of `gate check`: input -> manifests -> policy -> signatures ->
-// verify -> report. Every piece of I/O is wired here; the decisions live in policy/
-// and verify/. Work is done once per distinct thing: one result per (image string,
-// namespace), one signature lookup per (store, repository, digest), one evaluation per
-// (digest, identity, requirement).
+// The composition root of `gate check`: input -> manifests -> policy -> registry and
+// signatures -> verify -> report. Every piece of I/O is built here and handed to the
+// Decider (decide.ts); the rules live in policy/ and verify/.
 
 import path from 'node:path';
+import { ClusterSecrets } from './cluster/secrets.js';
+import { Decider, type Decision, type Network } from './decide.js';
 import { GateError, type Warning } from './errors.js';
 import { displayName, readInputs, type InputIO } from './input/files.js';
 import { parseManifestStream, type ManifestObject } from './manifests/document.js';
 import { extractImages, secretNames, type ImageUse } from './manifests/extract.js';
 import { findGateDir, gateLocations, loadGateConfig, type GateLocations } from './policy/gate-dir.js';
 import { KeyStore } from './policy/keys.js';
-import { lookasideFor, type RegistriesConfig } from './policy/registries-d.js';
-import { selectPolicy } from './policy/select.js';
-import type { PolicyResource, PolicySet, RepositoryRule, SignedByRequirement } from './policy/types.js';
+import type { PolicyResource, PolicySet } from './policy/types.js';
 import { looksLikePolicy, validatePolicy } from './policy/validate.js';
-import { parseReference, referenceString, repositoryName, withDefaultTag, type ImageReference } from './reference/reference.js';
-import { summarise, type ImageResult, type PolicyRef, type Report, type ReportSource } from './report/model.js';
-import { FileLookaside } from './signatures/lookaside.js';
-import type { SignatureLookupResult, SignatureSource } from './signatures/source.js';
-import { evaluateSignatures, evaluateSignedBy, preflight, type ResolvedSignedBy } from './verify/evaluate.js';
-import { deny, type Verdict } from './verify/verdict.js';
+import { CiCredentials } from './registry/auth-files.js';
+import { RegistryClient } from './registry/client.js';
+import { endpointFor, SYSTEM_CERTS_DIRS, trustRootsFor } from './registry/endpoint.js';
+import { HttpClient } from './registry/http.js';
+import { CredentialFinder } from './registry/pull-secrets.js';
+import { summarise, type ImageResult, type Report } from './report/model.js';
 import { GATE_VERSION } from './version.js';
 
 export interface CheckOptions {
@@ -33,15 +31,32 @@ export interface CheckOptions {
   policiesDir?: string;
   keysDir?: string;
   registriesDir?: string;
+  /** No network: tags cannot be resolved and only file:// lookasides are read. */
+  offline?: boolean;
+  /** Registries (host[:port]) reached over plain HTTP. */
+  insecureRegistries?: string[];
+  /** Extra CA files trusted for every registry and lookaside. */
+  caFiles?: string[];
+  authFile?: string;
+  /** Read pull secrets and key Secrets missing from the repository from the cluster. */
+  cluster?: boolean;
+  kubeconfig?: string;
+  /** Budget for the whole run, and for each request, in seconds. */
+  timeoutSeconds?: number;
+  requestTimeoutSeconds?: number;
+  /** Images decided at once, and requests in flight per registry. */
+  concurrency?: number;
+  registryConcurrency?: number;
 }
 
 export interface CheckIO extends InputIO {
   now(): Date;
+  env: NodeJS.ProcessEnv;
+  /** --verbose lines (stderr); never given a secret. */
+  log?: (line: string) => void;
 }
 
-/** Registry work happens in later versions; this one verifies digest-pinned images offline. */
-const CAN_RESOLVE_TAGS = false;
-const CONCURRENCY = 16;
+export const DEFAULTS = { timeoutSeconds: 120, requestTimeoutSeconds: 15, concurrency: 16, registryConcurrency: 8 } as const;
 
 export async function runCheck(options: CheckOptions, io: CheckIO): Promise<Report> {
   const now = io.now();
@@ -72,12 +87,14 @@ export async function runCheck(options: CheckOptions, io: CheckIO): Promise<Repo
     );
   }
   const policies = buildPolicySet([...config.policyObjects, ...inputPolicies], options.namespace);
+  const cluster = options.cluster ? new ClusterSecrets(warnings, options.kubeconfig && path.resolve(io.cwd, options.kubeconfig)) : undefined;
   const keys = new KeyStore(
     locations.keysDir,
     config.secretObjects,
     objects.filter((o) => o.value.kind === 'Secret' && o.value.apiVersion === 'v1'),
     options.namespace,
     io.cwd,
+    cluster,
   );
 
   const uses: ImageUse[] = [];
@@ -88,17 +105,57 @@ export async function runCheck(options: CheckOptions, io: CheckIO): Promise<Repo
   }
 
   const serviceAccounts = serviceAccountSecrets(objects, options.namespace);
-  const evaluator = new Evaluator(policies, keys, config.registries, now, (file) => displayName(file, io.cwd));
-  const results = await mapLimit(groupUses(uses), CONCURRENCY, async (group) => toResult(group, await evaluator.decide(group[0]), serviceAccounts));
-  warnings.push(...evaluator.warnings, ...keys.warnings);
+  for (const use of uses) {
+    const fromAccount = serviceAccounts.get(`${use.namespace}/${use.serviceAccount}`) ?? [];
+    use.pullSecrets = [...new Set([...use.pullSecrets, ...fromAccount])];
+  }
 
-  return {
-    gateVersion: GATE_VERSION,
-    summary: summarise(results),
-    results: results.sort(byVerdictThenSource),
-    warnings,
-    scanned: { files: inputs.length, objects: objects.length },
-  };
+  const network = options.offline ? undefined : buildNetwork(options, io, now, objects, config.secretObjects, locations, warnings, cluster);
+  const decider = new Decider({ policies, keys, registries: config.registries, now, show: (file) => displayName(file, io.cwd), network });
+  try {
+    const results = await mapLimit(groupUses(uses), options.concurrency ?? DEFAULTS.concurrency, async (group) =>
+      toResult(group, await decider.decide(group[0], [...new Set(group.flatMap((u) => u.pullSecrets))])),
+    );
+    warnings.push(...decider.warnings, ...keys.warnings);
+    return {
+      gateVersion: GATE_VERSION,
+      summary: summarise(results),
+      results: results.sort(byVerdictThenSource),
+      warnings,
+      scanned: { files: inputs.length, objects: objects.length },
+    };
+  } finally {
+    await network?.http.close();
+  }
+}
+
+function buildNetwork(
+  options: CheckOptions,
+  io: CheckIO,
+  now: Date,
+  objects: ManifestObject[],
+  gateSecrets: ManifestObject[],
+  locations: GateLocations,
+  warnings: Warning[],
+  cluster: ClusterSecrets | undefined,
+): Network {
+  const certsDirs = [...(locations.gateDir ? [path.join(locations.gateDir, 'certs.d')] : []), ...SYSTEM_CERTS_DIRS];
+  const caFiles = (options.caFiles ?? []).map((f) => path.resolve(io.cwd, f));
+  const http = new HttpClient({
+    requestTimeoutMs: (options.requestTimeoutSeconds ?? DEFAULTS.requestTimeoutSeconds) * 1000,
+    deadlineMs: now.getTime() + (options.timeoutSeconds ?? DEFAULTS.timeoutSeconds) * 1000,
+    caFor: (hostPort) => trustRootsFor(hostPort, certsDirs, caFiles),
+  });
+  const insecure = new Set(options.insecureRegistries ?? []);
+  const registry = new RegistryClient({
+    http,
+    endpoint: (domain) => endpointFor(domain, insecure),
+    perRegistry: options.registryConcurrency ?? DEFAULTS.registryConcurrency,
+    log: io.log,
+  });
+  const ci = new CiCredentials({ authFile: options.authFile && path.resolve(io.cwd, options.authFile), env: io.env });
+  const inputSecrets = objects.filter((o) => o.value.kind === 'Secret' && o.value.apiVersion === 'v1');
+  return { http, registry, credentials: new CredentialFinder(inputSecrets, gateSecrets, options.namespace, ci, warnings, cluster) };
 }
 
 function describeInputs(paths: string[]): string {
@@ -177,144 +234,9 @@ function groupUses(uses: ImageUse[]): ImageUse[][] {
   return [...groups.values()];
 }
 
-interface Decision {
-  verdict: Verdict;
-  policy: PolicyRef | null;
-}
-
-/** Decides one (image, namespace), remembering signature lookups and evaluations across images. */
-class Evaluator {
-  private readonly lookups = new Map<string, Promise<SignatureLookupResult>>();
-  private readonly evaluations = new Map<string, ReturnType<typeof evaluateSignedBy>>();
-  private readonly warnedRules = new Set<RepositoryRule>();
-  readonly warnings: Warning[] = [];
-
-  constructor(
-    private readonly policies: PolicySet,
-    private readonly keys: KeyStore,
-    private readonly registries: RegistriesConfig,
-    private readonly now: Date,
-    private readonly show: (file: string) => string,
-  ) {}
-
-  async decide(use: ImageUse): Promise<Decision> {
-    const none = (verdict: Verdict): Decision => ({ verdict, policy: null });
-    if (use.problem) return none(deny(use.problem.reason, use.problem.message, use.problem.hint));
-    const parsed = parseReference(use.image);
-    if (!parsed.ok) {
-      return none(deny('INVALID_REFERENCE', `invalid image name: ${parsed.message}`,
-        /\$\(|\{\{|\$\{|^ko:\/\//.test(use.image)
-          ? 'this is a placeholder: check the rendered manifests (helm template, kustomize build, the pipeline run) rather than the template'
-          : 'use a valid reference: [registry/]repository[:tag] or [registry/]repository@sha256:<digest>'));
-    }
-    if (parsed.ref.digest !== undefined && !parsed.ref.digest.startsWith('sha256:')) {
-      // Portieris reads digests as "@sha256:" only; any other algorithm makes its webhook fail, which denies.
-      return none(deny('INVALID_REFERENCE', `"${parsed.ref.digest.split(':')[0]}" digests are not supported by Portieris (only sha256)`, 'pin the image by its sha256 digest'));
-    }
-    const selection = selectPolicy(use.image, use.namespace, this.policies);
-    if (!selection.found) return none(deny('NO_POLICY', selection.message, this.noPolicyHint(use, parsed.ref, selection.scope)));
-    const { resource, rule } = selection.match;
-    const policy: PolicyRef = { kind: resource.kind, name: resource.name, namespace: resource.namespace, repository: rule.name };
-    const pre = preflight(rule.policy, use.image, rule.name, CAN_RESOLVE_TAGS);
-    if (pre.done) return { verdict: { ...pre.verdict, digest: pre.verdict.digest ?? parsed.ref.digest }, policy };
-    const ref = pre.ref;
-
-    const label = `${resource.kind}/${resource.name} (repository "${rule.name}")`;
-    const resolved = await Promise.all(pre.requirements.map((r) => this.resolveKeys(r, use.namespace, label)));
-    const storeURL = rule.policy.simple?.storeURL;
-    if (!storeURL) this.warnAboutWebhookStore(resource, rule, ref);
-    const found = await this.lookup(ref, pre.digest, storeURL);
-    if (!found.ok) return { verdict: deny(found.reason, found.message, found.hint, pre.digest), policy };
-    const verdict = await evaluateSignatures(resolved, withDefaultTag(ref), pre.digest, found.signatures, this.now, (r, i, d, s, n) => {
-      const key = [d, referenceString(i), r.keySource, JSON.stringify(r.requirement.signedIdentity), found.searched].join('\u0000');
-      let pending = this.evaluations.get(key);
-      if (!pending) {
-        pending = evaluateSignedBy(r, i, d, s, n);
-        this.evaluations.set(key, pending);
-      }
-      return pending;
-    });
-    if (verdict.reason === 'NO_SIGNATURE') {
-      const ignored = found.ignored > 0 ? ` (${found.ignored} sigstore signature(s) found, which signedBy ignores)` : '';
-      verdict.message += `${ignored}; looked in ${found.searched}${found.note ? ` (${found.note})` : ''}`;
-      if (!storeURL && !lookasideFor(this.registries, ref)) {
-        verdict.hint = `say where the signatures of ${repositoryName(ref)} are: a registries.d file in .gate/registries.d/ with "docker: {${repositoryName(ref).replace(/\/[^/]*$/, '')}: {lookaside: <URL>}}", or simple.storeURL in the policy`;
-      }
-    }
-    return { verdict, policy };
-  }
-
-  /** Where a pattern for this image would go, and whether one already matches the normalised name. */
-  private noPolicyHint(use: ImageUse, ref: ImageReference, scope: 'namespace' | 'cluster' | 'none'): string {
-    const where = scope === 'namespace' ? `an ImagePolicy of namespace "${use.namespace}"` : 'a ClusterImagePolicy in .gate/policies/';
-    const slash = use.image.lastIndexOf('/');
-    const suggestion = slash > 0 ? `${use.image.slice(0, slash)}/*` : use.image.replace(/[:@].*$/, '');
-    const normalised = referenceString(ref);
-    const viaFullName = normalised !== use.image && selectPolicy(normalised, use.namespace, this.policies).found;
-    if (viaFullName) {
-      return `a pattern matches "${normalised}", but Portieris compares the image string as written: write the image as "${normalised}", or add a pattern such as "${suggestion}" to ${where}`;
-    }
-    return `add a repository pattern such as "${suggestion}" to ${where}`;
-  }
-
-  private async resolveKeys(requirement: SignedByRequirement, namespace: string, label: string): Promise<ResolvedSignedBy> {
-    const key = await this.keys.resolve({
-      keySecret: requirement.keySecret,
-      namespace: requirement.keySecretNamespace ?? namespace,
-      policy: label,
-      origin: requirement.origin,
-    });
-    return { requirement, trusted: key.trusted, keySource: key.source };
-  }
-
-  /**
-   * Without storeURL, Portieris does not read registries.d: it finds signatures only
-   * through the registry's signature API. Say so once per rule when gate used a lookaside.
-   */
-  private warnAboutWebhookStore(resource: PolicyResource, rule: RepositoryRule, ref: ImageReference): void {
-    const choice = lookasideFor(this.registries, ref);
-    if (!choice || this.warnedRules.has(rule)) return;
-    this.warnedRules.add(rule);
-    this.warnings.push({
-      ...rule.origin,
-      message: `${resource.kind}/${resource.name} repository "${rule.name}" sets no simple.storeURL: gate read signatures from the lookaside of ${choice.origin.file} (scope ${choice.scope}), but Portieris in the cluster reads only the registry's signature API then; publish the lookaside over https and set storeURL so that the webhook finds the same signatures`,
-    });
-  }
-
-  private lookup(ref: ImageReference, digest: string, storeURL: string | undefined): Promise<SignatureLookupResult> {
-    const base = storeURL ?? lookasideFor(this.registries, ref)?.base;
-    const key = [base ?? '', repositoryName(ref), digest].join('\u0000');
-    let pending = this.lookups.get(key);
-    if (!pending) {
-      pending = sourceFor(base, ref, this.show).lookup(ref, digest);
-      this.lookups.set(key, pending);
-    }
-    return pending;
-  }
-}
-
-function sourceFor(base: string | undefined, ref: ImageReference, show: (file: string) => string): SignatureSource {
-  if (base === undefined) {
-    const searched = `nowhere: no registries.d scope covers ${repositoryName(ref)} and the policy sets no storeURL`;
-    return { lookup: async () => ({ ok: true, signatures: [], ignored: 0, searched }) };
-  }
-  if (base.startsWith('file:')) return new FileLookaside(base, show);
-  return {
-    lookup: async () => ({
-      ok: false,
-      reason: 'UNSUPPORTED',
-      message: `signatures for ${repositoryName(ref)} are in an HTTP lookaside (${new URL(base).origin}), which this version of gate cannot read yet; only file:// lookasides are supported`,
-      searched: base,
-    }),
-  };
-}
-
-function toResult(group: ImageUse[], decided: Decision, serviceAccounts: Map<string, string[]>): ImageResult {
+function toResult(group: ImageUse[], decided: Decision): ImageResult {
   const first = group[0];
-  const sources: ReportSource[] = group.map((use) => {
-    const fromAccount = serviceAccounts.get(`${use.namespace}/${use.serviceAccount}`) ?? [];
-    return { ...use.source, pullSecrets: [...new Set([...use.pullSecrets, ...fromAccount])] };
-  });
+  const sources = group.map((use) => ({ ...use.source, pullSecrets: use.pullSecrets }));
   const { verdict } = decided;
   return {
     image: first.image,

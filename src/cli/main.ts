@@ -1,8 +1,8 @@
 #!/usr/bin/env node
 // Command-line wiring only: flags -> options -> runCheck -> report -> exit code.
 
-import { Command, CommanderError, Option } from 'commander';
-import { runCheck, type CheckOptions } from '../check.js';
+import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
+import { DEFAULTS, runCheck, type CheckOptions } from '../check.js';
 import { GateError, errorMessage } from '../errors.js';
 import { renderJson, renderJsonError } from '../report/json.js';
 import { renderText, shouldColor } from '../report/text.js';
@@ -15,6 +15,17 @@ const EXIT_INCOMPLETE = 3;
 interface CheckFlags {
   output: 'text' | 'json';
   exclude: string[];
+  offline?: boolean;
+  insecureRegistry: string[];
+  caFile: string[];
+  authFile?: string;
+  cluster?: boolean;
+  kubeconfig?: string;
+  timeout: number;
+  requestTimeout: number;
+  concurrency: number;
+  registryConcurrency: number;
+  verbose?: boolean;
   namespace: string;
   gateDir?: string;
   policies?: string;
@@ -43,6 +54,17 @@ export async function main(argv: string[]): Promise<number> {
     .option('--policies <dir>', 'folder of ImagePolicy / ClusterImagePolicy files (default: .gate/policies)')
     .option('--keys <dir>', 'folder of public keys <keySecret>.asc and key Secrets (default: .gate/keys)')
     .option('--registries-d <dir>', 'containers-registries.d folder saying where signatures are (default: .gate/registries.d)')
+    .option('--offline', 'no network: verify digest-pinned images from file:// lookasides only; tags are denied as NOT_PINNED')
+    .option('--insecure-registry <host[:port]>', 'reach this registry over plain HTTP (repeatable)', collect, [])
+    .option('--ca-file <file>', 'also trust this CA for registries and lookasides (repeatable); see also .gate/certs.d/<host:port>/', collect, [])
+    .option('--auth-file <file>', 'registry credentials for CI (docker config.json / containers auth.json format); default: $REGISTRY_AUTH_FILE, containers auth.json, docker config.json')
+    .option('--cluster', 'read pull secrets and key Secrets missing from the repository from the cluster (kubeconfig or in-cluster service account)')
+    .option('--kubeconfig <file>', 'the kubeconfig for --cluster (default $KUBECONFIG or ~/.kube/config)')
+    .option('--timeout <seconds>', 'time budget for the whole run; images not decided in time are denied as TIMEOUT', seconds, DEFAULTS.timeoutSeconds)
+    .option('--request-timeout <seconds>', 'time allowed for each registry or lookaside request', seconds, DEFAULTS.requestTimeoutSeconds)
+    .option('--concurrency <n>', 'images decided at once', count, DEFAULTS.concurrency)
+    .option('--registry-concurrency <n>', 'requests in flight per registry', count, DEFAULTS.registryConcurrency)
+    .option('-v, --verbose', 'say on stderr which credential each registry accepted (never the secret)')
     .addOption(new Option('--color <when>', 'colour the text report').choices(['auto', 'always', 'never']).default('auto'))
     .action(async (paths: string[], flags: CheckFlags) => {
       exitCode = await check(paths, flags);
@@ -69,9 +91,20 @@ async function check(paths: string[], flags: CheckFlags): Promise<number> {
     policiesDir: flags.policies,
     keysDir: flags.keys,
     registriesDir: flags.registriesD,
+    offline: flags.offline === true,
+    insecureRegistries: flags.insecureRegistry,
+    caFiles: flags.caFile,
+    authFile: flags.authFile,
+    cluster: flags.cluster === true,
+    kubeconfig: flags.kubeconfig,
+    timeoutSeconds: flags.timeout,
+    requestTimeoutSeconds: flags.requestTimeout,
+    concurrency: flags.concurrency,
+    registryConcurrency: flags.registryConcurrency,
   };
   try {
-    const report = await runCheck(options, { cwd: process.cwd(), readStdin, now: () => new Date() });
+    const log = flags.verbose ? (line: string) => process.stderr.write(`gate: ${line}\n`) : undefined;
+    const report = await runCheck(options, { cwd: process.cwd(), readStdin, now: () => new Date(), env: process.env, log });
     const out =
       flags.output === 'json'
         ? renderJson(report)
@@ -115,6 +148,18 @@ function write(text: string): Promise<void> {
 
 function collect(value: string, previous: string[]): string[] {
   return [...previous, value];
+}
+
+function seconds(value: string): number {
+  const n = Number(value.replace(/s$/, ''));
+  if (!Number.isFinite(n) || n <= 0) throw new InvalidArgumentError('expected a number of seconds, such as 30 or 2.5');
+  return n;
+}
+
+function count(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError('expected a whole number of at least 1');
+  return n;
 }
 
 process.stdout.on('error', (err: NodeJS.ErrnoException) => {

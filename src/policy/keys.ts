@@ -15,6 +15,7 @@ import { readBounded } from '../input/bounded-read.js';
 import { displayName } from '../input/files.js';
 import { valueAt, type ManifestObject } from '../manifests/document.js';
 import { parseArmoredPublicKeys, type TrustedKeys } from '../verify/openpgp.js';
+import type { SecretReader } from '../cluster/secrets.js';
 import type { Origin } from './types.js';
 import { editDistance } from './validate.js';
 
@@ -50,6 +51,7 @@ export class KeyStore {
     private readonly inputSecrets: ManifestObject[],
     private readonly defaultNamespace: string,
     private readonly cwd: string,
+    private readonly cluster?: SecretReader,
   ) {}
 
   resolve(request: KeyRequest): Promise<ResolvedKey> {
@@ -68,12 +70,13 @@ export class KeyStore {
       this.secretCandidate(this.gateSecrets, request, 'this-namespace') ??
       (await this.fileCandidate(request)) ??
       this.secretCandidate(this.gateSecrets, request, 'any-namespace') ??
-      fromInput;
+      fromInput ??
+      (await this.clusterCandidate(request));
     if (!candidate) {
       const file = this.keysDir ? `${displayName(path.join(this.keysDir, `${request.keySecret}.asc`), this.cwd)}, ` : '';
       throw new GateError(
         'KEY_MISSING',
-        `${request.policy} needs keySecret "${request.keySecret}", but there is no ${file}no Secret "${request.keySecret}" in ${this.keysDir ? '.gate/ or ' : ''}the checked manifests (namespace "${request.namespace}")${await this.nearMisses(request.keySecret)}`,
+        `${request.policy} needs keySecret "${request.keySecret}", but there is no ${file}no Secret "${request.keySecret}" in ${this.keysDir ? '.gate/ or ' : ''}the checked manifests${this.cluster ? ' or the cluster' : ''} (namespace "${request.namespace}")${await this.nearMisses(request.keySecret)}`,
         request.origin,
       );
     }
@@ -86,6 +89,17 @@ export class KeyStore {
     }
     if (fromInput && candidate !== fromInput) await this.compareWithCluster(fromInput, parsed.trusted, candidate, request);
     return { trusted: parsed.trusted, source: candidate.source };
+  }
+
+  /** With --cluster, the Secret Portieris itself would read. */
+  private async clusterCandidate(request: KeyRequest): Promise<Candidate | undefined> {
+    const secret = await this.cluster?.get(request.namespace, request.keySecret);
+    if (!secret) return undefined;
+    const key = secret.data.key;
+    if (!key) {
+      throw new GateError('KEY_INVALID', `secret "${request.keySecret}" in "${request.namespace}" does not contain a "key" attribute, needed by ${request.policy}`, request.origin);
+    }
+    return { armored: key.toString('utf8'), source: secret.source, origin: request.origin };
   }
 
   /** Files and Secrets with a similar name, to turn "not found" into "did you mean". */

@@ -121,6 +121,15 @@ export function lookasideFor(config: RegistriesConfig, ref: ImageReference): Loo
   return undefined;
 }
 
+/** use-sigstore-attachments for an image: the first scope that sets it, then default-docker; false otherwise. */
+export function sigstoreAttachmentsFor(config: RegistriesConfig, ref: ImageReference): boolean {
+  for (const scope of scopesFor(ref)) {
+    const value = config.docker.get(scope)?.useSigstoreAttachments;
+    if (value !== undefined) return value;
+  }
+  return config.defaultDocker?.useSigstoreAttachments ?? false;
+}
+
 /** containers/image's search order: full identity, repository, namespaces, host, `*.domain`. */
 export function scopesFor(ref: ImageReference): string[] {
   const scopes = [referenceString(ref)];

@@ -2,6 +2,7 @@
 // Every store (file lookaside now; HTTP lookaside, the registry extension API and
 // sigstore attachments later) implements this one interface.
 
+import { TransportError } from '../registry/http.js';
 import type { ImageReference } from '../reference/reference.js';
 import type { ReasonCode } from '../verify/verdict.js';
 import type { UntrustedSignature } from '../verify/evaluate.js';
@@ -29,3 +30,13 @@ export interface SignatureSource {
 /** Limits from containers/image: more is a server error, not a signature list. */
 export const MAX_SIGNATURES = 128;
 export const MAX_SIGNATURE_BYTES = 4 * 1024 * 1024;
+
+/** Runs a lookup, turning a transport failure into a failed lookup with its reason. */
+export async function guarded(searched: string, body: () => Promise<SignatureLookup>): Promise<SignatureLookupResult> {
+  try {
+    return { ok: true, ...(await body()) };
+  } catch (e) {
+    if (e instanceof TransportError) return { ok: false, reason: e.reason, message: e.message, ...(e.hint ? { hint: e.hint } : {}), searched };
+    throw e;
+  }
+}

@@ -251,7 +251,7 @@ describe('gate check: where configuration comes from', () => {
 
   it('says where to configure signatures when no registries.d scope covers the image', async () => {
     await withRepo(await signedRepo({ '.gate/registries.d/sigs.yaml': null }), async (repo) => {
-      const { report } = await gateJson(['check', 'apps'], { cwd: repo.dir });
+      const { report } = await gateJson(['check', 'apps', '--offline'], { cwd: repo.dir });
       assert.equal(report.results[0].reason, 'NO_SIGNATURE');
       assert.match(report.results[0].hint ?? '', /\.gate\/registries\.d\/ .*lookaside/);
     });

@@ -1,0 +1,65 @@
+// Secrets read from the cluster (`--cluster`): the pull secrets and key Secrets a
+// repository does not hold, through @kubernetes/client-node with the kubeconfig
+// ($KUBECONFIG, ~/.kube/config) or the in-cluster service account. Read-only, and
+// only Secrets gate was told to use by name.
+
+import type { Warning } from '../errors.js';
+
+export interface SecretData {
+  /** Decoded `data` merged with `stringData`. */
+  data: Record<string, Buffer>;
+  type?: string;
+  source: string;
+}
+
+export interface SecretReader {
+  get(namespace: string, name: string): Promise<SecretData | undefined>;
+}
+
+export class ClusterSecrets implements SecretReader {
+  private readonly cache = new Map<string, Promise<SecretData | undefined>>();
+  private api?: Promise<{ readNamespacedSecret(p: { name: string; namespace: string }): Promise<{ data?: Record<string, string>; stringData?: Record<string, string>; type?: string }> }>;
+
+  constructor(
+    private readonly warnings: Warning[],
+    private readonly kubeconfig?: string,
+  ) {}
+
+  get(namespace: string, name: string): Promise<SecretData | undefined> {
+    const key = `${namespace}/${name}`;
+    let pending = this.cache.get(key);
+    if (!pending) {
+      pending = this.read(namespace, name);
+      this.cache.set(key, pending);
+    }
+    return pending;
+  }
+
+  private async read(namespace: string, name: string): Promise<SecretData | undefined> {
+    const api = await this.client();
+    try {
+      const secret = await api.readNamespacedSecret({ name, namespace });
+      const data: Record<string, Buffer> = {};
+      for (const [k, v] of Object.entries(secret.data ?? {})) data[k] = Buffer.from(v, 'base64');
+      for (const [k, v] of Object.entries(secret.stringData ?? {})) data[k] = Buffer.from(v, 'utf8');
+      return { data, type: secret.type, source: `Secret ${namespace}/${name} in the cluster` };
+    } catch (e) {
+      const code = (e as { code?: number }).code;
+      if (code === 404) return undefined;
+      const why = code === 403 ? 'forbidden: give gate\'s service account "get" on secrets in that namespace' : `${(e as Error).message}`.split('\n')[0];
+      this.warnings.push({ message: `could not read Secret ${namespace}/${name} from the cluster: ${why}` });
+      return undefined;
+    }
+  }
+
+  private client() {
+    this.api ??= (async () => {
+      const k8s = await import('@kubernetes/client-node');
+      const config = new k8s.KubeConfig();
+      if (this.kubeconfig) config.loadFromFile(this.kubeconfig);
+      else config.loadFromDefault();
+      return config.makeApiClient(k8s.CoreV1Api);
+    })();
+    return this.api;
+  }
+}

@@ -1,0 +1,212 @@
+// The verdict for one (image, namespace): reference -> policy -> preflight -> digest ->
+// keys -> signature store -> evaluation. The rules live in policy/ and verify/; this
+// file fetches what they need, once per distinct thing (one tag resolution per
+// reference, one signature lookup per store and digest, one evaluation per digest,
+// identity and requirement), and turns every fetch failure into a denial with its reason.
+
+import type { Warning } from './errors.js';
+import type { ImageUse } from './manifests/extract.js';
+import type { KeyStore } from './policy/keys.js';
+import { lookasideFor, sigstoreAttachmentsFor, type RegistriesConfig } from './policy/registries-d.js';
+import { selectPolicy } from './policy/select.js';
+import type { PolicyResource, PolicySet, RepositoryRule, SignedByRequirement } from './policy/types.js';
+import { parseReference, referenceString, repositoryName, withDefaultTag, type ImageReference } from './reference/reference.js';
+import type { RegistryClient } from './registry/client.js';
+import type { CredentialCandidate } from './registry/credentials.js';
+import { TransportError, type HttpClient } from './registry/http.js';
+import type { CredentialFinder } from './registry/pull-secrets.js';
+import type { PolicyRef } from './report/model.js';
+import { HttpLookaside } from './signatures/http-lookaside.js';
+import { FileLookaside } from './signatures/lookaside.js';
+import { appended, ExtensionApiSource, SigstoreAttachments } from './signatures/registry-apis.js';
+import type { SignatureLookupResult, SignatureSource } from './signatures/source.js';
+import { evaluateSignatures, evaluateSignedBy, preflight, type ResolvedSignedBy } from './verify/evaluate.js';
+import { deny, type Verdict } from './verify/verdict.js';
+
+export interface Decision {
+  verdict: Verdict;
+  policy: PolicyRef | null;
+}
+
+/** What reaches the network; absent when gate runs offline. */
+export interface Network {
+  registry: RegistryClient;
+  http: HttpClient;
+  credentials: CredentialFinder;
+}
+
+export interface DeciderOptions {
+  policies: PolicySet;
+  keys: KeyStore;
+  registries: RegistriesConfig;
+  now: Date;
+  /** File path -> name for messages. */
+  show: (file: string) => string;
+  network?: Network;
+}
+
+export class Decider {
+  private readonly digests = new Map<string, Promise<string>>();
+  private readonly lookups = new Map<string, Promise<SignatureLookupResult>>();
+  private readonly evaluations = new Map<string, ReturnType<typeof evaluateSignedBy>>();
+  private readonly warnedRules = new Set<RepositoryRule>();
+  readonly warnings: Warning[] = [];
+
+  constructor(private readonly options: DeciderOptions) {}
+
+  /** `pullSecrets`: every pull secret of every use in the group, in order. */
+  async decide(use: ImageUse, pullSecrets: string[]): Promise<Decision> {
+    const none = (verdict: Verdict): Decision => ({ verdict, policy: null });
+    if (use.problem) return none(deny(use.problem.reason, use.problem.message, use.problem.hint));
+    const parsed = parseReference(use.image);
+    if (!parsed.ok) {
+      return none(deny('INVALID_REFERENCE', `invalid image name: ${parsed.message}`,
+        /\$\(|\{\{|\$\{|^ko:\/\//.test(use.image)
+          ? 'this is a placeholder: check the rendered manifests (helm template, kustomize build, the pipeline run) rather than the template'
+          : 'use a valid reference: [registry/]repository[:tag] or [registry/]repository@sha256:<digest>'));
+    }
+    if (parsed.ref.digest !== undefined && !parsed.ref.digest.startsWith('sha256:')) {
+      // Portieris reads digests as "@sha256:" only; any other algorithm makes its webhook fail, which denies.
+      return none(deny('INVALID_REFERENCE', `"${parsed.ref.digest.split(':')[0]}" digests are not supported by Portieris (only sha256)`, 'pin the image by its sha256 digest'));
+    }
+    const selection = selectPolicy(use.image, use.namespace, this.options.policies);
+    if (!selection.found) return none(deny('NO_POLICY', selection.message, this.noPolicyHint(use, parsed.ref, selection.scope)));
+
+    const { resource, rule } = selection.match;
+    const policy: PolicyRef = { kind: resource.kind, name: resource.name, namespace: resource.namespace, repository: rule.name };
+    const network = this.options.network;
+    const pre = preflight(rule.policy, use.image, rule.name, network !== undefined);
+    if (pre.done) return { verdict: { ...pre.verdict, digest: pre.verdict.digest ?? parsed.ref.digest }, policy };
+    const ref = pre.ref;
+
+    try {
+      const credentials = network ? await network.credentials.candidates(use.namespace, pullSecrets, ref.domain) : [];
+      const digest = ref.digest ?? (await this.resolveTag(ref, credentials));
+      const label = `${resource.kind}/${resource.name} (repository "${rule.name}")`;
+      const resolved = await Promise.all(pre.requirements.map((r) => this.resolveKeys(r, use.namespace, label)));
+      const found = await this.lookup(ref, digest, rule, resource, use.namespace, credentials);
+      if (!found.ok) return { verdict: deny(found.reason, found.message, found.hint, digest), policy };
+      const verdict = await evaluateSignatures(resolved, withDefaultTag(ref), digest, found.signatures, this.options.now, (r, i, d, s, n) => {
+        const key = [d, referenceString(i), r.keySource, JSON.stringify(r.requirement.signedIdentity), found.searched].join('\u0000');
+        let pending = this.evaluations.get(key);
+        if (!pending) {
+          pending = evaluateSignedBy(r, i, d, s, n);
+          this.evaluations.set(key, pending);
+        }
+        return pending;
+      });
+      if (verdict.reason === 'NO_SIGNATURE') {
+        const ignored = found.ignored > 0 ? ` (${found.ignored} sigstore signature(s) found, which signedBy ignores)` : '';
+        verdict.message += `${ignored}; looked in ${found.searched}${found.note ? ` (${found.note})` : ''}`;
+        if (!rule.policy.simple?.storeURL && !lookasideFor(this.options.registries, ref)) {
+          verdict.hint = `say where the signatures of ${repositoryName(ref)} are: a registries.d file in .gate/registries.d/ with "docker: {${repositoryName(ref).replace(/\/[^/]*$/, '')}: {lookaside: <URL>}}", or simple.storeURL in the policy`;
+        }
+      }
+      return { verdict, policy };
+    } catch (e) {
+      if (e instanceof TransportError) return { verdict: deny(e.reason, e.message, e.hint, ref.digest), policy };
+      throw e;
+    }
+  }
+
+  /** One HEAD (or GET) per distinct tag reference in the run. */
+  private resolveTag(ref: ImageReference, credentials: CredentialCandidate[]): Promise<string> {
+    const key = referenceString(ref);
+    let pending = this.digests.get(key);
+    if (!pending) {
+      pending = this.options.network!.registry.resolveTag(ref, credentials);
+      this.digests.set(key, pending);
+    }
+    return pending;
+  }
+
+  private async resolveKeys(requirement: SignedByRequirement, namespace: string, label: string): Promise<ResolvedSignedBy> {
+    const key = await this.options.keys.resolve({
+      keySecret: requirement.keySecret,
+      namespace: requirement.keySecretNamespace ?? namespace,
+      policy: label,
+      origin: requirement.origin,
+    });
+    return { requirement, trusted: key.trusted, keySource: key.source };
+  }
+
+  /**
+   * Where the signatures are, in containers/image's order with one difference: a
+   * configured lookaside (storeURL, else registries.d) is read directly; the registry
+   * is asked for its signature API only when no lookaside is configured. Sigstore
+   * attachments are appended where registries.d asks for them.
+   */
+  private async lookup(
+    ref: ImageReference,
+    digest: string,
+    rule: RepositoryRule,
+    resource: PolicyResource,
+    namespace: string,
+    credentials: CredentialCandidate[],
+  ): Promise<SignatureLookupResult> {
+    const network = this.options.network;
+    const storeURL = rule.policy.simple?.storeURL;
+    const choice = lookasideFor(this.options.registries, ref);
+    if (!storeURL && choice) this.warnAboutWebhookStore(resource, rule, choice);
+    const base = storeURL ?? choice?.base;
+    const attachments = network !== undefined && sigstoreAttachmentsFor(this.options.registries, ref);
+    const key = [base ?? '(registry)', ref.domain, ref.path, digest, attachments, storeURL ? (rule.policy.simple?.storeSecret ?? '') + namespace : ''].join('\u0000');
+    let pending = this.lookups.get(key);
+    if (!pending) {
+      pending = (async () => {
+        let source = await this.primarySource(ref, base, storeURL ? rule.policy.simple?.storeSecret : undefined, namespace, credentials);
+        if (attachments) source = appended(source, new SigstoreAttachments(network.registry, credentials));
+        return source.lookup(ref, digest);
+      })();
+      this.lookups.set(key, pending);
+    }
+    return pending;
+  }
+
+  private async primarySource(ref: ImageReference, base: string | undefined, storeSecret: string | undefined, namespace: string, credentials: CredentialCandidate[]): Promise<SignatureSource> {
+    const network = this.options.network;
+    if (base?.startsWith('file:')) return new FileLookaside(base, this.options.show);
+    if (base !== undefined) {
+      if (!network) return offline(`signatures for ${repositoryName(ref)} are in an HTTP lookaside (${new URL(base).origin}), and this run is offline`);
+      const credential = storeSecret ? await network.credentials.storeCredential(namespace, storeSecret) : undefined;
+      return new HttpLookaside(base, network.http, credential);
+    }
+    if (!network) {
+      const searched = `nowhere: no registries.d scope covers ${repositoryName(ref)} and the policy sets no storeURL`;
+      return { lookup: async () => ({ ok: true, signatures: [], ignored: 0, searched }) };
+    }
+    const ping = await network.registry.ping(ref.domain);
+    if (ping.supportsSignatures) return new ExtensionApiSource(network.registry, credentials);
+    const searched = `nowhere: ${ref.domain} has no signature API, no registries.d scope covers ${repositoryName(ref)} and the policy sets no storeURL`;
+    return { lookup: async () => ({ ok: true, signatures: [], ignored: 0, searched }) };
+  }
+
+  /**
+   * Without storeURL, Portieris does not read registries.d: it finds signatures only
+   * through the registry's signature API. Say so once per rule when gate used a lookaside.
+   */
+  private warnAboutWebhookStore(resource: PolicyResource, rule: RepositoryRule, choice: { origin: { file: string }; scope: string }): void {
+    if (this.warnedRules.has(rule)) return;
+    this.warnedRules.add(rule);
+    this.warnings.push({
+      ...rule.origin,
+      message: `${resource.kind}/${resource.name} repository "${rule.name}" sets no simple.storeURL: gate read signatures from the lookaside of ${choice.origin.file} (scope ${choice.scope}), but Portieris in the cluster reads only the registry's signature API then; publish the lookaside over https and set storeURL so that the webhook finds the same signatures`,
+    });
+  }
+
+  /** Where a pattern for this image would go, and whether one already matches the normalised name. */
+  private noPolicyHint(use: ImageUse, ref: ImageReference, scope: 'namespace' | 'cluster' | 'none'): string {
+    const where = scope === 'namespace' ? `an ImagePolicy of namespace "${use.namespace}"` : 'a ClusterImagePolicy in .gate/policies/';
+    const slash = use.image.lastIndexOf('/');
+    const suggestion = slash > 0 ? `${use.image.slice(0, slash)}/*` : use.image.replace(/[:@].*$/, '');
+    const normalised = referenceString(ref);
+    if (normalised !== use.image && selectPolicy(normalised, use.namespace, this.options.policies).found) {
+      return `a pattern matches "${normalised}", but Portieris compares the image string as written: write the image as "${normalised}", or add a pattern such as "${suggestion}" to ${where}`;
+    }
+    return `add a repository pattern such as "${suggestion}" to ${where}`;
+  }
+}
+
+function offline(message: string): SignatureSource {
+  return { lookup: async () => ({ ok: false, reason: 'UNSUPPORTED', message, hint: 'run without --offline so that gate can reach it', searched: message }) };
+}

@@ -1,0 +1,129 @@
+// Credentials for CI runs, read the way podman, skopeo and docker read them:
+//   --auth-file, else $REGISTRY_AUTH_FILE, else $XDG_RUNTIME_DIR/containers/auth.json,
+//   ~/.config/containers/auth.json, $DOCKER_CONFIG/config.json (or ~/.docker/config.json);
+// in each file a credHelpers entry, then an `auths` entry, then credsStore; the first file
+// with an answer wins. Credential helpers run as `docker-credential-<name> get` (argv, no
+// shell) with the registry on stdin. Nothing read here is ever printed.
+
+import { spawn } from 'node:child_process';
+import { readFile } from 'node:fs/promises';
+import { homedir } from 'node:os';
+import path from 'node:path';
+import { GateError } from '../errors.js';
+import { lookupAuth, parseDockerConfig, specificHelper, type Credential, type DockerConfig } from './credentials.js';
+
+const HELPER_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
+const HELPER_TIMEOUT_MS = 10_000;
+const FILE_LIMIT = 1024 * 1024;
+
+export interface AuthFileOptions {
+  /** --auth-file: the only file read when given. */
+  authFile?: string;
+  env: NodeJS.ProcessEnv;
+}
+
+interface LoadedConfig {
+  file: string;
+  config: DockerConfig;
+}
+
+export class CiCredentials {
+  private readonly configs: Promise<LoadedConfig[]>;
+  private readonly found = new Map<string, Promise<Credential | undefined>>();
+
+  constructor(private readonly options: AuthFileOptions) {
+    this.configs = this.load();
+  }
+
+  /** The CI credential for a registry (host[:port]), if any file or helper has one. */
+  credentialFor(registry: string): Promise<Credential | undefined> {
+    let pending = this.found.get(registry);
+    if (!pending) {
+      pending = this.lookup(registry);
+      this.found.set(registry, pending);
+    }
+    return pending;
+  }
+
+  private async lookup(registry: string): Promise<Credential | undefined> {
+    for (const { file, config } of await this.configs) {
+      const helper = specificHelper(config, registry);
+      if (helper) return runHelper(helper, registry, file);
+      const entry = lookupAuth(config, registry);
+      if (entry) return { source: file, ...entry };
+      if (config.credsStore) {
+        const fromStore = await runHelper(config.credsStore, registry, file);
+        if (fromStore) return fromStore;
+      }
+    }
+    return undefined;
+  }
+
+  private async load(): Promise<LoadedConfig[]> {
+    const { env } = this.options;
+    if (this.options.authFile) return [await readConfig(this.options.authFile, true)].filter((c): c is LoadedConfig => c !== undefined);
+    const home = env.HOME ?? homedir();
+    const candidates = [
+      env.REGISTRY_AUTH_FILE,
+      env.XDG_RUNTIME_DIR && path.join(env.XDG_RUNTIME_DIR, 'containers/auth.json'),
+      path.join(home, '.config/containers/auth.json'),
+      path.join(env.DOCKER_CONFIG ?? path.join(home, '.docker'), 'config.json'),
+    ].filter((f): f is string => typeof f === 'string' && f !== '');
+    const loaded: LoadedConfig[] = [];
+    for (const file of candidates) {
+      const config = await readConfig(file, file === env.REGISTRY_AUTH_FILE);
+      if (config) loaded.push(config);
+    }
+    return loaded;
+  }
+}
+
+/** A missing default file is fine; a named file that is missing or malformed stops the run. */
+async function readConfig(file: string, required: boolean): Promise<LoadedConfig | undefined> {
+  let text: string;
+  try {
+    const bytes = await readFile(file);
+    if (bytes.length > FILE_LIMIT) throw new GateError('INPUT_INVALID', `larger than ${FILE_LIMIT} bytes`, { file });
+    text = bytes.toString('utf8');
+  } catch (e) {
+    if (e instanceof GateError) throw e;
+    if (!required && (e as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw new GateError('INPUT_UNREADABLE', `cannot read the auth file: ${(e as NodeJS.ErrnoException).code ?? String(e)}`, { file });
+  }
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch {
+    throw new GateError('INPUT_INVALID', 'the auth file is not JSON', { file });
+  }
+  const config = parseDockerConfig(json);
+  if (typeof config === 'string') throw new GateError('INPUT_INVALID', `the auth file is malformed: ${config}`, { file });
+  return { file, config };
+}
+
+/** `docker-credential-<name> get`; "not found" (non-zero exit) means no credential. */
+function runHelper(name: string, registry: string, file: string): Promise<Credential | undefined> {
+  if (!HELPER_NAME.test(name)) throw new GateError('INPUT_INVALID', `invalid credential helper name "${name}"`, { file });
+  const program = `docker-credential-${name}`;
+  return new Promise((resolve, reject) => {
+    const child = spawn(program, ['get'], { stdio: ['pipe', 'pipe', 'ignore'], timeout: HELPER_TIMEOUT_MS });
+    const out: Buffer[] = [];
+    child.stdout.on('data', (d: Buffer) => out.push(d));
+    child.on('error', (e: NodeJS.ErrnoException) =>
+      reject(new GateError('INPUT_UNREADABLE', `${file} names the credential helper ${program}, which cannot run: ${e.code ?? e.message}`, { file })),
+    );
+    child.on('close', (code) => {
+      if (code !== 0) return resolve(undefined);
+      try {
+        const answer = JSON.parse(Buffer.concat(out).toString('utf8')) as { Username?: unknown; Secret?: unknown };
+        if (typeof answer.Username !== 'string' || typeof answer.Secret !== 'string') return resolve(undefined);
+        resolve({ source: `credential helper ${program} (from ${file})`, username: answer.Username, password: answer.Secret });
+      } catch {
+        reject(new GateError('INPUT_INVALID', `the credential helper ${program} did not answer with JSON`, { file }));
+      }
+    });
+    child.stdin.on('error', () => undefined);
+    // Docker Hub's entry has always been keyed by its v1 index URL.
+    child.stdin.end(['docker.io', 'index.docker.io', 'registry-1.docker.io'].includes(registry) ? 'https://index.docker.io/v1/' : registry);
+  });
+}

@@ -1,0 +1,276 @@
+// An OCI distribution client for what gate needs from a registry: the /v2/ ping, a tag's
+// digest (HEAD, or GET and sha256 when no digest header comes back), manifests and blobs
+// by digest (hashed and checked), and the signature extension API. Authentication tries
+// the credentials in order — anonymous first — with Bearer tokens (cached per scope and
+// credential) or Basic, and remembers which one worked for each repository.
+
+import { createHash } from 'node:crypto';
+import type { ImageReference } from '../reference/reference.js';
+import { validateDigest } from '../reference/reference.js';
+import { parseChallenge, type Challenge } from './challenge.js';
+import type { CredentialCandidate } from './credentials.js';
+import { redact, TransportError, type HttpClient, type HttpResponse } from './http.js';
+
+export const MANIFEST_MEDIA_TYPES = [
+  'application/vnd.oci.image.index.v1+json',
+  'application/vnd.oci.image.manifest.v1+json',
+  'application/vnd.docker.distribution.manifest.list.v2+json',
+  'application/vnd.docker.distribution.manifest.v2+json',
+];
+const SCHEMA1 = /application\/vnd\.docker\.distribution\.manifest\.v1/;
+export const MAX_MANIFEST_BYTES = 4 * 1024 * 1024;
+const MAX_TOKEN_BYTES = 1024 * 1024;
+
+export interface Endpoint {
+  /** https://host[:port], http:// only for registries declared insecure. */
+  origin: string;
+  insecure: boolean;
+}
+
+export interface Ping {
+  /** X-Registry-Supports-Signatures: 1 — the registry serves the signature extension API. */
+  supportsSignatures: boolean;
+}
+
+export interface RegistryOptions {
+  http: HttpClient;
+  endpoint(domain: string): Endpoint;
+  /** Requests in flight per registry. */
+  perRegistry: number;
+  /** Where credential choices are reported (--verbose); never given a secret. */
+  log?: (line: string) => void;
+}
+
+export class RegistryClient {
+  private readonly pings = new Map<string, Promise<Ping>>();
+  private readonly challenges = new Map<string, Challenge>();
+  private readonly tokens = new Map<string, Promise<string | undefined>>();
+  private readonly working = new Map<string, string>();
+  private readonly slots = new Map<string, Semaphore>();
+
+  constructor(private readonly options: RegistryOptions) {}
+
+  /** GET /v2/ without credentials, once per registry. 200 and 401 both mean "a registry is here". */
+  ping(domain: string): Promise<Ping> {
+    let pending = this.pings.get(domain);
+    if (!pending) {
+      pending = this.limited(domain, async () => {
+        const response = await this.options.http.fetch(`${this.endpoint(domain).origin}/v2/`, { maxBytes: 64 * 1024 });
+        if (response.status !== 200 && response.status !== 401) {
+          throw new TransportError('UNREACHABLE', `${domain} does not answer like a registry: GET /v2/ gave ${response.status}`);
+        }
+        const challenge = parseChallenge(response.headers['www-authenticate']);
+        if (challenge) this.challenges.set(domain, challenge);
+        return { supportsSignatures: response.headers['x-registry-supports-signatures'] === '1' };
+      });
+      this.pings.set(domain, pending);
+    }
+    return pending;
+  }
+
+  /** The digest a tag points to now: the top-level manifest (an index for a multi-arch image). */
+  async resolveTag(ref: ImageReference, credentials: CredentialCandidate[]): Promise<string> {
+    const path = `/v2/${ref.path}/manifests/${ref.tag ?? 'latest'}`;
+    const accept = MANIFEST_MEDIA_TYPES.join(', ');
+    const head = await this.authorized(ref, 'HEAD', path, { accept }, credentials, 0);
+    this.expectFound(head, ref, 'tag');
+    const announced = head.headers['docker-content-digest'];
+    if (announced && !validateDigest(announced) && announced.startsWith('sha256:')) return announced;
+    // No usable digest header: fetch the manifest and hash it, as containers/image does.
+    const get = await this.authorized(ref, 'GET', path, { accept }, credentials, MAX_MANIFEST_BYTES);
+    this.expectFound(get, ref, 'tag');
+    if (SCHEMA1.test(get.headers['content-type'] ?? '')) {
+      throw new TransportError('UNSUPPORTED', `${ref.domain}/${ref.path}:${ref.tag} is a Docker schema 1 manifest, which gate does not verify`, 'push the image again with a current client (schema 2 or OCI)');
+    }
+    const computed = sha256(get.body);
+    const claimed = get.headers['docker-content-digest'];
+    if (claimed && claimed !== computed) {
+      throw new TransportError('UNREACHABLE', `${ref.domain} served a manifest for ${ref.path}:${ref.tag} whose sha256 is ${computed}, not the ${claimed} it announced (a broken cache or proxy?)`);
+    }
+    return computed;
+  }
+
+  /** A manifest by tag or digest; by digest, its bytes must hash to it. Undefined when absent. */
+  async manifest(ref: ImageReference, reference: string, credentials: CredentialCandidate[], accept: string[]): Promise<{ bytes: Uint8Array; mediaType: string } | undefined> {
+    const response = await this.authorized(ref, 'GET', `/v2/${ref.path}/manifests/${reference}`, { accept: accept.join(', ') }, credentials, MAX_MANIFEST_BYTES);
+    if (response.status === 404) return undefined;
+    this.expectOk(response, ref, 'manifest');
+    if (reference.startsWith('sha256:') && sha256(response.body) !== reference) {
+      throw new TransportError('UNREACHABLE', `${ref.domain} served manifest bytes for ${ref.path}@${reference} that do not match that digest`);
+    }
+    return { bytes: response.body, mediaType: (response.headers['content-type'] ?? '').split(';')[0].trim() };
+  }
+
+  /** A blob by digest, checked against it. */
+  async blob(ref: ImageReference, digest: string, credentials: CredentialCandidate[], maxBytes: number): Promise<Uint8Array> {
+    const response = await this.authorized(ref, 'GET', `/v2/${ref.path}/blobs/${digest}`, {}, credentials, maxBytes);
+    this.expectOk(response, ref, 'blob');
+    if (sha256(response.body) !== digest) throw new TransportError('UNREACHABLE', `${ref.domain} served blob bytes for ${ref.path}@${digest} that do not match that digest`);
+    return response.body;
+  }
+
+  /** GET /extensions/v2/<repo>/signatures/<digest> (OpenShift-style); any status but 200 fails the lookup. */
+  async extensionSignatures(ref: ImageReference, digest: string, credentials: CredentialCandidate[], maxBytes: number): Promise<HttpResponse> {
+    const response = await this.authorized(ref, 'GET', `/extensions/v2/${ref.path}/signatures/${digest}`, { accept: 'application/json' }, credentials, maxBytes);
+    this.expectOk(response, ref, 'signature list');
+    return response;
+  }
+
+  private endpoint(domain: string): Endpoint {
+    return this.options.endpoint(domain);
+  }
+
+  private expectFound(response: HttpResponse, ref: ImageReference, what: string): void {
+    if (response.status === 404) {
+      throw new TransportError('INVALID_REFERENCE', `${ref.domain}/${ref.path}:${ref.tag} does not exist in the registry (404 for the ${what})`, 'push the image, or fix the name or tag');
+    }
+    this.expectOk(response, ref, what);
+  }
+
+  private expectOk(response: HttpResponse, ref: ImageReference, what: string): void {
+    if (response.status !== 200) {
+      throw new TransportError('UNREACHABLE', `${ref.domain} answered ${response.status} for the ${what} of ${ref.path} (${redact(response.url)})`);
+    }
+  }
+
+  /**
+   * One request, tried with each credential in turn until one is let in. The
+   * credential that worked for a repository is tried first next time.
+   */
+  private async authorized(
+    ref: ImageReference,
+    method: 'GET' | 'HEAD',
+    path: string,
+    headers: Record<string, string>,
+    credentials: CredentialCandidate[],
+    maxBytes: number,
+  ): Promise<HttpResponse> {
+    const key = `${ref.domain}/${ref.path}`;
+    const preferred = this.working.get(key);
+    const ordered = preferred ? [...credentials].sort((a, b) => Number(b.source === preferred) - Number(a.source === preferred)) : credentials;
+    const refused: string[] = [];
+    for (const candidate of ordered) {
+      const response = await this.withCredential(ref, method, path, headers, candidate, maxBytes);
+      if (response.status !== 401 && response.status !== 403) {
+        if (this.working.get(key) !== candidate.source) {
+          this.working.set(key, candidate.source);
+          this.options.log?.(`${ref.domain}/${ref.path}: access with ${candidate.source}`);
+        }
+        return response;
+      }
+      refused.push(`${candidate.source} (${response.status})`);
+    }
+    throw new TransportError(
+      'AUTH_FAILED',
+      `${ref.domain} refused access to ${ref.path} with every credential: ${refused.join(', ')}`,
+      `give gate a pull secret for ${ref.domain} (imagePullSecrets of the pod or its ServiceAccount), or --auth-file / docker login for CI`,
+    );
+  }
+
+  private async withCredential(
+    ref: ImageReference,
+    method: 'GET' | 'HEAD',
+    path: string,
+    headers: Record<string, string>,
+    candidate: CredentialCandidate,
+    maxBytes: number,
+  ): Promise<HttpResponse> {
+    const url = `${this.endpoint(ref.domain).origin}${path}`;
+    const scope = `repository:${ref.path}:pull`;
+    const send = async (): Promise<HttpResponse> => {
+      const authorization = await this.authorization(ref.domain, scope, candidate);
+      return this.limited(ref.domain, () =>
+        this.options.http.fetch(url, { method, headers: authorization ? { ...headers, authorization } : headers, maxBytes }),
+      );
+    };
+    const answered = this.challenges.get(ref.domain);
+    let response = await send();
+    if (response.status === 401) {
+      // The first 401 from a registry tells how to authenticate: answer that challenge once.
+      const challenge = parseChallenge(response.headers['www-authenticate']);
+      if (challenge && !sameChallenge(challenge, answered)) {
+        this.challenges.set(ref.domain, challenge);
+        response = await send();
+      }
+    }
+    return response;
+  }
+
+  /** The Authorization header for a credential under the registry's challenge, if it has one. */
+  private async authorization(domain: string, scope: string, candidate: CredentialCandidate): Promise<string | undefined> {
+    const challenge = this.challenges.get(domain);
+    if (!challenge) return undefined;
+    const basic = candidate.anonymous ? undefined : `Basic ${Buffer.from(`${candidate.username}:${candidate.password}`).toString('base64')}`;
+    if (challenge.scheme === 'basic') return basic;
+    const token = await this.token(domain, challenge, scope, candidate, basic);
+    return token ? `Bearer ${token}` : undefined;
+  }
+
+  private token(domain: string, challenge: Challenge, scope: string, candidate: CredentialCandidate, basic: string | undefined): Promise<string | undefined> {
+    const realm = challenge.params.realm;
+    const key = [realm, challenge.params.service ?? '', scope, candidate.source].join('\u0000');
+    let pending = this.tokens.get(key);
+    if (!pending) {
+      pending = (async () => {
+        if (!realm) throw new TransportError('AUTH_FAILED', `${domain} asks for a Bearer token without a realm`);
+        const url = new URL(realm);
+        // Credentials go to the realm the registry names, but never in clear text unless the registry itself is plain HTTP.
+        if (url.protocol !== 'https:' && !(url.protocol === 'http:' && this.endpoint(domain).insecure)) {
+          throw new TransportError('AUTH_FAILED', `${domain} sends its clients to a token service over ${url.protocol} (${redact(realm)}); gate sends credentials only over https`);
+        }
+        if (challenge.params.service) url.searchParams.set('service', challenge.params.service);
+        url.searchParams.set('scope', scope);
+        const response = await this.options.http.fetch(url.href, { headers: basic ? { authorization: basic } : {}, maxBytes: MAX_TOKEN_BYTES });
+        if (response.status === 401 || response.status === 403) return undefined;
+        if (response.status !== 200) throw new TransportError('UNREACHABLE', `the token service of ${domain} answered ${response.status} (${redact(realm)})`);
+        let body: { token?: unknown; access_token?: unknown };
+        try {
+          body = JSON.parse(Buffer.from(response.body).toString('utf8')) as typeof body;
+        } catch {
+          throw new TransportError('UNREACHABLE', `the token service of ${domain} did not answer with JSON`);
+        }
+        const token = typeof body.token === 'string' ? body.token : typeof body.access_token === 'string' ? body.access_token : undefined;
+        if (!token) throw new TransportError('UNREACHABLE', `the token service of ${domain} gave no token`);
+        return token;
+      })();
+      this.tokens.set(key, pending);
+    }
+    return pending;
+  }
+
+  private limited<T>(domain: string, fn: () => Promise<T>): Promise<T> {
+    let slot = this.slots.get(domain);
+    if (!slot) {
+      slot = new Semaphore(this.options.perRegistry);
+      this.slots.set(domain, slot);
+    }
+    return slot.run(fn);
+  }
+}
+
+function sameChallenge(a: Challenge, b: Challenge | undefined): boolean {
+  return b !== undefined && a.scheme === b.scheme && a.params.realm === b.params.realm && a.params.service === b.params.service;
+}
+
+export function sha256(bytes: Uint8Array): string {
+  return `sha256:${createHash('sha256').update(bytes).digest('hex')}`;
+}
+
+/** At most `size` tasks at once. */
+export class Semaphore {
+  private active = 0;
+  private readonly waiting: Array<() => void> = [];
+
+  constructor(private readonly size: number) {}
+
+  async run<T>(fn: () => Promise<T>): Promise<T> {
+    if (this.active >= this.size) await new Promise<void>((resolve) => this.waiting.push(resolve));
+    this.active++;
+    try {
+      return await fn();
+    } finally {
+      this.active--;
+      this.waiting.shift()?.();
+    }
+  }
+}

@@ -1,0 +1,116 @@
+// Which credentials to try for an image, in Portieris' order: anonymous, then each pull
+// secret of the pod spec, then those of its ServiceAccount; gate adds the CI's own
+// credentials last (--auth-file, docker/podman config, credential helpers). A Secret is
+// looked for in the checked manifests (where it would be deployed), then in .gate/, then,
+// with --cluster, in the cluster.
+
+import type { SecretData, SecretReader } from '../cluster/secrets.js';
+import type { Warning } from '../errors.js';
+import { isPlainObject, valueAt, type ManifestObject } from '../manifests/document.js';
+import type { CiCredentials } from './auth-files.js';
+import { ANONYMOUS, lookupAuth, parseDockerConfig, type Credential, type CredentialCandidate, type DockerConfig } from './credentials.js';
+
+export class CredentialFinder {
+  private readonly configs = new Map<string, Promise<DockerConfig | undefined>>();
+  private readonly warned = new Set<string>();
+
+  constructor(
+    private readonly inputSecrets: ManifestObject[],
+    private readonly gateSecrets: ManifestObject[],
+    private readonly defaultNamespace: string,
+    private readonly ci: CiCredentials,
+    private readonly warnings: Warning[],
+    private readonly cluster?: SecretReader,
+  ) {}
+
+  /** Credentials for pulling from `registry` (host[:port]) as a workload with these pull secrets. */
+  async candidates(namespace: string, pullSecrets: string[], registry: string): Promise<CredentialCandidate[]> {
+    const found: CredentialCandidate[] = [ANONYMOUS];
+    for (const name of pullSecrets) {
+      const config = await this.dockerConfig(namespace, name);
+      const entry = config && lookupAuth(config, registry);
+      if (entry) found.push({ source: `pull secret ${namespace}/${name}`, ...entry });
+    }
+    const ci = await this.ci.credentialFor(registry);
+    if (ci) found.push(ci);
+    return found.filter((c, i) => found.findIndex((o) => o.source === c.source) === i);
+  }
+
+  /** A policy's storeSecret: data.username and data.password of a Secret in the workload's namespace. */
+  async storeCredential(namespace: string, name: string): Promise<Credential | undefined> {
+    const secret = await this.secret(namespace, name);
+    const username = secret?.data.username?.toString('utf8');
+    const password = secret?.data.password?.toString('utf8');
+    if (!secret || username === undefined || password === undefined) {
+      this.warnOnce(`store ${namespace}/${name}`, `storeSecret ${namespace}/${name} ${secret ? 'has no data.username and data.password' : 'was not found'}; the lookaside is read without credentials`);
+      return undefined;
+    }
+    return { source: `storeSecret ${namespace}/${name}`, username, password };
+  }
+
+  private dockerConfig(namespace: string, name: string): Promise<DockerConfig | undefined> {
+    const key = `${namespace}/${name}`;
+    let pending = this.configs.get(key);
+    if (!pending) {
+      pending = (async () => {
+        const secret = await this.secret(namespace, name);
+        if (!secret) {
+          this.warnOnce(key, `pull secret ${key} is neither in the checked manifests nor in .gate/${this.cluster ? ' nor in the cluster' : ' (--cluster reads it from the cluster)'}`);
+          return undefined;
+        }
+        const modern = secret.data['.dockerconfigjson'];
+        const legacy = secret.data['.dockercfg'];
+        const raw = modern ?? legacy;
+        if (!raw) {
+          this.warnOnce(key, `pull secret ${key} (${secret.source}) has neither .dockerconfigjson nor .dockercfg`);
+          return undefined;
+        }
+        let parsed: DockerConfig | string;
+        try {
+          parsed = parseDockerConfig(JSON.parse(raw.toString('utf8')), modern === undefined);
+        } catch {
+          parsed = 'not JSON';
+        }
+        if (typeof parsed === 'string') {
+          this.warnOnce(key, `pull secret ${key} (${secret.source}) is malformed: ${parsed}`);
+          return undefined;
+        }
+        return parsed;
+      })();
+      this.configs.set(key, pending);
+    }
+    return pending;
+  }
+
+  private async secret(namespace: string, name: string): Promise<SecretData | undefined> {
+    const inInput = this.inputSecrets.find((s) => matches(s, name, namespace, this.defaultNamespace));
+    if (inInput) return fromManifest(inInput);
+    const inGate = this.gateSecrets.find((s) => matches(s, name, namespace, undefined));
+    if (inGate) return fromManifest(inGate);
+    return this.cluster?.get(namespace, name);
+  }
+
+  private warnOnce(key: string, message: string): void {
+    if (this.warned.has(key)) return;
+    this.warned.add(key);
+    this.warnings.push({ message });
+  }
+}
+
+/** A Secret with that name that lands in that namespace; `fallback` is where one without a namespace lands (any, when undefined). */
+function matches(secret: ManifestObject, name: string, namespace: string, fallback: string | undefined): boolean {
+  if (valueAt(secret.value, ['metadata', 'name']) !== name) return false;
+  const ns = valueAt(secret.value, ['metadata', 'namespace']);
+  if (typeof ns === 'string' && ns !== '') return ns === namespace;
+  return fallback === undefined || fallback === namespace;
+}
+
+function fromManifest(secret: ManifestObject): SecretData {
+  const data: Record<string, Buffer> = {};
+  const encoded = valueAt(secret.value, ['data']);
+  if (isPlainObject(encoded)) for (const [k, v] of Object.entries(encoded)) if (typeof v === 'string') data[k] = Buffer.from(v, 'base64');
+  const plain = valueAt(secret.value, ['stringData']);
+  if (isPlainObject(plain)) for (const [k, v] of Object.entries(plain)) if (typeof v === 'string') data[k] = Buffer.from(v, 'utf8');
+  const type = valueAt(secret.value, ['type']);
+  return { data, type: typeof type === 'string' ? type : undefined, source: `Secret at ${secret.file}:${secret.line}` };
+}

@@ -1,0 +1,126 @@
+// Small loopback HTTP servers of the test harness: a static file server (an HTTP
+// lookaside), a token service for registry Bearer auth, and a programmable front that
+// sits before the real registry to inject faults and count requests.
+
+import { createSign, randomUUID } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
+import { createServer, request as httpRequest, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import path from 'node:path';
+import type { Pem } from './pki.js';
+
+export interface TestServer {
+  url: string;
+  host: string;
+  /** Every request received: method, path and headers. */
+  requests: Array<{ method: string; path: string; headers: IncomingMessage['headers'] }>;
+  close(): Promise<void>;
+}
+
+async function listen(handler: (req: IncomingMessage, res: ServerResponse) => void | Promise<void>): Promise<TestServer> {
+  const requests: TestServer['requests'] = [];
+  const server: Server = createServer((req, res) => {
+    requests.push({ method: req.method ?? '', path: req.url ?? '', headers: req.headers });
+    Promise.resolve(handler(req, res)).catch((e: unknown) => {
+      res.statusCode = 500;
+      res.end(String(e));
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const port = (server.address() as { port: number }).port;
+  return {
+    url: `http://127.0.0.1:${port}`,
+    host: `127.0.0.1:${port}`,
+    requests,
+    close: () =>
+      new Promise((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  };
+}
+
+/** Serves the files under `root` (a lookaside), 404 for anything absent. */
+export function staticServer(root: string): Promise<TestServer> {
+  return listen(async (req, res) => {
+    const file = path.join(root, decodeURIComponent(new URL(req.url ?? '/', 'http://x').pathname));
+    if (!file.startsWith(root)) {
+      res.statusCode = 403;
+      res.end();
+      return;
+    }
+    try {
+      const body = await readFile(file);
+      res.setHeader('content-length', body.length);
+      res.end(req.method === 'HEAD' ? undefined : body);
+    } catch {
+      res.statusCode = 404;
+      res.end();
+    }
+  });
+}
+
+/**
+ * A token service as distribution's `auth.token` expects: RS256 JWTs with the signer
+ * certificate in `x5c`, granting what each scope asks for. With `users`, it demands
+ * Basic credentials (anonymous requests get a token without access).
+ */
+export function tokenServer(signer: Pem, service: string, issuer: string, users?: Record<string, string>): Promise<TestServer> {
+  const x5c = signer.cert.replace(/-----[^-]+-----/g, '').replace(/\s+/g, '');
+  const b64 = (value: unknown) => Buffer.from(JSON.stringify(value)).toString('base64url');
+  return listen((req, res) => {
+    const url = new URL(req.url ?? '/', 'http://x');
+    let authorized = users === undefined;
+    const header = req.headers.authorization;
+    if (users && header?.startsWith('Basic ')) {
+      const [user, password] = Buffer.from(header.slice(6), 'base64').toString().split(':');
+      if (users[user] !== password) {
+        res.statusCode = 401;
+        res.end('{"errors":[{"code":"UNAUTHORIZED"}]}');
+        return;
+      }
+      authorized = true;
+    }
+    const access = authorized
+      ? url.searchParams.getAll('scope').map((scope) => {
+          const [type, name, actions] = scope.split(':');
+          return { type, name, actions: actions.split(',') };
+        })
+      : [];
+    const now = Math.floor(Date.now() / 1000);
+    const body = `${b64({ alg: 'RS256', typ: 'JWT', x5c: [x5c] })}.${b64({ iss: issuer, sub: 'tester', aud: service, exp: now + 300, nbf: now - 10, iat: now, jti: randomUUID(), access })}`;
+    const signature = createSign('RSA-SHA256').update(body).sign(signer.key).toString('base64url');
+    res.setHeader('content-type', 'application/json');
+    res.end(JSON.stringify({ token: `${body}.${signature}`, expires_in: 300 }));
+  });
+}
+
+export type FrontHandler = (req: IncomingMessage, res: ServerResponse, forward: () => Promise<void>) => void | Promise<void>;
+
+/**
+ * A programmable HTTP front before `target` (the real registry): `handler` may answer
+ * itself (a fault, an extension API) or call `forward()` to pass the request through.
+ */
+export function front(target: string, handler: FrontHandler = (_req, _res, forward) => forward()): Promise<TestServer> {
+  const upstream = new URL(target);
+  return listen((req, res) =>
+    handler(req, res, () =>
+      new Promise<void>((resolve, reject) => {
+        const proxied = httpRequest(
+          { host: upstream.hostname, port: upstream.port, method: req.method, path: req.url, headers: { ...req.headers, host: upstream.host } },
+          (answer) => {
+            res.writeHead(answer.statusCode ?? 502, rewriteLocation(answer.headers, upstream.host, req.headers.host ?? ''));
+            answer.pipe(res);
+            answer.on('end', resolve);
+          },
+        );
+        proxied.on('error', reject);
+        req.pipe(proxied);
+      }),
+    ),
+  );
+}
+
+function rewriteLocation(headers: IncomingMessage['headers'], from: string, to: string): IncomingMessage['headers'] {
+  const { location } = headers;
+  return typeof location === 'string' ? { ...headers, location: location.replace(from, to) } : headers;
+}
