@@ -168,7 +168,15 @@ function toTransportError(e: unknown, where: string, timeoutMs: number, duringBo
   if (duringBody || code === 'UND_ERR_RES_CONTENT_LENGTH_MISMATCH' || code === 'UND_ERR_SOCKET') {
     return new TransportError('UNREACHABLE', `${where}: the connection broke ${duringBody ? 'in the middle of the response (truncated)' : ''}: ${message}`.replace(/ +:/, ':'));
   }
-  return new TransportError('UNREACHABLE', `${where}: ${code ? `${code}: ` : ''}${message}`);
+  const plain: Record<string, string> = {
+    ENOTFOUND: 'no such host (DNS)',
+    EAI_AGAIN: 'the host name could not be resolved (DNS)',
+    ECONNREFUSED: 'connection refused',
+    ECONNRESET: 'connection reset',
+    EHOSTUNREACH: 'host unreachable',
+    ENETUNREACH: 'network unreachable',
+  };
+  return new TransportError('UNREACHABLE', `${where}: ${plain[code] ?? `${code ? `${code}: ` : ''}${message}`}`, 'check the registry name and the network; in an air-gapped run, pin digests and use --offline');
 }
 
 function flatten(headers: Record<string, string | string[] | undefined>): Record<string, string> {

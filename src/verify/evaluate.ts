@@ -13,7 +13,7 @@ import { allow, deny, SIGNATURE_FAILURE_RANK, type ReasonCode, type Verdict } fr
 
 export type Preflight =
   | { done: true; verdict: Verdict }
-  | { done: false; ref: ImageReference; digest: string; requirements: SignedByRequirement[] };
+  | { done: false; ref: ImageReference; requirements: SignedByRequirement[] };
 
 /**
  * `image` is the image string as written; `pattern` the repository pattern that
@@ -54,13 +54,12 @@ export function preflight(policy: Policy, image: string, pattern: string, canRes
   if (signedBy.length === 0) {
     return done(allow('ACCEPT_ANYTHING', `the policy for "${pattern}" accepts any image (insecureAcceptAnything)`));
   }
-  if (ref.digest === undefined) {
-    const message = canResolveTags
-      ? `"${referenceString(ref)}" is a tag reference`
-      : `"${referenceString(ref)}" is a tag: gate needs a registry to resolve the tag to the digest that signatures cover, and this run works offline`;
-    return done(deny('NOT_PINNED', message, `pin the image by digest: image: ${repositoryName(ref)}@sha256:<digest> (skopeo inspect --format '{{.Digest}}' docker://${referenceString(ref)})`));
+  if (ref.digest === undefined && !canResolveTags) {
+    return done(deny('NOT_PINNED', `"${referenceString(ref)}" is a tag: gate needs a registry to resolve the tag to the digest that signatures cover, and this run is offline`,
+      `pin the image by digest: image: ${repositoryName(ref)}@sha256:<digest> (skopeo inspect --format '{{.Digest}}' docker://${referenceString(ref)})`));
   }
-  return { done: false, ref, digest: ref.digest, requirements: signedBy };
+  // A tag is resolved to its digest by the caller, which can reach the registry.
+  return { done: false, ref, requirements: signedBy };
 }
 
 export interface UntrustedSignature {

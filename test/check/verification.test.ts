@@ -53,6 +53,7 @@ interface Scenario {
   image?: string;
   pattern?: string;
   keys?: Record<string, string>;
+  offline?: boolean;
 }
 
 const signedBy = (keySecret: string, identity = '') => `        - type: signedBy\n          keySecret: ${keySecret}\n${identity}`;
@@ -67,7 +68,7 @@ async function check(scenario: Scenario) {
   for (const [name, key] of Object.entries(scenario.keys ?? { team: armored.team })) await repo.write(`.gate/keys/${name}.asc`, key);
   await repo.storeSignatures('.gate/sigstore', 'team/web', DIGEST, scenario.signatures);
   try {
-    const { code, report, stderr } = await gateJson(['check', 'apps'], { cwd: repo.dir });
+    const { code, report, stderr } = await gateJson(['check', 'apps', ...(scenario.offline ? ['--offline'] : [])], { cwd: repo.dir });
     assert.equal(report.results.length, 1, stderr);
     return { code, result: report.results[0] };
   } finally {
@@ -307,7 +308,7 @@ describe('requirements', () => {
   });
 
   it('denies a tag reference offline, asking for a digest', async () => {
-    const { code, result } = await check({ signatures: [], image: TAGGED });
+    const { code, result } = await check({ signatures: [], image: TAGGED, offline: true });
     assert.equal(result.reason, 'NOT_PINNED');
     assert.match(result.message, /registry/);
     assert.match(result.hint ?? '', /@sha256:/);
