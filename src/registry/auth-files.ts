@@ -62,12 +62,12 @@ export class CiCredentials {
   private async load(): Promise<LoadedConfig[]> {
     const { env } = this.options;
     if (this.options.authFile) return [await readConfig(this.options.authFile, true)].filter((c): c is LoadedConfig => c !== undefined);
-    const home = env.HOME ?? homedir();
+    const home = env.HOME || homedir();
     const candidates = [
       env.REGISTRY_AUTH_FILE,
       env.XDG_RUNTIME_DIR && path.join(env.XDG_RUNTIME_DIR, 'containers/auth.json'),
       path.join(home, '.config/containers/auth.json'),
-      path.join(env.DOCKER_CONFIG ?? path.join(home, '.docker'), 'config.json'),
+      path.join(env.DOCKER_CONFIG || path.join(home, '.docker'), 'config.json'),
     ].filter((f): f is string => typeof f === 'string' && f !== '');
     const loaded: LoadedConfig[] = [];
     for (const file of candidates) {

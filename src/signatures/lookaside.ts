@@ -15,7 +15,10 @@ import { MAX_SIGNATURE_BYTES, MAX_SIGNATURES, type SignatureLookupResult, type S
 export function lookasideSignatureUrl(base: string, ref: ImageReference, digest: string, index: number): string {
   const [algorithm, hex] = digest.split(':');
   const url = new URL(base);
-  url.pathname = `${url.pathname}/${ref.path}@${algorithm}=${hex}/signature-${index}`;
+  // As containers/image: the base path as written, then "/" and the repository
+  // ("https://host" has an empty path; "https://host/" gives "//").
+  const basePath = url.pathname === '/' && !base.endsWith('/') ? '' : url.pathname;
+  url.pathname = `${basePath}/${ref.path}@${algorithm}=${hex}/signature-${index}`;
   return url.href;
 }
 

@@ -1,10 +1,13 @@
 // Runs the real `gate` command, as a user or CI would.
 
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { run } from './tools.js';
 
 export const PROJECT_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
+const EMPTY_HOME = mkdtempSync(path.join(tmpdir(), 'gate-home-'));
 const CLI = path.join(PROJECT_ROOT, 'dist/src/cli/main.js');
 
 export interface GateRun {
@@ -17,7 +20,8 @@ export async function gate(args: string[], options: { cwd?: string; input?: stri
   const result = await run(process.execPath, [CLI, ...args], {
     cwd: options.cwd ?? PROJECT_ROOT,
     input: options.input,
-    env: { NO_COLOR: '1', ...options.env },
+    // No credentials of the machine running the tests may leak in.
+    env: { NO_COLOR: '1', HOME: EMPTY_HOME, DOCKER_CONFIG: '', REGISTRY_AUTH_FILE: '', XDG_RUNTIME_DIR: '', KUBECONFIG: '', ...options.env },
   });
   return { code: result.code, stdout: result.stdout.toString('utf8'), stderr: result.stderr };
 }

@@ -1,0 +1,59 @@
+// Against the real docker-registry over plain HTTP, images pushed and signed by
+// `skopeo copy --sign-by`, signatures served from an HTTP lookaside.
+
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { checkImages, makeWorld, type World } from '../helpers/world.js';
+
+describe('anonymous HTTP registry', () => {
+  let world: World;
+  const insecure = () => ['--insecure-registry', world.host];
+
+  before(async () => {
+    world = await makeWorld();
+  });
+  after(() => world?.stop());
+
+  it('resolves a tag to its digest and accepts it when signed', async () => {
+    const digest = await world.push('team/web', '1.4');
+    const { code, report } = await checkImages(world, [`${world.host}/team/web:1.4`], insecure());
+    assert.equal(report.results[0].reason, 'SIGNED', report.results[0].message);
+    assert.equal(report.results[0].digest, digest);
+    assert.equal(code, 0);
+  });
+
+  it('verifies the index of a multi-arch image (skopeo copy --all signs it)', async () => {
+    const digest = await world.push('team/multi', '2', { multiArch: true });
+    const { report } = await checkImages(world, [`${world.host}/team/multi:2`], insecure());
+    assert.equal(report.results[0].reason, 'SIGNED', report.results[0].message);
+    assert.equal(report.results[0].digest, digest);
+  });
+
+  it('denies an unsigned image', async () => {
+    await world.push('team/unsigned', '1', { signBy: null });
+    const { code, report } = await checkImages(world, [`${world.host}/team/unsigned:1`], insecure());
+    assert.equal(report.results[0].reason, 'NO_SIGNATURE');
+    assert.match(report.results[0].message, new RegExp(`${world.lookaside.url}/team/unsigned@sha256=`));
+    assert.equal(code, 1);
+  });
+
+  it('denies a tag that does not exist', async () => {
+    const { report } = await checkImages(world, [`${world.host}/team/web:9.9`], insecure());
+    assert.equal(report.results[0].reason, 'INVALID_REFERENCE');
+    assert.match(report.results[0].message, /does not exist/);
+  });
+
+  it('asks the registry nothing about a digest-pinned image', async () => {
+    const digest = await world.push('team/pinned', '1');
+    const before = world.registry.accessLog().length;
+    const { report } = await checkImages(world, [`${world.host}/team/pinned@${digest}`], insecure());
+    assert.equal(report.results[0].reason, 'SIGNED');
+    assert.deepEqual(world.registry.accessLog().slice(before), []);
+  });
+
+  it('refuses plain HTTP to a registry not declared insecure', async () => {
+    const { code, report } = await checkImages(world, [`${world.host}/team/web:1.4`]);
+    assert.equal(report.results[0].reason, 'UNREACHABLE');
+    assert.equal(code, 3);
+  });
+});

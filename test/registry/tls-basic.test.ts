@@ -1,0 +1,132 @@
+// Against the real docker-registry with TLS (a test CA) and htpasswd Basic auth:
+// pull secrets, CI auth files, credential helpers, certs.d, and AUTH_FAILED.
+
+import assert from 'node:assert/strict';
+import { chmod, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { gate } from '../helpers/gate.js';
+import { selfSigned, serverCertificate, type Pem } from '../helpers/pki.js';
+import { deployment } from '../helpers/repo.js';
+import { mustRun, requireTool } from '../helpers/tools.js';
+import { checkImages, makeWorld, type World } from '../helpers/world.js';
+
+const USER = 'robot';
+const PASSWORD = 'p4ss-w0rd-never-printed';
+
+function pullSecret(name: string, registry: string, user: string, password: string, namespace = 'shop'): string {
+  const config = { auths: { [registry]: { auth: Buffer.from(`${user}:${password}`).toString('base64') } } };
+  return `apiVersion: v1
+kind: Secret
+metadata: {name: ${name}, namespace: ${namespace}}
+type: kubernetes.io/dockerconfigjson
+data:
+  .dockerconfigjson: ${Buffer.from(JSON.stringify(config)).toString('base64')}
+`;
+}
+
+function withPullSecret(image: string, secret: string): string {
+  return deployment('app', [image]).replace('    spec:\n      containers:', `    spec:\n      imagePullSecrets: [{name: ${secret}}]\n      containers:`);
+}
+
+describe('TLS registry with htpasswd Basic auth', () => {
+  let world: World;
+  let pki: string;
+  let ca: Pem;
+  let image: string;
+  let digest: string;
+
+  before(async () => {
+    requireTool('htpasswd');
+    pki = await mkdtemp(path.join(tmpdir(), 'gate-pki-'));
+    ca = await selfSigned(pki, 'ca', '/CN=gate test CA');
+    const server = await serverCertificate(pki, ca);
+    const htpasswd = path.join(pki, 'htpasswd');
+    await mustRun('htpasswd', ['-Bbc', htpasswd, USER, PASSWORD]);
+    const certDir = path.join(pki, 'skopeo-certs');
+    await mkdir(certDir);
+    await writeFile(path.join(certDir, 'ca.crt'), ca.cert);
+    world = await makeWorld({ tls: server, htpasswd, certDir, creds: `${USER}:${PASSWORD}` });
+    digest = await world.push('team/private', '1');
+    image = `${world.host}/team/private:1`;
+  });
+  after(async () => {
+    await world?.stop();
+    await rm(pki, { recursive: true, force: true });
+  });
+
+  const trusted = () => ({ [`.gate/certs.d/${world.host}/ca.crt`]: ca.cert });
+
+  it('uses the pod\'s pull secret and trusts the CA in .gate/certs.d', async () => {
+    const files = { ...trusted(), 'apps/app.yaml': withPullSecret(image, 'regcred'), 'apps/secret.yaml': pullSecret('regcred', world.host, USER, PASSWORD) };
+    const repo = await world.repo(files);
+    try {
+      const { code, stdout, stderr } = await gate(['check', 'apps', '-o', 'json', '--verbose'], { cwd: repo.dir });
+      const result = JSON.parse(stdout).results[0];
+      assert.equal(result.reason, 'SIGNED', result.message);
+      assert.equal(result.digest, digest);
+      assert.equal(code, 0);
+      assert.match(stderr, /team\/private: access with pull secret shop\/regcred/);
+      assert.doesNotMatch(stdout + stderr, new RegExp(PASSWORD));
+      assert.doesNotMatch(stdout + stderr, new RegExp(Buffer.from(`${USER}:${PASSWORD}`).toString('base64')));
+    } finally {
+      await repo.dispose();
+    }
+  });
+
+  it('uses the pull secrets of the ServiceAccount when the pod has none', async () => {
+    const account = 'apiVersion: v1\nkind: ServiceAccount\nmetadata: {name: default, namespace: shop}\nimagePullSecrets: [{name: sa-cred}]\n';
+    const { report } = await checkImages(world, [image], [], { ...trusted(), 'apps/sa.yaml': account, 'apps/secret.yaml': pullSecret('sa-cred', world.host, USER, PASSWORD) });
+    assert.equal(report.results[0].reason, 'SIGNED', report.results[0].message);
+  });
+
+  it('denies with AUTH_FAILED, exit 3, naming every credential tried', async () => {
+    const files = { ...trusted(), 'apps/app.yaml': withPullSecret(image, 'wrong'), 'apps/secret.yaml': pullSecret('wrong', world.host, USER, 'not-the-password') };
+    const { code, report } = await checkImages(world, [image], [], files);
+    assert.equal(report.results[0].reason, 'AUTH_FAILED');
+    assert.match(report.results[0].message, /anonymous \(401\), pull secret shop\/wrong \(401\)/);
+    assert.equal(code, 3);
+  });
+
+  it('takes CI credentials from --auth-file', async () => {
+    const repo = await world.repo({ ...trusted(), 'apps/app.yaml': deployment('app', [image]) });
+    try {
+      await repo.write('ci-auth.json', JSON.stringify({ auths: { [world.host]: { auth: Buffer.from(`${USER}:${PASSWORD}`).toString('base64') } } }));
+      const { stdout } = await gate(['check', 'apps', '-o', 'json', '--auth-file', 'ci-auth.json'], { cwd: repo.dir });
+      assert.equal(JSON.parse(stdout).results[0].reason, 'SIGNED');
+    } finally {
+      await repo.dispose();
+    }
+  });
+
+  it('runs a docker credential helper named in the docker config (a real helper program on PATH)', async () => {
+    const bin = await mkdtemp(path.join(tmpdir(), 'gate-helper-'));
+    const helper = path.join(bin, 'docker-credential-gatetest');
+    await writeFile(helper, `#!/bin/sh\nread server\n[ "$1" = get ] && [ "$server" = "${world.host}" ] || exit 1\nprintf '{"ServerURL":"%s","Username":"${USER}","Secret":"${PASSWORD}"}' "$server"\n`);
+    await chmod(helper, 0o755);
+    const repo = await world.repo({ ...trusted(), 'apps/app.yaml': deployment('app', [image]) });
+    try {
+      await repo.write('docker/config.json', JSON.stringify({ credHelpers: { [world.host]: 'gatetest' } }));
+      const { stdout, stderr } = await gate(['check', 'apps', '-o', 'json', '--verbose'], {
+        cwd: repo.dir,
+        env: { DOCKER_CONFIG: path.join(repo.dir, 'docker'), PATH: `${bin}:${process.env.PATH}` },
+      });
+      assert.equal(JSON.parse(stdout).results[0].reason, 'SIGNED', stderr);
+      assert.match(stderr, /access with credential helper docker-credential-gatetest/);
+    } finally {
+      await repo.dispose();
+      await rm(bin, { recursive: true, force: true });
+    }
+  });
+
+  it('refuses a certificate it cannot verify (UNREACHABLE, exit 3), and trusts --ca-file', async () => {
+    const files = { 'apps/app.yaml': withPullSecret(image, 'regcred'), 'apps/secret.yaml': pullSecret('regcred', world.host, USER, PASSWORD) };
+    const untrusted = await checkImages(world, [image], [], files);
+    assert.equal(untrusted.report.results[0].reason, 'UNREACHABLE');
+    assert.match(untrusted.report.results[0].message, /TLS: .*certs\.d/);
+    assert.equal(untrusted.code, 3);
+    const trustedByFlag = await checkImages(world, [image], ['--ca-file', ca.certFile], files);
+    assert.equal(trustedByFlag.report.results[0].reason, 'SIGNED');
+  });
+});
