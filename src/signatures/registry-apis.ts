@@ -5,7 +5,7 @@
 //    use-sigstore-attachments: true. A signedBy requirement ignores them, but a broken
 //    attachment still fails the lookup, as in containers/image.
 
-import type { RegistryClient } from '../registry/client.js';
+import { MANIFEST_MEDIA_TYPES, type RegistryClient } from '../registry/client.js';
 import type { CredentialCandidate } from '../registry/credentials.js';
 import { TransportError } from '../registry/http.js';
 import type { ImageReference } from '../reference/reference.js';
@@ -62,7 +62,8 @@ export class SigstoreAttachments implements SignatureSource {
     const tag = digest.replace(':', '-') + '.sig';
     const searched = `sigstore attachments ${ref.domain}/${ref.path}:${tag}`;
     return guarded(searched, async () => {
-      const manifest = await this.registry.manifest(ref, tag, this.credentials, [OCI_MANIFEST]);
+      // Ask for every manifest type, then insist on an OCI image manifest (containers/image).
+      const manifest = await this.registry.manifest(ref, tag, this.credentials, MANIFEST_MEDIA_TYPES);
       if (!manifest) return { signatures: [], ignored: 0, searched };
       if (manifest.mediaType !== OCI_MANIFEST) throw new TransportError('BAD_SIGNATURE', `${searched} is a ${manifest.mediaType || 'manifest of unknown type'}, not an OCI image manifest`);
       let layers: Array<{ digest?: unknown }>;

@@ -96,3 +96,23 @@ export async function skopeoPush(layout: Layout, options: PushOptions): Promise<
   await mustRun('skopeo', args, { env: options.gpg?.env ?? {} });
   return (await readFile(digestFile, 'utf8')).trim();
 }
+
+/**
+ * Pushes a manifest and its blobs with plain registry API calls (for artifacts skopeo
+ * would rewrite, such as a sigstore attachment). Returns the manifest digest.
+ */
+export async function pushRaw(registryUrl: string, repository: string, tag: string, manifest: Buffer, mediaType: string, blobs: Buffer[]): Promise<string> {
+  for (const blob of blobs) {
+    const digest = `sha256:${sha256(blob)}`;
+    const start = await fetch(`${registryUrl}/v2/${repository}/blobs/uploads/`, { method: 'POST' });
+    const location = start.headers.get('location');
+    if (start.status !== 202 || !location) throw new Error(`blob upload to ${repository} answered ${start.status}`);
+    const target = new URL(location, registryUrl);
+    target.searchParams.set('digest', digest);
+    const upload = await fetch(target, { method: 'PUT', body: blob, headers: { 'content-type': 'application/octet-stream' } });
+    if (upload.status !== 201) throw new Error(`blob upload to ${repository} answered ${upload.status}: ${await upload.text()}`);
+  }
+  const put = await fetch(`${registryUrl}/v2/${repository}/manifests/${tag}`, { method: 'PUT', body: manifest, headers: { 'content-type': mediaType } });
+  if (put.status !== 201) throw new Error(`manifest upload to ${repository}:${tag} answered ${put.status}: ${await put.text()}`);
+  return `sha256:${sha256(manifest)}`;
+}
