@@ -39,6 +39,19 @@ async function listen(handler: (req: IncomingMessage, res: ServerResponse) => vo
   };
 }
 
+/** Answers every request with `status` (and records it). */
+export function statusServer(status: number): Promise<TestServer> {
+  return listen((_req, res) => {
+    res.statusCode = status;
+    res.end();
+  });
+}
+
+/** Headers without `name`. */
+export function withoutHeader(headers: IncomingMessage['headers'], name: string): IncomingMessage['headers'] {
+  return Object.fromEntries(Object.entries(headers).filter(([key]) => key.toLowerCase() !== name));
+}
+
 /** Serves the files under `root` (a lookaside), 404 for anything absent. */
 export function staticServer(root: string): Promise<TestServer> {
   return listen(async (req, res) => {
@@ -94,7 +107,18 @@ export function tokenServer(signer: Pem, service: string, issuer: string, users?
   });
 }
 
-export type FrontHandler = (req: IncomingMessage, res: ServerResponse, forward: () => Promise<void>) => void | Promise<void>;
+export interface Upstream {
+  status: number;
+  headers: IncomingMessage['headers'];
+  body: Buffer;
+}
+
+/**
+ * Pass the request to the registry; `transform` may rewrite the whole answer before it
+ * goes back, or answer itself through `res` and return undefined.
+ */
+export type Forward = (transform?: (answer: Upstream, res: ServerResponse) => Upstream | undefined) => Promise<void>;
+export type FrontHandler = (req: IncomingMessage, res: ServerResponse, forward: Forward) => void | Promise<void>;
 
 /**
  * A programmable HTTP front before `target` (the real registry): `handler` may answer
@@ -103,14 +127,28 @@ export type FrontHandler = (req: IncomingMessage, res: ServerResponse, forward: 
 export function front(target: string, handler: FrontHandler = (_req, _res, forward) => forward()): Promise<TestServer> {
   const upstream = new URL(target);
   return listen((req, res) =>
-    handler(req, res, () =>
+    handler(req, res, (transform) =>
       new Promise<void>((resolve, reject) => {
         const proxied = httpRequest(
           { host: upstream.hostname, port: upstream.port, method: req.method, path: req.url, headers: { ...req.headers, host: upstream.host } },
           (answer) => {
-            res.writeHead(answer.statusCode ?? 502, rewriteLocation(answer.headers, upstream.host, req.headers.host ?? ''));
-            answer.pipe(res);
-            answer.on('end', resolve);
+            const headers = rewriteLocation(answer.headers, upstream.host, req.headers.host ?? '');
+            if (!transform) {
+              res.writeHead(answer.statusCode ?? 502, headers);
+              answer.pipe(res);
+              answer.on('end', resolve);
+              return;
+            }
+            const chunks: Buffer[] = [];
+            answer.on('data', (c: Buffer) => chunks.push(c));
+            answer.on('end', () => {
+              const changed = transform({ status: answer.statusCode ?? 502, headers, body: Buffer.concat(chunks) }, res);
+              if (changed) {
+                res.writeHead(changed.status, changed.headers);
+                res.end(req.method === 'HEAD' ? undefined : changed.body);
+              }
+              resolve();
+            });
           },
         );
         proxied.on('error', reject);
