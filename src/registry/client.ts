@@ -146,7 +146,8 @@ export class RegistryClient {
     maxBytes: number,
   ): Promise<HttpResponse> {
     const key = `${ref.domain}/${ref.path}`;
-    const preferred = this.working.get(key);
+    // The credential that worked for this repository, else for another one of the registry.
+    const preferred = this.working.get(key) ?? this.working.get(ref.domain);
     const ordered = preferred ? [...credentials].sort((a, b) => Number(b.source === preferred) - Number(a.source === preferred)) : credentials;
     const refused: string[] = [];
     for (const candidate of ordered) {
@@ -154,6 +155,7 @@ export class RegistryClient {
       if (response.status !== 401 && response.status !== 403) {
         if (this.working.get(key) !== candidate.source) {
           this.working.set(key, candidate.source);
+          this.working.set(ref.domain, candidate.source);
           this.options.log?.(`${ref.domain}/${ref.path}: access with ${candidate.source}`);
         }
         return response;
@@ -183,6 +185,9 @@ export class RegistryClient {
         this.options.http.fetch(url, { method, headers: authorization ? { ...headers, authorization } : headers, maxBytes }),
       );
     };
+    // Learn how the registry authenticates once (GET /v2/), before any request of it:
+    // concurrent requests then all get their token first instead of a 401 each.
+    await this.ping(ref.domain);
     const answered = this.challenges.get(ref.domain);
     let response = await send();
     if (response.status === 401) {
