@@ -87,7 +87,7 @@ export async function runCheck(options: CheckOptions, io: CheckIO): Promise<Repo
     );
   }
   const policies = buildPolicySet([...config.policyObjects, ...inputPolicies], options.namespace);
-  const cluster = options.cluster ? new ClusterSecrets(warnings, options.kubeconfig && path.resolve(io.cwd, options.kubeconfig)) : undefined;
+  const cluster = options.cluster ? new ClusterSecrets(options.kubeconfig && path.resolve(io.cwd, options.kubeconfig)) : undefined;
   const keys = new KeyStore(
     locations.keysDir,
     config.secretObjects,

@@ -80,10 +80,11 @@ export class Decider {
     const ref = pre.ref;
 
     try {
-      const credentials = network ? await network.credentials.candidates(use.namespace, pullSecrets, ref.domain) : [];
-      const digest = ref.digest ?? (await this.resolveTag(ref, credentials));
+      // Keys first: a missing key is a configuration error, whatever the registry says.
       const label = `${resource.kind}/${resource.name} (repository "${rule.name}")`;
       const resolved = await Promise.all(pre.requirements.map((r) => this.resolveKeys(r, use.namespace, label)));
+      const credentials = network ? await network.credentials.candidates(use.namespace, pullSecrets, ref.domain) : [];
+      const digest = ref.digest ?? (await this.resolveTag(ref, credentials));
       const found = await this.lookup(ref, digest, rule, resource, use.namespace, credentials);
       if (!found.ok) return { verdict: deny(found.reason, found.message, found.hint, digest), policy };
       const verdict = await evaluateSignatures(resolved, withDefaultTag(ref), digest, found.signatures, this.options.now, (r, i, d, s, n) => {

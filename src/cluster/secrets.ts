@@ -3,7 +3,6 @@
 // ($KUBECONFIG, ~/.kube/config) or the in-cluster service account. Read-only, and
 // only Secrets gate was told to use by name.
 
-import type { Warning } from '../errors.js';
 
 export interface SecretData {
   /** Decoded `data` merged with `stringData`. */
@@ -13,17 +12,17 @@ export interface SecretData {
 }
 
 export interface SecretReader {
+  /** Undefined when the Secret does not exist; throws ClusterError when the cluster cannot say. */
   get(namespace: string, name: string): Promise<SecretData | undefined>;
 }
+
+export class ClusterError extends Error {}
 
 export class ClusterSecrets implements SecretReader {
   private readonly cache = new Map<string, Promise<SecretData | undefined>>();
   private api?: Promise<{ readNamespacedSecret(p: { name: string; namespace: string }): Promise<{ data?: Record<string, string>; stringData?: Record<string, string>; type?: string }> }>;
 
-  constructor(
-    private readonly warnings: Warning[],
-    private readonly kubeconfig?: string,
-  ) {}
+  constructor(private readonly kubeconfig?: string) {}
 
   get(namespace: string, name: string): Promise<SecretData | undefined> {
     const key = `${namespace}/${name}`;
@@ -47,8 +46,7 @@ export class ClusterSecrets implements SecretReader {
       const code = (e as { code?: number }).code;
       if (code === 404) return undefined;
       const why = code === 403 ? 'forbidden: give gate\'s service account "get" on secrets in that namespace' : `${(e as Error).message}`.split('\n')[0];
-      this.warnings.push({ message: `could not read Secret ${namespace}/${name} from the cluster: ${why}` });
-      return undefined;
+      throw new ClusterError(`cannot read Secret ${namespace}/${name} from the cluster: ${why}`);
     }
   }
 
@@ -56,8 +54,12 @@ export class ClusterSecrets implements SecretReader {
     this.api ??= (async () => {
       const k8s = await import('@kubernetes/client-node');
       const config = new k8s.KubeConfig();
-      if (this.kubeconfig) config.loadFromFile(this.kubeconfig);
-      else config.loadFromDefault();
+      try {
+        if (this.kubeconfig) config.loadFromFile(this.kubeconfig);
+        else config.loadFromDefault();
+      } catch (e) {
+        throw new ClusterError(`cannot load the kubeconfig: ${(e as Error).message}`);
+      }
       return config.makeApiClient(k8s.CoreV1Api);
     })();
     return this.api;

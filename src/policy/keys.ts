@@ -93,7 +93,12 @@ export class KeyStore {
 
   /** With --cluster, the Secret Portieris itself would read. */
   private async clusterCandidate(request: KeyRequest): Promise<Candidate | undefined> {
-    const secret = await this.cluster?.get(request.namespace, request.keySecret);
+    let secret;
+    try {
+      secret = await this.cluster?.get(request.namespace, request.keySecret);
+    } catch (e) {
+      throw new GateError('KEY_MISSING', `${request.policy} needs keySecret "${request.keySecret}": ${(e as Error).message}`, request.origin);
+    }
     if (!secret) return undefined;
     const key = secret.data.key;
     if (!key) {

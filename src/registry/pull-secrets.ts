@@ -87,7 +87,12 @@ export class CredentialFinder {
     if (inInput) return fromManifest(inInput);
     const inGate = this.gateSecrets.find((s) => matches(s, name, namespace, undefined));
     if (inGate) return fromManifest(inGate);
-    return this.cluster?.get(namespace, name);
+    try {
+      return await this.cluster?.get(namespace, name);
+    } catch (e) {
+      this.warnOnce(`cluster ${namespace}/${name}`, (e as Error).message);
+      return undefined;
+    }
   }
 
   private warnOnce(key: string, message: string): void {

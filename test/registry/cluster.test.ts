@@ -1,0 +1,91 @@
+// --cluster: pull secrets and key Secrets the repository does not hold are read from
+// the cluster. A Kubernetes API server cannot run here, so a fake one (a loopback HTTP
+// server answering GET …/secrets/<name>) stands in; the registry is real.
+
+import assert from 'node:assert/strict';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { createServer, type Server } from 'node:http';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { gateJson } from '../helpers/gate.js';
+import { selfSigned } from '../helpers/pki.js';
+import { deployment } from '../helpers/repo.js';
+import { tokenServer, type TestServer } from '../helpers/servers.js';
+import { makeWorld, type World } from '../helpers/world.js';
+
+describe('--cluster with a fake Kubernetes API server', () => {
+  let world: World;
+  let tokens: TestServer;
+  let api: Server;
+  let dir: string;
+  let kubeconfig: string;
+  const asked: string[] = [];
+
+  before(async () => {
+    dir = await mkdtemp(path.join(tmpdir(), 'gate-cluster-'));
+    const signer = await selfSigned(dir, 'signer', '/CN=gate cluster issuer');
+    tokens = await tokenServer(signer, 'cluster', 'cluster-issuer', { puller: 'from-the-cluster' });
+    world = await makeWorld({ token: { realm: `${tokens.url}/token`, service: 'cluster', issuer: 'cluster-issuer', signer }, creds: 'puller:from-the-cluster' });
+    await world.push('team/app', '1');
+    const publicKey = await world.gpg.exportPublic(world.keys.team);
+    const secrets: Record<string, unknown> = {
+      '/api/v1/namespaces/shop/secrets/regcred': {
+        kind: 'Secret', apiVersion: 'v1', metadata: { name: 'regcred', namespace: 'shop' }, type: 'kubernetes.io/dockerconfigjson',
+        data: { '.dockerconfigjson': Buffer.from(JSON.stringify({ auths: { [world.host]: { username: 'puller', password: 'from-the-cluster' } } })).toString('base64') },
+      },
+      '/api/v1/namespaces/shop/secrets/cluster-key': {
+        kind: 'Secret', apiVersion: 'v1', metadata: { name: 'cluster-key', namespace: 'shop' }, data: { key: Buffer.from(publicKey).toString('base64') },
+      },
+    };
+    api = createServer((req, res) => {
+      asked.push(`${req.method} ${req.url}`);
+      const secret = secrets[(req.url ?? '').split('?')[0]];
+      res.writeHead(secret ? 200 : 404, { 'content-type': 'application/json' });
+      res.end(JSON.stringify(secret ?? { kind: 'Status', apiVersion: 'v1', status: 'Failure', reason: 'NotFound', code: 404 }));
+    });
+    await new Promise<void>((resolve) => api.listen(0, '127.0.0.1', resolve));
+    const port = (api.address() as { port: number }).port;
+    kubeconfig = path.join(dir, 'kubeconfig');
+    await writeFile(kubeconfig, `apiVersion: v1\nkind: Config\nclusters: [{name: fake, cluster: {server: "http://127.0.0.1:${port}", insecure-skip-tls-verify: true}}]\nusers: [{name: gate, user: {token: fake-token}}]\ncontexts: [{name: fake, context: {cluster: fake, user: gate}}]\ncurrent-context: fake\n`);
+  });
+  after(async () => {
+    await world?.stop();
+    await tokens?.close();
+    await new Promise((resolve) => api?.close(resolve));
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  async function check(args: string[]) {
+    const image = `${world.host}/team/app:1`;
+    const app = deployment('app', [image]).replace('    spec:\n      containers:', '    spec:\n      imagePullSecrets: [{name: regcred}]\n      containers:');
+    const repo = await world.repo({ 'apps/app.yaml': app }, { requirements: '        - type: signedBy\n          keySecret: cluster-key\n' });
+    try {
+      return await gateJson(['check', 'apps', '--insecure-registry', world.host, ...args], { cwd: repo.dir });
+    } finally {
+      await repo.dispose();
+    }
+  }
+
+  it('reads the pull secret and the key Secret from the cluster', async () => {
+    const { code, report, stderr } = await check(['--cluster', '--kubeconfig', kubeconfig]);
+    assert.ok(report.results, stderr);
+    assert.equal(report.results[0].reason, 'SIGNED', report.results[0].message + stderr + JSON.stringify(report.warnings) + asked.join(','));
+    assert.match(report.results[0].message, /Secret shop\/cluster-key in the cluster/);
+    assert.equal(code, 0);
+    assert.ok(asked.includes('GET /api/v1/namespaces/shop/secrets/regcred'));
+  });
+
+  it('without --cluster, the key is missing (exit 2) and says where gate looked', async () => {
+    const { gate } = await import('../helpers/gate.js');
+    const image = `${world.host}/team/app:1`;
+    const repo = await world.repo({ 'apps/app.yaml': deployment('app', [image]) }, { requirements: '        - type: signedBy\n          keySecret: cluster-key\n' });
+    try {
+      const outcome = await gate(['check', 'apps', '--insecure-registry', world.host], { cwd: repo.dir });
+      assert.equal(outcome.code, 2);
+      assert.match(outcome.stderr, /keySecret "cluster-key"/);
+    } finally {
+      await repo.dispose();
+    }
+  });
+});
