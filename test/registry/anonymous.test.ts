@@ -2,7 +2,10 @@
 // `skopeo copy --sign-by`, signatures served from an HTTP lookaside.
 
 import assert from 'node:assert/strict';
+import { mkdir, writeFile } from 'node:fs/promises';
+import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { skopeoSign } from '../helpers/gpg.js';
 import { checkImages, makeWorld, type World } from '../helpers/world.js';
 
 describe('anonymous HTTP registry', () => {
@@ -27,6 +30,20 @@ describe('anonymous HTTP registry', () => {
     const { report } = await checkImages(world, [`${world.host}/team/multi:2`], insecure());
     assert.equal(report.results[0].reason, 'SIGNED', report.results[0].message);
     assert.equal(report.results[0].digest, digest);
+  });
+
+  it('denies a multi-arch image whose platforms are signed but whose index is not, as Portieris does', async () => {
+    const index = await world.push('team/children', '1', { multiArch: true, signBy: null });
+    const list = (await (await fetch(`${world.registry.url}/v2/team/children/manifests/${index}`, { headers: { accept: 'application/vnd.oci.image.index.v1+json' } })).json()) as { manifests: Array<{ digest: string }> };
+    for (const { digest } of list.manifests) {
+      const bytes = Buffer.from(await (await fetch(`${world.registry.url}/v2/team/children/manifests/${digest}`, { headers: { accept: 'application/vnd.oci.image.manifest.v1+json' } })).arrayBuffer());
+      const signature = await skopeoSign(world.gpg, bytes, `${world.host}/team/children:1`, world.keys.team);
+      await mkdir(path.join(world.staging, `team/children@${digest.replace(':', '=')}`), { recursive: true });
+      await writeFile(path.join(world.staging, `team/children@${digest.replace(':', '=')}`, 'signature-1'), signature);
+    }
+    const { report } = await checkImages(world, [`${world.host}/team/children:1`], insecure());
+    assert.equal(report.results[0].reason, 'NO_SIGNATURE');
+    assert.equal(report.results[0].digest, index);
   });
 
   it('denies an unsigned image', async () => {
