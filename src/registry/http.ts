@@ -3,6 +3,7 @@
 // deadline for the whole run, bounded bodies, retries (retry.ts), and redirects
 // followed by hand so that an Authorization header never reaches another origin.
 
+import { rootCertificates } from 'node:tls';
 import { Agent, type Dispatcher } from 'undici';
 import type { ReasonCode } from '../verify/verdict.js';
 import { RETRIED_STATUSES, retryDecision } from './retry.js';
@@ -138,7 +139,6 @@ export class HttpClient {
     if (!agent) {
       agent = (async () => {
         const extra = url.protocol === 'https:' ? await this.options.caFor(url.host) : [];
-        const { rootCertificates } = await import('node:tls');
         return new Agent({
           keepAliveTimeout: 10_000,
           connections: 16,
