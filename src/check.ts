@@ -6,6 +6,7 @@ import path from 'node:path';
 import { ClusterSecrets } from './cluster/secrets.js';
 import { Decider, type Decision, type Network } from './decide.js';
 import { GateError, type Warning } from './errors.js';
+import { readBounded } from './input/bounded-read.js';
 import { displayName, readInputs, type InputIO } from './input/files.js';
 import { parseManifestStream, type ManifestObject } from './manifests/document.js';
 import { extractImages, secretNames, type ImageUse } from './manifests/extract.js';
@@ -87,7 +88,10 @@ export async function runCheck(options: CheckOptions, io: CheckIO): Promise<Repo
     );
   }
   const policies = buildPolicySet([...config.policyObjects, ...inputPolicies], options.namespace);
-  const cluster = options.cluster ? new ClusterSecrets(options.kubeconfig && path.resolve(io.cwd, options.kubeconfig)) : undefined;
+  const deadline = now.getTime() + (options.timeoutSeconds ?? DEFAULTS.timeoutSeconds) * 1000;
+  const requestTimeoutMs = (options.requestTimeoutSeconds ?? DEFAULTS.requestTimeoutSeconds) * 1000;
+  const remaining = () => Math.min(requestTimeoutMs, deadline - Date.now());
+  const cluster = options.cluster ? new ClusterSecrets(options.kubeconfig && path.resolve(io.cwd, options.kubeconfig), remaining) : undefined;
   const keys = new KeyStore(
     locations.keysDir,
     config.secretObjects,
@@ -110,12 +114,17 @@ export async function runCheck(options: CheckOptions, io: CheckIO): Promise<Repo
     use.pullSecrets = [...new Set([...use.pullSecrets, ...fromAccount])];
   }
 
-  const network = options.offline ? undefined : buildNetwork(options, io, now, objects, config.secretObjects, locations, warnings, cluster);
+  const caFiles = await readCaFiles(options.caFiles ?? [], io.cwd);
+  const network = options.offline ? undefined : buildNetwork(options, io, { deadline, requestTimeoutMs, remaining }, caFiles, objects, config.secretObjects, locations, warnings, cluster);
   const decider = new Decider({ policies, keys, registries: config.registries, now, show: (file) => displayName(file, io.cwd), network });
   try {
-    const results = await mapLimit(groupUses(uses), options.concurrency ?? DEFAULTS.concurrency, async (group) =>
-      toResult(group, await decider.decide(group[0], [...new Set(group.flatMap((u) => u.pullSecrets))])),
-    );
+    const results = await mapLimit(groupUses(uses), options.concurrency ?? DEFAULTS.concurrency, async (group) => {
+      // Uses with other pull secrets may see other things: each set is decided on its own.
+      const bySecrets = new Map<string, ImageUse[]>();
+      for (const use of group) bySecrets.set(use.pullSecrets.join(','), [...(bySecrets.get(use.pullSecrets.join(',')) ?? []), use]);
+      const decided = await Promise.all([...bySecrets.values()].map(async (uses) => ({ uses, decision: await decider.decide(uses[0], uses[0].pullSecrets) })));
+      return toResult(group, combine(decided));
+    });
     warnings.push(...decider.warnings, ...keys.warnings);
     return {
       gateVersion: GATE_VERSION,
@@ -132,7 +141,8 @@ export async function runCheck(options: CheckOptions, io: CheckIO): Promise<Repo
 function buildNetwork(
   options: CheckOptions,
   io: CheckIO,
-  now: Date,
+  time: { deadline: number; requestTimeoutMs: number; remaining: () => number },
+  caFiles: string[],
   objects: ManifestObject[],
   gateSecrets: ManifestObject[],
   locations: GateLocations,
@@ -140,22 +150,42 @@ function buildNetwork(
   cluster: ClusterSecrets | undefined,
 ): Network {
   const certsDirs = [...(locations.gateDir ? [path.join(locations.gateDir, 'certs.d')] : []), ...SYSTEM_CERTS_DIRS];
-  const caFiles = (options.caFiles ?? []).map((f) => path.resolve(io.cwd, f));
   const http = new HttpClient({
-    requestTimeoutMs: (options.requestTimeoutSeconds ?? DEFAULTS.requestTimeoutSeconds) * 1000,
-    deadlineMs: now.getTime() + (options.timeoutSeconds ?? DEFAULTS.timeoutSeconds) * 1000,
-    caFor: (hostPort) => trustRootsFor(hostPort, certsDirs, caFiles),
+    requestTimeoutMs: time.requestTimeoutMs,
+    deadlineMs: time.deadline,
+    caFor: (hostPort) => trustRootsFor(hostPort, certsDirs, caFiles, io.env),
   });
   const insecure = new Set(options.insecureRegistries ?? []);
   const registry = new RegistryClient({
     http,
     endpoint: (domain) => endpointFor(domain, insecure),
     perRegistry: options.registryConcurrency ?? DEFAULTS.registryConcurrency,
+    cleartextAllowed: (hostPort) => insecure.has(hostPort),
     log: io.log,
   });
-  const ci = new CiCredentials({ authFile: options.authFile && path.resolve(io.cwd, options.authFile), env: io.env });
+  const ci = new CiCredentials({ authFile: options.authFile && path.resolve(io.cwd, options.authFile), env: io.env, timeoutMs: time.remaining });
   const inputSecrets = objects.filter((o) => o.value.kind === 'Secret' && o.value.apiVersion === 'v1');
-  return { http, registry, credentials: new CredentialFinder(inputSecrets, gateSecrets, options.namespace, ci, warnings, cluster) };
+  return {
+    http,
+    registry,
+    credentials: new CredentialFinder(inputSecrets, gateSecrets, options.namespace, ci, warnings, cluster),
+    cleartextAllowed: (hostPort) => insecure.has(hostPort),
+  };
+}
+
+/** --ca-file must name readable PEM files: a typo must not silently trust nothing more. */
+async function readCaFiles(files: string[], cwd: string): Promise<string[]> {
+  const pems: string[] = [];
+  for (const file of files) {
+    const read = await readBounded(path.resolve(cwd, file), 1024 * 1024);
+    if (read.kind !== 'ok') {
+      throw new GateError('INPUT_UNREADABLE', `--ca-file: ${read.kind === 'absent' ? 'no such file' : read.kind === 'too-large' ? 'larger than 1 MiB' : read.message}`, { file });
+    }
+    const pem = Buffer.from(read.bytes).toString('utf8');
+    if (!pem.includes('-----BEGIN CERTIFICATE-----')) throw new GateError('INPUT_INVALID', '--ca-file: not a PEM certificate', { file });
+    pems.push(pem);
+  }
+  return pems;
 }
 
 function describeInputs(paths: string[]): string {
@@ -232,6 +262,20 @@ function groupUses(uses: ImageUse[]): ImageUse[][] {
     else groups.set(key, [use]);
   }
   return [...groups.values()];
+}
+
+/**
+ * One result per (image, namespace): when uses with different pull secrets got different
+ * verdicts, the first denial stands for all, saying which uses it concerns.
+ */
+function combine(decided: Array<{ uses: ImageUse[]; decision: Decision }>): Decision {
+  const first = decided[0].decision;
+  if (decided.every(({ decision }) => decision.verdict.allowed === first.verdict.allowed && decision.verdict.reason === first.verdict.reason)) return first;
+  const denied = decided.find(({ decision }) => !decision.verdict.allowed) ?? decided[0];
+  const secrets = denied.uses[0].pullSecrets.length > 0 ? `pull secrets ${denied.uses[0].pullSecrets.join(', ')}` : 'no pull secret';
+  const others = decided.filter((d) => d !== denied).map(({ uses, decision }) => `${uses.length} use(s) with ${uses[0].pullSecrets.join(', ') || 'no pull secret'}: ${decision.verdict.reason}`);
+  const verdict = { ...denied.decision.verdict, message: `for the ${denied.uses.length} use(s) with ${secrets}: ${denied.decision.verdict.message} (other uses: ${others.join('; ')})` };
+  return { ...denied.decision, verdict };
 }
 
 function toResult(group: ImageUse[], decided: Decision): ImageResult {

@@ -33,6 +33,7 @@ export interface Network {
   registry: RegistryClient;
   http: HttpClient;
   credentials: CredentialFinder;
+  cleartextAllowed(hostPort: string): boolean;
 }
 
 export interface DeciderOptions {
@@ -110,9 +111,9 @@ export class Decider {
     }
   }
 
-  /** One HEAD (or GET) per distinct tag reference in the run. */
+  /** One HEAD (or GET) per distinct tag reference and set of credentials in the run. */
   private resolveTag(ref: ImageReference, credentials: CredentialCandidate[]): Promise<string> {
-    const key = referenceString(ref);
+    const key = `${referenceString(ref)}\u0000${credentialKey(credentials)}`;
     let pending = this.digests.get(key);
     if (!pending) {
       pending = this.options.network!.registry.resolveTag(ref, credentials);
@@ -151,7 +152,7 @@ export class Decider {
     if (!storeURL && choice) this.warnAboutWebhookStore(resource, rule, choice);
     const base = storeURL ?? choice?.base;
     const attachments = network !== undefined && sigstoreAttachmentsFor(this.options.registries, ref);
-    const key = [base ?? '(registry)', ref.domain, ref.path, digest, attachments, storeURL ? (rule.policy.simple?.storeSecret ?? '') + namespace : ''].join('\u0000');
+    const key = [base ?? '(registry)', ref.domain, ref.path, digest, attachments, storeURL ? (rule.policy.simple?.storeSecret ?? '') + namespace : '', credentialKey(credentials)].join('\u0000');
     let pending = this.lookups.get(key);
     if (!pending) {
       pending = (async () => {
@@ -170,7 +171,7 @@ export class Decider {
     if (base !== undefined) {
       if (!network) return offline(`signatures for ${repositoryName(ref)} are in an HTTP lookaside (${new URL(base).origin}), and this run is offline`);
       const credential = storeSecret ? await network.credentials.storeCredential(namespace, storeSecret) : undefined;
-      return new HttpLookaside(base, network.http, credential);
+      return new HttpLookaside(base, network.http, credential, network.cleartextAllowed);
     }
     if (!network) {
       const searched = `nowhere: no registries.d scope covers ${repositoryName(ref)} and the policy sets no storeURL`;
@@ -206,6 +207,11 @@ export class Decider {
     }
     return `add a repository pattern such as "${suggestion}" to ${where}`;
   }
+}
+
+/** Which credentials a result was obtained with: what one workload may see, another may not. */
+function credentialKey(credentials: CredentialCandidate[]): string {
+  return credentials.map((c) => c.source).join('\u0001');
 }
 
 function offline(message: string): SignatureSource {

@@ -11,7 +11,8 @@ export type GateErrorCode =
   | 'KEY_INVALID' // a key that is not an armoured OpenPGP public key block
   | 'REGISTRIES_D_INVALID' // a containers-registries.d file that fails validation
   | 'GATE_DIR_CONFLICT' // paths that belong to different .gate/ folders
-  | 'GATE_DIR_MISSING'; // no .gate/ folder and no policy anywhere
+  | 'GATE_DIR_MISSING' // no .gate/ folder and no policy anywhere
+  | 'SOURCE_UNAVAILABLE'; // the cluster or a credential helper did not answer: no verdict (exit 3)
 
 export interface SourcePosition {
   file: string;

@@ -116,7 +116,8 @@ async function check(paths: string[], flags: CheckFlags): Promise<number> {
       process.stderr.write(`gate: ${e.oneLine()}\n`);
       // A machine reading JSON gets the error in the same shape as a report would be.
       if (flags.output === 'json') await write(renderJsonError(e));
-      return EXIT_BAD_INPUT;
+      // A cluster or credential helper that does not answer is not bad input: no verdict could be reached.
+      return e.code === 'SOURCE_UNAVAILABLE' ? EXIT_INCOMPLETE : EXIT_BAD_INPUT;
     }
     process.stderr.write(`gate: internal error: ${errorMessage(e)} (no verdict was reached; set GATE_DEBUG=1 for details and please report it)\n`);
     if (process.env.GATE_DEBUG) process.stderr.write(`${e instanceof Error ? e.stack : String(e)}\n`);
@@ -166,12 +167,16 @@ process.stdout.on('error', (err: NodeJS.ErrnoException) => {
   if (err.code !== 'EPIPE') throw err;
 });
 
+// An error nobody awaited must not end the run with exit 1, which means "denied".
+process.on('unhandledRejection', (e: unknown) => {
+  process.stderr.write(`gate: internal error: ${errorMessage(e)} (no verdict was reached; please report it)\n`, () => process.exit(EXIT_INCOMPLETE));
+});
+
+// Exit as soon as the verdict is written: a connection left open by a registry or a
+// cluster that stopped answering must not keep the process (and a CI job) alive.
 main(process.argv.slice(2)).then(
-  (code) => {
-    process.exitCode = code;
-  },
+  (code) => process.exit(code),
   (e: unknown) => {
-    process.stderr.write(`gate: ${errorMessage(e)}\n`);
-    process.exitCode = EXIT_BAD_INPUT;
+    process.stderr.write(`gate: ${errorMessage(e)}\n`, () => process.exit(EXIT_BAD_INPUT));
   },
 );

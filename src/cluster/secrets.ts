@@ -22,7 +22,11 @@ export class ClusterSecrets implements SecretReader {
   private readonly cache = new Map<string, Promise<SecretData | undefined>>();
   private api?: Promise<{ readNamespacedSecret(p: { name: string; namespace: string }): Promise<{ data?: Record<string, string>; stringData?: Record<string, string>; type?: string }> }>;
 
-  constructor(private readonly kubeconfig?: string) {}
+  constructor(
+    private readonly kubeconfig: string | undefined,
+    /** How long one read may take (the request timeout, within the run's budget). */
+    private readonly timeoutMs: () => number,
+  ) {}
 
   get(namespace: string, name: string): Promise<SecretData | undefined> {
     const key = `${namespace}/${name}`;
@@ -37,12 +41,18 @@ export class ClusterSecrets implements SecretReader {
   private async read(namespace: string, name: string): Promise<SecretData | undefined> {
     const api = await this.client();
     try {
-      const secret = await api.readNamespacedSecret({ name, namespace });
+      const ms = Math.max(this.timeoutMs(), 1);
+      let timer: NodeJS.Timeout | undefined;
+      const timeout = new Promise<never>((_, reject) => {
+        timer = setTimeout(() => reject(new ClusterError(`cannot read Secret ${namespace}/${name} from the cluster: no answer within ${ms / 1000} s`)), ms);
+      });
+      const secret = await Promise.race([api.readNamespacedSecret({ name, namespace }), timeout]).finally(() => clearTimeout(timer));
       const data: Record<string, Buffer> = {};
       for (const [k, v] of Object.entries(secret.data ?? {})) data[k] = Buffer.from(v, 'base64');
       for (const [k, v] of Object.entries(secret.stringData ?? {})) data[k] = Buffer.from(v, 'utf8');
       return { data, type: secret.type, source: `Secret ${namespace}/${name} in the cluster` };
     } catch (e) {
+      if (e instanceof ClusterError) throw e;
       const code = (e as { code?: number }).code;
       if (code === 404) return undefined;
       const why = code === 403 ? 'forbidden: give gate\'s service account "get" on secrets in that namespace' : `${(e as Error).message}`.split('\n')[0];

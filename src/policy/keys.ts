@@ -97,7 +97,7 @@ export class KeyStore {
     try {
       secret = await this.cluster?.get(request.namespace, request.keySecret);
     } catch (e) {
-      throw new GateError('KEY_MISSING', `${request.policy} needs keySecret "${request.keySecret}": ${(e as Error).message}`, request.origin);
+      throw new GateError('SOURCE_UNAVAILABLE', `${request.policy} needs keySecret "${request.keySecret}": ${(e as Error).message}`, request.origin);
     }
     if (!secret) return undefined;
     const key = secret.data.key;

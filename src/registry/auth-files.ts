@@ -6,7 +6,7 @@
 // shell) with the registry on stdin. Nothing read here is ever printed.
 
 import { spawn } from 'node:child_process';
-import { readFile } from 'node:fs/promises';
+import { readBounded } from '../input/bounded-read.js';
 import { homedir } from 'node:os';
 import path from 'node:path';
 import { GateError } from '../errors.js';
@@ -14,12 +14,15 @@ import { lookupAuth, parseDockerConfig, specificHelper, type Credential, type Do
 
 const HELPER_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
 const HELPER_TIMEOUT_MS = 10_000;
+const HELPER_OUTPUT_LIMIT = 64 * 1024;
 const FILE_LIMIT = 1024 * 1024;
 
 export interface AuthFileOptions {
   /** --auth-file: the only file read when given. */
   authFile?: string;
   env: NodeJS.ProcessEnv;
+  /** Time a credential helper may take (the request timeout, within the run's budget). */
+  timeoutMs: () => number;
 }
 
 interface LoadedConfig {
@@ -28,12 +31,10 @@ interface LoadedConfig {
 }
 
 export class CiCredentials {
-  private readonly configs: Promise<LoadedConfig[]>;
+  private configs?: Promise<LoadedConfig[]>;
   private readonly found = new Map<string, Promise<Credential | undefined>>();
 
-  constructor(private readonly options: AuthFileOptions) {
-    this.configs = this.load();
-  }
+  constructor(private readonly options: AuthFileOptions) {}
 
   /** The CI credential for a registry (host[:port]), if any file or helper has one. */
   credentialFor(registry: string): Promise<Credential | undefined> {
@@ -46,13 +47,15 @@ export class CiCredentials {
   }
 
   private async lookup(registry: string): Promise<Credential | undefined> {
+    // Read on first use: a run that needs no registry credential reads no auth file.
+    this.configs ??= this.load();
     for (const { file, config } of await this.configs) {
       const helper = specificHelper(config, registry);
-      if (helper) return runHelper(helper, registry, file);
+      if (helper) return runHelper(helper, registry, file, this.options.timeoutMs());
       const entry = lookupAuth(config, registry);
       if (entry) return { source: file, ...entry };
       if (config.credsStore) {
-        const fromStore = await runHelper(config.credsStore, registry, file);
+        const fromStore = await runHelper(config.credsStore, registry, file, this.options.timeoutMs());
         if (fromStore) return fromStore;
       }
     }
@@ -80,16 +83,11 @@ export class CiCredentials {
 
 /** A missing default file is fine; a named file that is missing or malformed stops the run. */
 async function readConfig(file: string, required: boolean): Promise<LoadedConfig | undefined> {
-  let text: string;
-  try {
-    const bytes = await readFile(file);
-    if (bytes.length > FILE_LIMIT) throw new GateError('INPUT_INVALID', `larger than ${FILE_LIMIT} bytes`, { file });
-    text = bytes.toString('utf8');
-  } catch (e) {
-    if (e instanceof GateError) throw e;
-    if (!required && (e as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-    throw new GateError('INPUT_UNREADABLE', `cannot read the auth file: ${(e as NodeJS.ErrnoException).code ?? String(e)}`, { file });
-  }
+  const read = await readBounded(file, FILE_LIMIT);
+  if (read.kind === 'absent' && !required) return undefined;
+  if (read.kind === 'too-large') throw new GateError('INPUT_INVALID', `the auth file is larger than ${FILE_LIMIT} bytes`, { file });
+  if (read.kind !== 'ok') throw new GateError('INPUT_UNREADABLE', `cannot read the auth file: ${read.kind === 'absent' ? 'no such file' : read.message}`, { file });
+  const text = Buffer.from(read.bytes).toString('utf8');
   let json: unknown;
   try {
     json = JSON.parse(text);
@@ -102,17 +100,26 @@ async function readConfig(file: string, required: boolean): Promise<LoadedConfig
 }
 
 /** `docker-credential-<name> get`; "not found" (non-zero exit) means no credential. */
-function runHelper(name: string, registry: string, file: string): Promise<Credential | undefined> {
+function runHelper(name: string, registry: string, file: string, budgetMs: number): Promise<Credential | undefined> {
   if (!HELPER_NAME.test(name)) throw new GateError('INPUT_INVALID', `invalid credential helper name "${name}"`, { file });
   const program = `docker-credential-${name}`;
   return new Promise((resolve, reject) => {
-    const child = spawn(program, ['get'], { stdio: ['pipe', 'pipe', 'ignore'], timeout: HELPER_TIMEOUT_MS });
+    // Killed (not asked) when it overruns its time or floods its output.
+    const child = spawn(program, ['get'], { stdio: ['pipe', 'pipe', 'ignore'], timeout: Math.max(1, Math.min(HELPER_TIMEOUT_MS, budgetMs)), killSignal: 'SIGKILL' });
     const out: Buffer[] = [];
-    child.stdout.on('data', (d: Buffer) => out.push(d));
+    let size = 0;
+    child.stdout.on('data', (d: Buffer) => {
+      size += d.length;
+      if (size > HELPER_OUTPUT_LIMIT) child.kill('SIGKILL');
+      else out.push(d);
+    });
     child.on('error', (e: NodeJS.ErrnoException) =>
       reject(new GateError('INPUT_UNREADABLE', `${file} names the credential helper ${program}, which cannot run: ${e.code ?? e.message}`, { file })),
     );
-    child.on('close', (code) => {
+    child.on('close', (code, signal) => {
+      if (signal === 'SIGKILL') {
+        return reject(new GateError('SOURCE_UNAVAILABLE', `the credential helper ${program} ${size > HELPER_OUTPUT_LIMIT ? 'wrote too much' : 'did not answer in time'}`, { file }));
+      }
       if (code !== 0) return resolve(undefined);
       try {
         const answer = JSON.parse(Buffer.concat(out).toString('utf8')) as { Username?: unknown; Secret?: unknown };

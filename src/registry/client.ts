@@ -20,6 +20,8 @@ export const MANIFEST_MEDIA_TYPES = [
 const SCHEMA1 = /application\/vnd\.docker\.distribution\.manifest\.v1/;
 export const MAX_MANIFEST_BYTES = 4 * 1024 * 1024;
 const MAX_TOKEN_BYTES = 1024 * 1024;
+/** The token lifetime the distribution token spec assumes when the service names none. */
+const DEFAULT_TOKEN_SECONDS = 60;
 
 export interface Endpoint {
   /** https://host[:port], http:// only for registries declared insecure. */
@@ -37,6 +39,8 @@ export interface RegistryOptions {
   endpoint(domain: string): Endpoint;
   /** Requests in flight per registry. */
   perRegistry: number;
+  /** Whether credentials may go to this host:port over plain HTTP (declared insecure). */
+  cleartextAllowed(hostPort: string): boolean;
   /** Where credential choices are reported (--verbose); never given a secret. */
   log?: (line: string) => void;
 }
@@ -44,7 +48,7 @@ export interface RegistryOptions {
 export class RegistryClient {
   private readonly pings = new Map<string, Promise<Ping>>();
   private readonly challenges = new Map<string, Challenge>();
-  private readonly tokens = new Map<string, Promise<string | undefined>>();
+  private readonly tokens = new Map<string, Promise<{ token?: string; expiresAt: number }>>();
   private readonly working = new Map<string, string>();
   private readonly slots = new Map<string, Semaphore>();
 
@@ -59,9 +63,10 @@ export class RegistryClient {
         if (response.status !== 200 && response.status !== 401) {
           throw new TransportError('UNREACHABLE', `${domain} does not answer like a registry: GET /v2/ gave ${response.status}`);
         }
-        const challenge = parseChallenge(response.headers['www-authenticate']);
+        const ownAnswer = new URL(response.url).origin === this.endpoint(domain).origin;
+        const challenge = ownAnswer ? parseChallenge(response.headers['www-authenticate']) : undefined;
         if (challenge) this.challenges.set(domain, challenge);
-        return { supportsSignatures: response.headers['x-registry-supports-signatures'] === '1' };
+        return { supportsSignatures: ownAnswer && response.headers['x-registry-supports-signatures'] === '1' };
       });
       this.pings.set(domain, pending);
     }
@@ -134,8 +139,10 @@ export class RegistryClient {
   }
 
   /**
-   * One request, tried with each credential in turn until one is let in. The
-   * credential that worked for a repository is tried first next time.
+   * One request, tried with each credential in turn until one is let in. 401 and 403
+   * mean "not with this credential"; so does 404, since registries hide private
+   * repositories from those who may not see them: "not found" is concluded only when
+   * every credential gets it. The credential that worked is tried first next time.
    */
   private async authorized(
     ref: ImageReference,
@@ -150,8 +157,14 @@ export class RegistryClient {
     const preferred = this.working.get(key) ?? this.working.get(ref.domain);
     const ordered = preferred ? [...credentials].sort((a, b) => Number(b.source === preferred) - Number(a.source === preferred)) : credentials;
     const refused: string[] = [];
+    let notFound: HttpResponse | undefined;
     for (const candidate of ordered) {
       const response = await this.withCredential(ref, method, path, headers, candidate, maxBytes);
+      if (response.status === 404) {
+        notFound ??= response;
+        refused.push(`${candidate.source} (404)`);
+        continue;
+      }
       if (response.status !== 401 && response.status !== 403) {
         if (this.working.get(key) !== candidate.source) {
           this.working.set(key, candidate.source);
@@ -162,6 +175,7 @@ export class RegistryClient {
       }
       refused.push(`${candidate.source} (${response.status})`);
     }
+    if (notFound && refused.every((r) => r.endsWith('(404)'))) return notFound;
     throw new TransportError(
       'AUTH_FAILED',
       `${ref.domain} refused access to ${ref.path} with every credential: ${refused.join(', ')}`,
@@ -177,7 +191,8 @@ export class RegistryClient {
     candidate: CredentialCandidate,
     maxBytes: number,
   ): Promise<HttpResponse> {
-    const url = `${this.endpoint(ref.domain).origin}${path}`;
+    const origin = this.endpoint(ref.domain).origin;
+    const url = `${origin}${path}`;
     const scope = `repository:${ref.path}:pull`;
     const send = async (): Promise<HttpResponse> => {
       const authorization = await this.authorization(ref.domain, scope, candidate);
@@ -190,8 +205,9 @@ export class RegistryClient {
     await this.ping(ref.domain);
     const answered = this.challenges.get(ref.domain);
     let response = await send();
-    if (response.status === 401) {
-      // The first 401 from a registry tells how to authenticate: answer that challenge once.
+    if (response.status === 401 && new URL(response.url).origin === origin) {
+      // Only the registry itself may say how to authenticate to it: a challenge from
+      // another origin (after a redirect) could send credentials anywhere.
       const challenge = parseChallenge(response.headers['www-authenticate']);
       if (challenge && !sameChallenge(challenge, answered)) {
         this.challenges.set(ref.domain, challenge);
@@ -211,36 +227,46 @@ export class RegistryClient {
     return token ? `Bearer ${token}` : undefined;
   }
 
-  private token(domain: string, challenge: Challenge, scope: string, candidate: CredentialCandidate, basic: string | undefined): Promise<string | undefined> {
+  /** A token for (realm, service, scope, credential), fetched again once it expires. */
+  private async token(domain: string, challenge: Challenge, scope: string, candidate: CredentialCandidate, basic: string | undefined): Promise<string | undefined> {
     const realm = challenge.params.realm;
     const key = [realm, challenge.params.service ?? '', scope, candidate.source].join('\u0000');
-    let pending = this.tokens.get(key);
-    if (!pending) {
-      pending = (async () => {
-        if (!realm) throw new TransportError('AUTH_FAILED', `${domain} asks for a Bearer token without a realm`);
-        const url = new URL(realm);
-        // Credentials go to the realm the registry names, but never in clear text unless the registry itself is plain HTTP.
-        if (url.protocol !== 'https:' && !(url.protocol === 'http:' && this.endpoint(domain).insecure)) {
-          throw new TransportError('AUTH_FAILED', `${domain} sends its clients to a token service over ${url.protocol} (${redact(realm)}); gate sends credentials only over https`);
-        }
-        if (challenge.params.service) url.searchParams.set('service', challenge.params.service);
-        url.searchParams.set('scope', scope);
-        const response = await this.options.http.fetch(url.href, { headers: basic ? { authorization: basic } : {}, maxBytes: MAX_TOKEN_BYTES });
-        if (response.status === 401 || response.status === 403) return undefined;
-        if (response.status !== 200) throw new TransportError('UNREACHABLE', `the token service of ${domain} answered ${response.status} (${redact(realm)})`);
-        let body: { token?: unknown; access_token?: unknown };
-        try {
-          body = JSON.parse(Buffer.from(response.body).toString('utf8')) as typeof body;
-        } catch {
-          throw new TransportError('UNREACHABLE', `the token service of ${domain} did not answer with JSON`);
-        }
-        const token = typeof body.token === 'string' ? body.token : typeof body.access_token === 'string' ? body.access_token : undefined;
-        if (!token) throw new TransportError('UNREACHABLE', `the token service of ${domain} gave no token`);
-        return token;
-      })();
-      this.tokens.set(key, pending);
+    const cached = this.tokens.get(key);
+    if (cached && (await cached).expiresAt > this.options.http.now()) return (await cached).token;
+    const pending = this.fetchToken(domain, challenge, scope, basic);
+    this.tokens.set(key, pending);
+    return (await pending).token;
+  }
+
+  private async fetchToken(domain: string, challenge: Challenge, scope: string, basic: string | undefined): Promise<{ token?: string; expiresAt: number }> {
+    const realm = challenge.params.realm;
+    let url: URL;
+    try {
+      url = new URL(realm ?? '');
+    } catch {
+      throw new TransportError('UNREACHABLE', `${domain} names no valid token service (realm ${JSON.stringify(realm ?? null)})`);
     }
-    return pending;
+    // Credentials go to the realm the registry names, and in clear text only to a host declared insecure.
+    if (url.protocol !== 'https:' && !(url.protocol === 'http:' && this.options.cleartextAllowed(url.host))) {
+      throw new TransportError('AUTH_FAILED', `${domain} sends its clients to a token service over ${url.protocol} (${redact(url.href)}); gate sends credentials in clear text only to hosts named with --insecure-registry`);
+    }
+    if (challenge.params.service) url.searchParams.set('service', challenge.params.service);
+    url.searchParams.set('scope', scope);
+    const response = await this.options.http.fetch(url.href, { headers: basic ? { authorization: basic } : {}, maxBytes: MAX_TOKEN_BYTES });
+    const now = this.options.http.now();
+    if (response.status === 401 || response.status === 403) return { expiresAt: now + DEFAULT_TOKEN_SECONDS * 1000 };
+    if (response.status !== 200) throw new TransportError('UNREACHABLE', `the token service of ${domain} answered ${response.status} (${redact(url.href)})`);
+    let body: { token?: unknown; access_token?: unknown; expires_in?: unknown };
+    try {
+      body = JSON.parse(Buffer.from(response.body).toString('utf8')) as typeof body;
+    } catch {
+      throw new TransportError('UNREACHABLE', `the token service of ${domain} did not answer with JSON`);
+    }
+    const token = typeof body.token === 'string' ? body.token : typeof body.access_token === 'string' ? body.access_token : undefined;
+    if (!token) throw new TransportError('UNREACHABLE', `the token service of ${domain} gave no token`);
+    // Refresh a little before the end of the lifetime (60 s when the service names none).
+    const lifetime = typeof body.expires_in === 'number' && body.expires_in > 0 ? body.expires_in : DEFAULT_TOKEN_SECONDS;
+    return { token, expiresAt: now + Math.max(lifetime - 10, 1) * 1000 };
   }
 
   private limited<T>(domain: string, fn: () => Promise<T>): Promise<T> {

@@ -1,12 +1,14 @@
 // Where a registry is, and which CAs to trust for it.
 //  - docker.io is served by registry-1.docker.io;
 //  - https always, plain http only for registries declared insecure (--insecure-registry);
-//  - trust: the system roots, plus <dir>/<host:port>/*.crt from .gate/certs.d,
-//    /etc/containers/certs.d and /etc/docker/certs.d (the layout docker and podman use),
-//    plus --ca-file.
+//  - trust: Node's roots, the operating system's bundle, NODE_EXTRA_CA_CERTS, the *.crt of
+//    .gate/certs.d/<host:port>/, /etc/containers/certs.d/ and /etc/docker/certs.d/ (the
+//    layout docker and podman use), and --ca-file.
 
-import { readdir, readFile } from 'node:fs/promises';
+import { readdir } from 'node:fs/promises';
 import path from 'node:path';
+import { rootCertificates } from 'node:tls';
+import { readBounded } from '../input/bounded-read.js';
 import type { Endpoint } from './client.js';
 
 export function endpointFor(domain: string, insecure: ReadonlySet<string>): Endpoint {
@@ -16,15 +18,43 @@ export function endpointFor(domain: string, insecure: ReadonlySet<string>): Endp
 }
 
 export const SYSTEM_CERTS_DIRS = ['/etc/containers/certs.d', '/etc/docker/certs.d'];
+/** Where Debian/Ubuntu and RHEL/Fedora keep the system's trusted CAs. */
+const SYSTEM_BUNDLES = ['/etc/ssl/certs/ca-certificates.crt', '/etc/pki/tls/certs/ca-bundle.crt'];
+const PEM_LIMIT = 4 * 1024 * 1024;
 
-/** Extra trust roots for host[:port]: every *.crt of its certs.d folders, and the --ca-file. */
-export async function trustRootsFor(hostPort: string, certsDirs: string[], caFiles: string[]): Promise<string[]> {
-  const pems: string[] = [];
+async function pemFile(file: string): Promise<string | undefined> {
+  const read = await readBounded(file, PEM_LIMIT);
+  return read.kind === 'ok' ? Buffer.from(read.bytes).toString('utf8') : undefined;
+}
+
+let systemRoots: Promise<string[]> | undefined;
+
+/** Every root a TLS connection of gate trusts before certs.d: what `ca` would otherwise replace. */
+function baseRoots(env: NodeJS.ProcessEnv): Promise<string[]> {
+  systemRoots ??= (async () => {
+    const extra = [...SYSTEM_BUNDLES, ...(env.NODE_EXTRA_CA_CERTS ? [env.NODE_EXTRA_CA_CERTS] : [])];
+    const pems = await Promise.all(extra.map(pemFile));
+    return [...rootCertificates, ...pems.filter((p): p is string => p !== undefined)];
+  })();
+  return systemRoots;
+}
+
+/**
+ * The trust roots for host[:port]. certs.d folders are named by the registry as images
+ * name it, so registry-1.docker.io also looks under docker.io.
+ */
+export async function trustRootsFor(hostPort: string, certsDirs: string[], caFiles: string[], env: NodeJS.ProcessEnv): Promise<string[]> {
+  const names = hostPort === 'registry-1.docker.io' ? [hostPort, 'docker.io'] : [hostPort];
+  const pems: string[] = [...(await baseRoots(env)), ...caFiles];
   for (const dir of certsDirs) {
-    const folder = path.join(dir, hostPort);
-    const names = await readdir(folder).catch(() => [] as string[]);
-    for (const name of names.filter((n) => n.endsWith('.crt')).sort()) pems.push(await readFile(path.join(folder, name), 'utf8'));
+    for (const name of names) {
+      const folder = path.join(dir, name);
+      const files = (await readdir(folder).catch(() => [] as string[])).filter((n) => n.endsWith('.crt')).sort();
+      for (const file of files) {
+        const pem = await pemFile(path.join(folder, file));
+        if (pem) pems.push(pem);
+      }
+    }
   }
-  for (const file of caFiles) pems.push(await readFile(file, 'utf8'));
   return pems;
 }

@@ -3,7 +3,6 @@
 // deadline for the whole run, bounded bodies, retries (retry.ts), and redirects
 // followed by hand so that an Authorization header never reaches another origin.
 
-import { rootCertificates } from 'node:tls';
 import { Agent, type Dispatcher } from 'undici';
 import type { ReasonCode } from '../verify/verdict.js';
 import { RETRIED_STATUSES, retryDecision } from './retry.js';
@@ -43,7 +42,7 @@ export interface HttpOptions {
   requestTimeoutMs: number;
   /** Epoch ms after which no request starts and running ones are cut. */
   deadlineMs: number;
-  /** Extra trust roots (PEM) per origin host[:port]; system roots are always trusted. */
+  /** Every trust root (PEM) for an origin host[:port]. */
   caFor(hostPort: string): Promise<string[]>;
   now?: () => number;
   sleep?: (ms: number) => Promise<void>;
@@ -54,7 +53,7 @@ const TLS_CODES = /CERT|SELF_SIGNED|UNABLE_TO|ERR_TLS|ERR_SSL|HOSTNAME/;
 
 export class HttpClient {
   private readonly agents = new Map<string, Promise<Agent>>();
-  private readonly now: () => number;
+  readonly now: () => number;
   private readonly sleep: (ms: number) => Promise<void>;
 
   constructor(private readonly options: HttpOptions) {
@@ -81,7 +80,12 @@ export class HttpClient {
       const location = response.headers.location;
       if (![301, 302, 303, 307, 308].includes(response.status) || !location) return response;
       if (hop >= MAX_REDIRECTS) throw new TransportError('UNREACHABLE', `${redact(url)}: more than ${MAX_REDIRECTS} redirects`);
-      const next = new URL(location, current);
+      let next: URL;
+      try {
+        next = new URL(location, current);
+      } catch {
+        throw new TransportError('UNREACHABLE', `${redact(url)}: a redirect to an invalid location`);
+      }
       if (next.protocol !== 'https:' && next.protocol !== 'http:') throw new TransportError('UNREACHABLE', `${redact(url)}: redirect to ${next.protocol} refused`);
       if (current.protocol === 'https:' && next.protocol === 'http:') throw new TransportError('UNREACHABLE', `${redact(url)}: redirect from https to http refused`);
       // Credentials belong to their own origin: a redirect elsewhere (a CDN) goes without them.
@@ -138,12 +142,8 @@ export class HttpClient {
     let agent = this.agents.get(url.origin);
     if (!agent) {
       agent = (async () => {
-        const extra = url.protocol === 'https:' ? await this.options.caFor(url.host) : [];
-        return new Agent({
-          keepAliveTimeout: 10_000,
-          connections: 16,
-          connect: extra.length > 0 ? { ca: [...rootCertificates, ...extra] } : {},
-        });
+        const ca = url.protocol === 'https:' ? await this.options.caFor(url.host) : [];
+        return new Agent({ keepAliveTimeout: 10_000, connections: 16, connect: ca.length > 0 ? { ca } : {} });
       })();
       this.agents.set(url.origin, agent);
     }

@@ -16,10 +16,22 @@ export class HttpLookaside implements SignatureSource {
     private readonly base: string,
     private readonly http: HttpClient,
     private readonly credential?: Credential,
+    /** Whether credentials may cross plain HTTP to this host:port (declared insecure). */
+    private readonly cleartextAllowed: (hostPort: string) => boolean = () => false,
   ) {}
 
   async lookup(ref: ImageReference, digest: string): Promise<SignatureLookupResult> {
     const searched = redact(lookasideSignatureUrl(this.base, ref, digest, 1)).replace(/signature-1$/, 'signature-N');
+    const base = new URL(this.base);
+    if (this.credential && base.protocol === 'http:' && !this.cleartextAllowed(base.host)) {
+      return {
+        ok: false,
+        reason: 'AUTH_FAILED',
+        message: `refusing to send ${this.credential.source} in clear text to ${base.origin}`,
+        hint: `serve the lookaside over https, or name ${base.host} with --insecure-registry if plain HTTP is intended`,
+        searched,
+      };
+    }
     const headers: Record<string, string> = this.credential
       ? { authorization: `Basic ${Buffer.from(`${this.credential.username}:${this.credential.password}`).toString('base64')}` }
       : {};

@@ -204,6 +204,18 @@ describe('gate check: bad input is exit 2 with one line', () => {
     });
   });
 
+  it('a --ca-file that does not exist', async () => {
+    await withRepo(await signedRepo(), (repo) => expectBadInput(['check', 'apps', '--ca-file', 'missing.crt'], repo.dir, /missing\.crt: /, /--ca-file: no such file/));
+  });
+
+  it('an auth file that is not a regular file, read without filling memory', async () => {
+    await withRepo(await signedRepo({ 'apps/web.yaml': deployment('web', ['registry.example.com/team/web:1']) }), async (repo) => {
+      const outcome = await gate(['check', 'apps'], { cwd: repo.dir, env: { REGISTRY_AUTH_FILE: '/dev/zero' } });
+      assert.equal(outcome.code, 2);
+      assert.match(outcome.stderr, /\/dev\/zero: cannot read the auth file: not a regular file/);
+    });
+  });
+
   it('an unknown flag', async () => {
     const { code } = await gate(['check', '--no-such-flag']);
     assert.equal(code, 2);

@@ -61,7 +61,7 @@ describe('--cluster with a fake Kubernetes API server', () => {
     const app = deployment('app', [image]).replace('    spec:\n      containers:', '    spec:\n      imagePullSecrets: [{name: regcred}]\n      containers:');
     const repo = await world.repo({ 'apps/app.yaml': app }, { requirements: '        - type: signedBy\n          keySecret: cluster-key\n' });
     try {
-      return await gateJson(['check', 'apps', '--insecure-registry', world.host, ...args], { cwd: repo.dir });
+      return await gateJson(['check', 'apps', '--insecure-registry', world.host, '--insecure-registry', tokens.host, ...args], { cwd: repo.dir });
     } finally {
       await repo.dispose();
     }
@@ -74,6 +74,27 @@ describe('--cluster with a fake Kubernetes API server', () => {
     assert.match(report.results[0].message, /Secret shop\/cluster-key in the cluster/);
     assert.equal(code, 0);
     assert.ok(asked.includes('GET /api/v1/namespaces/shop/secrets/regcred'));
+  });
+
+  it('a cluster that does not answer: exit 3 within the request timeout', async () => {
+    const silent = createServer(() => undefined);
+    await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
+    const config = path.join(dir, 'silent-kubeconfig');
+    await writeFile(config, `apiVersion: v1\nkind: Config\nclusters: [{name: s, cluster: {server: "http://127.0.0.1:${(silent.address() as { port: number }).port}", insecure-skip-tls-verify: true}}]\nusers: [{name: u, user: {token: t}}]\ncontexts: [{name: s, context: {cluster: s, user: u}}]\ncurrent-context: s\n`);
+    try {
+      const { gate } = await import('../helpers/gate.js');
+      const repo = await world.repo({ 'apps/app.yaml': deployment('app', [`${world.host}/team/app:1`]) }, { requirements: '        - type: signedBy\n          keySecret: cluster-key\n' });
+      try {
+        const outcome = await gate(['check', 'apps', '--cluster', '--kubeconfig', config, '--request-timeout', '1', '--insecure-registry', world.host], { cwd: repo.dir });
+        assert.equal(outcome.code, 3);
+        assert.match(outcome.stderr, /no answer within 1 s/);
+      } finally {
+        await repo.dispose();
+      }
+    } finally {
+      silent.closeAllConnections();
+      await new Promise((resolve) => silent.close(resolve));
+    }
   });
 
   it('without --cluster, the key is missing (exit 2) and says where gate looked', async () => {

@@ -50,7 +50,7 @@ describe('request economy (counted at a loopback front)', () => {
     const repo = await world.repo({ 'apps/fleet.yaml': workloads.join('---\n'), 'apps/secret.yaml': secret });
     try {
       const before = counter.requests.length;
-      const { code, report, stderr } = await gateJson(['check', 'apps', '--insecure-registry', world.host], { cwd: repo.dir });
+      const { code, report, stderr } = await gateJson(['check', 'apps', '--insecure-registry', world.host, '--insecure-registry', tokens.host], { cwd: repo.dir });
       const registryRequests = counter.requests.slice(before);
       assert.equal(code, 0, stderr);
       assert.equal(report.summary.allowed, IMAGES);

@@ -12,12 +12,32 @@ import { after, before, describe, it } from 'node:test';
 import { selfSigned } from '../helpers/pki.js';
 import { freePort } from '../helpers/registry.js';
 import { deployment } from '../helpers/repo.js';
+import { createServer } from 'node:http';
 import { front, statusServer, tokenServer, withoutHeader, type Forward, type TestServer, type Upstream } from '../helpers/servers.js';
 import { checkImages, makeWorld, type World } from '../helpers/world.js';
 
 type Fault = (req: IncomingMessage, res: ServerResponse, forward: Forward) => void | Promise<void>;
 
 const isManifest = (req: IncomingMessage) => /\/manifests\//.test(req.url ?? '');
+/** Another origin answering 401 with a challenge that names `realm`. */
+async function listenChallenging(realm: string): Promise<TestServer> {
+  const requests: TestServer['requests'] = [];
+  const server = createServer((req, res) => {
+    requests.push({ method: req.method ?? '', path: req.url ?? '', headers: req.headers });
+    res.writeHead(401, { 'www-authenticate': `Bearer realm="${realm}",service="trap"` });
+    res.end();
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const port = (server.address() as { port: number }).port;
+  return { url: `http://127.0.0.1:${port}`, host: `127.0.0.1:${port}`, requests, close: () => new Promise((resolve) => server.close(() => resolve())) };
+}
+
+/** Whether a Bearer token grants nothing (the token service's answer to an anonymous client). */
+async function anonymousToken(authorization: string): Promise<boolean> {
+  const payload = JSON.parse(Buffer.from(authorization.slice(7).split('.')[1], 'base64url').toString('utf8')) as { access: unknown[] };
+  return payload.access.length === 0;
+}
+
 /** A HEAD answer without Docker-Content-Digest makes gate GET the manifest and hash it. */
 const withoutDigestHeader = (answer: Upstream): Upstream => ({ ...answer, headers: withoutHeader(answer.headers, 'docker-content-digest') });
 
@@ -55,7 +75,7 @@ describe('faults between gate and the registry (loopback fault-injection front)'
     try {
       const image = `${world.host}/team/app:1`;
       const app = deployment('app', [image]).replace('    spec:\n      containers:', '    spec:\n      imagePullSecrets: [{name: regcred}]\n      containers:');
-      return await checkImages(world, [image], ['--insecure-registry', world.host, ...args], { 'apps/app.yaml': app, 'apps/secret.yaml': secret() });
+      return await checkImages(world, [image], ['--insecure-registry', world.host, '--insecure-registry', tokens.host, ...args], { 'apps/app.yaml': app, 'apps/secret.yaml': secret() });
     } finally {
       fault = undefined;
     }
@@ -145,6 +165,40 @@ describe('faults between gate and the registry (loopback fault-injection front)'
     assert.ok(arrived.length > 0, 'the redirect was followed');
     assert.ok(arrived.every((r) => r.headers.authorization === undefined), JSON.stringify(arrived.map((r) => r.headers)));
     assertIncomplete(outcome, 'AUTH_FAILED');
+  });
+
+  it('a 401 from the redirect target cannot send credentials to a token service it names', async () => {
+    const trap = await statusServer(200);
+    const challenger = await listenChallenging(`${trap.url}/token`);
+    try {
+      const outcome = await withFault((req, res) => {
+        res.writeHead(307, { location: `${challenger.url}${req.url}` });
+        res.end();
+      });
+      assert.deepEqual(trap.requests, [], 'no request reached the realm the other origin named');
+      assert.ok(challenger.requests.every((r) => r.headers.authorization === undefined));
+      assertIncomplete(outcome, 'AUTH_FAILED');
+    } finally {
+      await trap.close();
+      await challenger.close();
+    }
+  });
+
+  it('a registry that hides the repository from anonymous users (404): the pull secret is still tried', async () => {
+    const outcome = await withFault(async (req, res, forward) => {
+      if (req.headers.authorization?.startsWith('Bearer ') && !(await anonymousToken(req.headers.authorization))) return forward();
+      res.writeHead(404, { 'content-type': 'application/json' });
+      res.end('{"errors":[{"code":"MANIFEST_UNKNOWN"}]}');
+    });
+    assert.equal(outcome.report.results[0].reason, 'SIGNED', outcome.report.results[0].message);
+  });
+
+  it('a redirect to an invalid location: UNREACHABLE, no crash', async () => {
+    const outcome = await withFault((_req, res) => {
+      res.writeHead(307, { location: 'http://[not-a-host/x' });
+      res.end();
+    });
+    assertIncomplete(outcome, 'UNREACHABLE', /invalid location/);
   });
 
   it('no registry listening: UNREACHABLE', async () => {

@@ -89,6 +89,21 @@ describe('TLS registry with htpasswd Basic auth', () => {
     assert.equal(code, 3);
   });
 
+  it('decides each set of pull secrets on its own: a workload without one is not let in by another\'s', async () => {
+    const withSecret = withPullSecret(image, 'regcred');
+    const without = deployment('other-app', [image], 'other');
+    const files = { ...trusted(), 'apps/app.yaml': `${withSecret}---\n${without}`, 'apps/secret.yaml': pullSecret('regcred', world.host, USER, PASSWORD) };
+    const { code, report } = await checkImages(world, [image], [], files);
+    const byNamespace = Object.fromEntries(report.results.map((r) => [r.namespace, r.reason]));
+    assert.deepEqual(byNamespace, { shop: 'SIGNED', other: 'AUTH_FAILED' });
+    assert.equal(code, 3);
+    const sameNamespace = { ...files, 'apps/app.yaml': `${withSecret}---\n${deployment('other-app', [image])}` };
+    const mixed = await checkImages(world, [image], [], sameNamespace);
+    assert.equal(mixed.report.results.length, 1);
+    assert.equal(mixed.report.results[0].reason, 'AUTH_FAILED');
+    assert.match(mixed.report.results[0].message, /for the 1 use\(s\) with no pull secret: .*other uses: 1 use\(s\) with regcred: SIGNED/);
+  });
+
   it('takes CI credentials from --auth-file', async () => {
     const repo = await world.repo({ ...trusted(), 'apps/app.yaml': deployment('app', [image]) });
     try {

@@ -41,7 +41,7 @@ describe('registry with Bearer token auth', () => {
   it('gets a token with the pull secret, once per repository and credential', async () => {
     const before = tokens.requests.length;
     const images = [`${world.host}/team/api:1`, `${world.host}/team/api:2`];
-    const { code, report } = await checkImages(world, images, ['--insecure-registry', world.host], { 'apps/app.yaml': withSecret(images), 'apps/secret.yaml': secret('wonderland') });
+    const { code, report } = await checkImages(world, images, ['--insecure-registry', world.host, '--insecure-registry', tokens.host], { 'apps/app.yaml': withSecret(images), 'apps/secret.yaml': secret('wonderland') });
     assert.deepEqual(report.results.map((r) => r.reason), ['SIGNED', 'SIGNED'], JSON.stringify(report.results.map((r) => r.message)));
     assert.equal(code, 0);
     const asked = tokens.requests.slice(before);
@@ -54,7 +54,7 @@ describe('registry with Bearer token auth', () => {
 
   it('denies with AUTH_FAILED when the token service refuses the credentials', async () => {
     const images = [`${world.host}/team/api:1`];
-    const { code, report } = await checkImages(world, images, ['--insecure-registry', world.host], { 'apps/app.yaml': withSecret(images), 'apps/secret.yaml': secret('wrong') });
+    const { code, report } = await checkImages(world, images, ['--insecure-registry', world.host, '--insecure-registry', tokens.host], { 'apps/app.yaml': withSecret(images), 'apps/secret.yaml': secret('wrong') });
     assert.equal(report.results[0].reason, 'AUTH_FAILED');
     assert.match(report.results[0].message, /anonymous \(401\), pull secret shop\/regcred \(401\)/);
     assert.equal(code, 3);
