@@ -4,10 +4,11 @@
 
 import path from 'node:path';
 import { ClusterSecrets } from './cluster/secrets.js';
+import { VerdictCache } from './cache.js';
 import { Decider, type Decision, type Network } from './decide.js';
 import { GateError, type Warning } from './errors.js';
 import { readBounded } from './input/bounded-read.js';
-import { displayName, readInputs, type InputIO } from './input/files.js';
+import { displayName, readInputs, type InputIO, type InputText } from './input/files.js';
 import { parseManifestStream, type ManifestObject } from './manifests/document.js';
 import { extractImages, secretNames, type ImageUse } from './manifests/extract.js';
 import { findGateDir, gateLocations, loadGateConfig, type GateLocations } from './policy/gate-dir.js';
@@ -26,6 +27,10 @@ export interface CheckOptions {
   paths: string[];
   /** Globs of files to leave out of folder walks (`--exclude`). */
   exclude?: string[];
+  /** Input without any object is fine (otherwise an error: an empty render must not pass). */
+  allowEmpty?: boolean;
+  /** The search for .gate/ stops here (the repository root when there is no .git). */
+  repositoryRoot?: string;
   /** Namespace of objects that name none (`--namespace`). */
   namespace: string;
   gateDir?: string;
@@ -48,6 +53,9 @@ export interface CheckOptions {
   /** Images decided at once, and requests in flight per registry. */
   concurrency?: number;
   registryConcurrency?: number;
+  /** A folder where SIGNED verdicts are kept for `cacheTtlSeconds` (shared safely between runs). */
+  cacheDir?: string;
+  cacheTtlSeconds?: number;
 }
 
 export interface CheckIO extends InputIO {
@@ -57,22 +65,29 @@ export interface CheckIO extends InputIO {
   log?: (line: string) => void;
 }
 
-export const DEFAULTS = { timeoutSeconds: 120, requestTimeoutSeconds: 15, concurrency: 16, registryConcurrency: 8 } as const;
+export const DEFAULTS = { timeoutSeconds: 120, requestTimeoutSeconds: 15, concurrency: 16, registryConcurrency: 8, cacheTtlSeconds: 3600 } as const;
 
 export async function runCheck(options: CheckOptions, io: CheckIO): Promise<Report> {
+  const inputs = await readInputs(options.paths, io, options.exclude);
+  return checkInputs(inputs, describeInputs(options.paths), options, io);
+}
+
+/**
+ * Checks manifests already read (files, stdin, or a renderer's output); `what` names
+ * them in messages. `options.paths` still says where to look for .gate/.
+ */
+export async function checkInputs(inputs: InputText[], what: string, options: CheckOptions, io: CheckIO): Promise<Report> {
   const now = io.now();
   const warnings: Warning[] = [];
-
-  const inputs = await readInputs(options.paths, io, options.exclude);
   const objects: ManifestObject[] = [];
   for (const input of inputs) {
     const parsed = parseManifestStream(input.text, input.name);
     objects.push(...parsed.objects);
     warnings.push(...parsed.warnings);
   }
-  if (objects.length === 0) {
+  if (objects.length === 0 && !options.allowEmpty) {
     // An empty render (a failed `kustomize build | gate check -` without pipefail) must not pass.
-    throw new GateError('INPUT_INVALID', `no Kubernetes objects in ${describeInputs(options.paths)}: nothing to check, which is never what a gate should approve`);
+    throw new GateError('INPUT_INVALID', `no Kubernetes objects in ${what}: nothing to check, which is never what a gate should approve`);
   }
 
   const locations = await locateGate(options, io.cwd);
@@ -116,7 +131,8 @@ export async function runCheck(options: CheckOptions, io: CheckIO): Promise<Repo
 
   const caFiles = await readCaFiles(options.caFiles ?? [], io.cwd);
   const network = options.offline ? undefined : buildNetwork(options, io, { deadline, requestTimeoutMs, remaining }, caFiles, objects, config.secretObjects, locations, warnings, cluster);
-  const decider = new Decider({ policies, keys, registries: config.registries, now, show: (file) => displayName(file, io.cwd), network });
+  const cache = options.cacheDir ? new VerdictCache(path.resolve(io.cwd, options.cacheDir), (options.cacheTtlSeconds ?? DEFAULTS.cacheTtlSeconds) * 1000, () => io.now().getTime()) : undefined;
+  const decider = new Decider({ policies, keys, registries: config.registries, now, show: (file) => displayName(file, io.cwd), network, cache });
   try {
     const results = await mapLimit(groupUses(uses), options.concurrency ?? DEFAULTS.concurrency, async (group) => {
       // Uses with other pull secrets may see other things: each set is decided on its own.
@@ -204,7 +220,7 @@ async function locateGate(options: CheckOptions, cwd: string): Promise<GateLocat
   if (options.gateDir !== undefined) return gateLocations(path.resolve(cwd, options.gateDir), overrides);
   const starts = options.paths.filter((p) => p !== '-').map((p) => path.resolve(cwd, p));
   const found = new Set<string | undefined>();
-  for (const start of starts.length > 0 ? starts : [cwd]) found.add(await findGateDir(start));
+  for (const start of starts.length > 0 ? starts : [cwd]) found.add(await findGateDir(start, options.repositoryRoot));
   if (found.size > 1) {
     const dirs = [...found].map((d) => d ?? '(none)').join(' and ');
     throw new GateError('GATE_DIR_CONFLICT', `the paths belong to different .gate/ folders (${dirs}); check them in separate runs or pass --gate-dir`);

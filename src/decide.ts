@@ -21,7 +21,9 @@ import { FileLookaside } from './signatures/lookaside.js';
 import { appended, ExtensionApiSource, SigstoreAttachments } from './signatures/registry-apis.js';
 import type { SignatureLookupResult, SignatureSource } from './signatures/source.js';
 import { evaluateSignatures, evaluateSignedBy, preflight, type ResolvedSignedBy } from './verify/evaluate.js';
-import { deny, type Verdict } from './verify/verdict.js';
+import { allow, deny, type Verdict } from './verify/verdict.js';
+import { VerdictCache } from './cache.js';
+import { GATE_VERSION } from './version.js';
 
 export interface Decision {
   verdict: Verdict;
@@ -44,6 +46,7 @@ export interface DeciderOptions {
   /** File path -> name for messages. */
   show: (file: string) => string;
   network?: Network;
+  cache?: VerdictCache;
 }
 
 export class Decider {
@@ -86,6 +89,13 @@ export class Decider {
       const resolved = await Promise.all(pre.requirements.map((r) => this.resolveKeys(r, use.namespace, label)));
       const credentials = network ? await network.credentials.candidates(use.namespace, pullSecrets, ref.domain) : [];
       const digest = ref.digest ?? (await this.resolveTag(ref, credentials));
+      const cacheKey = VerdictCache.key([
+        GATE_VERSION, digest, referenceString(withDefaultTag(ref)),
+        resolved.map((r) => [[...r.trusted.fingerprints].sort(), r.requirement.signedIdentity]),
+        rule.policy.simple?.storeURL ?? lookasideFor(this.options.registries, ref)?.base ?? `registry:${ref.domain}`,
+      ]);
+      const cached = await this.options.cache?.get(cacheKey);
+      if (cached) return { verdict: { ...allow('SIGNED', `${cached.message} (verified by an earlier run; cached)`), digest }, policy };
       const found = await this.lookup(ref, digest, rule, resource, use.namespace, credentials);
       if (!found.ok) return { verdict: deny(found.reason, found.message, found.hint, digest), policy };
       const verdict = await evaluateSignatures(resolved, withDefaultTag(ref), digest, found.signatures, this.options.now, (r, i, d, s, n) => {
@@ -97,6 +107,7 @@ export class Decider {
         }
         return pending;
       });
+      if (verdict.allowed) await this.options.cache?.put(cacheKey, verdict.message);
       if (verdict.reason === 'NO_SIGNATURE') {
         const ignored = found.ignored > 0 ? ` (${found.ignored} sigstore signature(s) found, which signedBy ignores)` : '';
         verdict.message += `${ignored}; looked in ${found.searched}${found.note ? ` (${found.note})` : ''}`;

@@ -12,6 +12,7 @@ export type GateErrorCode =
   | 'REGISTRIES_D_INVALID' // a containers-registries.d file that fails validation
   | 'GATE_DIR_CONFLICT' // paths that belong to different .gate/ folders
   | 'GATE_DIR_MISSING' // no .gate/ folder and no policy anywhere
+  | 'RENDER_FAILED' // helm or kustomize failed, or the app cannot be rendered
   | 'SOURCE_UNAVAILABLE'; // the cluster or a credential helper did not answer: no verdict (exit 3)
 
 export interface SourcePosition {

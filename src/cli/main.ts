@@ -1,8 +1,11 @@
 #!/usr/bin/env node
-// Command-line wiring only: flags -> options -> runCheck -> report -> exit code.
+// Command-line wiring only: flags -> options -> runCheck / runGenerate -> output -> exit code.
 
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
-import { DEFAULTS, runCheck, type CheckOptions } from '../check.js';
+import { DEFAULTS, runCheck, type CheckIO, type CheckOptions } from '../check.js';
+import { DEFAULT_GENERATE_TIMEOUT_SECONDS, runGenerate } from '../generate.js';
 import { GateError, errorMessage } from '../errors.js';
 import { renderJson, renderJsonError } from '../report/json.js';
 import { renderText, shouldColor } from '../report/text.js';
@@ -12,26 +15,37 @@ import { GATE_VERSION } from '../version.js';
 const EXIT_BAD_INPUT = 2;
 const EXIT_INCOMPLETE = 3;
 
-interface CheckFlags {
-  output: 'text' | 'json';
-  exclude: string[];
+/** Flags both commands take: where the configuration is, and how to reach registries. */
+interface CommonFlags {
+  gateDir?: string;
+  policies?: string;
+  keys?: string;
+  registriesD?: string;
   offline?: boolean;
   insecureRegistry: string[];
   caFile: string[];
   authFile?: string;
   cluster?: boolean;
   kubeconfig?: string;
-  timeout: number;
   requestTimeout: number;
   concurrency: number;
   registryConcurrency: number;
   verbose?: boolean;
+  cacheDir?: string;
+  cacheTtl: number;
+}
+
+interface CheckFlags extends CommonFlags {
+  output: 'text' | 'json';
+  exclude: string[];
   namespace: string;
-  gateDir?: string;
-  policies?: string;
-  keys?: string;
-  registriesD?: string;
+  timeout: number;
   color: 'auto' | 'always' | 'never';
+}
+
+interface GenerateFlags extends CommonFlags {
+  namespace?: string;
+  timeout?: number;
 }
 
 export async function main(argv: string[]): Promise<number> {
@@ -43,32 +57,28 @@ export async function main(argv: string[]): Promise<number> {
     .showHelpAfterError('(run gate --help for usage)')
     .exitOverride();
 
-  program
+  const check = program
     .command('check')
     .description('find every image in the manifests and verify it against the policies in .gate/')
     .argument('[paths...]', 'files or folders of manifests (*.yaml, *.yml, *.json), or - for stdin', ['.'])
     .addOption(new Option('-o, --output <format>', 'report format').choices(['text', 'json']).default('text'))
     .option('--exclude <glob>', 'leave files matching this glob out of folder walks (repeatable), e.g. \'charts/**\'', collect, [])
     .option('-n, --namespace <namespace>', 'namespace of objects that set none (the app\'s destination namespace)', 'default')
-    .option('--gate-dir <dir>', 'the .gate folder to use instead of searching upward from the first path')
-    .option('--policies <dir>', 'folder of ImagePolicy / ClusterImagePolicy files (default: .gate/policies)')
-    .option('--keys <dir>', 'folder of public keys <keySecret>.asc and key Secrets (default: .gate/keys)')
-    .option('--registries-d <dir>', 'containers-registries.d folder saying where signatures are (default: .gate/registries.d)')
-    .option('--offline', 'no network: verify digest-pinned images from file:// lookasides only; tags are denied as NOT_PINNED')
-    .option('--insecure-registry <host[:port]>', 'reach this registry over plain HTTP (repeatable)', collect, [])
-    .option('--ca-file <file>', 'also trust this CA for registries and lookasides (repeatable); see also .gate/certs.d/<host:port>/', collect, [])
-    .option('--auth-file <file>', 'registry credentials for CI (docker config.json / containers auth.json format); default: $REGISTRY_AUTH_FILE, containers auth.json, docker config.json')
-    .option('--cluster', 'read pull secrets and key Secrets missing from the repository from the cluster (kubeconfig or in-cluster service account)')
-    .option('--kubeconfig <file>', 'the kubeconfig for --cluster (default $KUBECONFIG or ~/.kube/config)')
-    .option('--timeout <seconds>', 'time budget for the whole run; images not decided in time are denied as TIMEOUT', seconds, DEFAULTS.timeoutSeconds)
-    .option('--request-timeout <seconds>', 'time allowed for each registry or lookaside request', seconds, DEFAULTS.requestTimeoutSeconds)
-    .option('--concurrency <n>', 'images decided at once', count, DEFAULTS.concurrency)
-    .option('--registry-concurrency <n>', 'requests in flight per registry', count, DEFAULTS.registryConcurrency)
-    .option('-v, --verbose', 'say on stderr which credential each registry accepted (never the secret)')
+    .option('--timeout <seconds>', 'time budget for the whole run; images not decided in time are denied as TIMEOUT', seconds, DEFAULTS.timeoutSeconds);
+  commonOptions(check)
     .addOption(new Option('--color <when>', 'colour the text report').choices(['auto', 'always', 'never']).default('auto'))
     .action(async (paths: string[], flags: CheckFlags) => {
-      exitCode = await check(paths, flags);
+      exitCode = await runCheckCommand(paths, flags);
     });
+
+  const generate = program
+    .command('generate')
+    .description('Argo CD config-management plugin: render the app in the working folder, verify every image, print the manifests unchanged or fail')
+    .option('-n, --namespace <namespace>', 'namespace of objects that set none, when ARGOCD_APP_NAMESPACE is not set')
+    .option('--timeout <seconds>', `time budget for rendering and verifying (default ${DEFAULT_GENERATE_TIMEOUT_SECONDS}, below Argo CD's 60 s; the plugin parameter "timeout" wins)`, seconds);
+  commonOptions(generate).action(async (flags: GenerateFlags) => {
+    exitCode = await runGenerateCommand(flags);
+  });
 
   try {
     await program.parseAsync(argv, { from: 'user' });
@@ -82,11 +92,28 @@ export async function main(argv: string[]): Promise<number> {
   return exitCode;
 }
 
-async function check(paths: string[], flags: CheckFlags): Promise<number> {
-  const options: CheckOptions = {
-    paths,
-    exclude: flags.exclude,
-    namespace: flags.namespace,
+function commonOptions(command: Command): Command {
+  return command
+    .option('--gate-dir <dir>', 'the .gate folder to use instead of searching upward from the first path')
+    .option('--policies <dir>', 'folder of ImagePolicy / ClusterImagePolicy files (default: .gate/policies)')
+    .option('--keys <dir>', 'folder of public keys <keySecret>.asc and key Secrets (default: .gate/keys)')
+    .option('--registries-d <dir>', 'containers-registries.d folder saying where signatures are (default: .gate/registries.d)')
+    .option('--offline', 'no network: verify digest-pinned images from file:// lookasides only; tags are denied as NOT_PINNED')
+    .option('--insecure-registry <host[:port]>', 'reach this registry (or token service, or lookaside) over plain HTTP (repeatable)', collect, [])
+    .option('--ca-file <file>', 'also trust this CA for registries and lookasides (repeatable); see also .gate/certs.d/<host:port>/', collect, [])
+    .option('--auth-file <file>', 'registry credentials for CI (docker config.json / containers auth.json format); default: $REGISTRY_AUTH_FILE, containers auth.json, docker config.json')
+    .option('--cluster', 'read pull secrets and key Secrets missing from the repository from the cluster (kubeconfig or in-cluster service account)')
+    .option('--kubeconfig <file>', 'the kubeconfig for --cluster (default $KUBECONFIG or ~/.kube/config)')
+    .option('--request-timeout <seconds>', 'time allowed for each registry or lookaside request', seconds, DEFAULTS.requestTimeoutSeconds)
+    .option('--concurrency <n>', 'images decided at once', count, DEFAULTS.concurrency)
+    .option('--registry-concurrency <n>', 'requests in flight per registry', count, DEFAULTS.registryConcurrency)
+    .option('--cache-dir <dir>', 'keep SIGNED verdicts here between runs (safe to share between concurrent runs); generate defaults to $GATE_CACHE_DIR or <tmp>/gate-cache')
+    .option('--cache-ttl <seconds>', 'how long a cached verdict is reused', seconds, DEFAULTS.cacheTtlSeconds)
+    .option('-v, --verbose', 'say on stderr which credential each registry accepted (never the secret)');
+}
+
+function commonCheckOptions(flags: CommonFlags): Omit<CheckOptions, 'paths' | 'namespace'> {
+  return {
     gateDir: flags.gateDir,
     policiesDir: flags.policies,
     keysDir: flags.keys,
@@ -97,14 +124,23 @@ async function check(paths: string[], flags: CheckFlags): Promise<number> {
     authFile: flags.authFile,
     cluster: flags.cluster === true,
     kubeconfig: flags.kubeconfig,
-    timeoutSeconds: flags.timeout,
     requestTimeoutSeconds: flags.requestTimeout,
     concurrency: flags.concurrency,
     registryConcurrency: flags.registryConcurrency,
+    cacheDir: flags.cacheDir,
+    cacheTtlSeconds: flags.cacheTtl,
   };
+}
+
+function checkIO(flags: CommonFlags): CheckIO {
+  const log = flags.verbose ? (line: string) => process.stderr.write(`gate: ${line}\n`) : undefined;
+  return { cwd: process.cwd(), readStdin, now: () => new Date(), env: process.env, log };
+}
+
+async function runCheckCommand(paths: string[], flags: CheckFlags): Promise<number> {
+  const options: CheckOptions = { ...commonCheckOptions(flags), paths, exclude: flags.exclude, namespace: flags.namespace, timeoutSeconds: flags.timeout };
   try {
-    const log = flags.verbose ? (line: string) => process.stderr.write(`gate: ${line}\n`) : undefined;
-    const report = await runCheck(options, { cwd: process.cwd(), readStdin, now: () => new Date(), env: process.env, log });
+    const report = await runCheck(options, checkIO(flags));
     const out =
       flags.output === 'json'
         ? renderJson(report)
@@ -125,6 +161,15 @@ async function check(paths: string[], flags: CheckFlags): Promise<number> {
   }
 }
 
+/** stdout carries only manifests, and only when gate allows them; everything else goes to stderr. */
+async function runGenerateCommand(flags: GenerateFlags): Promise<number> {
+  const cacheDir = flags.cacheDir ?? process.env.GATE_CACHE_DIR ?? path.join(tmpdir(), 'gate-cache');
+  const outcome = await runGenerate({ ...commonCheckOptions(flags), cacheDir, namespace: flags.namespace, timeoutSeconds: flags.timeout }, checkIO(flags));
+  process.stderr.write(outcome.stderr);
+  if (outcome.stdout) await write(outcome.stdout);
+  return outcome.exitCode;
+}
+
 async function readStdin(limit: number): Promise<Uint8Array> {
   const chunks: Buffer[] = [];
   let total = 0;
@@ -138,7 +183,7 @@ async function readStdin(limit: number): Promise<Uint8Array> {
 }
 
 /** Writes to stdout; a reader that stops early (`| head`) is not an error, and the exit code stays the verdict's. */
-function write(text: string): Promise<void> {
+function write(text: string | Uint8Array): Promise<void> {
   return new Promise((resolve, reject) =>
     process.stdout.write(text, (err) => {
       if (err && (err as NodeJS.ErrnoException).code !== 'EPIPE') reject(err);

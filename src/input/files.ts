@@ -60,8 +60,8 @@ export async function readInputs(paths: string[], io: InputIO, exclude: string[]
  * its target is inside the repository that holds `folder` (or inside `folder` when
  * there is no repository); any symlink that leads elsewhere is an error.
  */
-export async function listFiles(folder: string, wanted: (name: string) => boolean, ignore: string[], cwd: string): Promise<string[]> {
-  const root = await realpath((await findRepositoryRoot(folder)) ?? folder);
+export async function listFiles(folder: string, wanted: (name: string) => boolean, ignore: string[], cwd: string, repositoryRoot?: string): Promise<string[]> {
+  const root = await realpath(repositoryRoot ?? (await findRepositoryRoot(folder)) ?? folder);
   const entries = await fg('**/*', { cwd: folder, dot: true, onlyFiles: false, followSymbolicLinks: false, objectMode: true, ignore: [...SKIPPED_FOLDERS, ...ignore] });
   const files: string[] = [];
   for (const entry of entries) {

@@ -32,13 +32,16 @@ export interface GateConfig {
   warnings: Warning[];
 }
 
-/** The nearest `.gate/` at or above `start`, not looking past the repository root (the folder holding `.git`). */
-export async function findGateDir(start: string): Promise<string | undefined> {
+/**
+ * The nearest `.gate/` at or above `start`, not looking past the repository root: the
+ * folder holding `.git`, or `root` when given (Argo CD sends repositories without .git).
+ */
+export async function findGateDir(start: string, root?: string): Promise<string | undefined> {
   let dir = (await isDirectory(start)) ? start : path.dirname(start);
   for (;;) {
     const candidate = path.join(dir, GATE_DIR);
     if (await isDirectory(candidate)) return candidate;
-    if (await exists(path.join(dir, '.git'))) return undefined;
+    if (dir === root || (await exists(path.join(dir, '.git')))) return undefined;
     const parent = path.dirname(dir);
     if (parent === dir) return undefined;
     dir = parent;

@@ -1,0 +1,142 @@
+// The composition root of `gate generate`, the Argo CD config-management plugin: read
+// the cmp-server's environment, render the app, check the rendered manifests with the
+// same engine as `gate check`, and either hand Argo CD the renderer's bytes unchanged or
+// fail the generation with nothing on stdout and one short line per denial on stderr.
+// An empty render never passes (it would make Argo CD prune the whole app).
+
+import path from 'node:path';
+import { checkInputs, type CheckIO, type CheckOptions } from './check.js';
+import { GateError, errorMessage } from './errors.js';
+import { arrayParameter, booleanParameter, mapParameter, readArgoApp, stringParameter, type ArgoApp } from './input/argocd.js';
+import { displayName, findRepositoryRoot, type InputText } from './input/files.js';
+import { render, type Rendered, type RenderMode } from './input/render.js';
+import { objectLabel } from './manifests/extract.js';
+import type { ImageResult, Report } from './report/model.js';
+import { exitCodeFor } from './verify/verdict.js';
+
+/** Below Argo CD's 60 s repo-server timeout, which also covers the git fetch and the tarball. */
+export const DEFAULT_GENERATE_TIMEOUT_SECONDS = 45;
+const MAX_MESSAGE = 300;
+
+export type GenerateOptions = Omit<CheckOptions, 'paths' | 'namespace' | 'allowEmpty' | 'repositoryRoot'> & { namespace?: string };
+
+export interface GenerateOutcome {
+  /** What Argo CD receives as manifests; absent when the generation fails. */
+  stdout?: Buffer;
+  stderr: string;
+  exitCode: number;
+}
+
+export async function runGenerate(options: GenerateOptions, io: CheckIO): Promise<GenerateOutcome> {
+  let app: ArgoApp;
+  let warn = false;
+  try {
+    app = readArgoApp(io.env);
+    const mode = stringParameter(app, 'mode') ?? 'enforce';
+    if (mode !== 'enforce' && mode !== 'warn') throw new GateError('USAGE', `plugin parameter mode is "enforce" or "warn", not ${JSON.stringify(mode)}`);
+    warn = mode === 'warn';
+  } catch (e) {
+    return failure(e);
+  }
+
+  const appDir = io.cwd;
+  const root = repositoryRoot(appDir, app.sourcePath) ?? (await findRepositoryRoot(appDir)) ?? appDir;
+  let rendered: Rendered;
+  let timeoutSeconds: number;
+  try {
+    timeoutSeconds = timeoutParameter(app, options.timeoutSeconds);
+    rendered = await render({
+      appDir,
+      root,
+      mode: renderMode(app),
+      helm: {
+        releaseName: app.name ?? path.basename(appDir),
+        namespace: app.namespace,
+        kubeVersion: app.kubeVersion,
+        apiVersions: app.apiVersions,
+        valuesFiles: arrayParameter(app, 'values-files'),
+        set: mapParameter(app, 'set'),
+      },
+      kustomize: { enableHelm: booleanParameter(app, 'enable-helm') },
+      directory: { recurse: booleanParameter(app, 'recurse') },
+      env: io.env,
+      deadlineMs: io.now().getTime() + timeoutSeconds * 1000,
+    });
+  } catch (e) {
+    // Nothing rendered means nothing to hand over, even in warn mode.
+    return failure(e);
+  }
+
+  let report: Report;
+  try {
+    const inputs = inputsOf(rendered, root);
+    const checkOptions: CheckOptions = {
+      ...options,
+      paths: [appDir],
+      namespace: app.namespace ?? options.namespace ?? 'default',
+      allowEmpty: booleanParameter(app, 'allow-empty'),
+      repositoryRoot: root,
+      timeoutSeconds,
+    };
+    report = await checkInputs(inputs, `the output of ${rendered.command}`, checkOptions, io);
+  } catch (e) {
+    if (warn && e instanceof GateError) {
+      return { stdout: rendered.bytes, stderr: `WARN gate could not check the manifests: ${e.oneLine()}\n`, exitCode: 0 };
+    }
+    return failure(e);
+  }
+
+  const denied = report.results.filter((r) => r.verdict === 'deny');
+  const summary = `gate: ${report.summary.images} image(s) in ${report.scanned.objects} object(s) rendered by ${rendered.command}: ${report.summary.allowed} allowed, ${denied.length} denied`;
+  if (denied.length === 0) return { stdout: rendered.bytes, stderr: `${summary}\n`, exitCode: 0 };
+  if (warn) return { stdout: rendered.bytes, stderr: `${summary} (mode warn: synced anyway)\n${denied.map((r) => verdictLine('WARN', r)).join('\n')}\n`, exitCode: 0 };
+  return {
+    stderr: `${summary}\n${denied.map((r) => verdictLine('DENY', r)).join('\n')}\n`,
+    exitCode: exitCodeFor(report.results.map((r) => ({ allowed: r.verdict === 'allow', reason: r.reason }))),
+  };
+}
+
+/**
+ * The repository root of Argo CD's work folder: the app folder minus the source path
+ * (the repo-server sends the whole repository, usually without .git).
+ */
+function repositoryRoot(appDir: string, sourcePath: string | undefined): string | undefined {
+  if (!sourcePath || sourcePath === '.' || sourcePath === '/') return undefined;
+  const relative = path.normalize(sourcePath).replace(/^\/+|\/+$/g, '');
+  return appDir.endsWith(path.sep + relative) ? appDir.slice(0, appDir.length - relative.length - 1) : undefined;
+}
+
+/** For a plain folder, each file is checked under its own name, so reports point at real lines. */
+function inputsOf(rendered: Rendered, root: string): InputText[] {
+  if (!rendered.files) return [{ name: `<${rendered.command.split(' ').slice(0, 2).join(' ')}>`, text: rendered.bytes.toString('utf8') }];
+  return rendered.files.map(({ file, bytes }) => ({ name: displayName(file, root), text: bytes.toString('utf8') }));
+}
+
+function renderMode(app: ArgoApp): RenderMode | 'auto' {
+  const value = stringParameter(app, 'render') ?? 'auto';
+  if (value === 'auto' || value === 'helm' || value === 'kustomize' || value === 'directory') return value;
+  throw new GateError('USAGE', `plugin parameter render is auto, helm, kustomize or directory, not ${JSON.stringify(value)}`);
+}
+
+function timeoutParameter(app: ArgoApp, flag: number | undefined): number {
+  const value = stringParameter(app, 'timeout');
+  if (value === undefined) return flag ?? DEFAULT_GENERATE_TIMEOUT_SECONDS;
+  const seconds = Number(value);
+  if (!Number.isFinite(seconds) || seconds <= 0) throw new GateError('USAGE', `plugin parameter timeout is a number of seconds, not ${JSON.stringify(value)}`);
+  return seconds;
+}
+
+/** `DENY Deployment/web registry.example.com/web:1.4 NO_SIGNATURE: …` — one line, for Argo CD's ComparisonError. */
+function verdictLine(prefix: string, result: ImageResult): string {
+  const source = result.sources[0];
+  const where = source ? objectLabel(source.kind, source.name) : '(unknown)';
+  const more = result.sources.length > 1 ? ` (+${result.sources.length - 1} more)` : '';
+  const message = result.message.replace(/\s+/g, ' ').replace(/(sha256[:=])([0-9a-f]{12})[0-9a-f]{52}/g, '$1$2…');
+  const short = message.length > MAX_MESSAGE ? `${message.slice(0, MAX_MESSAGE - 1)}…` : message;
+  return `${prefix} ${where}${more} ${result.image || '(no image)'} ${result.reason}: ${short}`;
+}
+
+function failure(e: unknown): GenerateOutcome {
+  if (e instanceof GateError) return { stderr: `gate: ${e.oneLine()}\n`, exitCode: e.code === 'SOURCE_UNAVAILABLE' ? 3 : 2 };
+  return { stderr: `gate: internal error: ${errorMessage(e)} (no verdict was reached; please report it)\n`, exitCode: 3 };
+}

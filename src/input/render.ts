@@ -1,0 +1,183 @@
+// Rendering an application the way Argo CD would: a Helm chart with `helm template` and
+// Argo CD's own flags, a kustomization with `kustomize build` (or `kubectl kustomize`),
+// or a plain folder as Argo CD's directory source reads it. Renderers run as argv
+// arrays — no repository string ever reaches a shell — under the run's deadline, with
+// bounded output; a non-zero exit is a failure that carries the renderer's stderr.
+
+import { spawn } from 'node:child_process';
+import { access, constants, readFile, realpath, stat } from 'node:fs/promises';
+import path from 'node:path';
+import { GateError } from '../errors.js';
+import { listFiles } from './files.js';
+
+export type RenderMode = 'helm' | 'kustomize' | 'directory';
+
+export interface Rendered {
+  mode: RenderMode;
+  /** The renderer's stdout, byte for byte: what Argo CD receives when gate allows. */
+  bytes: Buffer;
+  /** What ran, for messages (no secrets are ever in it). */
+  command: string;
+  /** For a plain folder: the files that make up `bytes`, checked under their own names. */
+  files?: Array<{ file: string; bytes: Buffer }>;
+}
+
+export interface RenderRequest {
+  /** The app's folder (the working directory Argo CD gives the plugin). */
+  appDir: string;
+  /** The repository root: nothing outside it may be read. */
+  root: string;
+  mode: RenderMode | 'auto';
+  helm: { releaseName: string; namespace?: string; kubeVersion?: string; apiVersions: string[]; valuesFiles: string[]; set: Array<[string, string]> };
+  kustomize: { enableHelm: boolean };
+  directory: { recurse: boolean };
+  env: NodeJS.ProcessEnv;
+  /** Epoch ms after which the renderer is killed. */
+  deadlineMs: number;
+}
+
+/** Argo CD's rendered output is limited by its gRPC message size (100 MiB by default). */
+export const MAX_RENDER_BYTES = 100 * 1024 * 1024;
+const STDERR_TAIL = 16 * 1024;
+const KUSTOMIZATION_FILES = ['kustomization.yaml', 'kustomization.yml', 'Kustomization'];
+
+export async function detectMode(appDir: string): Promise<RenderMode> {
+  if (await exists(path.join(appDir, 'Chart.yaml'))) return 'helm';
+  for (const name of KUSTOMIZATION_FILES) if (await exists(path.join(appDir, name))) return 'kustomize';
+  return 'directory';
+}
+
+export async function render(request: RenderRequest): Promise<Rendered> {
+  const mode = request.mode === 'auto' ? await detectMode(request.appDir) : request.mode;
+  if (mode === 'helm') return renderHelm(request);
+  if (mode === 'kustomize') return renderKustomize(request);
+  return renderDirectory(request);
+}
+
+/** The argv Argo CD itself uses for a Helm source (util/helm/cmd.go), plus values and --set from parameters. */
+export function helmArgs(helm: RenderRequest['helm']): string[] {
+  const args = ['template', '.', '--name-template', helm.releaseName];
+  if (helm.namespace) args.push('--namespace', helm.namespace);
+  if (helm.kubeVersion) args.push('--kube-version', helm.kubeVersion);
+  for (const version of helm.apiVersions) args.push('--api-versions', version);
+  args.push('--include-crds');
+  for (const file of helm.valuesFiles) args.push('--values', file);
+  for (const [key, value] of helm.set) args.push('--set', `${key}=${value}`);
+  return args;
+}
+
+async function renderHelm(request: RenderRequest): Promise<Rendered> {
+  for (const file of request.helm.valuesFiles) await insideRepository(path.resolve(request.appDir, file), request.root, `values file ${file}`);
+  const helm = await findTool('helm', request.env);
+  if (!helm) throw new GateError('RENDER_FAILED', 'this is a Helm chart (Chart.yaml), but helm is not on PATH');
+  const args = helmArgs(request.helm);
+  return { mode: 'helm', bytes: await runRenderer(helm, args, request), command: ['helm', ...args].join(' ') };
+}
+
+async function renderKustomize(request: RenderRequest): Promise<Rendered> {
+  const extra = request.kustomize.enableHelm ? ['--enable-helm'] : [];
+  const kustomize = await findTool('kustomize', request.env);
+  if (kustomize) {
+    const args = ['build', '.', ...extra];
+    return { mode: 'kustomize', bytes: await runRenderer(kustomize, args, request), command: ['kustomize', ...args].join(' ') };
+  }
+  const kubectl = await findTool('kubectl', request.env);
+  if (!kubectl) throw new GateError('RENDER_FAILED', 'this is a kustomization, but neither kustomize nor kubectl is on PATH');
+  const args = ['kustomize', '.', ...extra];
+  return { mode: 'kustomize', bytes: await runRenderer(kubectl, args, request), command: ['kubectl', ...args].join(' ') };
+}
+
+/**
+ * A plain folder, as Argo CD's directory source reads it: the *.yaml, *.yml and *.json
+ * files (of sub-folders too with `recurse`), in path order, each ending in a newline,
+ * separated by `---` lines.
+ */
+async function renderDirectory(request: RenderRequest): Promise<Rendered> {
+  const ignore = request.directory.recurse ? [] : ['*/**'];
+  const files = await listFiles(request.appDir, (name) => /\.(?:yaml|yml|json)$/.test(name), ignore, request.appDir, request.root);
+  const parts: Buffer[] = [];
+  const read: Array<{ file: string; bytes: Buffer }> = [];
+  let total = 0;
+  for (const file of files) {
+    const bytes = await readFile(file);
+    total += bytes.length;
+    if (total > MAX_RENDER_BYTES) throw new GateError('RENDER_FAILED', `the folder holds more than ${MAX_RENDER_BYTES / 1024 / 1024} MiB of manifests`);
+    read.push({ file, bytes });
+    if (parts.length > 0) parts.push(Buffer.from('---\n'));
+    parts.push(bytes);
+    if (bytes.length > 0 && bytes[bytes.length - 1] !== 0x0a) parts.push(Buffer.from('\n'));
+  }
+  return { mode: 'directory', bytes: Buffer.concat(parts), command: `the ${files.length} manifest file(s) of the folder`, files: read };
+}
+
+/** Runs a renderer in the app folder; its stdout, or a failure carrying the end of its stderr. */
+function runRenderer(program: string, args: string[], request: RenderRequest): Promise<Buffer> {
+  const remaining = request.deadlineMs - Date.now();
+  const name = path.basename(program);
+  if (remaining <= 0) return Promise.reject(new GateError('RENDER_FAILED', `no time left to run ${name}`));
+  return new Promise((resolve, reject) => {
+    const child = spawn(program, args, { cwd: request.appDir, env: request.env, stdio: ['ignore', 'pipe', 'pipe'], timeout: remaining, killSignal: 'SIGKILL' });
+    const out: Buffer[] = [];
+    let size = 0;
+    let stderr = '';
+    let overflow = false;
+    child.stdout.on('data', (chunk: Buffer) => {
+      size += chunk.length;
+      if (size > MAX_RENDER_BYTES) {
+        overflow = true;
+        child.kill('SIGKILL');
+      } else {
+        out.push(chunk);
+      }
+    });
+    child.stderr.on('data', (chunk: Buffer) => {
+      stderr = (stderr + chunk.toString('utf8')).slice(-STDERR_TAIL);
+    });
+    child.on('error', (e: NodeJS.ErrnoException) => reject(new GateError('RENDER_FAILED', `${name} could not run: ${e.code ?? e.message}`)));
+    child.on('close', (code, signal) => {
+      if (overflow) return reject(new GateError('RENDER_FAILED', `${name} wrote more than ${MAX_RENDER_BYTES / 1024 / 1024} MiB`));
+      if (signal) return reject(new GateError('RENDER_FAILED', `${name} was stopped (${signal === 'SIGKILL' ? 'out of time' : signal})${tail(stderr)}`));
+      if (code !== 0) return reject(new GateError('RENDER_FAILED', `${name} ${args[0]} failed with exit code ${code}${tail(stderr)}`));
+      resolve(Buffer.concat(out));
+    });
+  });
+}
+
+function tail(stderr: string): string {
+  const text = stderr.trim();
+  return text ? `: ${text}` : '';
+}
+
+/** An executable on PATH (as the shell would find it, without a shell). */
+export async function findTool(name: string, env: NodeJS.ProcessEnv): Promise<string | undefined> {
+  for (const dir of (env.PATH ?? '').split(path.delimiter).filter(Boolean)) {
+    const candidate = path.join(dir, name);
+    try {
+      await access(candidate, constants.X_OK);
+      if ((await stat(candidate)).isFile()) return candidate;
+    } catch {
+      // not here
+    }
+  }
+  return undefined;
+}
+
+async function insideRepository(file: string, root: string, what: string): Promise<void> {
+  let real: string;
+  try {
+    real = await realpath(file);
+  } catch {
+    throw new GateError('RENDER_FAILED', `${what} does not exist`);
+  }
+  const realRoot = await realpath(root);
+  if (real !== realRoot && !real.startsWith(realRoot + path.sep)) throw new GateError('RENDER_FAILED', `${what} is outside the repository; refusing to read it`);
+}
+
+async function exists(file: string): Promise<boolean> {
+  try {
+    await stat(file);
+    return true;
+  } catch {
+    return false;
+  }
+}

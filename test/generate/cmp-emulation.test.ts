@@ -1,0 +1,196 @@
+// `gate generate` under an emulation of Argo CD's cmp-server (no Argo CD runs here):
+// the work folder, the environment and the reading of stdout follow
+// reference/argocd-cmp.md §3. Allowed output must be the renderer's bytes, unchanged.
+
+import assert from 'node:assert/strict';
+import { chmod, mkdtemp, readFile, rm, symlink, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { argoEnv, argoManifests, cmpWorkdir, generate, WEB, type Workdir } from '../helpers/argocd.js';
+import { GpgHome } from '../helpers/gpg.js';
+import fg from 'fast-glob';
+import { mustRun, requireTool } from '../helpers/tools.js';
+
+let gpg: GpgHome;
+let fingerprint: string;
+
+before(async () => {
+  gpg = await GpgHome.create();
+  fingerprint = await gpg.generateKey('Release <release@example.com>');
+});
+after(() => gpg?.dispose());
+
+async function withWorkdir<T>(app: string, subdir: string, fn: (w: Workdir) => Promise<T>): Promise<T> {
+  const workdir = await cmpWorkdir(gpg, fingerprint, app, subdir);
+  try {
+    return await fn(workdir);
+  } finally {
+    await workdir.dispose();
+  }
+}
+
+describe('gate generate as an Argo CD plugin (cmp-server emulated)', () => {
+  it('plain folder: the files as Argo CD\'s directory source reads them, byte for byte', async () => {
+    await withWorkdir('plain', '', async (w) => {
+      const out = await generate(w, argoEnv(w.sourcePath));
+      assert.equal(out.code, 0, out.stderr);
+      const expected = Buffer.concat([await readFile(path.join(w.appDir, 'service.json')), Buffer.from('\n---\n'), await readFile(path.join(w.appDir, 'web.yaml'))]);
+      assert.deepEqual(out.stdout, expected);
+      assert.deepEqual(argoManifests(out.stdout).map((o) => o.kind), ['Service', 'Deployment']);
+      assert.match(out.stderr, /1 allowed, 0 denied/);
+    });
+  });
+
+  it('plain folder with recurse: sub-folders too', async () => {
+    await withWorkdir('plain', '', async (w) => {
+      const out = await generate(w, argoEnv(w.sourcePath, [{ name: 'recurse', string: 'true' }]));
+      assert.equal(out.code, 0, out.stderr);
+      assert.deepEqual(argoManifests(out.stdout).map((o) => (o.metadata as { name: string }).name), ['api', 'web', 'web']);
+    });
+  });
+
+  it('kustomize: the output of the real kubectl kustomize, byte for byte, checked after the images: rewrite', async () => {
+    requireTool('kubectl');
+    await withWorkdir('kustomize', 'overlay', async (w) => {
+      const out = await generate(w, argoEnv(w.sourcePath));
+      assert.equal(out.code, 0, out.stderr);
+      const expected = (await mustRun('kubectl', ['kustomize', '.'], { cwd: w.appDir })).stdout;
+      assert.deepEqual(out.stdout, expected);
+      const [deployment] = argoManifests(out.stdout);
+      assert.match(JSON.stringify(deployment), new RegExp(WEB.replace(/[.*]/g, '\\$&')));
+    });
+  });
+
+  it('helm: the output of the real helm template with Argo CD\'s flags, byte for byte', async () => {
+    requireTool('helm');
+    await withWorkdir('helm', '', async (w) => {
+      const parameters = [{ name: 'values-files', array: ['values-api.yaml'] }, { name: 'set', map: { replicas: '3' } }];
+      const out = await generate(w, argoEnv(w.sourcePath, parameters));
+      assert.equal(out.code, 0, out.stderr);
+      const args = ['template', '.', '--name-template', 'shop-web', '--namespace', 'shop', '--kube-version', '1.29.4'];
+      for (const v of argoEnv('').KUBE_API_VERSIONS.split(',')) args.push('--api-versions', v);
+      args.push('--include-crds', '--values', 'values-api.yaml', '--set', 'replicas=3');
+      const expected = (await mustRun('helm', args, { cwd: w.appDir })).stdout;
+      assert.deepEqual(out.stdout, expected);
+      const [deployment] = argoManifests(out.stdout) as Array<{ metadata: { name: string; namespace: string; annotations: Record<string, string> }; spec: { replicas: number } }>;
+      assert.deepEqual(
+        [deployment.metadata.name, deployment.metadata.namespace, deployment.metadata.annotations['has-monitoring'], deployment.spec.replicas],
+        ['shop-web', 'shop', 'true', 3],
+      );
+      assert.match(deployment.metadata.annotations['kube-version'], /^v1\.29\.4/);
+    });
+  });
+
+  it('helm: the exact argv handed to helm (a fake helm that records its arguments)', async () => {
+    const bin = await mkdtemp(path.join(tmpdir(), 'gate-fake-helm-'));
+    try {
+      const record = path.join(bin, 'argv');
+      await writeFile(path.join(bin, 'helm'), `#!/bin/sh\nfor a in "$@"; do printf '%s\\n' "$a"; done > "${record}"\ncat <<'EOF'\napiVersion: v1\nkind: Pod\nmetadata: {name: p}\nspec:\n  containers: [{name: c, image: "${WEB}"}]\nEOF\n`);
+      await chmod(path.join(bin, 'helm'), 0o755);
+      await withWorkdir('helm', '', async (w) => {
+        const parameters = [{ name: 'values-files', array: ['values-api.yaml'] }, { name: 'set', map: { replicas: '3', 'image.tag': 'a b;$(x)' } }];
+        const out = await generate(w, { ...argoEnv(w.sourcePath, parameters), PATH: `${bin}:${process.env.PATH}` });
+        assert.equal(out.code, 0, out.stderr);
+        const argv = (await readFile(record, 'utf8')).trimEnd().split('\n');
+        assert.deepEqual(argv, [
+          'template', '.', '--name-template', 'shop-web', '--namespace', 'shop', '--kube-version', '1.29.4',
+          ...argoEnv('').KUBE_API_VERSIONS.split(',').flatMap((v) => ['--api-versions', v]),
+          '--include-crds', '--values', 'values-api.yaml', '--set', 'replicas=3', '--set', 'image.tag=a b;$(x)',
+        ]);
+      });
+    } finally {
+      await rm(bin, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('gate generate: denials and failures', () => {
+  it('denies: nothing on stdout, exit 1, one DENY line per denial at the end of stderr', async () => {
+    await withWorkdir('plain', '', async (w) => {
+      await writeFile(path.join(w.appDir, 'worker.yaml'), 'apiVersion: v1\nkind: Pod\nmetadata: {name: worker}\nspec:\n  containers:\n  - {name: w, image: "registry.example.com/shop/worker@sha256:df23c1e7611cdb748d6a654bdd3ab08c663cdd9cc43d96ba2a1c78134c15b4fd"}\n  - {name: cache, image: "redis:7"}\n');
+      const out = await generate(w, argoEnv(w.sourcePath));
+      assert.equal(out.code, 1);
+      assert.equal(out.stdout.length, 0);
+      const lines = out.stderr.trimEnd().split('\n');
+      assert.match(lines[0], /3 image\(s\) in 3 object\(s\).*1 allowed, 2 denied/);
+      assert.deepEqual(lines.slice(1).map((l) => l.split(' ').slice(0, 4).join(' ')), [
+        'DENY Pod/worker registry.example.com/shop/worker@sha256:df23c1e7611cdb748d6a654bdd3ab08c663cdd9cc43d96ba2a1c78134c15b4fd NO_SIGNATURE:',
+        'DENY Pod/worker redis:7 NO_POLICY:',
+      ]);
+    });
+  });
+
+  it('mode warn (parameter or plugin env GATE_MODE): the manifests pass, the denials are warnings', async () => {
+    await withWorkdir('plain', '', async (w) => {
+      await writeFile(path.join(w.appDir, 'cache.yaml'), 'apiVersion: v1\nkind: Pod\nmetadata: {name: cache}\nspec:\n  containers: [{name: c, image: "redis:7"}]\n');
+      for (const env of [argoEnv(w.sourcePath, [{ name: 'mode', string: 'warn' }]), argoEnv(w.sourcePath, [], { GATE_MODE: 'warn' })]) {
+        const out = await generate(w, env);
+        assert.equal(out.code, 0, out.stderr);
+        assert.equal(argoManifests(out.stdout).length, 3);
+        assert.match(out.stderr, /\nWARN Pod\/cache redis:7 NO_POLICY: /);
+      }
+    });
+  });
+
+  it('an empty render fails, unless allow-empty says otherwise', async () => {
+    await withWorkdir('plain', '', async (w) => {
+      for (const file of ['web.yaml', 'service.json']) await writeFile(path.join(w.appDir, file), '# nothing\n');
+      const out = await generate(w, argoEnv(w.sourcePath));
+      assert.notEqual(out.code, 0);
+      assert.equal(out.stdout.length, 0);
+      assert.match(out.stderr, /no Kubernetes objects/);
+      const allowed = await generate(w, argoEnv(w.sourcePath, [{ name: 'allow-empty', string: 'true' }]));
+      assert.equal(allowed.code, 0, allowed.stderr);
+    });
+  });
+
+  it('a renderer that fails is a failure carrying its stderr, never an empty success', async () => {
+    requireTool('kubectl');
+    await withWorkdir('kustomize', 'overlay', async (w) => {
+      await writeFile(path.join(w.appDir, 'kustomization.yaml'), 'resources:\n- missing.yaml\n');
+      const out = await generate(w, argoEnv(w.sourcePath));
+      assert.equal(out.code, 2);
+      assert.equal(out.stdout.length, 0);
+      assert.match(out.stderr, /^gate: kubectl kustomize failed with exit code 1: .*missing\.yaml/s);
+    });
+  });
+
+  it('refuses a symlink that leads out of the repository', async () => {
+    await withWorkdir('plain', '', async (w) => {
+      await symlink('/etc/hostname', path.join(w.appDir, 'host.yaml'));
+      const out = await generate(w, argoEnv(w.sourcePath));
+      assert.equal(out.code, 2);
+      assert.equal(out.stdout.length, 0);
+      assert.match(out.stderr, /host\.yaml: a symlink that leads out of the repository/);
+    });
+  });
+
+  it('refuses a values file outside the repository', async () => {
+    await withWorkdir('helm', '', async (w) => {
+      const out = await generate(w, argoEnv(w.sourcePath, [{ name: 'values-files', array: ['/etc/passwd'] }]));
+      assert.equal(out.code, 2);
+      assert.match(out.stderr, /values file .* is outside the repository/);
+    });
+  });
+
+  it('refuses an unknown parameter, so that a typo cannot switch enforcement off', async () => {
+    await withWorkdir('plain', '', async (w) => {
+      const out = await generate(w, argoEnv(w.sourcePath, [{ name: 'modes', string: 'warn' }]));
+      assert.equal(out.code, 2);
+      assert.match(out.stderr, /unknown plugin parameter "modes"/);
+    });
+  });
+
+  it('shares its verdict cache safely between concurrent runs', async () => {
+    await withWorkdir('plain', '', async (w) => {
+      const runs = await Promise.all(Array.from({ length: 4 }, () => generate(w, argoEnv(w.sourcePath))));
+      assert.deepEqual(runs.map((r) => r.code), [0, 0, 0, 0]);
+      assert.ok(runs.every((r) => r.stdout.equals(runs[0].stdout)));
+      const entries = (await fg('**/*', { cwd: path.join(path.dirname(w.root), 'cache') })).filter((f) => !f.endsWith('.tmp'));
+      assert.equal(entries.length, 1, 'one SIGNED verdict, written whole');
+      const entry = JSON.parse(await readFile(path.join(path.dirname(w.root), 'cache', entries[0]), 'utf8')) as { message: string };
+      assert.match(entry.message, /^signed by /);
+    });
+  });
+});
