@@ -1,15 +1,31 @@
-# gate as a container image, for CI jobs: `docker run --rm -v "$PWD:/repo" -w /repo gate check .`
-# (The Argo CD sidecar variant, with helm and kustomize, comes with `gate generate`.)
-FROM node:22-bookworm-slim AS build
+# The gate sidecar for Argo CD's repo-server (and a CI image for `gate check`).
+#   docker build -t registry.example.com/platform/gate:0.1.0 .
+# helm and kustomize come from the Argo CD image itself, so that gate renders with the
+# very versions Argo CD would use: keep ARGOCD_VERSION equal to your Argo CD's.
+ARG ARGOCD_VERSION=v3.1.9
+ARG NODE_IMAGE=node:22-bookworm-slim
+
+FROM quay.io/argoproj/argocd:${ARGOCD_VERSION} AS argocd
+
+FROM ${NODE_IMAGE} AS build
 WORKDIR /src
 COPY package.json package-lock.json tsconfig.json ./
 COPY src ./src
 RUN npm ci --ignore-scripts && npx tsc -p tsconfig.json && npm prune --omit=dev
 
-FROM node:22-bookworm-slim
+FROM ${NODE_IMAGE}
+COPY --from=argocd /usr/local/bin/helm /usr/local/bin/kustomize /usr/local/bin/
 WORKDIR /opt/gate
 COPY --from=build /src/package.json ./
 COPY --from=build /src/node_modules ./node_modules
 COPY --from=build /src/dist/src ./dist/src
+COPY plugin/plugin.yaml /home/argocd/cmp-server/config/plugin.yaml
+RUN ln -s /opt/gate/dist/src/cli/main.js /usr/local/bin/gate && chmod 755 /opt/gate/dist/src/cli/main.js
+# Everything writable lives under /tmp, an emptyDir of the sidecar.
+ENV HOME=/tmp \
+    HELM_CACHE_HOME=/tmp/helm/cache HELM_CONFIG_HOME=/tmp/helm/config HELM_DATA_HOME=/tmp/helm/data \
+    GATE_CACHE_DIR=/tmp/gate-cache
+# Argo CD runs plugins as user 999. In the repo-server pod the command is
+# /var/run/argocd/argocd-cmp-server (manifests/repo-server); for CI, the entrypoint is gate.
 USER 999
-ENTRYPOINT ["node", "/opt/gate/dist/src/cli/main.js"]
+ENTRYPOINT ["gate"]

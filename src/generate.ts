@@ -34,6 +34,10 @@ export async function runGenerate(options: GenerateOptions, io: CheckIO): Promis
     app = readArgoApp(io.env);
     const mode = stringParameter(app, 'mode') ?? 'enforce';
     if (mode !== 'enforce' && mode !== 'warn') throw new GateError('USAGE', `plugin parameter mode is "enforce" or "warn", not ${JSON.stringify(mode)}`);
+    // Parameters come from whoever owns the Application; the platform can take warn mode away.
+    if (mode === 'warn' && io.env.GATE_MODE_LOCK === 'enforce') {
+      throw new GateError('USAGE', 'mode warn is not allowed here: the gate sidecar sets GATE_MODE_LOCK=enforce');
+    }
     warn = mode === 'warn';
   } catch (e) {
     return failure(e);

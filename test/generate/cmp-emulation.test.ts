@@ -133,6 +133,15 @@ describe('gate generate: denials and failures', () => {
     });
   });
 
+  it('the platform can take warn mode away from Applications (GATE_MODE_LOCK=enforce on the sidecar)', async () => {
+    await withWorkdir('plain', '', async (w) => {
+      const out = await generate(w, { ...argoEnv(w.sourcePath, [{ name: 'mode', string: 'warn' }]), GATE_MODE_LOCK: 'enforce' });
+      assert.equal(out.code, 2);
+      assert.equal(out.stdout.length, 0);
+      assert.match(out.stderr, /GATE_MODE_LOCK=enforce/);
+    });
+  });
+
   it('an empty render fails, unless allow-empty says otherwise', async () => {
     await withWorkdir('plain', '', async (w) => {
       for (const file of ['web.yaml', 'service.json']) await writeFile(path.join(w.appDir, file), '# nothing\n');
