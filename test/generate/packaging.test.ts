@@ -72,7 +72,7 @@ spec:
     spec:
       containers:
       - name: argocd-repo-server
-        image: quay.io/argoproj/argocd:v3.1.9
+        image: quay.io/argoproj/argocd:v3.5.1
       volumes:
       - {name: var-files, emptyDir: {}}
       - {name: plugins, emptyDir: {}}
