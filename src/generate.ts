@@ -46,9 +46,9 @@ export async function runGenerate(options: GenerateOptions, io: CheckIO): Promis
   const appDir = io.cwd;
   const root = repositoryRoot(appDir, app.sourcePath) ?? (await findRepositoryRoot(appDir)) ?? appDir;
   let rendered: Rendered;
-  let timeoutSeconds: number;
+  let deadline: number;
   try {
-    timeoutSeconds = timeoutParameter(app, options.timeoutSeconds);
+    deadline = io.now().getTime() + timeoutParameter(app, options.timeoutSeconds) * 1000;
     rendered = await render({
       appDir,
       root,
@@ -64,7 +64,7 @@ export async function runGenerate(options: GenerateOptions, io: CheckIO): Promis
       kustomize: { enableHelm: booleanParameter(app, 'enable-helm') },
       directory: { recurse: booleanParameter(app, 'recurse') },
       env: io.env,
-      deadlineMs: io.now().getTime() + timeoutSeconds * 1000,
+      deadlineMs: deadline,
     });
   } catch (e) {
     // Nothing rendered means nothing to hand over, even in warn mode.
@@ -80,7 +80,8 @@ export async function runGenerate(options: GenerateOptions, io: CheckIO): Promis
       namespace: app.namespace ?? options.namespace ?? 'default',
       allowEmpty: booleanParameter(app, 'allow-empty'),
       repositoryRoot: root,
-      timeoutSeconds,
+      // One budget for rendering and verifying: what rendering used is gone.
+      timeoutSeconds: Math.max(deadline - io.now().getTime(), 1) / 1000,
     };
     report = await checkInputs(inputs, `the output of ${rendered.command}`, checkOptions, io);
   } catch (e) {
