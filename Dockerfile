@@ -14,6 +14,8 @@ COPY src ./src
 RUN npm ci --ignore-scripts && npx tsc -p tsconfig.json && npm prune --omit=dev
 
 FROM ${NODE_IMAGE}
+# git: kustomize remote bases, as in Argo CD's own image.
+RUN apt-get update && apt-get install -y --no-install-recommends git ca-certificates && rm -rf /var/lib/apt/lists/*
 COPY --from=argocd /usr/local/bin/helm /usr/local/bin/kustomize /usr/local/bin/
 WORKDIR /opt/gate
 COPY --from=build /src/package.json ./

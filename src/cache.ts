@@ -6,7 +6,7 @@
 // Denials are never cached, nor is which digest a tag points to.
 
 import { createHash, randomBytes } from 'node:crypto';
-import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, rename, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 
 export interface CachedVerdict {
@@ -28,8 +28,12 @@ export class VerdictCache {
 
   async get(key: string): Promise<CachedVerdict | undefined> {
     try {
-      const entry = JSON.parse(await readFile(this.file(key), 'utf8')) as CachedVerdict;
-      if (typeof entry.message !== 'string' || typeof entry.expires !== 'number' || entry.expires <= this.now()) return undefined;
+      const file = this.file(key);
+      const entry = JSON.parse(await readFile(file, 'utf8')) as CachedVerdict;
+      // Never longer than the TTL from when the file was written, whatever it claims.
+      const written = (await stat(file)).mtimeMs;
+      const expires = Math.min(entry.expires, written + this.ttlMs);
+      if (typeof entry.message !== 'string' || typeof entry.expires !== 'number' || expires <= this.now()) return undefined;
       return entry;
     } catch {
       return undefined;

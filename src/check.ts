@@ -87,7 +87,7 @@ export async function checkInputs(inputs: InputText[], what: string, options: Ch
   }
   if (objects.length === 0 && !options.allowEmpty) {
     // An empty render (a failed `kustomize build | gate check -` without pipefail) must not pass.
-    throw new GateError('INPUT_INVALID', `no Kubernetes objects in ${what}: nothing to check, which is never what a gate should approve`);
+    throw new GateError('INPUT_EMPTY', `no Kubernetes objects in ${what}: nothing to check, which is never what a gate should approve`);
   }
 
   const locations = await locateGate(options, io.cwd);
@@ -103,6 +103,7 @@ export async function checkInputs(inputs: InputText[], what: string, options: Ch
     );
   }
   const policies = buildPolicySet([...config.policyObjects, ...inputPolicies], options.namespace);
+  const gatePolicies = inputPolicies.length > 0 && config.policyObjects.length > 0 ? buildPolicySet(config.policyObjects, options.namespace) : undefined;
   const deadline = now.getTime() + (options.timeoutSeconds ?? DEFAULTS.timeoutSeconds) * 1000;
   const requestTimeoutMs = (options.requestTimeoutSeconds ?? DEFAULTS.requestTimeoutSeconds) * 1000;
   const remaining = () => Math.min(requestTimeoutMs, deadline - Date.now());
@@ -132,7 +133,7 @@ export async function checkInputs(inputs: InputText[], what: string, options: Ch
   const caFiles = await readCaFiles(options.caFiles ?? [], io.cwd);
   const network = options.offline ? undefined : buildNetwork(options, io, { deadline, requestTimeoutMs, remaining }, caFiles, objects, config.secretObjects, locations, warnings, cluster);
   const cache = options.cacheDir ? new VerdictCache(path.resolve(io.cwd, options.cacheDir), (options.cacheTtlSeconds ?? DEFAULTS.cacheTtlSeconds) * 1000, () => io.now().getTime()) : undefined;
-  const decider = new Decider({ policies, keys, registries: config.registries, now, show: (file) => displayName(file, io.cwd), network, cache });
+  const decider = new Decider({ policies, gatePolicies, keys, registries: config.registries, now, show: (file) => displayName(file, io.cwd), network, cache });
   try {
     const results = await mapLimit(groupUses(uses), options.concurrency ?? DEFAULTS.concurrency, async (group) => {
       // Uses with other pull secrets may see other things: each set is decided on its own.

@@ -39,7 +39,13 @@ export interface Network {
 }
 
 export interface DeciderOptions {
+  /** Every policy: .gate/ and those in the manifests — what Portieris would see in the cluster. */
   policies: PolicySet;
+  /**
+   * The .gate/ policies alone, when the manifests carry policies of their own: those
+   * may make a verdict stricter, never looser (a manifest cannot unlock itself).
+   */
+  gatePolicies?: PolicySet;
   keys: KeyStore;
   registries: RegistriesConfig;
   now: Date;
@@ -58,8 +64,20 @@ export class Decider {
 
   constructor(private readonly options: DeciderOptions) {}
 
-  /** `pullSecrets`: every pull secret of every use in the group, in order. */
+  /** `pullSecrets`: the pull secrets of the uses decided together, in order. */
   async decide(use: ImageUse, pullSecrets: string[]): Promise<Decision> {
+    const cluster = await this.decideUnder(this.options.policies, use, pullSecrets);
+    const gatePolicies = this.options.gatePolicies;
+    if (!gatePolicies || !cluster.verdict.allowed) return cluster;
+    const gate = await this.decideUnder(gatePolicies, use, pullSecrets);
+    if (gate.verdict.allowed) return cluster;
+    return {
+      ...gate,
+      verdict: { ...gate.verdict, message: `${gate.verdict.message} (the .gate/ policies deny it; a policy in the manifests would allow it, but manifests cannot loosen .gate/)` },
+    };
+  }
+
+  private async decideUnder(policies: PolicySet, use: ImageUse, pullSecrets: string[]): Promise<Decision> {
     const none = (verdict: Verdict): Decision => ({ verdict, policy: null });
     if (use.problem) return none(deny(use.problem.reason, use.problem.message, use.problem.hint));
     const parsed = parseReference(use.image);
@@ -73,8 +91,8 @@ export class Decider {
       // Portieris reads digests as "@sha256:" only; any other algorithm makes its webhook fail, which denies.
       return none(deny('INVALID_REFERENCE', `"${parsed.ref.digest.split(':')[0]}" digests are not supported by Portieris (only sha256)`, 'pin the image by its sha256 digest'));
     }
-    const selection = selectPolicy(use.image, use.namespace, this.options.policies);
-    if (!selection.found) return none(deny('NO_POLICY', selection.message, this.noPolicyHint(use, parsed.ref, selection.scope)));
+    const selection = selectPolicy(use.image, use.namespace, policies);
+    if (!selection.found) return none(deny('NO_POLICY', selection.message, this.noPolicyHint(use, parsed.ref, selection.scope, policies)));
 
     const { resource, rule } = selection.match;
     const policy: PolicyRef = { kind: resource.kind, name: resource.name, namespace: resource.namespace, repository: rule.name };
@@ -91,7 +109,7 @@ export class Decider {
       const digest = ref.digest ?? (await this.resolveTag(ref, credentials));
       const cacheKey = VerdictCache.key([
         GATE_VERSION, digest, referenceString(withDefaultTag(ref)),
-        resolved.map((r) => [[...r.trusted.fingerprints].sort(), r.requirement.signedIdentity]),
+        resolved.map((r) => [r.keyMaterial, r.requirement.signedIdentity]),
         rule.policy.simple?.storeURL ?? lookasideFor(this.options.registries, ref)?.base ?? `registry:${ref.domain}`,
       ]);
       const cached = await this.options.cache?.get(cacheKey);
@@ -140,7 +158,7 @@ export class Decider {
       policy: label,
       origin: requirement.origin,
     });
-    return { requirement, trusted: key.trusted, keySource: key.source };
+    return { requirement, trusted: key.trusted, keySource: key.source, keyMaterial: key.material };
   }
 
   /**
@@ -208,12 +226,12 @@ export class Decider {
   }
 
   /** Where a pattern for this image would go, and whether one already matches the normalised name. */
-  private noPolicyHint(use: ImageUse, ref: ImageReference, scope: 'namespace' | 'cluster' | 'none'): string {
+  private noPolicyHint(use: ImageUse, ref: ImageReference, scope: 'namespace' | 'cluster' | 'none', policies: PolicySet): string {
     const where = scope === 'namespace' ? `an ImagePolicy of namespace "${use.namespace}"` : 'a ClusterImagePolicy in .gate/policies/';
     const slash = use.image.lastIndexOf('/');
     const suggestion = slash > 0 ? `${use.image.slice(0, slash)}/*` : use.image.replace(/[:@].*$/, '');
     const normalised = referenceString(ref);
-    if (normalised !== use.image && selectPolicy(normalised, use.namespace, this.options.policies).found) {
+    if (normalised !== use.image && selectPolicy(normalised, use.namespace, policies).found) {
       return `a pattern matches "${normalised}", but Portieris compares the image string as written: write the image as "${normalised}", or add a pattern such as "${suggestion}" to ${where}`;
     }
     return `add a repository pattern such as "${suggestion}" to ${where}`;

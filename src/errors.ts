@@ -5,6 +5,7 @@ export type GateErrorCode =
   | 'USAGE' // bad flags or arguments
   | 'INPUT_UNREADABLE' // a path that cannot be read
   | 'INPUT_INVALID' // unparsable YAML/JSON, oversized file, alias bomb
+  | 'INPUT_EMPTY' // no Kubernetes object at all (an empty render must never pass)
   | 'POLICY_INVALID' // an ImagePolicy / ClusterImagePolicy that fails validation
   | 'POLICY_CONFLICT' // the same policy defined twice with different content
   | 'KEY_MISSING' // a keySecret that resolves to nothing

@@ -17,6 +17,7 @@ import { exitCodeFor } from './verify/verdict.js';
 /** Below Argo CD's 60 s repo-server timeout, which also covers the git fetch and the tarball. */
 export const DEFAULT_GENERATE_TIMEOUT_SECONDS = 45;
 const MAX_MESSAGE = 300;
+const MAX_TIMEOUT_SECONDS = 600;
 
 export type GenerateOptions = Omit<CheckOptions, 'paths' | 'namespace' | 'allowEmpty' | 'repositoryRoot'> & { namespace?: string };
 
@@ -34,9 +35,10 @@ export async function runGenerate(options: GenerateOptions, io: CheckIO): Promis
     app = readArgoApp(io.env);
     const mode = stringParameter(app, 'mode') ?? 'enforce';
     if (mode !== 'enforce' && mode !== 'warn') throw new GateError('USAGE', `plugin parameter mode is "enforce" or "warn", not ${JSON.stringify(mode)}`);
-    // Parameters come from whoever owns the Application; the platform can take warn mode away.
-    if (mode === 'warn' && io.env.GATE_MODE_LOCK === 'enforce') {
-      throw new GateError('USAGE', 'mode warn is not allowed here: the gate sidecar sets GATE_MODE_LOCK=enforce');
+    // Parameters come from whoever owns the Application; the platform can take away what lets things through.
+    if (io.env.GATE_MODE_LOCK === 'enforce') {
+      if (mode === 'warn') throw new GateError('USAGE', 'mode warn is not allowed here: the gate sidecar sets GATE_MODE_LOCK=enforce');
+      if (booleanParameter(app, 'allow-empty')) throw new GateError('USAGE', 'allow-empty is not allowed here: the gate sidecar sets GATE_MODE_LOCK=enforce');
     }
     warn = mode === 'warn';
   } catch (e) {
@@ -61,7 +63,8 @@ export async function runGenerate(options: GenerateOptions, io: CheckIO): Promis
         valuesFiles: arrayParameter(app, 'values-files'),
         set: mapParameter(app, 'set'),
       },
-      kustomize: { enableHelm: booleanParameter(app, 'enable-helm') },
+      // Helm inside kustomize is the platform's decision (an environment variable of the sidecar), not an Application's.
+      kustomize: { enableHelm: io.env.GATE_KUSTOMIZE_ENABLE_HELM === 'true' },
       directory: { recurse: booleanParameter(app, 'recurse') },
       env: io.env,
       deadlineMs: deadline,
@@ -85,14 +88,16 @@ export async function runGenerate(options: GenerateOptions, io: CheckIO): Promis
     };
     report = await checkInputs(inputs, `the output of ${rendered.command}`, checkOptions, io);
   } catch (e) {
-    if (warn && e instanceof GateError) {
+    // An empty render never passes, even in warn mode: Argo CD would prune the whole app.
+    if (warn && e instanceof GateError && e.code !== 'INPUT_EMPTY') {
       return { stdout: rendered.bytes, stderr: `WARN gate could not check the manifests: ${e.oneLine()}\n`, exitCode: 0 };
     }
     return failure(e);
   }
 
   const denied = report.results.filter((r) => r.verdict === 'deny');
-  const summary = `gate: ${report.summary.images} image(s) in ${report.scanned.objects} object(s) rendered by ${rendered.command}: ${report.summary.allowed} allowed, ${denied.length} denied`;
+  const warnings = report.warnings.length > 0 ? ` (${report.warnings.length} warning(s): gate check on the rendered manifests shows them)` : '';
+  const summary = `gate: ${report.summary.images} image(s) in ${report.scanned.objects} object(s) rendered by ${rendered.command}: ${report.summary.allowed} allowed, ${denied.length} denied${warnings}`;
   if (denied.length === 0) return { stdout: rendered.bytes, stderr: `${summary}\n`, exitCode: 0 };
   if (warn) return { stdout: rendered.bytes, stderr: `${summary} (mode warn: synced anyway)\n${denied.map((r) => verdictLine('WARN', r)).join('\n')}\n`, exitCode: 0 };
   return {
@@ -127,7 +132,9 @@ function timeoutParameter(app: ArgoApp, flag: number | undefined): number {
   const value = stringParameter(app, 'timeout');
   if (value === undefined) return flag ?? DEFAULT_GENERATE_TIMEOUT_SECONDS;
   const seconds = Number(value);
-  if (!Number.isFinite(seconds) || seconds <= 0) throw new GateError('USAGE', `plugin parameter timeout is a number of seconds, not ${JSON.stringify(value)}`);
+  if (!Number.isFinite(seconds) || seconds <= 0 || seconds > MAX_TIMEOUT_SECONDS) {
+    throw new GateError('USAGE', `plugin parameter timeout is a number of seconds up to ${MAX_TIMEOUT_SECONDS}, not ${JSON.stringify(value)}`);
+  }
   return seconds;
 }
 

@@ -6,6 +6,7 @@ import path from 'node:path';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { DEFAULTS, runCheck, type CheckIO, type CheckOptions } from '../check.js';
 import { DEFAULT_GENERATE_TIMEOUT_SECONDS, runGenerate } from '../generate.js';
+import { killRenderers } from '../input/render.js';
 import { GateError, errorMessage } from '../errors.js';
 import { renderJson, renderJsonError } from '../report/json.js';
 import { renderText, shouldColor } from '../report/text.js';
@@ -210,6 +211,13 @@ function count(value: string): number {
 
 process.stdout.on('error', (err: NodeJS.ErrnoException) => {
   if (err.code !== 'EPIPE') throw err;
+});
+
+// cmp-server stops a generation with SIGTERM to the process group: renderers run in groups
+// of their own, so they are taken down here.
+process.on('SIGTERM', () => {
+  killRenderers();
+  process.exit(143);
 });
 
 // An error nobody awaited must not end the run with exit 1, which means "denied".

@@ -41,9 +41,10 @@ export const MAX_RENDER_BYTES = 100 * 1024 * 1024;
 const STDERR_TAIL = 16 * 1024;
 const KUSTOMIZATION_FILES = ['kustomization.yaml', 'kustomization.yml', 'Kustomization'];
 
+/** Argo CD's order: a kustomization wins over a Chart.yaml in the same folder. */
 export async function detectMode(appDir: string): Promise<RenderMode> {
-  if (await exists(path.join(appDir, 'Chart.yaml'))) return 'helm';
   for (const name of KUSTOMIZATION_FILES) if (await exists(path.join(appDir, name))) return 'kustomize';
+  if (await exists(path.join(appDir, 'Chart.yaml'))) return 'helm';
   return 'directory';
 }
 
@@ -62,8 +63,19 @@ export function helmArgs(helm: RenderRequest['helm']): string[] {
   for (const version of helm.apiVersions) args.push('--api-versions', version);
   args.push('--include-crds');
   for (const file of helm.valuesFiles) args.push('--values', file);
-  for (const [key, value] of helm.set) args.push('--set', `${key}=${value}`);
+  for (const [key, value] of helm.set) args.push('--set', `${key}=${escapeSetValue(value)}`);
   return args;
+}
+
+/**
+ * As Argo CD's cleanSetParameters: a comma in a --set value is escaped (helm would read
+ * it as the start of another key=value), unless the value is a {a,b} list.
+ */
+export function escapeSetValue(value: string): string {
+  if (value.startsWith('{') && value.endsWith('}')) return value;
+  let out = '';
+  for (let i = 0; i < value.length; i++) out += value[i] === ',' && value[i - 1] !== '\\' ? '\\,' : value[i];
+  return out;
 }
 
 async function renderHelm(request: RenderRequest): Promise<Rendered> {
@@ -75,6 +87,7 @@ async function renderHelm(request: RenderRequest): Promise<Rendered> {
 }
 
 async function renderKustomize(request: RenderRequest): Promise<Rendered> {
+  if (request.kustomize.enableHelm) await refuseHelmGlobals(request.root);
   const extra = request.kustomize.enableHelm ? ['--enable-helm'] : [];
   const kustomize = await findTool('kustomize', request.env);
   if (kustomize) {
@@ -89,12 +102,16 @@ async function renderKustomize(request: RenderRequest): Promise<Rendered> {
 
 /**
  * A plain folder, as Argo CD's directory source reads it: the *.yaml, *.yml and *.json
- * files (of sub-folders too with `recurse`), in path order, each ending in a newline,
- * separated by `---` lines.
+ * files (of sub-folders too with `recurse`), each ending in a newline, separated by
+ * `---` lines — YAML files first: the repo-server's decoder reads a stream that starts
+ * with `{` as JSON only, and JSON documents are YAML, not the other way round.
  */
 async function renderDirectory(request: RenderRequest): Promise<Rendered> {
   const ignore = request.directory.recurse ? [] : ['*/**'];
-  const files = await listFiles(request.appDir, (name) => /\.(?:yaml|yml|json)$/.test(name), ignore, request.appDir, request.root);
+  const found = await listFiles(request.appDir, (name) => /\.(?:yaml|yml|json)$/.test(name), ignore, request.appDir, request.root);
+  const isJson = (file: string) => file.endsWith('.json');
+  const files = [...found.filter((f) => !isJson(f)), ...found.filter(isJson)];
+  const separator = found.every(isJson) ? '\n' : '---\n';
   const parts: Buffer[] = [];
   const read: Array<{ file: string; bytes: Buffer }> = [];
   let total = 0;
@@ -103,7 +120,7 @@ async function renderDirectory(request: RenderRequest): Promise<Rendered> {
     total += bytes.length;
     if (total > MAX_RENDER_BYTES) throw new GateError('RENDER_FAILED', `the folder holds more than ${MAX_RENDER_BYTES / 1024 / 1024} MiB of manifests`);
     read.push({ file, bytes });
-    if (parts.length > 0) parts.push(Buffer.from('---\n'));
+    if (parts.length > 0) parts.push(Buffer.from(separator));
     parts.push(bytes);
     if (bytes.length > 0 && bytes[bytes.length - 1] !== 0x0a) parts.push(Buffer.from('\n'));
   }
@@ -111,36 +128,90 @@ async function renderDirectory(request: RenderRequest): Promise<Rendered> {
 }
 
 /** Runs a renderer in the app folder; its stdout, or a failure carrying the end of its stderr. */
+/** Renderers running now, so that a SIGTERM from cmp-server takes them down too. */
+const running = new Set<number>();
+
+/** Kills every renderer's process group (a renderer may have started children of its own). */
+export function killRenderers(): void {
+  for (const pid of running) {
+    try {
+      process.kill(-pid, 'SIGKILL');
+    } catch {
+      // already gone
+    }
+  }
+}
+
+/**
+ * Runs a renderer in the app folder, in a process group of its own: at the deadline the
+ * whole group is killed and gate stops waiting, even if a grandchild holds the pipes.
+ */
 function runRenderer(program: string, args: string[], request: RenderRequest): Promise<Buffer> {
   const remaining = request.deadlineMs - Date.now();
   const name = path.basename(program);
   if (remaining <= 0) return Promise.reject(new GateError('RENDER_FAILED', `no time left to run ${name}`));
   return new Promise((resolve, reject) => {
-    const child = spawn(program, args, { cwd: request.appDir, env: request.env, stdio: ['ignore', 'pipe', 'pipe'], timeout: remaining, killSignal: 'SIGKILL' });
+    const child = spawn(program, args, { cwd: request.appDir, env: request.env, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+    if (child.pid !== undefined) running.add(child.pid);
     const out: Buffer[] = [];
     let size = 0;
     let stderr = '';
-    let overflow = false;
+    let settled = false;
+    const finish = (error: GateError | undefined): void => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(timer);
+      if (child.pid !== undefined) {
+        running.delete(child.pid);
+        try {
+          process.kill(-child.pid, 'SIGKILL');
+        } catch {
+          // the group has already exited
+        }
+      }
+      child.stdout.destroy();
+      child.stderr.destroy();
+      if (error) reject(error);
+      else resolve(Buffer.concat(out));
+    };
+    const timer = setTimeout(() => finish(new GateError('RENDER_FAILED', `${name} was stopped: out of time after ${Math.round(remaining / 100) / 10} s${tail(stderr)}`)), remaining);
     child.stdout.on('data', (chunk: Buffer) => {
       size += chunk.length;
-      if (size > MAX_RENDER_BYTES) {
-        overflow = true;
-        child.kill('SIGKILL');
-      } else {
-        out.push(chunk);
-      }
+      if (size > MAX_RENDER_BYTES) finish(new GateError('RENDER_FAILED', `${name} wrote more than ${MAX_RENDER_BYTES / 1024 / 1024} MiB`));
+      else out.push(chunk);
     });
     child.stderr.on('data', (chunk: Buffer) => {
       stderr = (stderr + chunk.toString('utf8')).slice(-STDERR_TAIL);
     });
-    child.on('error', (e: NodeJS.ErrnoException) => reject(new GateError('RENDER_FAILED', `${name} could not run: ${e.code ?? e.message}`)));
-    child.on('close', (code, signal) => {
-      if (overflow) return reject(new GateError('RENDER_FAILED', `${name} wrote more than ${MAX_RENDER_BYTES / 1024 / 1024} MiB`));
-      if (signal) return reject(new GateError('RENDER_FAILED', `${name} was stopped (${signal === 'SIGKILL' ? 'out of time' : signal})${tail(stderr)}`));
-      if (code !== 0) return reject(new GateError('RENDER_FAILED', `${name} ${args[0]} failed with exit code ${code}${tail(stderr)}`));
-      resolve(Buffer.concat(out));
+    child.on('error', (e: NodeJS.ErrnoException) => finish(new GateError('RENDER_FAILED', `${name} could not run: ${e.code ?? e.message}`)));
+    child.on('exit', (code, signal) => {
+      // Wait for the pipes to drain, unless something else holds them open.
+      const done = () => {
+        if (signal) return finish(new GateError('RENDER_FAILED', `${name} was stopped (${signal})${tail(stderr)}`));
+        if (code !== 0) return finish(new GateError('RENDER_FAILED', `${name} ${args[0]} failed with exit code ${code}${tail(stderr)}`));
+        finish(undefined);
+      };
+      if (child.stdout.readableEnded) done();
+      else {
+        child.stdout.once('end', done);
+        setTimeout(done, 1000).unref();
+      }
     });
   });
+}
+
+/**
+ * With --enable-helm, kustomize runs helm with the folders a kustomization's
+ * `helmGlobals` names, and helm runs the plugins it finds there: a repository could run
+ * its own code. Such kustomizations are refused.
+ */
+async function refuseHelmGlobals(root: string): Promise<void> {
+  const files = await listFiles(root, (name) => KUSTOMIZATION_FILES.includes(name), [], root, root);
+  for (const file of files) {
+    if (/^\s*helmGlobals\s*:/m.test(await readFile(file, 'utf8'))) {
+      throw new GateError('RENDER_FAILED', `${path.relative(root, file)} sets helmGlobals, which would let helm load code from the repository; refusing to run kustomize --enable-helm`);
+    }
+  }
 }
 
 function tail(stderr: string): string {

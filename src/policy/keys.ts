@@ -8,6 +8,7 @@
 // The first three are the gate configuration a team reviews; the fourth is what the
 // in-cluster webhook will see, so a difference between them is reported.
 
+import { createHash } from 'node:crypto';
 import { readdir } from 'node:fs/promises';
 import path from 'node:path';
 import { GateError, type Warning } from '../errors.js';
@@ -23,6 +24,8 @@ export interface ResolvedKey {
   trusted: TrustedKeys;
   /** Where the key came from, for reports. */
   source: string;
+  /** sha256 of the key block as read: revocations and expiry included (what a cache may key on). */
+  material: string;
 }
 
 /** Who asks for the key, so a missing one can be reported against the policy. */
@@ -88,7 +91,7 @@ export class KeyStore {
       this.warnings.push({ ...candidate.origin, message: `key ${key} of keySecret "${request.keySecret}" is not trusted: Portieris' OpenPGP library cannot read it` });
     }
     if (fromInput && candidate !== fromInput) await this.compareWithCluster(fromInput, parsed.trusted, candidate, request);
-    return { trusted: parsed.trusted, source: candidate.source };
+    return { trusted: parsed.trusted, source: candidate.source, material: createHash('sha256').update(candidate.armored).digest('hex') };
   }
 
   /** With --cluster, the Secret Portieris itself would read. */

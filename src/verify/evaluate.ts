@@ -73,6 +73,8 @@ export interface ResolvedSignedBy {
   trusted: TrustedKeys;
   /** Where the keys came from, for messages (`.gate/keys/team-key.asc`). */
   keySource: string;
+  /** A hash of the exact key material (for caches: a revocation changes it). */
+  keyMaterial?: string;
 }
 
 interface SignatureRejection {

@@ -292,6 +292,17 @@ describe('gate check: where configuration comes from', () => {
     });
   });
 
+  it('an ImagePolicy in the manifests that admits anything does not loosen .gate/', async () => {
+    const open = `apiVersion: portieris.cloud.ibm.com/v1\nkind: ImagePolicy\nmetadata: {name: open, namespace: shop}\nspec:\n  repositories:\n  - name: "*"\n    policy: {}\n`;
+    await withRepo(await signedRepo({ 'apps/open.yaml': open, 'apps/miner.yaml': deployment('miner', ['registry.example.com/attacker/miner@sha256:' + 'e'.repeat(64)]) }), async (repo) => {
+      const { code, report } = await gateJson(['check', 'apps', '--offline'], { cwd: repo.dir });
+      const miner = report.results.find((r) => r.image.includes('miner'))!;
+      assert.equal(miner.reason, 'NO_SIGNATURE');
+      assert.match(miner.message, /manifests cannot loosen \.gate/);
+      assert.equal(code, 1);
+    });
+  });
+
   it('--namespace places objects without a namespace', async () => {
     const local = `apiVersion: portieris.cloud.ibm.com/v1\nkind: ImagePolicy\nmetadata: {name: local}\nspec:\n  repositories:\n  - name: "registry.example.com/*"\n`;
     const pod = `apiVersion: v1\nkind: Pod\nmetadata: {name: p}\nspec:\n  containers: [{name: c, image: "${IMAGE}"}]\n`;

@@ -35,9 +35,10 @@ describe('gate generate as an Argo CD plugin (cmp-server emulated)', () => {
     await withWorkdir('plain', '', async (w) => {
       const out = await generate(w, argoEnv(w.sourcePath));
       assert.equal(out.code, 0, out.stderr);
-      const expected = Buffer.concat([await readFile(path.join(w.appDir, 'service.json')), Buffer.from('\n---\n'), await readFile(path.join(w.appDir, 'web.yaml'))]);
+      // YAML first: a stream that starts with "{" is read as JSON only by Kubernetes' decoder.
+      const expected = Buffer.concat([await readFile(path.join(w.appDir, 'web.yaml')), Buffer.from('---\n'), await readFile(path.join(w.appDir, 'service.json')), Buffer.from('\n')]);
       assert.deepEqual(out.stdout, expected);
-      assert.deepEqual(argoManifests(out.stdout).map((o) => o.kind), ['Service', 'Deployment']);
+      assert.deepEqual((await argoManifests(out.stdout)).map((o) => o.kind), ['Deployment', 'Service']);
       assert.match(out.stderr, /1 allowed, 0 denied/);
     });
   });
@@ -46,7 +47,7 @@ describe('gate generate as an Argo CD plugin (cmp-server emulated)', () => {
     await withWorkdir('plain', '', async (w) => {
       const out = await generate(w, argoEnv(w.sourcePath, [{ name: 'recurse', string: 'true' }]));
       assert.equal(out.code, 0, out.stderr);
-      assert.deepEqual(argoManifests(out.stdout).map((o) => (o.metadata as { name: string }).name), ['api', 'web', 'web']);
+      assert.deepEqual((await argoManifests(out.stdout)).map((o) => (o.metadata as { name: string }).name), ['api', 'web', 'web']);
     });
   });
 
@@ -57,7 +58,7 @@ describe('gate generate as an Argo CD plugin (cmp-server emulated)', () => {
       assert.equal(out.code, 0, out.stderr);
       const expected = (await mustRun('kubectl', ['kustomize', '.'], { cwd: w.appDir })).stdout;
       assert.deepEqual(out.stdout, expected);
-      const [deployment] = argoManifests(out.stdout);
+      const [deployment] = (await argoManifests(out.stdout));
       assert.match(JSON.stringify(deployment), new RegExp(WEB.replace(/[.*]/g, '\\$&')));
     });
   });
@@ -73,7 +74,7 @@ describe('gate generate as an Argo CD plugin (cmp-server emulated)', () => {
       args.push('--include-crds', '--values', 'values-api.yaml', '--set', 'replicas=3');
       const expected = (await mustRun('helm', args, { cwd: w.appDir })).stdout;
       assert.deepEqual(out.stdout, expected);
-      const [deployment] = argoManifests(out.stdout) as Array<{ metadata: { name: string; namespace: string; annotations: Record<string, string> }; spec: { replicas: number } }>;
+      const [deployment] = (await argoManifests(out.stdout)) as unknown as Array<{ metadata: { name: string; namespace: string; annotations: Record<string, string> }; spec: { replicas: number } }>;
       assert.deepEqual(
         [deployment.metadata.name, deployment.metadata.namespace, deployment.metadata.annotations['has-monitoring'], deployment.spec.replicas],
         ['shop-web', 'shop', 'true', 3],
@@ -89,14 +90,14 @@ describe('gate generate as an Argo CD plugin (cmp-server emulated)', () => {
       await writeFile(path.join(bin, 'helm'), `#!/bin/sh\nfor a in "$@"; do printf '%s\\n' "$a"; done > "${record}"\ncat <<'EOF'\napiVersion: v1\nkind: Pod\nmetadata: {name: p}\nspec:\n  containers: [{name: c, image: "${WEB}"}]\nEOF\n`);
       await chmod(path.join(bin, 'helm'), 0o755);
       await withWorkdir('helm', '', async (w) => {
-        const parameters = [{ name: 'values-files', array: ['values-api.yaml'] }, { name: 'set', map: { replicas: '3', 'image.tag': 'a b;$(x)' } }];
+        const parameters = [{ name: 'values-files', array: ['values-api.yaml'] }, { name: 'set', map: { replicas: '3', 'image.tag': 'a b;$(x)', list: 'x,y' } }];
         const out = await generate(w, { ...argoEnv(w.sourcePath, parameters), PATH: `${bin}:${process.env.PATH}` });
         assert.equal(out.code, 0, out.stderr);
         const argv = (await readFile(record, 'utf8')).trimEnd().split('\n');
         assert.deepEqual(argv, [
           'template', '.', '--name-template', 'shop-web', '--namespace', 'shop', '--kube-version', '1.29.4',
           ...argoEnv('').KUBE_API_VERSIONS.split(',').flatMap((v) => ['--api-versions', v]),
-          '--include-crds', '--values', 'values-api.yaml', '--set', 'replicas=3', '--set', 'image.tag=a b;$(x)',
+          '--include-crds', '--values', 'values-api.yaml', '--set', 'replicas=3', '--set', 'image.tag=a b;$(x)', '--set', 'list=x\\,y',
         ]);
       });
     } finally {
@@ -127,7 +128,7 @@ describe('gate generate: denials and failures', () => {
       for (const env of [argoEnv(w.sourcePath, [{ name: 'mode', string: 'warn' }]), argoEnv(w.sourcePath, [], { GATE_MODE: 'warn' })]) {
         const out = await generate(w, env);
         assert.equal(out.code, 0, out.stderr);
-        assert.equal(argoManifests(out.stdout).length, 3);
+        assert.equal((await argoManifests(out.stdout)).length, 3);
         assert.match(out.stderr, /\nWARN Pod\/cache redis:7 NO_POLICY: /);
       }
     });
@@ -140,6 +141,60 @@ describe('gate generate: denials and failures', () => {
       assert.equal(out.stdout.length, 0);
       assert.match(out.stderr, /GATE_MODE_LOCK=enforce/);
     });
+  });
+
+  it('GATE_MODE_LOCK=enforce also refuses allow-empty', async () => {
+    await withWorkdir('plain', '', async (w) => {
+      const out = await generate(w, { ...argoEnv(w.sourcePath, [{ name: 'allow-empty', string: 'true' }]), GATE_MODE_LOCK: 'enforce' });
+      assert.equal(out.code, 2);
+      assert.match(out.stderr, /allow-empty is not allowed here/);
+    });
+  });
+
+  it('an empty render fails even in warn mode: Argo CD would prune the whole app', async () => {
+    await withWorkdir('plain', '', async (w) => {
+      for (const file of ['web.yaml', 'service.json']) await writeFile(path.join(w.appDir, file), '# nothing\n');
+      const out = await generate(w, argoEnv(w.sourcePath, [{ name: 'mode', string: 'warn' }]));
+      assert.equal(out.code, 2);
+      assert.equal(out.stdout.length, 0);
+    });
+  });
+
+  it('policies in the manifests cannot loosen .gate/', async () => {
+    await withWorkdir('plain', '', async (w) => {
+      await writeFile(path.join(w.appDir, 'zz-open.yaml'), `apiVersion: portieris.cloud.ibm.com/v1\nkind: ImagePolicy\nmetadata: {name: open, namespace: shop}\nspec:\n  repositories:\n  - name: "*"\n    policy: {}\n---\napiVersion: v1\nkind: Pod\nmetadata: {name: miner, namespace: shop}\nspec:\n  containers: [{name: m, image: "docker.io/attacker/miner:latest"}]\n`);
+      const out = await generate(w, argoEnv(w.sourcePath), ['--offline']);
+      assert.equal(out.code, 1, out.stderr);
+      assert.match(out.stderr, /DENY Pod\/miner docker\.io\/attacker\/miner:latest NO_POLICY: .*manifests cannot loosen \.gate/);
+    });
+  });
+
+  it('kustomize --enable-helm is the platform\'s choice, and refuses a kustomization that sets helmGlobals', async () => {
+    await withWorkdir('kustomize', 'overlay', async (w) => {
+      const parameter = await generate(w, argoEnv(w.sourcePath, [{ name: 'enable-helm', string: 'true' }]));
+      assert.equal(parameter.code, 2);
+      assert.match(parameter.stderr, /unknown plugin parameter "enable-helm"/);
+      await writeFile(path.join(w.root, 'apps/kustomize/base/kustomization.yaml'), 'resources: [deployment.yaml]\nhelmGlobals:\n  configHome: hc\n');
+      const out = await generate(w, { ...argoEnv(w.sourcePath), GATE_KUSTOMIZE_ENABLE_HELM: 'true' });
+      assert.equal(out.code, 2);
+      assert.match(out.stderr, /base\/kustomization\.yaml sets helmGlobals/);
+    });
+  });
+
+  it('stops a renderer at the deadline, with its children', { timeout: 20_000 }, async () => {
+    const bin = await mkdtemp(path.join(tmpdir(), 'gate-slow-kustomize-'));
+    try {
+      await writeFile(path.join(bin, 'kustomize'), '#!/bin/sh\nsleep 30 &\nwait\n');
+      await chmod(path.join(bin, 'kustomize'), 0o755);
+      await withWorkdir('kustomize', 'overlay', async (w) => {
+        const out = await generate(w, { ...argoEnv(w.sourcePath, [{ name: 'timeout', string: '1' }]), PATH: `${bin}:${process.env.PATH}` });
+        assert.equal(out.code, 2);
+        assert.equal(out.stdout.length, 0);
+        assert.match(out.stderr, /kustomize was stopped: out of time/);
+      });
+    } finally {
+      await rm(bin, { recursive: true, force: true });
+    }
   });
 
   it('an empty render fails, unless allow-empty says otherwise', async () => {
@@ -191,6 +246,24 @@ describe('gate generate: denials and failures', () => {
     });
   });
 
+  it('a cached verdict does not survive a key revocation', async () => {
+    await withWorkdir('plain', '', async (w) => {
+      assert.equal((await generate(w, argoEnv(w.sourcePath))).code, 0);
+      // A copy of the key, revoked: the same fingerprint, other key material.
+      const copy = await GpgHome.create();
+      try {
+        await mustRun('gpg', ['--batch', '--import'], { env: copy.env, input: await gpg.exportPublic(fingerprint) });
+        await mustRun('gpg', ['--batch', '--import'], { env: copy.env, input: await gpg.revocationCertificate(fingerprint) });
+        await writeFile(path.join(w.root, '.gate/keys/release.asc'), await copy.exportPublic(fingerprint));
+      } finally {
+        await copy.dispose();
+      }
+      const out = await generate(w, argoEnv(w.sourcePath));
+      assert.equal(out.code, 1, out.stderr);
+      assert.match(out.stderr, /BAD_SIGNATURE: .*revoked/i);
+    });
+  });
+
   it('shares its verdict cache safely between concurrent runs', async () => {
     await withWorkdir('plain', '', async (w) => {
       const runs = await Promise.all(Array.from({ length: 4 }, () => generate(w, argoEnv(w.sourcePath))));
@@ -200,6 +273,8 @@ describe('gate generate: denials and failures', () => {
       assert.equal(entries.length, 1, 'one SIGNED verdict, written whole');
       const entry = JSON.parse(await readFile(path.join(path.dirname(w.root), 'cache', entries[0]), 'utf8')) as { message: string };
       assert.match(entry.message, /^signed by /);
+      const cached = await generate(w, argoEnv(w.sourcePath));
+      assert.equal(cached.code, 0);
     });
   });
 });

@@ -41,9 +41,12 @@ describe('packaging for Argo CD', () => {
     assert.deepEqual(plugin.spec.parameters.static.map((p) => p.name).sort(), [...PARAMETERS].sort());
   });
 
-  it('the discover variant discovers, under the same name', async () => {
-    const plugin = parse(await read('plugin/plugin-discover.yaml')) as Plugin;
-    assert.ok(plugin.spec.discover?.find?.glob);
+  it('the discover variant discovers every app (JSON-only ones too), under the same name', async () => {
+    const plugin = parse(await read('plugin/plugin-discover.yaml')) as Plugin & { spec: { discover?: { find?: { command?: string[] } } } };
+    const command = plugin.spec.discover?.find?.command ?? [];
+    assert.ok(command.length > 0);
+    const found = await mustRun(command[0], command.slice(1));
+    assert.notEqual(found.stdout.toString().trim(), '', 'cmp-server needs exit 0 and some output to match');
     assert.equal(plugin.metadata.name, (parse(await read('plugin/plugin.yaml')) as Plugin).metadata.name);
   });
 
@@ -91,6 +94,7 @@ spec:
       assert.equal(sidecar.image, 'registry.example.com/platform/gate:0.1.0');
       assert.deepEqual(sidecar.command, ['/var/run/argocd/argocd-cmp-server']);
       assert.equal(sidecar.securityContext.runAsUser, 999);
+      assert.deepEqual((sidecar as unknown as { env: Array<{ name: string; value: string }> }).env, [{ name: 'GATE_MODE_LOCK', value: 'enforce' }]);
       const mounts = Object.fromEntries(sidecar.volumeMounts.map((m) => [m.mountPath, m.name]));
       assert.deepEqual(mounts, { '/var/run/argocd': 'var-files', '/home/argocd/cmp-server/plugins': 'plugins', '/tmp': 'gate-tmp' });
       assert.deepEqual(pod.volumes.map((v) => v.name).sort(), ['gate-tmp', 'plugins', 'var-files']);

@@ -100,8 +100,25 @@ export async function generate(workdir: Workdir, env: Record<string, string>, ar
   return { code: result.code, stdout: result.stdout, stderr: result.stderr };
 }
 
-/** The repo-server's reading of stdout: YAML documents (or JSON), each an object with apiVersion and kind; stray text fails. */
-export function argoManifests(stdout: Buffer): Array<Record<string, unknown>> {
+/**
+ * The repo-server's reading of stdout: Kubernetes' own YAML-or-JSON decoder (run through
+ * the real `kubectl label --local`, which decides YAML or JSON from the first bytes as the
+ * repo-server does), then each document as an object with apiVersion and kind.
+ */
+export async function argoManifests(stdout: Buffer): Promise<Array<Record<string, unknown>>> {
+  const dir = await mkdtemp(path.join(tmpdir(), 'gate-argo-read-'));
+  try {
+    const { writeFile } = await import('node:fs/promises');
+    await writeFile(path.join(dir, 'out'), stdout);
+    const decoded = await run('kubectl', ['label', '--local', '-f', path.join(dir, 'out'), 'gate.check/read=ok', '-o', 'name']);
+    if (decoded.code !== 0) throw new Error(`Kubernetes' decoder refused the output: ${decoded.stderr.trim()}`);
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+  return splitYaml(stdout);
+}
+
+function splitYaml(stdout: Buffer): Array<Record<string, unknown>> {
   const docs = parseAllDocuments(stdout.toString('utf8'));
   const list = Array.isArray(docs) ? docs : [];
   const objects: Array<Record<string, unknown>> = [];

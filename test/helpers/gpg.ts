@@ -61,6 +61,13 @@ export class GpgHome {
     await this.gpg(['--command-fd', '0', '--edit-key', fingerprint], `key ${index}\nrevkey\ny\n0\n\ny\nsave\n`);
   }
 
+  /** The revocation certificate gpg made with the key (in openpgp-revocs.d), ready to import. */
+  async revocationCertificate(fingerprint: string): Promise<string> {
+    const text = await readFile(path.join(this.dir, 'openpgp-revocs.d', `${fingerprint}.rev`), 'utf8');
+    // gpg prefixes the armour line with ":" so that the file is not imported by accident.
+    return text.replace(/^:-----BEGIN/m, '-----BEGIN');
+  }
+
   /** One armoured block holding every key named. */
   async exportPublic(...fingerprints: string[]): Promise<string> {
     return (await this.gpg(['--armor', '--export', ...fingerprints])).stdout.toString('utf8');
