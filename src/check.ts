@@ -106,7 +106,8 @@ export async function checkInputs(inputs: InputText[], what: string, options: Ch
   const gatePolicies = inputPolicies.length > 0 && config.policyObjects.length > 0 ? buildPolicySet(config.policyObjects, options.namespace) : undefined;
   const deadline = now.getTime() + (options.timeoutSeconds ?? DEFAULTS.timeoutSeconds) * 1000;
   const requestTimeoutMs = (options.requestTimeoutSeconds ?? DEFAULTS.requestTimeoutSeconds) * 1000;
-  const remaining = () => Math.min(requestTimeoutMs, deadline - Date.now());
+  const clock = () => io.now().getTime();
+  const remaining = () => Math.min(requestTimeoutMs, deadline - clock());
   const cluster = options.cluster ? new ClusterSecrets(options.kubeconfig && path.resolve(io.cwd, options.kubeconfig), remaining) : undefined;
   const keys = new KeyStore(
     locations.keysDir,
@@ -131,8 +132,8 @@ export async function checkInputs(inputs: InputText[], what: string, options: Ch
   }
 
   const caFiles = await readCaFiles(options.caFiles ?? [], io.cwd);
-  const network = options.offline ? undefined : buildNetwork(options, io, { deadline, requestTimeoutMs, remaining }, caFiles, objects, config.secretObjects, locations, warnings, cluster);
-  const cache = options.cacheDir ? new VerdictCache(path.resolve(io.cwd, options.cacheDir), (options.cacheTtlSeconds ?? DEFAULTS.cacheTtlSeconds) * 1000, () => io.now().getTime()) : undefined;
+  const network = options.offline ? undefined : buildNetwork(options, io, { deadline, requestTimeoutMs, remaining, clock }, caFiles, objects, config.secretObjects, locations, warnings, cluster);
+  const cache = options.cacheDir ? new VerdictCache(path.resolve(io.cwd, options.cacheDir), (options.cacheTtlSeconds ?? DEFAULTS.cacheTtlSeconds) * 1000, clock) : undefined;
   const decider = new Decider({ policies, gatePolicies, keys, registries: config.registries, now, show: (file) => displayName(file, io.cwd), network, cache });
   try {
     const results = await mapLimit(groupUses(uses), options.concurrency ?? DEFAULTS.concurrency, async (group) => {
@@ -158,7 +159,7 @@ export async function checkInputs(inputs: InputText[], what: string, options: Ch
 function buildNetwork(
   options: CheckOptions,
   io: CheckIO,
-  time: { deadline: number; requestTimeoutMs: number; remaining: () => number },
+  time: { deadline: number; requestTimeoutMs: number; remaining: () => number; clock: () => number },
   caFiles: string[],
   objects: ManifestObject[],
   gateSecrets: ManifestObject[],
@@ -170,6 +171,7 @@ function buildNetwork(
   const http = new HttpClient({
     requestTimeoutMs: time.requestTimeoutMs,
     deadlineMs: time.deadline,
+    now: time.clock,
     caFor: (hostPort) => trustRootsFor(hostPort, certsDirs, caFiles, io.env),
   });
   const insecure = new Set(options.insecureRegistries ?? []);

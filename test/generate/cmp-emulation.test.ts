@@ -11,6 +11,7 @@ import { argoEnv, argoManifests, cmpWorkdir, generate, WEB, type Workdir } from 
 import { GpgHome } from '../helpers/gpg.js';
 import fg from 'fast-glob';
 import { mustRun, requireTool } from '../helpers/tools.js';
+import { silentServer } from '../helpers/servers.js';
 
 let gpg: GpgHome;
 let fingerprint: string;
@@ -120,6 +121,27 @@ describe('gate generate: denials and failures', () => {
         'DENY Pod/worker redis:7 NO_POLICY:',
       ]);
     });
+  });
+
+  it('the budget runs out while verifying: the unfinished image is a TIMEOUT denial, exit 3', async () => {
+    const silent = await silentServer();
+    try {
+      await withWorkdir('plain', '', async (w) => {
+        const slow = 'registry.example.com/shop/slow@sha256:' + 'a'.repeat(64);
+        await writeFile(path.join(w.root, '.gate/registries.d/slow.yaml'), `docker:\n  registry.example.com/shop/slow:\n    lookaside: ${silent.url}\n`);
+        await writeFile(path.join(w.appDir, 'slow.yaml'), `apiVersion: v1\nkind: Pod\nmetadata: {name: slow}\nspec:\n  containers: [{name: s, image: "${slow}"}]\n`);
+        const out = await generate(w, argoEnv(w.sourcePath, [{ name: 'timeout', string: '1' }]));
+        assert.equal(out.code, 3, out.stderr);
+        assert.equal(out.stdout.length, 0);
+        const lines = out.stderr.trimEnd().split('\n');
+        assert.match(lines[0], /1 allowed, 1 denied/);
+        assert.deepEqual(lines.slice(1).map((l) => l.split(' ').slice(0, 4).join(' ')), [`DENY Pod/slow ${slow} TIMEOUT:`]);
+        assert.match(lines[1], /no answer within (0\.\d|1) s/, 'the timeout parameter set the budget, not the 15 s request timeout');
+        assert.ok(silent.requests.some((r) => r.path.startsWith('/shop/slow@sha256=')), `gate asked the lookaside: ${JSON.stringify(silent.requests.map((r) => r.path))}`);
+      });
+    } finally {
+      await silent.close();
+    }
   });
 
   it('mode warn (parameter or plugin env GATE_MODE): the manifests pass, the denials are warnings', async () => {

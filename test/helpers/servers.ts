@@ -47,6 +47,11 @@ export function statusServer(status: number): Promise<TestServer> {
   });
 }
 
+/** Accepts every request and never answers it (until closed). */
+export function silentServer(): Promise<TestServer> {
+  return listen(() => undefined);
+}
+
 /** Headers without `name`. */
 export function withoutHeader(headers: IncomingMessage['headers'], name: string): IncomingMessage['headers'] {
   return Object.fromEntries(Object.entries(headers).filter(([key]) => key.toLowerCase() !== name));
