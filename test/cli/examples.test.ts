@@ -8,7 +8,7 @@ import { after, before, describe, it } from 'node:test';
 import fg from 'fast-glob';
 import { gate, gateJson, PROJECT_ROOT } from '../helpers/gate.js';
 import { GpgHome, skopeoVerify } from '../helpers/gpg.js';
-import { mustRun } from '../helpers/tools.js';
+import { mustRun, run } from '../helpers/tools.js';
 
 const EXAMPLES = path.join(PROJECT_ROOT, 'examples');
 
@@ -29,6 +29,16 @@ describe('bundled examples', () => {
     assert.equal(code, 0);
     assert.deepEqual(report.summary, { images: 3, allowed: 3, denied: 0 });
     assert.ok(report.results.every((r) => r.reason === 'SIGNED'));
+  });
+
+  it('the README\'s first command, as written (npx runs the package\'s bin: it must be executable)', async () => {
+    const readme = readFileSync(path.join(PROJECT_ROOT, 'README.md'), 'utf8');
+    const line = /^npm ci && (npx gate [^#\n]+?)\s+#/m.exec(readme);
+    assert.ok(line, 'the README\'s Try it block starts with "npm ci && npx gate …"');
+    const [command, ...args] = line[1].split(/\s+/);
+    const { code, stdout, stderr } = await run(command, args, { cwd: PROJECT_ROOT, env: { NO_COLOR: '1' } });
+    assert.equal(code, 0, stderr);
+    assert.match(stdout.toString('utf8'), /All 3 images allowed\./);
   });
 
   it('examples/shop-denied: exit 1, with the reason for each denial', async () => {
