@@ -99,6 +99,7 @@ export class HttpClient {
     const where = redact(url.href);
     if (remaining <= 0) throw new TransportError('TIMEOUT', `${where}: the time budget ran out before this request`);
     const timeout = Math.min(this.options.requestTimeoutMs, remaining);
+    const limit: TimeLimit = { ms: timeout, budget: remaining < this.options.requestTimeoutMs };
     const agent = await this.agentFor(url);
     let answer: Dispatcher.ResponseData;
     try {
@@ -112,7 +113,7 @@ export class HttpClient {
         signal: AbortSignal.timeout(timeout),
       });
     } catch (e) {
-      throw toTransportError(e, where, timeout);
+      throw toTransportError(e, where, limit);
     }
     const responseHeaders = flatten(answer.headers);
     const declared = Number(responseHeaders['content-length'] ?? NaN);
@@ -133,7 +134,7 @@ export class HttpClient {
       }
     } catch (e) {
       if (e instanceof TransportError) throw e;
-      throw toTransportError(e, where, timeout, true);
+      throw toTransportError(e, where, limit, true);
     }
     return { status: answer.statusCode, headers: responseHeaders, body: Buffer.concat(chunks), url: url.href };
   }
@@ -155,12 +156,20 @@ export class HttpClient {
   }
 }
 
-function toTransportError(e: unknown, where: string, timeoutMs: number, duringBody = false): TransportError {
+/** How long a request may take, and whether the run's total budget (not --request-timeout) set that. */
+interface TimeLimit {
+  ms: number;
+  budget: boolean;
+}
+
+function toTransportError(e: unknown, where: string, limit: TimeLimit, duringBody = false): TransportError {
   const error = e as NodeJS.ErrnoException & { cause?: NodeJS.ErrnoException };
   const code = error.code ?? error.cause?.code ?? '';
   const message = error.cause?.message ?? error.message ?? String(e);
   if (/TIMEOUT/.test(code) || error.name === 'TimeoutError' || error.name === 'AbortError' || code === 'UND_ERR_ABORTED') {
-    return new TransportError('TIMEOUT', `${where}: no answer within ${Math.round(timeoutMs / 100) / 10} s`);
+    const seconds = Math.round(limit.ms / 100) / 10;
+    const why = limit.budget ? 'the time budget of the run ran out (raise --timeout, or the plugin parameter timeout)' : 'the per-request limit (--request-timeout)';
+    return new TransportError('TIMEOUT', `${where}: no answer within ${seconds} s, ${why}`);
   }
   if (TLS_CODES.test(code)) {
     return new TransportError('UNREACHABLE', `${where}: TLS: ${message} (trust the registry's CA with .gate/certs.d/<host:port>/ca.crt or --ca-file)`);

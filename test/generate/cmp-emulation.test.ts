@@ -136,7 +136,7 @@ describe('gate generate: denials and failures', () => {
         const lines = out.stderr.trimEnd().split('\n');
         assert.match(lines[0], /1 allowed, 1 denied/);
         assert.deepEqual(lines.slice(1).map((l) => l.split(' ').slice(0, 4).join(' ')), [`DENY Pod/slow ${slow} TIMEOUT:`]);
-        assert.match(lines[1], /no answer within (0\.\d|1) s/, 'the timeout parameter set the budget, not the 15 s request timeout');
+        assert.match(lines[1], /no answer within (0\.\d|1) s, the time budget of the run ran out/, 'the timeout parameter set the budget, not the 15 s request timeout');
         assert.ok(silent.requests.some((r) => r.path.startsWith('/shop/slow@sha256=')), `gate asked the lookaside: ${JSON.stringify(silent.requests.map((r) => r.path))}`);
       });
     } finally {

@@ -128,7 +128,7 @@ describe('faults between gate and the registry (loopback fault-injection front)'
       await new Promise((resolve) => setTimeout(resolve, 2000));
       await forward();
     }, ['--request-timeout', '0.3']);
-    assertIncomplete(outcome, 'TIMEOUT', /no answer within 0\.3 s/);
+    assertIncomplete(outcome, 'TIMEOUT', /no answer within 0\.3 s, the per-request limit \(--request-timeout\)/);
   });
 
   it('a truncated manifest: UNREACHABLE', async () => {
