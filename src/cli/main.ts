@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 // Command-line wiring only: flags -> options -> runCheck / runGenerate -> output -> exit code.
 
+import { mkdir, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
@@ -8,8 +9,9 @@ import { DEFAULTS, runCheck, type CheckIO, type CheckOptions } from '../check.js
 import { DEFAULT_GENERATE_TIMEOUT_SECONDS, runGenerate } from '../generate.js';
 import { killRenderers } from '../input/render.js';
 import { GateError, errorMessage } from '../errors.js';
-import { renderJson, renderJsonError } from '../report/json.js';
-import { renderText, shouldColor } from '../report/text.js';
+import { FORMATS, parseOutputSpec, planOutputs, renderFailure, renderReport, type OutputSpec, type RenderContext } from '../report/outputs.js';
+import type { Report } from '../report/model.js';
+import { shouldColor } from '../report/text.js';
 import { exitCodeFor } from '../verify/verdict.js';
 import { GATE_VERSION } from '../version.js';
 
@@ -37,7 +39,7 @@ interface CommonFlags {
 }
 
 interface CheckFlags extends CommonFlags {
-  output: 'text' | 'json';
+  output: OutputSpec[];
   exclude: string[];
   namespace: string;
   timeout: number;
@@ -62,7 +64,7 @@ export async function main(argv: string[]): Promise<number> {
     .command('check')
     .description('find every image in the manifests and verify it against the policies in .gate/')
     .argument('[paths...]', 'files or folders of manifests (*.yaml, *.yml, *.json), or - for stdin', ['.'])
-    .addOption(new Option('-o, --output <format>', 'report format').choices(['text', 'json']).default('text'))
+    .option('-o, --output <format[=file]>', `report format, to standard output or to a file (repeatable): ${FORMATS.join(', ')}; e.g. -o github -o sarif=gate.sarif -o junit=gate.xml`, outputSpec, [])
     .option('--exclude <glob>', 'leave files matching this glob out of folder walks (repeatable), e.g. \'charts/**\'', collect, [])
     .option('-n, --namespace <namespace>', 'namespace of objects that set none (the app\'s destination namespace)', 'default')
     .option('--timeout <seconds>', 'time budget for the whole run; images not decided in time are denied as TIMEOUT', seconds, DEFAULTS.timeoutSeconds);
@@ -140,26 +142,57 @@ function checkIO(flags: CommonFlags): CheckIO {
 
 async function runCheckCommand(paths: string[], flags: CheckFlags): Promise<number> {
   const options: CheckOptions = { ...commonCheckOptions(flags), paths, exclude: flags.exclude, namespace: flags.namespace, timeoutSeconds: flags.timeout };
+  let outputs: OutputSpec[];
   try {
-    const report = await runCheck(options, checkIO(flags));
-    const out =
-      flags.output === 'json'
-        ? renderJson(report)
-        : renderText(report, { color: shouldColor(flags.color, process.stdout.isTTY === true, process.env) });
-    await write(out);
-    return exitCodeFor(report.results.map((r) => ({ allowed: r.verdict === 'allow', reason: r.reason })));
+    outputs = planOutputs(flags.output);
+  } catch (e) {
+    process.stderr.write(`gate: ${errorMessage(e)}\n`);
+    return EXIT_BAD_INPUT;
+  }
+  const context = (spec: OutputSpec): RenderContext => ({
+    cwd: process.cwd(),
+    color: spec.format === 'text' && (spec.file === undefined ? shouldColor(flags.color, process.stdout.isTTY === true, process.env) : flags.color === 'always'),
+  });
+  let report: Report;
+  try {
+    report = await runCheck(options, checkIO(flags));
   } catch (e) {
     if (e instanceof GateError) {
       process.stderr.write(`gate: ${e.oneLine()}\n`);
-      // A machine reading JSON gets the error in the same shape as a report would be.
-      if (flags.output === 'json') await write(renderJsonError(e));
       // A cluster or credential helper that does not answer is not bad input: no verdict could be reached.
-      return e.code === 'SOURCE_UNAVAILABLE' ? EXIT_INCOMPLETE : EXIT_BAD_INPUT;
+      const code = e.code === 'SOURCE_UNAVAILABLE' ? EXIT_INCOMPLETE : EXIT_BAD_INPUT;
+      // Every report still gets written, in its format's shape for a failed run.
+      const written = await writeOutputs(outputs, (spec) => renderFailure(spec.format, e, context(spec), code));
+      return written ? code : EXIT_BAD_INPUT;
     }
     process.stderr.write(`gate: internal error: ${errorMessage(e)} (no verdict was reached; set GATE_DEBUG=1 for details and please report it)\n`);
     if (process.env.GATE_DEBUG) process.stderr.write(`${e instanceof Error ? e.stack : String(e)}\n`);
     return EXIT_INCOMPLETE;
   }
+  const written = await writeOutputs(outputs, (spec) => renderReport(spec.format, report, context(spec)));
+  return written ? exitCodeFor(report.results.map((r) => ({ allowed: r.verdict === 'allow', reason: r.reason }))) : EXIT_BAD_INPUT;
+}
+
+/** Standard output or files (their folders created); false when a file could not be written, said on stderr. */
+async function writeOutputs(outputs: OutputSpec[], render: (spec: OutputSpec) => string | undefined): Promise<boolean> {
+  let ok = true;
+  for (const spec of outputs) {
+    const text = render(spec);
+    if (text === undefined) continue;
+    if (spec.file === undefined) {
+      await write(text);
+      continue;
+    }
+    try {
+      const file = path.resolve(process.cwd(), spec.file);
+      await mkdir(path.dirname(file), { recursive: true });
+      await writeFile(file, text);
+    } catch (e) {
+      process.stderr.write(`gate: ${new GateError('OUTPUT_UNWRITABLE', `cannot write the ${spec.format} report to ${spec.file}: ${errorMessage(e)}`).oneLine()}\n`);
+      ok = false;
+    }
+  }
+  return ok;
 }
 
 /** stdout carries only manifests, and only when gate allows them; everything else goes to stderr. */
@@ -195,6 +228,14 @@ function write(text: string | Uint8Array): Promise<void> {
 
 function collect(value: string, previous: string[]): string[] {
   return [...previous, value];
+}
+
+function outputSpec(value: string, previous: OutputSpec[]): OutputSpec[] {
+  try {
+    return [...previous, parseOutputSpec(value)];
+  } catch (e) {
+    throw new InvalidArgumentError(errorMessage(e).replace(/^--output: /, ''));
+  }
 }
 
 function seconds(value: string): number {

@@ -28,7 +28,26 @@ export interface ImageResult {
   message: string;
   hint?: string;
   policy: PolicyRef | null;
+  /** The exemption of .gate/config.yaml that covers the image (reason EXEMPT), or that expired. */
+  exemption?: ExemptionRef;
+  /**
+   * For a tag whose digest passed signature verification: the reference to write
+   * instead (`name:tag@sha256:…`), which `gate pin` proposes.
+   */
+  pin?: string;
   sources: ReportSource[];
+}
+
+export interface ExemptionRef {
+  image: string;
+  namespace: string | null;
+  reason: string;
+  owner: string;
+  /** YYYY-MM-DD: the last day the exemption holds (UTC). */
+  expires: string;
+  expired: boolean;
+  file: string;
+  line: number;
 }
 
 export interface Report {

@@ -70,11 +70,11 @@ function describeSource(source: ReportSource): string {
 }
 
 /** sha256:4c307e3d362277e43add54082dde… → sha256:4c307e3d3622… (the JSON report keeps them whole). */
-function shortDigests(text: string): string {
+export function shortDigests(text: string): string {
   return text.replace(/(sha256[:=])([0-9a-f]{12})[0-9a-f]{52}/g, '$1$2…');
 }
 
-function plural(n: number, word: string): string {
+export function plural(n: number, word: string): string {
   return `${n} ${word}${n === 1 ? '' : 's'}`;
 }
 

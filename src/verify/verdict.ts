@@ -5,6 +5,7 @@
 export type ReasonCode =
   | 'SIGNED' // every requirement passed on a valid signature
   | 'ACCEPT_ANYTHING' // the policy asks for no signature (insecureAcceptAnything, or no simple requirements)
+  | 'EXEMPT' // an unexpired exemption in .gate/config.yaml covers it: not verified
   | 'NO_POLICY' // no ImagePolicy / ClusterImagePolicy pattern matches: Portieris denies
   | 'REJECTED_BY_POLICY' // a `reject` requirement
   | 'NO_SIGNATURE' // no simple-signing signature where the policy says to look
@@ -12,7 +13,7 @@ export type ReasonCode =
   | 'BAD_SIGNATURE' // corrupt, expired, revoked, malformed payload, unreadable blob
   | 'IDENTITY_MISMATCH' // a valid signature for another image identity
   | 'DIGEST_MISMATCH' // a valid signature for other manifest bytes
-  | 'NOT_PINNED' // a tag whose digest gate cannot establish (offline) or must not trust
+  | 'NOT_PINNED' // a tag where a digest is required (requireDigest), or whose digest gate cannot establish (offline)
   | 'AUTH_FAILED'
   | 'THROTTLED'
   | 'UNREACHABLE' // a signature store or registry that could not be read

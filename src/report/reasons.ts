@@ -1,0 +1,74 @@
+// What each reason code means and what to do about it, in one place: the SARIF rules,
+// the Markdown summary and `gate explain` read their texts from here.
+
+import type { ReasonCode } from '../verify/verdict.js';
+
+export interface ReasonInfo {
+  /** PascalCase name (SARIF `rule.name`). */
+  name: string;
+  /** One sentence. */
+  summary: string;
+  /** What to do. */
+  help: string;
+  /** 0–10, for GitHub code scanning's severity (`security-severity`). */
+  severity: number;
+}
+
+const info = (name: string, severity: number, summary: string, help: string): ReasonInfo => ({ name, severity, summary, help });
+
+export const REASONS: Readonly<Record<ReasonCode, ReasonInfo>> = {
+  SIGNED: info('Signed', 0,
+    'Every signedBy requirement of the policy is met by a valid signature.',
+    'Nothing to do.'),
+  ACCEPT_ANYTHING: info('AcceptAnything', 0,
+    'The policy that applies asks for no signature (insecureAcceptAnything, or no simple requirements).',
+    'Nothing to do, unless these images should be signed: then give the repository pattern a signedBy requirement.'),
+  EXEMPT: info('Exempt', 2.0,
+    'An exemption in .gate/config.yaml covers this image until its expiry date: it was not verified.',
+    'Sign the image and remove the exemption before it expires; an expired exemption no longer lets an unsigned image through.'),
+  NO_POLICY: info('NoPolicy', 7.0,
+    'No ImagePolicy or ClusterImagePolicy repository pattern matches the image as written, so Portieris would deny it.',
+    'Add a repository pattern for the image to a policy in .gate/policies/ (an ImagePolicy in a namespace shuts out the ClusterImagePolicies there), or use an image a policy covers.'),
+  REJECTED_BY_POLICY: info('RejectedByPolicy', 7.0,
+    'The policy that applies has a reject requirement for this repository.',
+    'Use an image from a repository the policy allows, or change the policy in a reviewed commit.'),
+  NO_SIGNATURE: info('NoSignature', 8.0,
+    'The policy requires a signature, and none was found where gate looked (the message says where).',
+    'Sign the image digest with a key of the keySecret (skopeo copy --sign-by, or skopeo standalone-sign) and publish the signature in the lookaside or registry the policy reads.'),
+  UNTRUSTED_KEY: info('UntrustedKey', 8.5,
+    'The image is signed, but not by a key of the keySecret the policy names.',
+    'Re-sign with a trusted key, or add the signer\'s public key to .gate/keys/ in a reviewed commit.'),
+  BAD_SIGNATURE: info('BadSignature', 8.5,
+    'A signature is corrupt, expired, made by a revoked or weak key, or carries a malformed payload.',
+    'Sign the image again with a valid, unexpired key and replace the broken signature.'),
+  IDENTITY_MISMATCH: info('IdentityMismatch', 8.5,
+    'A valid signature exists, but for another image name than the policy\'s signedIdentity allows.',
+    'Sign the image under the name it is deployed as, or widen signedIdentity (matchRepository, remapIdentity) in a reviewed commit.'),
+  DIGEST_MISMATCH: info('DigestMismatch', 8.5,
+    'A valid signature exists, but for other manifest bytes than the image has.',
+    'Sign the digest that is deployed; a re-pushed tag needs a new signature.'),
+  NOT_PINNED: info('NotPinned', 5.0,
+    'The image is referenced by tag where a digest is required (requireDigest), or its tag cannot be resolved (offline).',
+    'Pin the image by digest as name:tag@sha256:… — gate pin writes the verified digests into the manifests for review.'),
+  AUTH_FAILED: info('AuthFailed', 3.0,
+    'The registry or lookaside refused every credential gate tried; no verdict was reached.',
+    'Give gate a pull secret or auth file that can read the repository (the message lists what was tried).'),
+  THROTTLED: info('Throttled', 3.0,
+    'The registry kept answering 429 or 5xx within the time budget; no verdict was reached.',
+    'Retry later, lower --registry-concurrency, or authenticate to get a higher rate limit.'),
+  UNREACHABLE: info('Unreachable', 3.0,
+    'The registry or signature store could not be reached or gave a broken answer; no verdict was reached.',
+    'Check the host name, network and TLS trust (.gate/certs.d/ or --ca-file), then run again.'),
+  TIMEOUT: info('Timeout', 3.0,
+    'A request, or the whole run, took longer than allowed; no verdict was reached.',
+    'Raise --request-timeout or --timeout (the plugin parameter timeout under Argo CD), or check why the registry is slow.'),
+  INVALID_REFERENCE: info('InvalidReference', 6.0,
+    'The image is not a reference Portieris and containers/image can verify (a placeholder, an empty image, a tag and a digest together, an unknown tag).',
+    'Write a valid reference: [registry/]repository:tag or [registry/]repository@sha256:<digest>; check rendered manifests rather than templates.'),
+  UNSUPPORTED: info('Unsupported', 6.0,
+    'The policy asks for something gate cannot evaluate (Notary trust, Vulnerability Advisor), or the signatures are out of its reach.',
+    'Use simple signing for these images, or remove what gate cannot check from the policy it reads.'),
+};
+
+/** In the order the README lists them. */
+export const REASON_CODES = Object.keys(REASONS) as ReasonCode[];
