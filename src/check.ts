@@ -11,7 +11,9 @@ import { readBounded } from './input/bounded-read.js';
 import { displayName, readInputs, type InputIO, type InputText } from './input/files.js';
 import { parseManifestStream, type ManifestObject } from './manifests/document.js';
 import { extractImages, secretNames, type ImageUse } from './manifests/extract.js';
+import { findExemption, type ExemptionMatch } from './policy/exemptions.js';
 import { findGateDir, gateLocations, loadGateConfig, type GateLocations } from './policy/gate-dir.js';
+import { CONFIG_FILE } from './policy/settings.js';
 import { KeyStore } from './policy/keys.js';
 import type { PolicyResource, PolicySet } from './policy/types.js';
 import { looksLikePolicy, validatePolicy } from './policy/validate.js';
@@ -20,7 +22,8 @@ import { RegistryClient } from './registry/client.js';
 import { endpointFor, SYSTEM_CERTS_DIRS, trustRootsFor } from './registry/endpoint.js';
 import { HttpClient } from './registry/http.js';
 import { CredentialFinder } from './registry/pull-secrets.js';
-import { summarise, type ImageResult, type Report } from './report/model.js';
+import { summarise, type ExemptionRef, type ImageResult, type Report } from './report/model.js';
+import { allow } from './verify/verdict.js';
 import { GATE_VERSION } from './version.js';
 
 export interface CheckOptions {
@@ -53,6 +56,8 @@ export interface CheckOptions {
   /** Images decided at once, and requests in flight per registry. */
   concurrency?: number;
   registryConcurrency?: number;
+  /** Deny every image referenced by tag (NOT_PINNED), as `requireDigest: true` in .gate/config.yaml does. */
+  requireDigest?: boolean;
   /** A folder where SIGNED verdicts are kept for `cacheTtlSeconds` (shared safely between runs). */
   cacheDir?: string;
   cacheTtlSeconds?: number;
@@ -134,14 +139,24 @@ export async function checkInputs(inputs: InputText[], what: string, options: Ch
   const caFiles = await readCaFiles(options.caFiles ?? [], io.cwd);
   const network = options.offline ? undefined : buildNetwork(options, io, { deadline, requestTimeoutMs, remaining, clock }, caFiles, objects, config.secretObjects, locations, warnings, cluster);
   const cache = options.cacheDir ? new VerdictCache(path.resolve(io.cwd, options.cacheDir), (options.cacheTtlSeconds ?? DEFAULTS.cacheTtlSeconds) * 1000, clock) : undefined;
-  const decider = new Decider({ policies, gatePolicies, keys, registries: config.registries, now, show: (file) => displayName(file, io.cwd), network, cache });
+  const requireDigest = options.requireDigest ? '--require-digest' : config.settings.requireDigest ? `requireDigest in ${CONFIG_FILE}` : undefined;
+  const decider = new Decider({ policies, gatePolicies, keys, registries: config.registries, now, show: (file) => displayName(file, io.cwd), network, cache, requireDigest });
   try {
     const results = await mapLimit(groupUses(uses), options.concurrency ?? DEFAULTS.concurrency, async (group) => {
+      const exempt = findExemption(group[0].image, group[0].namespace, config.settings.exemptions, now);
+      if (exempt && !exempt.expired) return toResult(group, { verdict: allow('EXEMPT', exemptionMessage(exempt)), policy: null }, exempt);
       // Uses with other pull secrets may see other things: each set is decided on its own.
       const bySecrets = new Map<string, ImageUse[]>();
       for (const use of group) bySecrets.set(use.pullSecrets.join(','), [...(bySecrets.get(use.pullSecrets.join(',')) ?? []), use]);
       const decided = await Promise.all([...bySecrets.values()].map(async (uses) => ({ uses, decision: await decider.decide(uses[0], uses[0].pullSecrets) })));
-      return toResult(group, combine(decided));
+      const decision = combine(decided);
+      if (exempt) {
+        const { exemption } = exempt;
+        const where = `the exemption at ${exemption.origin.file}:${exemption.origin.line} ("${exemption.image}", owner ${exemption.owner})`;
+        if (!decision.verdict.allowed) decision.verdict = { ...decision.verdict, message: `${decision.verdict.message}; ${where} expired after ${exemption.expires}` };
+        else warnings.push({ ...exemption.origin, message: `${where} expired after ${exemption.expires}, and ${group[0].image} passes without it: remove the exemption` });
+      }
+      return toResult(group, decision, exempt);
     });
     warnings.push(...decider.warnings, ...keys.warnings);
     return {
@@ -297,7 +312,11 @@ function combine(decided: Array<{ uses: ImageUse[]; decision: Decision }>): Deci
   return { ...denied.decision, verdict };
 }
 
-function toResult(group: ImageUse[], decided: Decision): ImageResult {
+function exemptionMessage({ exemption }: ExemptionMatch): string {
+  return `exempted until ${exemption.expires} by ${exemption.origin.file}:${exemption.origin.line} (owner ${exemption.owner}): ${exemption.reason}; not verified`;
+}
+
+function toResult(group: ImageUse[], decided: Decision, exempt?: ExemptionMatch): ImageResult {
   const first = group[0];
   const sources = group.map((use) => ({ ...use.source, pullSecrets: use.pullSecrets }));
   const { verdict } = decided;
@@ -310,8 +329,15 @@ function toResult(group: ImageUse[], decided: Decision): ImageResult {
     message: verdict.message,
     ...(verdict.hint ? { hint: verdict.hint } : {}),
     policy: decided.policy,
+    ...(exempt ? { exemption: exemptionRef(exempt) } : {}),
+    ...(decided.pin ? { pin: decided.pin } : {}),
     sources,
   };
+}
+
+function exemptionRef({ exemption, expired }: ExemptionMatch): ExemptionRef {
+  const { image, namespace, reason, owner, expires, origin } = exemption;
+  return { image, namespace, reason, owner, expires, expired, file: origin.file, line: origin.line };
 }
 
 async function mapLimit<T, R>(items: T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {

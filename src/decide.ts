@@ -28,6 +28,8 @@ import { GATE_VERSION } from './version.js';
 export interface Decision {
   verdict: Verdict;
   policy: PolicyRef | null;
+  /** A tag whose digest verified, and whose digest form verifies too: what to write instead. */
+  pin?: string;
 }
 
 /** What reaches the network; absent when gate runs offline. */
@@ -53,6 +55,8 @@ export interface DeciderOptions {
   show: (file: string) => string;
   network?: Network;
   cache?: VerdictCache;
+  /** Where a digest is required for every image (`--require-digest`, config.yaml); absent: only where a policy's annotation asks. */
+  requireDigest?: string;
 }
 
 export class Decider {
@@ -77,7 +81,45 @@ export class Decider {
     };
   }
 
+  /**
+   * The verdict, then what a tag reference needs: the digest form to pin (verified in
+   * that form too: a pattern or signedIdentity may treat it differently), and a denial
+   * when a digest is required.
+   */
   private async decideUnder(policies: PolicySet, use: ImageUse, pullSecrets: string[]): Promise<Decision> {
+    const decision = await this.verifyUnder(policies, use, pullSecrets);
+    const parsed = parseReference(use.image);
+    if (!decision.verdict.allowed || !parsed.ok || parsed.ref.digest !== undefined) return decision;
+
+    const { verdict } = decision;
+    const name = use.image.endsWith(`:${parsed.ref.tag}`) ? use.image.slice(0, -(parsed.ref.tag!.length + 1)) : use.image;
+    let pin: string | undefined;
+    let pinDenied: Verdict | undefined;
+    if (verdict.reason === 'SIGNED' && verdict.digest) {
+      const pinned = `${name}@${verdict.digest}`;
+      const again = await this.decide({ ...use, image: pinned }, pullSecrets);
+      if (again.verdict.allowed) pin = pinned;
+      else pinDenied = again.verdict;
+    }
+    const selection = selectPolicy(use.image, use.namespace, policies);
+    const resource = selection.found ? selection.match.resource : undefined;
+    const required = this.options.requireDigest ?? (resource?.requireDigest ? `the annotation gate/require-digest of ${resource.kind}/${resource.name}` : undefined);
+    if (!required) return { ...decision, pin };
+
+    const tag = `"${use.image}" is a tag, and ${required} requires a digest`;
+    if (pin) {
+      return { ...decision, pin, verdict: deny('NOT_PINNED', `${tag}; it points to ${verdict.digest}, whose signature verified`, `pin it: image: ${pin} (gate pin writes this into the manifests for review)`, verdict.digest) };
+    }
+    if (pinDenied) {
+      return { ...decision, verdict: deny('NOT_PINNED', `${tag}; it points to ${verdict.digest}, but "${name}@${verdict.digest}" would be denied (${pinDenied.reason}: ${pinDenied.message})`, 'make the policy accept the digest form (its repository pattern and signedIdentity), then pin it', verdict.digest) };
+    }
+    return {
+      ...decision,
+      verdict: deny('NOT_PINNED', `${tag}; the policy asks for no signature, so gate has no verified digest to offer`, `pin it by hand: image: ${name}@sha256:<digest> (skopeo inspect --format '{{.Digest}}' docker://${use.image}); gate pin writes only digests whose signatures it verified`),
+    };
+  }
+
+  private async verifyUnder(policies: PolicySet, use: ImageUse, pullSecrets: string[]): Promise<Decision> {
     const none = (verdict: Verdict): Decision => ({ verdict, policy: null });
     if (use.problem) return none(deny(use.problem.reason, use.problem.message, use.problem.hint));
     const parsed = parseReference(use.image);

@@ -11,6 +11,7 @@ export type GateErrorCode =
   | 'KEY_MISSING' // a keySecret that resolves to nothing
   | 'KEY_INVALID' // a key that is not an armoured OpenPGP public key block
   | 'REGISTRIES_D_INVALID' // a containers-registries.d file that fails validation
+  | 'CONFIG_INVALID' // .gate/config.yaml that fails validation
   | 'GATE_DIR_CONFLICT' // paths that belong to different .gate/ folders
   | 'GATE_DIR_MISSING' // no .gate/ folder and no policy anywhere
   | 'RENDER_FAILED' // helm or kustomize failed, or the app cannot be rendered

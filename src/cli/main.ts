@@ -8,6 +8,7 @@ import { Command, CommanderError, InvalidArgumentError, Option } from 'commander
 import { DEFAULTS, runCheck, type CheckIO, type CheckOptions } from '../check.js';
 import { DEFAULT_GENERATE_TIMEOUT_SECONDS, runGenerate } from '../generate.js';
 import { killRenderers } from '../input/render.js';
+import { runPin, unifiedDiff, writeChanges } from '../pin.js';
 import { GateError, errorMessage } from '../errors.js';
 import { FORMATS, parseOutputSpec, planOutputs, renderFailure, renderReport, type OutputSpec, type RenderContext } from '../report/outputs.js';
 import type { Report } from '../report/model.js';
@@ -36,6 +37,7 @@ interface CommonFlags {
   verbose?: boolean;
   cacheDir?: string;
   cacheTtl: number;
+  requireDigest?: boolean;
 }
 
 interface CheckFlags extends CommonFlags {
@@ -44,6 +46,13 @@ interface CheckFlags extends CommonFlags {
   namespace: string;
   timeout: number;
   color: 'auto' | 'always' | 'never';
+}
+
+interface PinFlags extends CommonFlags {
+  exclude: string[];
+  namespace: string;
+  timeout: number;
+  write?: boolean;
 }
 
 interface GenerateFlags extends CommonFlags {
@@ -74,6 +83,18 @@ export async function main(argv: string[]): Promise<number> {
       exitCode = await runCheckCommand(paths, flags);
     });
 
+  const pin = program
+    .command('pin')
+    .description('propose digests for tag references whose signatures verified: a unified diff of the manifests to review (git apply), or --write')
+    .argument('[paths...]', 'files or folders of manifests', ['.'])
+    .option('--write', 'change the files in place instead of printing the diff')
+    .option('--exclude <glob>', 'leave files matching this glob out of folder walks (repeatable)', collect, [])
+    .option('-n, --namespace <namespace>', 'namespace of objects that set none', 'default')
+    .option('--timeout <seconds>', 'time budget for the whole run', seconds, DEFAULTS.timeoutSeconds);
+  commonOptions(pin).action(async (paths: string[], flags: PinFlags) => {
+    exitCode = await runPinCommand(paths, flags);
+  });
+
   const generate = program
     .command('generate')
     .description('Argo CD config-management plugin: render the app in the working folder, verify every image, print the manifests unchanged or fail')
@@ -101,6 +122,7 @@ function commonOptions(command: Command): Command {
     .option('--policies <dir>', 'folder of ImagePolicy / ClusterImagePolicy files (default: .gate/policies)')
     .option('--keys <dir>', 'folder of public keys <keySecret>.asc and key Secrets (default: .gate/keys)')
     .option('--registries-d <dir>', 'containers-registries.d folder saying where signatures are (default: .gate/registries.d)')
+    .option('--require-digest', 'deny images referenced by tag (NOT_PINNED), showing the verified digest to pin; as requireDigest: true in .gate/config.yaml')
     .option('--offline', 'no network: verify digest-pinned images from file:// lookasides only; tags are denied as NOT_PINNED')
     .option('--insecure-registry <host[:port]>', 'reach this registry (or token service, or lookaside) over plain HTTP (repeatable)', collect, [])
     .option('--ca-file <file>', 'also trust this CA for registries and lookasides (repeatable); see also .gate/certs.d/<host:port>/', collect, [])
@@ -132,6 +154,7 @@ function commonCheckOptions(flags: CommonFlags): Omit<CheckOptions, 'paths' | 'n
     registryConcurrency: flags.registryConcurrency,
     cacheDir: flags.cacheDir,
     cacheTtlSeconds: flags.cacheTtl,
+    requireDigest: flags.requireDigest === true,
   };
 }
 
@@ -157,17 +180,12 @@ async function runCheckCommand(paths: string[], flags: CheckFlags): Promise<numb
   try {
     report = await runCheck(options, checkIO(flags));
   } catch (e) {
-    if (e instanceof GateError) {
-      process.stderr.write(`gate: ${e.oneLine()}\n`);
-      // A cluster or credential helper that does not answer is not bad input: no verdict could be reached.
-      const code = e.code === 'SOURCE_UNAVAILABLE' ? EXIT_INCOMPLETE : EXIT_BAD_INPUT;
-      // Every report still gets written, in its format's shape for a failed run.
-      const written = await writeOutputs(outputs, (spec) => renderFailure(spec.format, e, context(spec), code));
-      return written ? code : EXIT_BAD_INPUT;
-    }
-    process.stderr.write(`gate: internal error: ${errorMessage(e)} (no verdict was reached; set GATE_DEBUG=1 for details and please report it)\n`);
-    if (process.env.GATE_DEBUG) process.stderr.write(`${e instanceof Error ? e.stack : String(e)}\n`);
-    return EXIT_INCOMPLETE;
+    // A cluster or credential helper that does not answer is not bad input: no verdict could be reached.
+    const code = reportFailure(e);
+    if (!(e instanceof GateError)) return code;
+    // Every report still gets written, in its format's shape for a failed run.
+    const written = await writeOutputs(outputs, (spec) => renderFailure(spec.format, e, context(spec), code));
+    return written ? code : EXIT_BAD_INPUT;
   }
   const written = await writeOutputs(outputs, (spec) => renderReport(spec.format, report, context(spec)));
   return written ? exitCodeFor(report.results.map((r) => ({ allowed: r.verdict === 'allow', reason: r.reason }))) : EXIT_BAD_INPUT;
@@ -193,6 +211,34 @@ async function writeOutputs(outputs: OutputSpec[], render: (spec: OutputSpec) =>
     }
   }
   return ok;
+}
+
+async function runPinCommand(paths: string[], flags: PinFlags): Promise<number> {
+  const options: CheckOptions = { ...commonCheckOptions(flags), paths, exclude: flags.exclude, namespace: flags.namespace, timeoutSeconds: flags.timeout };
+  try {
+    const outcome = await runPin(options, checkIO(flags));
+    const pinned = outcome.changes.reduce((n, c) => n + c.pinned, 0);
+    if (flags.write) await writeChanges(outcome.changes, process.cwd());
+    else await write(outcome.changes.map((c) => unifiedDiff(c.file, c.before, c.after)).join(''));
+    const files = outcome.changes.length;
+    const summary = pinned === 0 ? 'nothing to pin' : `${flags.write ? 'pinned' : 'would pin'} ${pinned} reference(s) in ${files} file(s) to digests whose signatures verified`;
+    process.stderr.write(`gate pin: ${summary}${flags.write || pinned === 0 ? '' : ' (apply with git apply, or run gate pin --write)'}\n`);
+    if (outcome.notPinned.length > 0) process.stderr.write(`gate pin: not pinned:\n${outcome.notPinned.map((n) => `  ${n}`).join('\n')}\n`);
+    return outcome.exitCode;
+  } catch (e) {
+    return reportFailure(e);
+  }
+}
+
+/** Exit 2 with one line for bad input; 3 for anything that kept gate from a verdict. */
+function reportFailure(e: unknown): number {
+  if (e instanceof GateError) {
+    process.stderr.write(`gate: ${e.oneLine()}\n`);
+    return e.code === 'SOURCE_UNAVAILABLE' ? EXIT_INCOMPLETE : EXIT_BAD_INPUT;
+  }
+  process.stderr.write(`gate: internal error: ${errorMessage(e)} (no verdict was reached; set GATE_DEBUG=1 for details and please report it)\n`);
+  if (process.env.GATE_DEBUG) process.stderr.write(`${e instanceof Error ? e.stack : String(e)}\n`);
+  return EXIT_INCOMPLETE;
 }
 
 /** stdout carries only manifests, and only when gate allows them; everything else goes to stderr. */

@@ -9,6 +9,7 @@ import { readBounded, describeErrno } from '../input/bounded-read.js';
 import { displayName, listFiles } from '../input/files.js';
 import { parseManifestStream, type ManifestObject } from '../manifests/document.js';
 import { addRegistriesFile, emptyRegistriesConfig, type RegistriesConfig } from './registries-d.js';
+import { CONFIG_FILE, DEFAULT_SETTINGS, parseSettings, type GateSettings } from './settings.js';
 import { isPolicyKind } from './validate.js';
 
 export const GATE_DIR = '.gate';
@@ -29,6 +30,8 @@ export interface GateConfig {
   /** Secret objects kept next to the policies or keys. */
   secretObjects: ManifestObject[];
   registries: RegistriesConfig;
+  /** .gate/config.yaml, or the defaults. */
+  settings: GateSettings;
   warnings: Warning[];
 }
 
@@ -62,7 +65,7 @@ export function gateLocations(gateDir: string | undefined, overrides: Omit<GateL
 const FLAGS: Record<keyof GateLocations, string> = { gateDir: '--gate-dir', policiesDir: '--policies', keysDir: '--keys', registriesDir: '--registries-d' };
 
 export async function loadGateConfig(locations: GateLocations, explicit: Set<keyof GateLocations>, cwd: string): Promise<GateConfig> {
-  const config: GateConfig = { locations, policyObjects: [], secretObjects: [], registries: emptyRegistriesConfig(), warnings: [] };
+  const config: GateConfig = { locations, policyObjects: [], secretObjects: [], registries: emptyRegistriesConfig(), settings: DEFAULT_SETTINGS, warnings: [] };
   const folder = async (key: keyof GateLocations): Promise<string | undefined> => {
     const dir = locations[key];
     if (!dir) return undefined;
@@ -72,7 +75,14 @@ export async function loadGateConfig(locations: GateLocations, explicit: Set<key
     }
     return undefined;
   };
-  await folder('gateDir');
+  const gateDir = await folder('gateDir');
+  if (gateDir) {
+    const file = path.join(gateDir, CONFIG_FILE);
+    if (await exists(file)) config.settings = parseSettings(await readText(file, cwd), displayName(file, cwd));
+    else if (await exists(path.join(gateDir, 'config.yml'))) {
+      config.warnings.push({ file: displayName(path.join(gateDir, 'config.yml'), cwd), message: `ignored: gate reads its settings from ${CONFIG_FILE}` });
+    }
+  }
 
   const policiesDir = await folder('policiesDir');
   if (policiesDir) {
@@ -100,7 +110,7 @@ export async function loadGateConfig(locations: GateLocations, explicit: Set<key
         config.warnings.push({ file: name, message: 'ignored: containers-registries.d files end in .yaml' });
         continue;
       }
-      addRegistriesFile(config.registries, await readText(file, cwd), name);
+      addRegistriesFile(config.registries, await readText(file, cwd), name, file);
     }
   }
   return config;

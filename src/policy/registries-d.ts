@@ -36,8 +36,11 @@ export function emptyRegistriesConfig(): RegistriesConfig {
   return { docker: new Map() };
 }
 
-/** Parses one registries.d file and merges it into `into`; a scope defined twice is an error. */
-export function addRegistriesFile(into: RegistriesConfig, text: string, file: string): void {
+/**
+ * Parses one registries.d file and merges it into `into`; a scope defined twice is an
+ * error. `file` names it in messages; `absolute` is where it is, for relative lookasides.
+ */
+export function addRegistriesFile(into: RegistriesConfig, text: string, file: string, absolute: string = file): void {
   const { documents } = readYamlDocuments(text, file);
   if (documents.length === 0) return;
   if (documents.length > 1) throw new GateError('REGISTRIES_D_INVALID', 'a registries.d file holds one YAML document', { file, line: documents[1].locate([]) });
@@ -55,7 +58,7 @@ export function addRegistriesFile(into: RegistriesConfig, text: string, file: st
     if (into.defaultDocker) {
       fail(['default-docker'], `"default-docker" is already defined in ${into.defaultDocker.origin.file}:${into.defaultDocker.origin.line}`);
     }
-    into.defaultDocker = readScope(doc, ['default-docker'], file, fail);
+    into.defaultDocker = readScope(doc, ['default-docker'], file, path.dirname(path.resolve(absolute)), fail);
   }
   const docker = root.docker;
   if (docker === undefined || docker === null) return;
@@ -63,11 +66,11 @@ export function addRegistriesFile(into: RegistriesConfig, text: string, file: st
   for (const scope of Object.keys(docker)) {
     const existing = into.docker.get(scope);
     if (existing) fail(['docker', scope], `scope "${scope}" is already defined in ${existing.origin.file}:${existing.origin.line}`);
-    into.docker.set(scope, readScope(doc, ['docker', scope], file, fail));
+    into.docker.set(scope, readScope(doc, ['docker', scope], file, path.dirname(path.resolve(absolute)), fail));
   }
 }
 
-function readScope(doc: YamlDocument, at: PathSegment[], file: string, fail: (at: PathSegment[], message: string) => never): ScopeConfig {
+function readScope(doc: YamlDocument, at: PathSegment[], file: string, dir: string, fail: (at: PathSegment[], message: string) => never): ScopeConfig {
   let value: unknown = doc.value;
   for (const segment of at) value = (value as Record<string, unknown>)[segment as string];
   const origin = { file, line: doc.locate(at) };
@@ -85,7 +88,7 @@ function readScope(doc: YamlDocument, at: PathSegment[], file: string, fail: (at
   const raw = (value.lookaside as string | undefined) || (value.sigstore as string | undefined) || undefined;
   const keyUsed = value.lookaside ? 'lookaside' : 'sigstore';
   return {
-    lookaside: raw === undefined ? undefined : absoluteLookaside(raw, path.dirname(path.resolve(file)), (m) => fail([...at, keyUsed], m)),
+    lookaside: raw === undefined ? undefined : absoluteLookaside(raw, dir, (m) => fail([...at, keyUsed], m)),
     useSigstoreAttachments: attachments as boolean | undefined,
     origin,
   };

@@ -14,6 +14,8 @@ export interface PolicyResource {
   /** ImagePolicy: the namespace it governs. ClusterImagePolicy: null. */
   namespace: string | null;
   repositories: RepositoryRule[];
+  /** The annotation gate/require-digest: "true": tag references are denied (NOT_PINNED). */
+  requireDigest: boolean;
   origin: Origin;
   /** Canonical JSON of the spec, to tell a harmless duplicate from a conflicting one. */
   fingerprint: string;

@@ -9,6 +9,12 @@ import { isNameOnly, isRemapPrefix, parseReference } from '../reference/referenc
 import type { Policy, PolicyKind, PolicyResource, RepositoryRule, Requirement, SignedIdentity } from './types.js';
 
 export const PORTIERIS_API_VERSION = 'portieris.cloud.ibm.com/v1';
+/**
+ * gate's one extension of a policy, as an annotation because Portieris' CRDs are
+ * structural (an unknown spec field would be pruned, or refused by strict validation):
+ * "true" denies images of this policy that are referenced by tag (NOT_PINNED).
+ */
+export const REQUIRE_DIGEST_ANNOTATION = 'gate/require-digest';
 const LEGACY_API_GROUP = 'securityenforcement.admission.cloud.ibm.com';
 
 const OBJECT_META_FIELDS = [
@@ -53,6 +59,9 @@ export function validatePolicy(object: ManifestObject, defaultNamespace: string)
   const name = v.string(['metadata', 'name'], true)!;
   if (name === '') v.fail(['metadata', 'name'], 'metadata.name must not be empty');
   const metaNamespace = v.string(['metadata', 'namespace'], false);
+  const requireDigestPath = ['metadata', 'annotations', REQUIRE_DIGEST_ANNOTATION];
+  const requireDigest = v.string(requireDigestPath, false);
+  if (requireDigest !== undefined && requireDigest !== 'true' && requireDigest !== 'false') v.fail(requireDigestPath, 'must be "true" or "false"');
 
   v.fields(['spec'], ['repositories'], true);
   const repositories: RepositoryRule[] = [];
@@ -66,8 +75,9 @@ export function validatePolicy(object: ManifestObject, defaultNamespace: string)
     // An empty namespace is no namespace: the object lands in the default one.
     namespace: kind === 'ImagePolicy' ? (metaNamespace || defaultNamespace) : null,
     repositories,
+    requireDigest: requireDigest === 'true',
     origin: { file: object.file, line: object.line },
-    fingerprint: canonicalJson(spec),
+    fingerprint: canonicalJson({ spec, requireDigest: requireDigest === 'true' }),
   };
 }
 

@@ -42,7 +42,10 @@ export function renderText(report: Report, style: TextStyle): string {
   for (const result of allowed) {
     const [first] = result.sources;
     const more = result.sources.length > 1 ? ` (+${result.sources.length - 1} more)` : '';
-    lines.push(`${paint.green('ALLOW')} ${shortDigests(result.image)}  ${paint.dim(`namespace ${result.namespace}`)}  ${paint.green(result.reason)}  ${first ? `${first.file}:${first.line}` : ''}${more}`);
+    const reason = result.reason === 'EXEMPT' && result.exemption
+      ? paint.yellow(`EXEMPT until ${result.exemption.expires} (owner ${result.exemption.owner}: ${result.exemption.reason})`)
+      : paint.green(result.reason);
+    lines.push(`${paint.green('ALLOW')} ${shortDigests(result.image)}  ${paint.dim(`namespace ${result.namespace}`)}  ${reason}  ${first ? `${first.file}:${first.line}` : ''}${more}`);
   }
   if (allowed.length > 0) lines.push('');
 

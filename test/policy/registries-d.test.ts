@@ -47,6 +47,12 @@ describe('containers-registries.d', () => {
     assert.equal(lookasideFor(config, ref('reg.example.com/a:1'))?.base, `file://${path.resolve('/repo/.gate/sigstore')}`);
   });
 
+  it('resolves it against where the file is, not against the name messages show (relative to another folder)', () => {
+    const config = emptyRegistriesConfig();
+    addRegistriesFile(config, 'docker:\n  reg.example.com:\n    lookaside: file:../sigstore\n', '.gate/registries.d/x.yaml', '/elsewhere/repo/.gate/registries.d/x.yaml');
+    assert.equal(lookasideFor(config, ref('reg.example.com/a:1'))?.base, 'file:///elsewhere/repo/.gate/sigstore');
+  });
+
   it('refuses a scope defined twice, default-docker twice, unknown keys and other schemes', () => {
     const config = emptyRegistriesConfig();
     addRegistriesFile(config, 'docker:\n  reg.example.com:\n    lookaside: https://a\ndefault-docker:\n  lookaside: https://b\n', '/r/a.yaml');

@@ -9,6 +9,7 @@ function resource(kind: PolicyResource['kind'], name: string, patterns: string[]
     name,
     namespace,
     repositories: patterns.map((pattern) => ({ name: pattern, policy: { trustEnabled: false, vulnerabilityEnabled: false }, origin: { file: 'p.yaml', line: 1 } })),
+    requireDigest: false,
     origin: { file: 'p.yaml', line: 1 },
     fingerprint: name,
   };

@@ -1,0 +1,102 @@
+// `.gate/config.yaml`: gate's own settings, next to the Portieris policies. Validated as
+// strictly as the policies (an unknown field is an error with its line), because an
+// exemption is a hole in the gate and must say who opened it, why, and until when.
+//
+//   requireDigest: true              # every image by digest (also: --require-digest)
+//   exemptions:
+//   - image: "legacy.example.com/vendor/*"   # a repository pattern, as in the policies
+//     namespace: legacy              # optional: every namespace when absent
+//     reason: "unsigned vendor image (PLAT-123)"
+//     owner: platform@example.com
+//     expires: 2027-01-31            # the last day it holds (UTC)
+
+import { GateError } from '../errors.js';
+import { isPlainObject, readYamlDocuments, type PathSegment, type YamlDocument } from '../manifests/document.js';
+import type { Origin } from './types.js';
+import { editDistance, formatPath } from './validate.js';
+
+export const CONFIG_FILE = 'config.yaml';
+
+export interface GateSettings {
+  requireDigest: boolean;
+  exemptions: Exemption[];
+}
+
+export interface Exemption {
+  /** A repository pattern with Portieris' matching rules (`*`, host anchored, literal image string). */
+  image: string;
+  /** null: every namespace. */
+  namespace: string | null;
+  reason: string;
+  owner: string;
+  /** YYYY-MM-DD: the last day the exemption holds, in UTC. */
+  expires: string;
+  origin: Origin;
+}
+
+export const DEFAULT_SETTINGS: GateSettings = { requireDigest: false, exemptions: [] };
+
+const TOP_FIELDS = ['requireDigest', 'exemptions'];
+const EXEMPTION_FIELDS = ['image', 'namespace', 'reason', 'owner', 'expires'];
+
+export function parseSettings(text: string, file: string): GateSettings {
+  const { documents } = readYamlDocuments(text, file);
+  if (documents.length === 0) return DEFAULT_SETTINGS;
+  if (documents.length > 1) throw new GateError('CONFIG_INVALID', `${file} holds one YAML document`, { file, line: documents[1].locate([]) });
+  const doc = documents[0];
+  const fail = (path: PathSegment[], message: string): never => {
+    throw new GateError('CONFIG_INVALID', `${path.length > 0 ? `${formatPath(path)}: ` : ''}${message}`, { file, line: doc.locate(path) });
+  };
+  const root = doc.value;
+  if (!isPlainObject(root)) return fail([], `must be a mapping with ${TOP_FIELDS.join(', ')}`);
+  onlyFields(root, [], TOP_FIELDS, fail);
+
+  const requireDigest = root.requireDigest ?? false;
+  if (typeof requireDigest !== 'boolean') fail(['requireDigest'], 'must be true or false');
+
+  const list = root.exemptions ?? [];
+  if (!Array.isArray(list)) return fail(['exemptions'], 'must be a list');
+  const exemptions = list.map((_, i) => exemption(doc, ['exemptions', i], file, fail));
+  return { requireDigest: requireDigest as boolean, exemptions };
+}
+
+function exemption(doc: YamlDocument, path: PathSegment[], file: string, fail: (path: PathSegment[], message: string) => never): Exemption {
+  const entry = (doc.value as { exemptions: unknown[] }).exemptions[path[1] as number];
+  if (!isPlainObject(entry)) return fail(path, 'must be a mapping with image, reason, owner and expires');
+  onlyFields(entry, path, EXEMPTION_FIELDS, fail);
+  const text = (field: string, required: boolean): string | undefined => {
+    const value = entry[field];
+    if (value === undefined || value === null) return required ? fail([...path, field], 'is required: an exemption says what it covers, why, who owns it and until when') : undefined;
+    if (typeof value !== 'string' || value.trim() === '') return fail([...path, field], 'must be a non-empty string');
+    return value;
+  };
+  const image = text('image', true)!;
+  if (/\s/.test(image)) fail([...path, 'image'], 'a repository pattern has no spaces');
+  return {
+    image,
+    namespace: text('namespace', false) ?? null,
+    reason: text('reason', true)!,
+    owner: text('owner', true)!,
+    expires: expiryDate(entry.expires, [...path, 'expires'], fail),
+    origin: { file, line: doc.locate(path) },
+  };
+}
+
+/** `2027-01-31` (a YAML 1.1 reader may hand over a Date): a real calendar day. */
+function expiryDate(value: unknown, path: PathSegment[], fail: (path: PathSegment[], message: string) => never): string {
+  if (value === undefined || value === null) return fail(path, 'is required: every exemption expires (YYYY-MM-DD)');
+  const text = value instanceof Date ? value.toISOString().slice(0, 10) : value;
+  if (typeof text !== 'string' || !/^\d{4}-\d{2}-\d{2}$/.test(text)) return fail(path, `must be a date YYYY-MM-DD, found ${JSON.stringify(value)}`);
+  const [y, m, d] = text.split('-').map(Number);
+  const date = new Date(Date.UTC(y, m - 1, d));
+  if (date.getUTCFullYear() !== y || date.getUTCMonth() !== m - 1 || date.getUTCDate() !== d) return fail(path, `${text} is not a day of the calendar`);
+  return text;
+}
+
+function onlyFields(value: Record<string, unknown>, path: PathSegment[], allowed: string[], fail: (path: PathSegment[], message: string) => never): void {
+  for (const key of Object.keys(value)) {
+    if (allowed.includes(key)) continue;
+    const near = allowed.find((a) => editDistance(a.toLowerCase(), key.toLowerCase()) <= 2);
+    fail([...path, key], `unknown field "${key}"${near ? ` (did you mean "${near}"?)` : ''}; allowed here: ${allowed.join(', ')}`);
+  }
+}

@@ -1,0 +1,24 @@
+// gate check called as a library, with the clock injected: for rules that depend on
+// the date (exemption expiry) without sleeping or waiting for a date to come.
+
+import { cp, mkdir, mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { runCheck, type CheckOptions } from '../../src/check.js';
+import type { Report } from '../../src/report/model.js';
+import { PROJECT_ROOT } from './gate.js';
+
+export async function checkAt(now: Date, cwd: string, options: Partial<CheckOptions> & { paths: string[] }): Promise<Report> {
+  return runCheck(
+    { namespace: 'default', offline: true, ...options },
+    { cwd, now: () => now, env: {}, readStdin: async () => new Uint8Array() },
+  );
+}
+
+/** A copy of a bundled example as a repository of its own (a .git folder marks its root). */
+export async function copyExample(name: string): Promise<{ dir: string; dispose(): Promise<void> }> {
+  const dir = await mkdtemp(path.join(tmpdir(), `gate-${name}-`));
+  await cp(path.join(PROJECT_ROOT, 'examples', name), dir, { recursive: true });
+  await mkdir(path.join(dir, '.git'));
+  return { dir, dispose: () => rm(dir, { recursive: true, force: true }) };
+}
