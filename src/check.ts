@@ -5,7 +5,7 @@
 import path from 'node:path';
 import { ClusterSecrets } from './cluster/secrets.js';
 import { VerdictCache } from './cache.js';
-import { Decider, type Decision, type Network } from './decide.js';
+import { Decider, type Decision, type DecisionTrace, type Network } from './decide.js';
 import { GateError, type Warning } from './errors.js';
 import { readBounded } from './input/bounded-read.js';
 import { displayName, readInputs, type InputIO, type InputText } from './input/files.js';
@@ -13,7 +13,7 @@ import { parseManifestStream, type ManifestObject } from './manifests/document.j
 import { extractImages, secretNames, type ImageUse } from './manifests/extract.js';
 import { findExemption, type ExemptionMatch } from './policy/exemptions.js';
 import { findGateDir, gateLocations, loadGateConfig, type GateLocations } from './policy/gate-dir.js';
-import { CONFIG_FILE } from './policy/settings.js';
+import { CONFIG_FILE, type GateSettings } from './policy/settings.js';
 import { KeyStore } from './policy/keys.js';
 import type { PolicyResource, PolicySet } from './policy/types.js';
 import { looksLikePolicy, validatePolicy } from './policy/validate.js';
@@ -82,7 +82,6 @@ export async function runCheck(options: CheckOptions, io: CheckIO): Promise<Repo
  * them in messages. `options.paths` still says where to look for .gate/.
  */
 export async function checkInputs(inputs: InputText[], what: string, options: CheckOptions, io: CheckIO): Promise<Report> {
-  const now = io.now();
   const warnings: Warning[] = [];
   const objects: ManifestObject[] = [];
   for (const input of inputs) {
@@ -95,6 +94,67 @@ export async function checkInputs(inputs: InputText[], what: string, options: Ch
     throw new GateError('INPUT_EMPTY', `no Kubernetes objects in ${what}: nothing to check, which is never what a gate should approve`);
   }
 
+  const engine = await prepare(options, io, objects, warnings);
+  const { decider, keys, settings, now } = engine;
+  try {
+    const uses: ImageUse[] = [];
+    for (const object of objects) {
+      const extraction = extractImages(object, options.namespace);
+      uses.push(...extraction.uses);
+      warnings.push(...extraction.warnings);
+    }
+
+    const serviceAccounts = serviceAccountSecrets(objects, options.namespace);
+    for (const use of uses) {
+      const fromAccount = serviceAccounts.get(`${use.namespace}/${use.serviceAccount}`) ?? [];
+      use.pullSecrets = [...new Set([...use.pullSecrets, ...fromAccount])];
+    }
+
+    const results = await mapLimit(groupUses(uses), options.concurrency ?? DEFAULTS.concurrency, async (group) => {
+      const exempt = findExemption(group[0].image, group[0].namespace, settings.exemptions, now);
+      if (exempt && !exempt.expired) return toResult(group, { verdict: allow('EXEMPT', exemptionMessage(exempt)), policy: null }, exempt);
+      // Uses with other pull secrets may see other things: each set is decided on its own.
+      const bySecrets = new Map<string, ImageUse[]>();
+      for (const use of group) bySecrets.set(use.pullSecrets.join(','), [...(bySecrets.get(use.pullSecrets.join(',')) ?? []), use]);
+      const decided = await Promise.all([...bySecrets.values()].map(async (uses) => ({ uses, decision: await decider.decide(uses[0], uses[0].pullSecrets) })));
+      const decision = combine(decided);
+      if (exempt) {
+        const { exemption } = exempt;
+        const where = `the exemption at ${exemption.origin.file}:${exemption.origin.line} ("${exemption.image}", owner ${exemption.owner})`;
+        if (!decision.verdict.allowed) decision.verdict = { ...decision.verdict, message: `${decision.verdict.message}; ${where} expired after ${exemption.expires}` };
+        else warnings.push({ ...exemption.origin, message: `${where} expired after ${exemption.expires}, and ${group[0].image} passes without it: remove the exemption` });
+      }
+      return toResult(group, decision, exempt);
+    });
+    warnings.push(...decider.warnings, ...keys.warnings);
+    return {
+      gateVersion: GATE_VERSION,
+      summary: summarise(results),
+      results: results.sort(byVerdictThenSource),
+      warnings,
+      scanned: { files: inputs.length, objects: objects.length },
+    };
+  } finally {
+    await engine.close();
+  }
+}
+
+/** Everything a decision needs, built once per run: .gate/, the policies, keys, the network, the Decider. */
+export interface Engine {
+  decider: Decider;
+  keys: KeyStore;
+  settings: GateSettings;
+  policies: PolicySet;
+  now: Date;
+  close(): Promise<void>;
+}
+
+/**
+ * Builds the engine for manifests already parsed (`objects`: their policies and Secrets
+ * count too); `warnings` collects what loading .gate/ has to say.
+ */
+export async function prepare(options: CheckOptions, io: CheckIO, objects: ManifestObject[], warnings: Warning[], trace?: DecisionTrace): Promise<Engine> {
+  const now = io.now();
   const locations = await locateGate(options, io.cwd);
   const explicit = new Set<keyof GateLocations>((['gateDir', 'policiesDir', 'keysDir', 'registriesDir'] as const).filter((k) => options[k] !== undefined));
   const config = await loadGateConfig(locations, explicit, io.cwd);
@@ -123,52 +183,12 @@ export async function checkInputs(inputs: InputText[], what: string, options: Ch
     cluster,
   );
 
-  const uses: ImageUse[] = [];
-  for (const object of objects) {
-    const extraction = extractImages(object, options.namespace);
-    uses.push(...extraction.uses);
-    warnings.push(...extraction.warnings);
-  }
-
-  const serviceAccounts = serviceAccountSecrets(objects, options.namespace);
-  for (const use of uses) {
-    const fromAccount = serviceAccounts.get(`${use.namespace}/${use.serviceAccount}`) ?? [];
-    use.pullSecrets = [...new Set([...use.pullSecrets, ...fromAccount])];
-  }
-
   const caFiles = await readCaFiles(options.caFiles ?? [], io.cwd);
   const network = options.offline ? undefined : buildNetwork(options, io, { deadline, requestTimeoutMs, remaining, clock }, caFiles, objects, config.secretObjects, locations, warnings, cluster);
   const cache = options.cacheDir ? new VerdictCache(path.resolve(io.cwd, options.cacheDir), (options.cacheTtlSeconds ?? DEFAULTS.cacheTtlSeconds) * 1000, clock) : undefined;
   const requireDigest = options.requireDigest ? '--require-digest' : config.settings.requireDigest ? `requireDigest in ${CONFIG_FILE}` : undefined;
-  const decider = new Decider({ policies, gatePolicies, keys, registries: config.registries, now, show: (file) => displayName(file, io.cwd), network, cache, requireDigest });
-  try {
-    const results = await mapLimit(groupUses(uses), options.concurrency ?? DEFAULTS.concurrency, async (group) => {
-      const exempt = findExemption(group[0].image, group[0].namespace, config.settings.exemptions, now);
-      if (exempt && !exempt.expired) return toResult(group, { verdict: allow('EXEMPT', exemptionMessage(exempt)), policy: null }, exempt);
-      // Uses with other pull secrets may see other things: each set is decided on its own.
-      const bySecrets = new Map<string, ImageUse[]>();
-      for (const use of group) bySecrets.set(use.pullSecrets.join(','), [...(bySecrets.get(use.pullSecrets.join(',')) ?? []), use]);
-      const decided = await Promise.all([...bySecrets.values()].map(async (uses) => ({ uses, decision: await decider.decide(uses[0], uses[0].pullSecrets) })));
-      const decision = combine(decided);
-      if (exempt) {
-        const { exemption } = exempt;
-        const where = `the exemption at ${exemption.origin.file}:${exemption.origin.line} ("${exemption.image}", owner ${exemption.owner})`;
-        if (!decision.verdict.allowed) decision.verdict = { ...decision.verdict, message: `${decision.verdict.message}; ${where} expired after ${exemption.expires}` };
-        else warnings.push({ ...exemption.origin, message: `${where} expired after ${exemption.expires}, and ${group[0].image} passes without it: remove the exemption` });
-      }
-      return toResult(group, decision, exempt);
-    });
-    warnings.push(...decider.warnings, ...keys.warnings);
-    return {
-      gateVersion: GATE_VERSION,
-      summary: summarise(results),
-      results: results.sort(byVerdictThenSource),
-      warnings,
-      scanned: { files: inputs.length, objects: objects.length },
-    };
-  } finally {
-    await network?.http.close();
-  }
+  const decider = new Decider({ policies, gatePolicies, keys, registries: config.registries, now, show: (file) => displayName(file, io.cwd), network, cache, requireDigest, trace });
+  return { decider, keys, settings: config.settings, policies, now, close: async () => await network?.http.close() };
 }
 
 function buildNetwork(
@@ -335,7 +355,7 @@ function toResult(group: ImageUse[], decided: Decision, exempt?: ExemptionMatch)
   };
 }
 
-function exemptionRef({ exemption, expired }: ExemptionMatch): ExemptionRef {
+export function exemptionRef({ exemption, expired }: ExemptionMatch): ExemptionRef {
   const { image, namespace, reason, owner, expires, origin } = exemption;
   return { image, namespace, reason, owner, expires, expired, file: origin.file, line: origin.line };
 }

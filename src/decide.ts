@@ -8,7 +8,7 @@ import type { Warning } from './errors.js';
 import type { ImageUse } from './manifests/extract.js';
 import type { KeyStore } from './policy/keys.js';
 import { lookasideFor, sigstoreAttachmentsFor, type RegistriesConfig } from './policy/registries-d.js';
-import { selectPolicy } from './policy/select.js';
+import { selectPolicy, type PolicySelection } from './policy/select.js';
 import type { PolicyResource, PolicySet, RepositoryRule, SignedByRequirement } from './policy/types.js';
 import { parseReference, referenceString, repositoryName, withDefaultTag, type ImageReference } from './reference/reference.js';
 import type { RegistryClient } from './registry/client.js';
@@ -57,6 +57,19 @@ export interface DeciderOptions {
   cache?: VerdictCache;
   /** Where a digest is required for every image (`--require-digest`, config.yaml); absent: only where a policy's annotation asks. */
   requireDigest?: string;
+  /** Filled in by the first decision made (gate explain makes one). */
+  trace?: DecisionTrace;
+}
+
+/** What a decision looked at, in order: for `gate explain`. */
+export interface DecisionTrace {
+  image?: string;
+  selection?: PolicySelection;
+  requirements?: ResolvedSignedBy[];
+  /** The reference signatures must name (a tag defaulted to latest). */
+  intended?: ImageReference;
+  digest?: { value: string; fromTag: boolean };
+  lookup?: SignatureLookupResult;
 }
 
 export class Decider {
@@ -121,6 +134,9 @@ export class Decider {
 
   private async verifyUnder(policies: PolicySet, use: ImageUse, pullSecrets: string[]): Promise<Decision> {
     const none = (verdict: Verdict): Decision => ({ verdict, policy: null });
+    // Only the first decision is traced: the one gate explain asked for, not the pinned form it leads to.
+    const trace = this.options.trace && this.options.trace.image === undefined ? this.options.trace : undefined;
+    if (trace) trace.image = use.image;
     if (use.problem) return none(deny(use.problem.reason, use.problem.message, use.problem.hint));
     const parsed = parseReference(use.image);
     if (!parsed.ok) {
@@ -134,6 +150,7 @@ export class Decider {
       return none(deny('INVALID_REFERENCE', `"${parsed.ref.digest.split(':')[0]}" digests are not supported by Portieris (only sha256)`, 'pin the image by its sha256 digest'));
     }
     const selection = selectPolicy(use.image, use.namespace, policies);
+    if (trace) trace.selection = selection;
     if (!selection.found) return none(deny('NO_POLICY', selection.message, this.noPolicyHint(use, parsed.ref, selection.scope, policies)));
 
     const { resource, rule } = selection.match;
@@ -149,6 +166,7 @@ export class Decider {
       const resolved = await Promise.all(pre.requirements.map((r) => this.resolveKeys(r, use.namespace, label)));
       const credentials = network ? await network.credentials.candidates(use.namespace, pullSecrets, ref.domain) : [];
       const digest = ref.digest ?? (await this.resolveTag(ref, credentials));
+      if (trace) Object.assign(trace, { requirements: resolved, intended: withDefaultTag(ref), digest: { value: digest, fromTag: ref.digest === undefined } });
       const cacheKey = VerdictCache.key([
         GATE_VERSION, digest, referenceString(withDefaultTag(ref)),
         resolved.map((r) => [r.keyMaterial, r.requirement.signedIdentity]),
@@ -157,6 +175,7 @@ export class Decider {
       const cached = await this.options.cache?.get(cacheKey);
       if (cached) return { verdict: { ...allow('SIGNED', `${cached.message} (verified by an earlier run; cached)`), digest }, policy };
       const found = await this.lookup(ref, digest, rule, resource, use.namespace, credentials);
+      if (trace) trace.lookup = found;
       if (!found.ok) return { verdict: deny(found.reason, found.message, found.hint, digest), policy };
       const verdict = await evaluateSignatures(resolved, withDefaultTag(ref), digest, found.signatures, this.options.now, (r, i, d, s, n) => {
         const key = [d, referenceString(i), r.keySource, JSON.stringify(r.requirement.signedIdentity), found.searched].join('\u0000');

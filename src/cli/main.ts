@@ -9,6 +9,8 @@ import { DEFAULTS, runCheck, type CheckIO, type CheckOptions } from '../check.js
 import { DEFAULT_GENERATE_TIMEOUT_SECONDS, runGenerate } from '../generate.js';
 import { killRenderers } from '../input/render.js';
 import { runPin, unifiedDiff, writeChanges } from '../pin.js';
+import { runExplain } from '../explain.js';
+import { renderExplanation } from '../report/explain.js';
 import { GateError, errorMessage } from '../errors.js';
 import { FORMATS, parseOutputSpec, planOutputs, renderFailure, renderReport, type OutputSpec, type RenderContext } from '../report/outputs.js';
 import type { Report } from '../report/model.js';
@@ -55,6 +57,13 @@ interface PinFlags extends CommonFlags {
   write?: boolean;
 }
 
+interface ExplainFlags extends CommonFlags {
+  namespace: string;
+  timeout: number;
+  pullSecret: string[];
+  output: 'text' | 'json';
+}
+
 interface GenerateFlags extends CommonFlags {
   namespace?: string;
   timeout?: number;
@@ -93,6 +102,18 @@ export async function main(argv: string[]): Promise<number> {
     .option('--timeout <seconds>', 'time budget for the whole run', seconds, DEFAULTS.timeoutSeconds);
   commonOptions(pin).action(async (paths: string[], flags: PinFlags) => {
     exitCode = await runPinCommand(paths, flags);
+  });
+
+  const explain = program
+    .command('explain')
+    .description('show how gate decides one image: the policy patterns considered and their scores, the requirements and keys, where signatures were looked for, and the fate of each signature')
+    .argument('<image>', 'the image reference, as a manifest would write it')
+    .option('-n, --namespace <namespace>', 'the namespace the image would run in', 'default')
+    .option('--pull-secret <name>', 'a pull secret the pod would name (repeatable), from .gate/ or, with --cluster, the cluster', collect, [])
+    .addOption(new Option('-o, --output <format>', 'text or json').choices(['text', 'json']).default('text'))
+    .option('--timeout <seconds>', 'time budget', seconds, DEFAULTS.timeoutSeconds);
+  commonOptions(explain).action(async (image: string, flags: ExplainFlags) => {
+    exitCode = await runExplainCommand(image, flags);
   });
 
   const generate = program
@@ -211,6 +232,17 @@ async function writeOutputs(outputs: OutputSpec[], render: (spec: OutputSpec) =>
     }
   }
   return ok;
+}
+
+async function runExplainCommand(image: string, flags: ExplainFlags): Promise<number> {
+  try {
+    const explanation = await runExplain(image, { ...commonCheckOptions(flags), namespace: flags.namespace, timeoutSeconds: flags.timeout, pullSecrets: flags.pullSecret }, checkIO(flags));
+    await write(flags.output === 'json' ? `${JSON.stringify(explanation, null, 2)}\n` : renderExplanation(explanation));
+    const { verdict } = explanation;
+    return exitCodeFor([{ allowed: verdict.verdict === 'allow', reason: verdict.reason }]);
+  } catch (e) {
+    return reportFailure(e);
+  }
 }
 
 async function runPinCommand(paths: string[], flags: PinFlags): Promise<number> {

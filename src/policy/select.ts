@@ -3,7 +3,7 @@
 // Pure: data in, decision out.
 
 import type { PolicyResource, PolicySet, RepositoryRule } from './types.js';
-import { patternMatchesImage } from './wildcard.js';
+import { globMatches, patternMatchesImage } from './wildcard.js';
 
 export interface PolicyMatch {
   resource: PolicyResource;
@@ -54,16 +54,61 @@ export function bestMatch(image: string, resources: PolicyResource[]): PolicyMat
   let best: PolicyMatch | undefined;
   for (const resource of inApiOrder(resources)) {
     for (const rule of resource.repositories) {
-      const pattern = rule.name;
-      if (!pattern.includes('*') && pattern === image) {
-        return { resource, rule, exact: true, quality: image.length };
-      }
-      if (!patternMatchesImage(pattern, image)) continue;
-      const quality = pattern.length - countStars(pattern);
-      if (!best || quality > best.quality) best = { resource, rule, exact: false, quality };
+      const score = scorePattern(rule.name, image);
+      if (score.exact) return { resource, rule, exact: true, quality: score.quality };
+      if (score.matches && (!best || score.quality > best.quality)) best = { resource, rule, exact: false, quality: score.quality };
     }
   }
   return best;
+}
+
+/** How one pattern fares against an image: an exact pattern wins at once, otherwise the quality counts. */
+export function scorePattern(pattern: string, image: string): { matches: boolean; exact: boolean; quality: number } {
+  if (!pattern.includes('*') && pattern === image) return { matches: true, exact: true, quality: image.length };
+  return { matches: patternMatchesImage(pattern, image), exact: false, quality: pattern.length - countStars(pattern) };
+}
+
+export interface Candidate {
+  resource: PolicyResource;
+  rule: RepositoryRule;
+  matches: boolean;
+  exact: boolean;
+  quality: number;
+  /** Why it matches or not, in words. */
+  why: string;
+}
+
+/**
+ * Every pattern selection considered for the image, best first, as `gate explain` shows
+ * them; `ignored` are the ClusterImagePolicies an ImagePolicy in the namespace shuts out.
+ */
+export function rankCandidates(image: string, namespace: string, policies: PolicySet): { candidates: Candidate[]; ignored: PolicyResource[] } {
+  const local = policies.imagePolicies.filter((p) => p.namespace === namespace);
+  const inScope = local.length > 0 ? local : policies.clusterImagePolicies;
+  const ignored = local.length > 0 ? policies.clusterImagePolicies : [];
+  const candidates: Candidate[] = [];
+  for (const resource of inApiOrder(inScope)) {
+    for (const rule of resource.repositories) {
+      const score = scorePattern(rule.name, image);
+      candidates.push({ resource, rule, ...score, why: explainScore(rule.name, image, score) });
+    }
+  }
+  // Stable sort keeps API order among equals, which is how ties are broken.
+  const rank = (c: Candidate) => (c.exact ? 2 : c.matches ? 1 : 0);
+  candidates.sort((a, b) => rank(b) - rank(a) || (a.matches && b.matches ? b.quality - a.quality : 0));
+  return { candidates, ignored };
+}
+
+function explainScore(pattern: string, image: string, score: { matches: boolean; exact: boolean; quality: number }): string {
+  if (score.exact) return 'equal to the image (a pattern without * that equals the image wins at once)';
+  if (score.matches) return `matches, score ${score.quality} (pattern length minus its *)`;
+  const slash = pattern.indexOf('/');
+  const imageSlash = image.indexOf('/');
+  if (slash >= 0 && (imageSlash < 0 || !globMatches(pattern.slice(0, slash), image.slice(0, imageSlash)))) {
+    const host = imageSlash < 0 ? `and "${image}" has none` : `(${image.slice(0, imageSlash)})`;
+    return `no match: the part before the first "/" (${pattern.slice(0, slash)}) must match the image's host part ${host}`;
+  }
+  return 'no match (patterns compare with the image string as written)';
 }
 
 function inApiOrder(resources: PolicyResource[]): PolicyResource[] {

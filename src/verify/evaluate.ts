@@ -111,7 +111,7 @@ export async function evaluateSignedBy(
   return { passed: false, reason, message };
 }
 
-async function checkSignature(
+export async function checkSignature(
   resolved: ResolvedSignedBy,
   intended: ImageReference,
   digest: string,

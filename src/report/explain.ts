@@ -1,0 +1,71 @@
+// The text view of `gate explain`: each step of the decision in the order gate takes it.
+
+import { formatWarning } from '../errors.js';
+import type { Explanation } from '../explain.js';
+import { REASONS } from './reasons.js';
+
+export function renderExplanation(e: Explanation): string {
+  const out: string[] = [`gate explain ${e.image}  (namespace ${e.namespace})`, ''];
+
+  out.push('Reference');
+  const r = e.reference;
+  if (!r.valid) out.push(`  not a valid image reference: ${r.message}`);
+  else {
+    out.push(`  registry ${r.registry}, repository ${r.repository}${r.tag ? `, tag ${r.tag}` : ''}${r.digest ? `, digest ${r.digest}` : ''}${r.tag || r.digest ? '' : ' (no tag: latest)'}`);
+    if (r.normalised !== e.image) out.push(`  in full: ${r.normalised} — policies match the string as written, not this`);
+    if (r.containersImageProblem) out.push(`  containers/image, which verifies signatures for Portieris, cannot read it: ${r.containersImageProblem}`);
+  }
+  out.push('');
+
+  if (e.exemption) {
+    const x = e.exemption;
+    out.push(`Exemption (${x.file}:${x.line})`, `  "${x.image}"${x.namespace ? ` in namespace ${x.namespace}` : ''}, owner ${x.owner}: ${x.reason}`, `  ${x.expired ? `expired after ${x.expires}: no longer applies` : `holds until ${x.expires}: the image is not verified`}`, '');
+  }
+
+  const scope = e.policy.scope === 'namespace'
+    ? `namespace ${e.namespace} has an ImagePolicy, so only its ImagePolicies count`
+    : e.policy.scope === 'cluster' ? `namespace ${e.namespace} has no ImagePolicy, so the ClusterImagePolicies count` : 'no policy applies';
+  out.push(`Policy: ${scope}`);
+  if (e.policy.ignored.length > 0) out.push(`  not considered: ${e.policy.ignored.join(', ')}`);
+  if (e.policy.candidates.length === 0) out.push('  no repository pattern at all');
+  for (const c of e.policy.candidates) {
+    const mark = c.chosen ? '→' : c.matches ? '·' : '✗';
+    out.push(`  ${mark} ${c.kind}/${c.name}${c.namespace ? ` (${c.namespace})` : ''}  "${c.pattern}"  ${c.why}${c.chosen ? '  ← chosen' : ''}  [${c.file}:${c.line}]`);
+  }
+  out.push('  (an exact pattern wins at once; otherwise the highest score; a tie goes to the policy first by name)', '');
+
+  if (e.requirements.length > 0) {
+    out.push(`Requirements (all must be met)`);
+    e.requirements.forEach((q, i) => {
+      if (q.type !== 'signedBy') {
+        out.push(`  ${i + 1}. ${q.type}`);
+        return;
+      }
+      out.push(`  ${i + 1}. signedBy keySecret ${q.keySecret}${q.keySource ? ` — keys from ${q.keySource}: ${q.fingerprints!.join(', ')}` : ''}`);
+      if (q.identity) out.push(`     identity: ${q.identity}`);
+    });
+    out.push('');
+  }
+
+  if (e.digest) out.push('Digest', `  ${e.digest.value}${e.digest.fromTag ? ' (the tag points to it now, asked of the registry)' : ' (pinned in the reference)'}`, '');
+
+  if (e.signatures) {
+    const s = e.signatures;
+    out.push(`Signatures: looked in ${s.searched}`);
+    if (!s.ok) out.push(`  the lookup failed: ${s.reason}: ${s.message}`);
+    else if (s.each.length === 0) out.push(`  none found${s.ignored > 0 ? ` (${s.ignored} sigstore signature(s), which signedBy ignores)` : ''}`);
+    for (const sig of s.each) {
+      out.push(`  ${sig.location}`);
+      sig.requirements.forEach((q, i) => out.push(`    requirement ${i + 1}: ${q.passed ? '✔' : `✗ ${q.reason}:`} ${q.message}`));
+    }
+    out.push('');
+  }
+
+  const v = e.verdict;
+  out.push(`Verdict: ${v.verdict.toUpperCase()} ${v.reason} — ${v.message}`);
+  if (v.hint) out.push(`  fix: ${v.hint}`);
+  else if (v.verdict === 'deny') out.push(`  fix: ${REASONS[v.reason].help}`);
+  if (v.pin) out.push(`  pin: ${v.pin}`);
+  if (e.warnings.length > 0) out.push('', 'warnings:', ...e.warnings.map((w) => `  ${formatWarning(w)}`));
+  return `${out.join('\n')}\n`;
+}
