@@ -145,6 +145,7 @@ export interface Engine {
   keys: KeyStore;
   settings: GateSettings;
   policies: PolicySet;
+  locations: GateLocations;
   now: Date;
   close(): Promise<void>;
 }
@@ -188,7 +189,7 @@ export async function prepare(options: CheckOptions, io: CheckIO, objects: Manif
   const cache = options.cacheDir ? new VerdictCache(path.resolve(io.cwd, options.cacheDir), (options.cacheTtlSeconds ?? DEFAULTS.cacheTtlSeconds) * 1000, clock) : undefined;
   const requireDigest = options.requireDigest ? '--require-digest' : config.settings.requireDigest ? `requireDigest in ${CONFIG_FILE}` : undefined;
   const decider = new Decider({ policies, gatePolicies, keys, registries: config.registries, now, show: (file) => displayName(file, io.cwd), network, cache, requireDigest, trace });
-  return { decider, keys, settings: config.settings, policies, now, close: async () => await network?.http.close() };
+  return { decider, keys, settings: config.settings, policies, locations, now, close: async () => await network?.http.close() };
 }
 
 function buildNetwork(

@@ -11,6 +11,8 @@ import { killRenderers } from '../input/render.js';
 import { runPin, unifiedDiff, writeChanges } from '../pin.js';
 import { runExplain } from '../explain.js';
 import { renderExplanation } from '../report/explain.js';
+import { runInit } from '../init.js';
+import { renderLint, runLint } from '../lint.js';
 import { GateError, errorMessage } from '../errors.js';
 import { FORMATS, parseOutputSpec, planOutputs, renderFailure, renderReport, type OutputSpec, type RenderContext } from '../report/outputs.js';
 import type { Report } from '../report/model.js';
@@ -64,6 +66,20 @@ interface ExplainFlags extends CommonFlags {
   output: 'text' | 'json';
 }
 
+interface InitFlags {
+  key?: string;
+  gpgKey?: string;
+  keyName: string;
+  repository: string[];
+  lookaside?: string;
+  force?: boolean;
+}
+
+interface LintFlags extends CommonFlags {
+  namespace: string;
+  output: 'text' | 'json';
+}
+
 interface GenerateFlags extends CommonFlags {
   namespace?: string;
   timeout?: number;
@@ -114,6 +130,31 @@ export async function main(argv: string[]): Promise<number> {
     .option('--timeout <seconds>', 'time budget', seconds, DEFAULTS.timeoutSeconds);
   commonOptions(explain).action(async (image: string, flags: ExplainFlags) => {
     exitCode = await runExplainCommand(image, flags);
+  });
+
+  program
+    .command('init')
+    .description('scaffold .gate/: a ClusterImagePolicy requiring signatures by your key, the key, registries.d, config.yaml and JSON Schemas for editors')
+    .argument('[dir]', 'the repository root that gets .gate/', '.')
+    .option('--key <file>', 'the armoured OpenPGP public key signatures are made with (gpg --armor --export FINGERPRINT)')
+    .option('--gpg-key <fingerprint>', 'export the public key from gpg instead (GNUPGHOME selects the keyring)')
+    .option('--key-name <name>', 'the keySecret name: .gate/keys/<name>.asc, and the Secret Portieris reads in the cluster', 'release')
+    .option('--repository <pattern>', 'images that must be signed, as a Portieris pattern (repeatable), e.g. "registry.example.com/team/*"', collect, [])
+    .option('--lookaside <url>', 'where the signatures are: https://…, file:///…, or file:relative/to/.gate/registries.d')
+    .option('--force', 'overwrite files gate init would write')
+    .action(async (dir: string, flags: InitFlags) => {
+      exitCode = await runInitCommand(dir, flags);
+    });
+
+  const lint = program
+    .command('policy')
+    .description('work with the policies in .gate/')
+    .command('lint')
+    .description('validate .gate/ (policies, keys, registries.d, config.yaml) and report patterns that never win or never match, keys that are missing or unused, and exemptions that expired or expire soon')
+    .option('-n, --namespace <namespace>', 'namespace used to look up keys of ClusterImagePolicies', 'default')
+    .addOption(new Option('-o, --output <format>', 'text or json').choices(['text', 'json']).default('text'));
+  commonOptions(lint).action(async (flags: LintFlags) => {
+    exitCode = await runLintCommand(flags);
   });
 
   const generate = program
@@ -240,6 +281,36 @@ async function runExplainCommand(image: string, flags: ExplainFlags): Promise<nu
     await write(flags.output === 'json' ? `${JSON.stringify(explanation, null, 2)}\n` : renderExplanation(explanation));
     const { verdict } = explanation;
     return exitCodeFor([{ allowed: verdict.verdict === 'allow', reason: verdict.reason }]);
+  } catch (e) {
+    return reportFailure(e);
+  }
+}
+
+async function runInitCommand(dir: string, flags: InitFlags): Promise<number> {
+  try {
+    const outcome = await runInit({
+      dir: path.resolve(process.cwd(), dir),
+      keyFile: flags.key,
+      gpgKey: flags.gpgKey,
+      keyName: flags.keyName,
+      repositories: flags.repository,
+      lookaside: flags.lookaside,
+      force: flags.force === true,
+      env: process.env,
+    });
+    const where = path.relative(process.cwd(), path.resolve(process.cwd(), dir)) || '.';
+    await write(`${outcome.written.map((f) => `wrote ${path.join(where, f)}`).join('\n')}\ntrusted key(s): ${outcome.fingerprints.join(', ')}\nnext: gate policy lint, then gate check <manifests>; commit .gate/ and protect it with CODEOWNERS\n`);
+    return 0;
+  } catch (e) {
+    return reportFailure(e);
+  }
+}
+
+async function runLintCommand(flags: LintFlags): Promise<number> {
+  try {
+    const report = await runLint({ ...commonCheckOptions(flags), namespace: flags.namespace }, checkIO(flags));
+    await write(flags.output === 'json' ? `${JSON.stringify(report, null, 2)}\n` : renderLint(report));
+    return report.summary.errors > 0 ? 1 : 0;
   } catch (e) {
     return reportFailure(e);
   }

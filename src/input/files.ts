@@ -127,3 +127,14 @@ function decode(bytes: Uint8Array, name: string): string {
     throw new GateError('INPUT_INVALID', 'not UTF-8 text', { file: name });
   }
 }
+
+/** Whether a path exists; anything but "no such file" (a permission, a loop) is an error, not a no. */
+export async function pathExists(p: string): Promise<boolean> {
+  try {
+    await stat(p);
+    return true;
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return false;
+    throw new GateError('INPUT_UNREADABLE', `cannot read it: ${describeErrno(e)}`, { file: p });
+  }
+}

@@ -8,7 +8,7 @@ import { spawn } from 'node:child_process';
 import { access, constants, readFile, realpath, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { GateError } from '../errors.js';
-import { listFiles } from './files.js';
+import { listFiles, pathExists } from './files.js';
 
 export type RenderMode = 'helm' | 'kustomize' | 'directory';
 
@@ -43,8 +43,8 @@ const KUSTOMIZATION_FILES = ['kustomization.yaml', 'kustomization.yml', 'Kustomi
 
 /** Argo CD's order: a kustomization wins over a Chart.yaml in the same folder. */
 export async function detectMode(appDir: string): Promise<RenderMode> {
-  for (const name of KUSTOMIZATION_FILES) if (await exists(path.join(appDir, name))) return 'kustomize';
-  if (await exists(path.join(appDir, 'Chart.yaml'))) return 'helm';
+  for (const name of KUSTOMIZATION_FILES) if (await pathExists(path.join(appDir, name))) return 'kustomize';
+  if (await pathExists(path.join(appDir, 'Chart.yaml'))) return 'helm';
   return 'directory';
 }
 
@@ -244,11 +244,3 @@ async function insideRepository(file: string, root: string, what: string): Promi
   if (real !== realRoot && !real.startsWith(realRoot + path.sep)) throw new GateError('RENDER_FAILED', `${what} is outside the repository; refusing to read it`);
 }
 
-async function exists(file: string): Promise<boolean> {
-  try {
-    await stat(file);
-    return true;
-  } catch {
-    return false;
-  }
-}

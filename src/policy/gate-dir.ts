@@ -5,8 +5,8 @@
 import { stat } from 'node:fs/promises';
 import path from 'node:path';
 import { GateError, type Warning } from '../errors.js';
-import { readBounded, describeErrno } from '../input/bounded-read.js';
-import { displayName, listFiles } from '../input/files.js';
+import { readBounded } from '../input/bounded-read.js';
+import { displayName, listFiles, pathExists } from '../input/files.js';
 import { parseManifestStream, type ManifestObject } from '../manifests/document.js';
 import { addRegistriesFile, emptyRegistriesConfig, type RegistriesConfig } from './registries-d.js';
 import { CONFIG_FILE, DEFAULT_SETTINGS, parseSettings, type GateSettings } from './settings.js';
@@ -44,7 +44,7 @@ export async function findGateDir(start: string, root?: string): Promise<string 
   for (;;) {
     const candidate = path.join(dir, GATE_DIR);
     if (await isDirectory(candidate)) return candidate;
-    if (dir === root || (await exists(path.join(dir, '.git')))) return undefined;
+    if (dir === root || (await pathExists(path.join(dir, '.git')))) return undefined;
     const parent = path.dirname(dir);
     if (parent === dir) return undefined;
     dir = parent;
@@ -78,8 +78,8 @@ export async function loadGateConfig(locations: GateLocations, explicit: Set<key
   const gateDir = await folder('gateDir');
   if (gateDir) {
     const file = path.join(gateDir, CONFIG_FILE);
-    if (await exists(file)) config.settings = parseSettings(await readText(file, cwd), displayName(file, cwd));
-    else if (await exists(path.join(gateDir, 'config.yml'))) {
+    if (await pathExists(file)) config.settings = parseSettings(await readText(file, cwd), displayName(file, cwd));
+    else if (await pathExists(path.join(gateDir, 'config.yml'))) {
       config.warnings.push({ file: displayName(path.join(gateDir, 'config.yml'), cwd), message: `ignored: gate reads its settings from ${CONFIG_FILE}` });
     }
   }
@@ -153,12 +153,3 @@ async function isDirectory(p: string): Promise<boolean> {
   }
 }
 
-async function exists(p: string): Promise<boolean> {
-  try {
-    await stat(p);
-    return true;
-  } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return false;
-    throw new GateError('INPUT_UNREADABLE', `cannot read it: ${describeErrno(e)}`, { file: p });
-  }
-}

@@ -37,6 +37,8 @@ export interface KeyRequest {
 }
 
 const KEY_FILE_LIMIT = 1024 * 1024;
+/** A keySecret that can be a file name .gate/keys/<keySecret>.asc (a Kubernetes object name). */
+export const KEY_SECRET_NAME = /^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/;
 
 interface Candidate {
   armored: string;
@@ -126,7 +128,7 @@ export class KeyStore {
   }
 
   private async fileCandidate(request: KeyRequest): Promise<Candidate | undefined> {
-    if (!this.keysDir || !/^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/.test(request.keySecret)) return undefined;
+    if (!this.keysDir || !KEY_SECRET_NAME.test(request.keySecret)) return undefined;
     const file = path.join(this.keysDir, `${request.keySecret}.asc`);
     const name = displayName(file, this.cwd);
     const read = await readBounded(file, KEY_FILE_LIMIT);

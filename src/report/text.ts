@@ -4,7 +4,7 @@
 
 import { formatWarning } from '../errors.js';
 import { objectLabel } from '../manifests/extract.js';
-import type { ImageResult, Report, ReportSource } from './model.js';
+import type { Report, ReportSource } from './model.js';
 
 export interface TextStyle {
   color: boolean;

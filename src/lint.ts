@@ -1,0 +1,69 @@
+// `gate policy lint`: loads .gate/ as gate check does (so anything invalid stops it the
+// same way, exit 2), resolves every key a policy names, and adds what policy/lint.ts
+// finds: patterns that never win or never match, exemptions that expired or expire soon,
+// key files no policy uses.
+
+import { readdir } from 'node:fs/promises';
+import path from 'node:path';
+import { prepare, type CheckIO, type CheckOptions } from './check.js';
+import { GateError, type Warning } from './errors.js';
+import { displayName } from './input/files.js';
+import { lintExemptions, lintPolicies, type Finding } from './policy/lint.js';
+
+export interface LintReport {
+  findings: Finding[];
+  summary: { policies: number; patterns: number; exemptions: number; errors: number; warnings: number };
+}
+
+export async function runLint(options: Omit<CheckOptions, 'paths'>, io: CheckIO): Promise<LintReport> {
+  const warnings: Warning[] = [];
+  const engine = await prepare({ ...options, paths: ['.'], offline: true, cacheDir: undefined }, io, [], warnings);
+  try {
+    const { policies, keys, settings, locations, now } = engine;
+    const findings: Finding[] = [...lintPolicies(policies), ...lintExemptions(settings.exemptions, now)];
+    const used = new Set<string>();
+    const resources = [...policies.clusterImagePolicies, ...policies.imagePolicies];
+    for (const resource of resources) {
+      for (const rule of resource.repositories) {
+        for (const requirement of rule.policy.simple?.requirements ?? []) {
+          if (requirement.type !== 'signedBy') continue;
+          used.add(requirement.keySecret);
+          try {
+            await keys.resolve({
+              keySecret: requirement.keySecret,
+              namespace: requirement.keySecretNamespace ?? resource.namespace ?? options.namespace,
+              policy: `${resource.kind}/${resource.name} (repository "${rule.name}")`,
+              origin: requirement.origin,
+            });
+          } catch (e) {
+            if (!(e instanceof GateError)) throw e;
+            findings.push({ level: 'error', file: e.position?.file ?? requirement.origin.file, line: e.position?.line ?? requirement.origin.line, message: `${e.code}: ${e.message}` });
+          }
+        }
+      }
+    }
+    if (locations.keysDir) {
+      const files = await readdir(locations.keysDir).catch(() => [] as string[]);
+      for (const file of files.filter((f) => f.endsWith('.asc') && !used.has(f.slice(0, -4)))) {
+        findings.push({ level: 'warning', file: displayName(path.join(locations.keysDir, file), io.cwd), line: 1, message: `no policy names keySecret "${file.slice(0, -4)}": this key is not used` });
+      }
+    }
+    for (const w of [...warnings, ...keys.warnings]) findings.push({ level: 'warning', file: w.file ?? '.gate', line: w.line ?? 1, message: w.message });
+    findings.sort((a, b) => (a.level === b.level ? 0 : a.level === 'error' ? -1 : 1) || a.file.localeCompare(b.file) || a.line - b.line);
+    const errors = findings.filter((f) => f.level === 'error').length;
+    return {
+      findings,
+      summary: { policies: resources.length, patterns: resources.reduce((n, r) => n + r.repositories.length, 0), exemptions: settings.exemptions.length, errors, warnings: findings.length - errors },
+    };
+  } finally {
+    await engine.close();
+  }
+}
+
+export function renderLint(report: LintReport): string {
+  const { summary } = report;
+  const lines = report.findings.map((f) => `${f.level === 'error' ? 'error  ' : 'warning'} ${f.file}:${f.line}: ${f.message}`);
+  const counted = `${summary.policies} polic${summary.policies === 1 ? 'y' : 'ies'}, ${summary.patterns} pattern(s), ${summary.exemptions} exemption(s)`;
+  lines.push(summary.errors === 0 && summary.warnings === 0 ? `gate policy lint: ${counted}: no findings` : `gate policy lint: ${counted}: ${summary.errors} error(s), ${summary.warnings} warning(s)`);
+  return `${lines.join('\n')}\n`;
+}

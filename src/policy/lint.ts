@@ -1,0 +1,89 @@
+// What `gate policy lint` finds in policies and exemptions that are valid but cannot
+// work as written. Pure: data and the clock in, findings out.
+//  - a pattern that never wins: the same pattern earlier in the same scope (selection
+//    takes the first of equals, in API order by policy name);
+//  - a pattern no valid image can match (a scheme, upper case in the path, spaces);
+//  - a pattern for Docker Hub written in full, which images written short never match;
+//  - exemptions that expired, expire soon, or can match nothing.
+
+import { parseReference } from '../reference/reference.js';
+import { hasExpired } from './exemptions.js';
+import type { Exemption } from './settings.js';
+import type { Origin, PolicyResource, PolicySet } from './types.js';
+import { patternMatchesImage } from './wildcard.js';
+
+export interface Finding {
+  level: 'error' | 'warning';
+  file: string;
+  line: number;
+  message: string;
+}
+
+const SOON_DAYS = 14;
+const DAY_MS = 24 * 60 * 60 * 1000;
+
+export function lintPolicies(policies: PolicySet): Finding[] {
+  const findings: Finding[] = [];
+  const namespaces = [...new Set(policies.imagePolicies.map((p) => p.namespace))];
+  const groups: Array<[string, PolicyResource[]]> = [
+    ['the ClusterImagePolicies', policies.clusterImagePolicies],
+    ...namespaces.map((ns): [string, PolicyResource[]] => [`the ImagePolicies of namespace ${ns}`, policies.imagePolicies.filter((p) => p.namespace === ns)]),
+  ];
+  for (const [scope, resources] of groups) {
+    const first = new Map<string, { resource: PolicyResource; origin: Origin }>();
+    for (const resource of [...resources].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))) {
+      for (const rule of resource.repositories) {
+        const earlier = first.get(rule.name);
+        if (earlier) {
+          findings.push(error(rule.origin, `${resource.kind}/${resource.name}: pattern "${rule.name}" is never chosen: ${earlier.resource.kind}/${earlier.resource.name} (${earlier.origin.file}:${earlier.origin.line}) has the same pattern and comes first among ${scope} (by name)`));
+        } else first.set(rule.name, { resource, origin: rule.origin });
+        findings.push(...patternFindings(rule.name, rule.origin, `${resource.kind}/${resource.name}: pattern`));
+      }
+    }
+  }
+  return findings;
+}
+
+export function lintExemptions(exemptions: readonly Exemption[], now: Date): Finding[] {
+  const findings: Finding[] = [];
+  for (const e of exemptions) {
+    const what = `exemption "${e.image}"${e.namespace ? ` in namespace ${e.namespace}` : ''} (owner ${e.owner})`;
+    if (hasExpired(e, now)) findings.push(error(e.origin, `${what} expired after ${e.expires}: sign the image and remove the exemption, or renew it in a reviewed commit`));
+    else {
+      const [y, m, d] = e.expires.split('-').map(Number);
+      const left = Math.ceil((Date.UTC(y, m - 1, d + 1) - now.getTime()) / DAY_MS);
+      if (left <= SOON_DAYS) findings.push(warning(e.origin, `${what} expires in ${left} day(s), after ${e.expires}`));
+    }
+    findings.push(...patternFindings(e.image, e.origin, what.replace(/^exemption/, 'exemption pattern')));
+  }
+  return findings;
+}
+
+function patternFindings(pattern: string, origin: Origin, what: string): Finding[] {
+  if (!canMatchAnImage(pattern)) {
+    return [error(origin, `${what} "${pattern}" matches no valid image reference (no scheme, lower-case repository path, no spaces): it never applies`)];
+  }
+  const hub = /^(?:docker\.io|index\.docker\.io|registry-1\.docker\.io)\//.exec(pattern);
+  if (hub) {
+    return [warning(origin, `${what} "${pattern}" matches only images written with "${hub[0]}"; Portieris compares the image as written, so "nginx" or "library/nginx" are not matched by it`)];
+  }
+  return [];
+}
+
+/** Tries a few fillings for the `*`: a pattern none of them can make into a valid, matching image never applies. */
+function canMatchAnImage(pattern: string): boolean {
+  const digest = `@sha256:${'0'.repeat(64)}`;
+  for (const fill of ['a', 'a/a', 'a:1', 'a/a:1', `a${digest}`, `a/a${digest}`]) {
+    const image = pattern.replaceAll('*', fill);
+    if (parseReference(image).ok && (image === pattern || patternMatchesImage(pattern, image))) return true;
+  }
+  return false;
+}
+
+function error(origin: Origin, message: string): Finding {
+  return { level: 'error', file: origin.file, line: origin.line, message };
+}
+
+function warning(origin: Origin, message: string): Finding {
+  return { level: 'warning', file: origin.file, line: origin.line, message };
+}
