@@ -13,7 +13,7 @@ import { parseManifestStream, type ManifestObject } from './manifests/document.j
 import { extractImages, secretNames, type ImageUse } from './manifests/extract.js';
 import { findExemption, type ExemptionMatch } from './policy/exemptions.js';
 import { findGateDir, gateLocations, loadGateConfig, type GateLocations } from './policy/gate-dir.js';
-import { CONFIG_FILE, type GateSettings } from './policy/settings.js';
+import { CONFIG_FILE, type Exemption, type GateSettings } from './policy/settings.js';
 import { KeyStore } from './policy/keys.js';
 import type { PolicyResource, PolicySet } from './policy/types.js';
 import { looksLikePolicy, validatePolicy } from './policy/validate.js';
@@ -24,6 +24,7 @@ import { HttpClient } from './registry/http.js';
 import { CredentialFinder } from './registry/pull-secrets.js';
 import { summarise, type ExemptionRef, type ImageResult, type Report } from './report/model.js';
 import { allow } from './verify/verdict.js';
+import type { ProgressListener } from './report/progress.js';
 import { GATE_VERSION } from './version.js';
 
 export interface CheckOptions {
@@ -68,6 +69,8 @@ export interface CheckIO extends InputIO {
   env: NodeJS.ProcessEnv;
   /** --verbose lines (stderr); never given a secret. */
   log?: (line: string) => void;
+  /** Told how the run advances (a progress line on a terminal). */
+  progress?: ProgressListener;
 }
 
 export const DEFAULTS = { timeoutSeconds: 120, requestTimeoutSeconds: 15, concurrency: 16, registryConcurrency: 8, cacheTtlSeconds: 3600 } as const;
@@ -110,21 +113,12 @@ export async function checkInputs(inputs: InputText[], what: string, options: Ch
       use.pullSecrets = [...new Set([...use.pullSecrets, ...fromAccount])];
     }
 
-    const results = await mapLimit(groupUses(uses), options.concurrency ?? DEFAULTS.concurrency, async (group) => {
-      const exempt = findExemption(group[0].image, group[0].namespace, settings.exemptions, now);
-      if (exempt && !exempt.expired) return toResult(group, { verdict: allow('EXEMPT', exemptionMessage(exempt)), policy: null }, exempt);
-      // Uses with other pull secrets may see other things: each set is decided on its own.
-      const bySecrets = new Map<string, ImageUse[]>();
-      for (const use of group) bySecrets.set(use.pullSecrets.join(','), [...(bySecrets.get(use.pullSecrets.join(',')) ?? []), use]);
-      const decided = await Promise.all([...bySecrets.values()].map(async (uses) => ({ uses, decision: await decider.decide(uses[0], uses[0].pullSecrets) })));
-      const decision = combine(decided);
-      if (exempt) {
-        const { exemption } = exempt;
-        const where = `the exemption at ${exemption.origin.file}:${exemption.origin.line} ("${exemption.image}", owner ${exemption.owner})`;
-        if (!decision.verdict.allowed) decision.verdict = { ...decision.verdict, message: `${decision.verdict.message}; ${where} expired after ${exemption.expires}` };
-        else warnings.push({ ...exemption.origin, message: `${where} expired after ${exemption.expires}, and ${group[0].image} passes without it: remove the exemption` });
-      }
-      return toResult(group, decision, exempt);
+    const groups = groupUses(uses);
+    io.progress?.start(groups.length);
+    const results = await mapLimit(groups, options.concurrency ?? DEFAULTS.concurrency, async (group) => {
+      const result = await decideGroup(group, decider, settings.exemptions, now, warnings);
+      io.progress?.decided();
+      return result;
     });
     warnings.push(...decider.warnings, ...keys.warnings);
     return {
@@ -135,6 +129,7 @@ export async function checkInputs(inputs: InputText[], what: string, options: Ch
       scanned: { files: inputs.length, objects: objects.length },
     };
   } finally {
+    io.progress?.stop();
     await engine.close();
   }
 }
@@ -188,7 +183,7 @@ export async function prepare(options: CheckOptions, io: CheckIO, objects: Manif
   const network = options.offline ? undefined : buildNetwork(options, io, { deadline, requestTimeoutMs, remaining, clock }, caFiles, objects, config.secretObjects, locations, warnings, cluster);
   const cache = options.cacheDir ? new VerdictCache(path.resolve(io.cwd, options.cacheDir), (options.cacheTtlSeconds ?? DEFAULTS.cacheTtlSeconds) * 1000, clock) : undefined;
   const requireDigest = options.requireDigest ? '--require-digest' : config.settings.requireDigest ? `requireDigest in ${CONFIG_FILE}` : undefined;
-  const decider = new Decider({ policies, gatePolicies, keys, registries: config.registries, now, show: (file) => displayName(file, io.cwd), network, cache, requireDigest, trace });
+  const decider = new Decider({ policies, gatePolicies, keys, registries: config.registries, now, show: (file) => displayName(file, io.cwd), network, cache, requireDigest, trace, onTagResolved: () => io.progress?.tagResolved() });
   return { decider, keys, settings: config.settings, policies, locations, now, close: async () => await network?.http.close() };
 }
 
@@ -331,6 +326,27 @@ function combine(decided: Array<{ uses: ImageUse[]; decision: Decision }>): Deci
   const others = decided.filter((d) => d !== denied).map(({ uses, decision }) => `${uses.length} use(s) with ${uses[0].pullSecrets.join(', ') || 'no pull secret'}: ${decision.verdict.reason}`);
   const verdict = { ...denied.decision.verdict, message: `for the ${denied.uses.length} use(s) with ${secrets}: ${denied.decision.verdict.message} (other uses: ${others.join('; ')})` };
   return { ...denied.decision, verdict };
+}
+
+/**
+ * The result for one (image, namespace): an exemption that holds, else the Decider's
+ * verdict per set of pull secrets, combined; an expired exemption is named in a denial.
+ */
+async function decideGroup(group: ImageUse[], decider: Decider, exemptions: Exemption[], now: Date, warnings: Warning[]): Promise<ImageResult> {
+  const exempt = findExemption(group[0].image, group[0].namespace, exemptions, now);
+  if (exempt && !exempt.expired) return toResult(group, { verdict: allow('EXEMPT', exemptionMessage(exempt)), policy: null }, exempt);
+  // Uses with other pull secrets may see other things: each set is decided on its own.
+  const bySecrets = new Map<string, ImageUse[]>();
+  for (const use of group) bySecrets.set(use.pullSecrets.join(','), [...(bySecrets.get(use.pullSecrets.join(',')) ?? []), use]);
+  const decided = await Promise.all([...bySecrets.values()].map(async (uses) => ({ uses, decision: await decider.decide(uses[0], uses[0].pullSecrets) })));
+  const decision = combine(decided);
+  if (exempt) {
+    const { exemption } = exempt;
+    const where = `the exemption at ${exemption.origin.file}:${exemption.origin.line} ("${exemption.image}", owner ${exemption.owner})`;
+    if (!decision.verdict.allowed) decision.verdict = { ...decision.verdict, message: `${decision.verdict.message}; ${where} expired after ${exemption.expires}` };
+    else warnings.push({ ...exemption.origin, message: `${where} expired after ${exemption.expires}, and ${group[0].image} passes without it: remove the exemption` });
+  }
+  return toResult(group, decision, exempt);
 }
 
 function exemptionMessage({ exemption }: ExemptionMatch): string {

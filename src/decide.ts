@@ -59,6 +59,8 @@ export interface DeciderOptions {
   requireDigest?: string;
   /** Filled in by the first decision made (gate explain makes one). */
   trace?: DecisionTrace;
+  /** Called when a tag was resolved to its digest (progress). */
+  onTagResolved?: () => void;
 }
 
 /** What a decision looked at, in order: for `gate explain`. */
@@ -207,6 +209,7 @@ export class Decider {
     let pending = this.digests.get(key);
     if (!pending) {
       pending = this.options.network!.registry.resolveTag(ref, credentials);
+      void pending.then(() => this.options.onTagResolved?.(), () => undefined);
       this.digests.set(key, pending);
     }
     return pending;

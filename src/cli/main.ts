@@ -17,6 +17,7 @@ import { GateError, errorMessage } from '../errors.js';
 import { FORMATS, parseOutputSpec, planOutputs, renderFailure, renderReport, type OutputSpec, type RenderContext } from '../report/outputs.js';
 import type { Report } from '../report/model.js';
 import { shouldColor } from '../report/text.js';
+import { TerminalProgress } from '../report/progress.js';
 import { exitCodeFor } from '../verify/verdict.js';
 import { GATE_VERSION } from '../version.js';
 
@@ -220,9 +221,11 @@ function commonCheckOptions(flags: CommonFlags): Omit<CheckOptions, 'paths' | 'n
   };
 }
 
-function checkIO(flags: CommonFlags): CheckIO {
+function checkIO(flags: CommonFlags, withProgress = false): CheckIO {
   const log = flags.verbose ? (line: string) => process.stderr.write(`gate: ${line}\n`) : undefined;
-  return { cwd: process.cwd(), readStdin, now: () => new Date(), env: process.env, log };
+  // A progress line would break up --verbose lines; on anything but a terminal it is never drawn.
+  const progress = withProgress && !flags.verbose ? new TerminalProgress({ isTTY: process.stderr.isTTY === true, write: (text) => process.stderr.write(text) }) : undefined;
+  return { cwd: process.cwd(), readStdin, now: () => new Date(), env: process.env, log, progress };
 }
 
 async function runCheckCommand(paths: string[], flags: CheckFlags): Promise<number> {
@@ -240,7 +243,7 @@ async function runCheckCommand(paths: string[], flags: CheckFlags): Promise<numb
   });
   let report: Report;
   try {
-    report = await runCheck(options, checkIO(flags));
+    report = await runCheck(options, checkIO(flags, true));
   } catch (e) {
     // A cluster or credential helper that does not answer is not bad input: no verdict could be reached.
     const code = reportFailure(e);
@@ -319,7 +322,7 @@ async function runLintCommand(flags: LintFlags): Promise<number> {
 async function runPinCommand(paths: string[], flags: PinFlags): Promise<number> {
   const options: CheckOptions = { ...commonCheckOptions(flags), paths, exclude: flags.exclude, namespace: flags.namespace, timeoutSeconds: flags.timeout };
   try {
-    const outcome = await runPin(options, checkIO(flags));
+    const outcome = await runPin(options, checkIO(flags, true));
     const pinned = outcome.changes.reduce((n, c) => n + c.pinned, 0);
     if (flags.write) await writeChanges(outcome.changes, process.cwd());
     else await write(outcome.changes.map((c) => unifiedDiff(c.file, c.before, c.after)).join(''));

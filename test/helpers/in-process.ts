@@ -6,12 +6,13 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { runCheck, type CheckOptions } from '../../src/check.js';
 import type { Report } from '../../src/report/model.js';
+import type { ProgressListener } from '../../src/report/progress.js';
 import { PROJECT_ROOT } from './gate.js';
 
-export async function checkAt(now: Date, cwd: string, options: Partial<CheckOptions> & { paths: string[] }): Promise<Report> {
+export async function checkAt(now: Date, cwd: string, options: Partial<CheckOptions> & { paths: string[] }, progress?: ProgressListener): Promise<Report> {
   return runCheck(
     { namespace: 'default', offline: true, ...options },
-    { cwd, now: () => now, env: {}, readStdin: async () => new Uint8Array() },
+    { cwd, now: () => now, env: {}, readStdin: async () => new Uint8Array(), progress },
   );
 }
 
