@@ -21,6 +21,8 @@ WORKDIR /opt/gate
 COPY --from=build /src/package.json ./
 COPY --from=build /src/node_modules ./node_modules
 COPY --from=build /src/dist/src ./dist/src
+# gate init copies the JSON Schemas from here.
+COPY schemas ./schemas
 COPY plugin/plugin.yaml /home/argocd/cmp-server/config/plugin.yaml
 RUN ln -s /opt/gate/dist/src/cli/main.js /usr/local/bin/gate && chmod 755 /opt/gate/dist/src/cli/main.js
 # Everything writable lives under /tmp, an emptyDir of the sidecar.

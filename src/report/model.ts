@@ -32,7 +32,7 @@ export interface ImageResult {
   exemption?: ExemptionRef;
   /**
    * For a tag whose digest passed signature verification: the reference to write
-   * instead (`name:tag@sha256:…`), which `gate pin` proposes.
+   * instead (`name@sha256:…`, the tag dropped), which `gate pin` proposes.
    */
   pin?: string;
   sources: ReportSource[];
