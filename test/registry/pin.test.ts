@@ -6,6 +6,8 @@ import assert from 'node:assert/strict';
 import { readFile, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { runCheck } from '../../src/check.js';
+import type { ProgressListener } from '../../src/report/progress.js';
 import { gate, gateJson } from '../helpers/gate.js';
 import { mustRun, requireTool, run } from '../helpers/tools.js';
 import { makeWorld, type World } from '../helpers/world.js';
@@ -158,6 +160,30 @@ spec:
       const pin = await gate(['pin', 'apps', ...insecure()], { cwd: repo.dir });
       assert.equal(pin.code, 1);
       assert.equal(pin.stdout, '');
+    } finally {
+      await repo.dispose();
+    }
+  });
+
+  it('progress: each distinct tag resolved at the registry and each image decided is reported, then the end', async () => {
+    const repo = await world.repo(manifests());
+    try {
+      const events: string[] = [];
+      const listener: ProgressListener = {
+        start: (images) => void events.push(`start ${images}`),
+        tagResolved: () => void events.push('tag'),
+        decided: () => void events.push('decided'),
+        stop: () => void events.push('stop'),
+      };
+      const io = { cwd: repo.dir, now: () => new Date(), env: {}, readStdin: async () => new Uint8Array(), progress: listener };
+      const report = await runCheck({ paths: ['apps'], namespace: 'default', insecureRegistries: [world.host] }, io);
+      // Counted from the manifests, not from gate: the distinct tag references written there.
+      const tags = new Set(Object.values(manifests()).flatMap((text) => [...text.matchAll(/team\/\w+:[\d.]+/g)].map((m) => m[0])));
+      assert.equal(tags.size, 2);
+      assert.equal(events[0], `start ${report.results.length}`);
+      assert.equal(events.at(-1), 'stop');
+      assert.equal(events.filter((e) => e === 'tag').length, tags.size);
+      assert.equal(events.filter((e) => e === 'decided').length, report.results.length);
     } finally {
       await repo.dispose();
     }
