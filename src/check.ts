@@ -160,7 +160,9 @@ export async function prepare(options: CheckOptions, io: CheckIO, objects: Manif
   if (!locations.gateDir && !explicit.has('policiesDir') && inputPolicies.length === 0) {
     throw new GateError(
       'GATE_DIR_MISSING',
-      `no policy to check against: no .gate/ folder at or above ${describeInputs(options.paths)} (up to the repository root), and no ImagePolicy or ClusterImagePolicy in the manifests; create .gate/policies/ or pass --gate-dir or --policies`,
+      objects.length === 0
+        ? `no policy: no .gate/ folder in the current folder or above it (up to the repository root); run gate init, or pass --gate-dir or --policies`
+        : `no policy to check against: no .gate/ folder at or above ${describeInputs(options.paths)} (up to the repository root), and no ImagePolicy or ClusterImagePolicy in the manifests; run gate init, or pass --gate-dir or --policies`,
     );
   }
   const policies = buildPolicySet([...config.policyObjects, ...inputPolicies], options.namespace);

@@ -4,7 +4,7 @@
 // What it writes is read back with the loaders `gate check` uses before anything lands.
 
 import { spawn } from 'node:child_process';
-import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { GateError } from './errors.js';
@@ -13,6 +13,7 @@ import { pathExists } from './input/files.js';
 import { parseManifestStream } from './manifests/document.js';
 import { GATE_DIR } from './policy/gate-dir.js';
 import { KEY_SECRET_NAME } from './policy/keys.js';
+import { canMatchAnImage } from './policy/lint.js';
 import { addRegistriesFile, emptyRegistriesConfig } from './policy/registries-d.js';
 import { CONFIG_FILE, parseSettings } from './policy/settings.js';
 import { validatePolicy } from './policy/validate.js';
@@ -47,6 +48,16 @@ export async function runInit(options: InitOptions): Promise<InitOutcome> {
   if (options.repositories.length === 0) {
     throw new GateError('USAGE', 'say which images must be signed: --repository "registry.example.com/team/*" (repeatable)');
   }
+  const unmatchable = options.repositories.find((pattern) => !canMatchAnImage(pattern));
+  if (unmatchable !== undefined) {
+    throw new GateError('USAGE', `--repository "${unmatchable}" matches no valid image reference (no scheme, a lower-case repository path, no spaces); e.g. "registry.example.com/team/*"`);
+  }
+  if (options.lookaside !== undefined && !/^(https?:\/\/|file:)/.test(options.lookaside)) {
+    throw new GateError('USAGE', `--lookaside "${options.lookaside}" must be an https:// or http:// URL, or file:///absolute/path or file:relative/path (relative to .gate/registries.d)`);
+  }
+  if ((await stat(options.dir).catch(() => undefined))?.isDirectory() === false) {
+    throw new GateError('USAGE', `${options.dir} is a file: give the repository's root folder`);
+  }
   if (!KEY_SECRET_NAME.test(options.keyName)) {
     throw new GateError('USAGE', `--key-name "${options.keyName}" must be a Kubernetes object name (lower-case letters, digits, "-" and "."): it names .gate/keys/<name>.asc and the keySecret`);
   }
@@ -67,8 +78,14 @@ export async function runInit(options: InitOptions): Promise<InitOutcome> {
   for (const schema of SCHEMA_FILES) files[`schemas/${schema}`] = await readFile(path.join(SCHEMAS, schema), 'utf8');
 
   // Read back as gate check reads them: a bad pattern or lookaside fails here, not later.
-  for (const object of parseManifestStream(files[POLICY_FILE], POLICY_FILE).objects) validatePolicy(object, 'default');
-  addRegistriesFile(emptyRegistriesConfig(), files[REGISTRIES_FILE], REGISTRIES_FILE, path.join(gate, REGISTRIES_FILE));
+  // What they could refuse comes from --repository and --lookaside: said about those flags.
+  try {
+    for (const object of parseManifestStream(files[POLICY_FILE], POLICY_FILE).objects) validatePolicy(object, 'default');
+    addRegistriesFile(emptyRegistriesConfig(), files[REGISTRIES_FILE], REGISTRIES_FILE, path.join(gate, REGISTRIES_FILE));
+  } catch (e) {
+    if (!(e instanceof GateError)) throw e;
+    throw new GateError('USAGE', `--repository ${options.repositories.map((r) => `"${r}"`).join(' ')}${options.lookaside ? ` --lookaside "${options.lookaside}"` : ''} would make an invalid .gate/: ${e.message}`);
+  }
   parseSettings(files[CONFIG_FILE], CONFIG_FILE);
 
   if (!options.force) {
@@ -130,7 +147,13 @@ export function scopeOf(pattern: string): string | undefined {
   else if (star >= 0 && !prefix.endsWith('/')) prefix = prefix.includes('/') ? prefix.slice(0, prefix.lastIndexOf('/')) : '';
   // A tag or digest in the last path component is not part of a scope; a host's port is.
   prefix = prefix.replace(/(\/[^/:@]*)[:@][^/]*$/, '$1').replace(/\/+$/, '');
-  return prefix === '' ? undefined : prefix;
+  if (prefix === '') return undefined;
+  // registries.d scopes are looked up with the normalised name: "myorg/app" is
+  // docker.io/myorg/app, and "nginx" is docker.io/library/nginx.
+  const first = prefix.split('/')[0];
+  if (first.includes('.') || first.includes(':') || first === 'localhost') return prefix;
+  if (prefix.includes('/') || pattern.startsWith(`${prefix}/`)) return `docker.io/${prefix}`;
+  return `docker.io/library/${prefix}`;
 }
 
 const CONFIG_TEXT = `# yaml-language-server: $schema=schemas/config.schema.json

@@ -22,16 +22,21 @@ export async function runLint(options: Omit<CheckOptions, 'paths'>, io: CheckIO)
     const { policies, keys, settings, locations, now } = engine;
     const findings: Finding[] = [...lintPolicies(policies), ...lintExemptions(settings.exemptions, now)];
     const used = new Set<string>();
+    // Each key is looked up once per namespace: a missing key is reported once, where it is first named.
+    const tried = new Set<string>();
     const resources = [...policies.clusterImagePolicies, ...policies.imagePolicies];
     for (const resource of resources) {
       for (const rule of resource.repositories) {
         for (const requirement of rule.policy.simple?.requirements ?? []) {
           if (requirement.type !== 'signedBy') continue;
           used.add(requirement.keySecret);
+          const namespace = requirement.keySecretNamespace ?? resource.namespace ?? options.namespace;
+          if (tried.has(`${requirement.keySecret}\0${namespace}`)) continue;
+          tried.add(`${requirement.keySecret}\0${namespace}`);
           try {
             await keys.resolve({
               keySecret: requirement.keySecret,
-              namespace: requirement.keySecretNamespace ?? resource.namespace ?? options.namespace,
+              namespace,
               policy: `${resource.kind}/${resource.name} (repository "${rule.name}")`,
               origin: requirement.origin,
             });

@@ -142,17 +142,20 @@ export async function planPins(report: Report, cwd: string): Promise<PinOutcome>
   const byFile = new Map<string, Replacement[]>();
   const notPinned: string[] = [];
   let incomplete = false;
+  let refused = false;
   for (const result of report.results) {
     const parsed = parseReference(result.image);
     if (!parsed.ok || parsed.ref.digest !== undefined) continue;
     if (!result.pin) {
       notPinned.push(`${result.image} (namespace ${result.namespace}): ${result.reason}: ${result.message}`);
-      incomplete ||= isIncomplete(result.reason);
+      if (isIncomplete(result.reason)) incomplete = true;
+      else refused = true;
       continue;
     }
     for (const source of result.sources) {
       if (source.file.startsWith('<')) {
         notPinned.push(`${result.image} at ${source.file}:${source.line}: read from standard input, so there is no file to change; write ${result.pin}`);
+        refused = true;
         continue;
       }
       const key = source.path.replace(/\[\d+\]$/, '').split('.').pop() ?? 'image';
@@ -164,10 +167,12 @@ export async function planPins(report: Report, cwd: string): Promise<PinOutcome>
     const before = await readText(path.resolve(cwd, file), cwd);
     const { text: after, missed } = applyReplacements(before, replacements);
     for (const m of missed) notPinned.push(`${m.from} at ${file}:${m.line}: the image is not written on that line as it is in the report (a template or an escaped string?); write ${m.to} by hand`);
+    if (missed.length > 0) refused = true;
     const pinned = replacements.length - missed.length;
     if (after !== before) changes.push({ file, before, after, pinned });
   }
-  return { changes, notPinned, exitCode: incomplete ? 3 : notPinned.length > 0 ? 1 : 0 };
+  // As in gate check: what cannot be pinned on the evidence wins over what a retry might fix.
+  return { changes, notPinned, exitCode: refused ? 1 : incomplete ? 3 : 0 };
 }
 
 /** Writes each changed file in place: a temporary file renamed over it, with its mode kept. */

@@ -129,7 +129,7 @@ export async function main(argv: string[]): Promise<number> {
     .option('--pull-secret <name>', 'a pull secret the pod would name (repeatable), from .gate/ or, with --cluster, the cluster', collect, [])
     .addOption(new Option('-o, --output <format>', 'text or json').choices(['text', 'json']).default('text'))
     .option('--timeout <seconds>', 'time budget', seconds, DEFAULTS.timeoutSeconds);
-  commonOptions(explain).action(async (image: string, flags: ExplainFlags) => {
+  commonOptions(explain, { searchFrom: 'the current folder', network: true, batch: false }).action(async (image: string, flags: ExplainFlags) => {
     exitCode = await runExplainCommand(image, flags);
   });
 
@@ -154,7 +154,7 @@ export async function main(argv: string[]): Promise<number> {
     .description('validate .gate/ (policies, keys, registries.d, config.yaml) and report patterns that never win or never match, keys that are missing or unused, and exemptions that expired or expire soon')
     .option('-n, --namespace <namespace>', 'namespace used to look up keys of ClusterImagePolicies', 'default')
     .addOption(new Option('-o, --output <format>', 'text or json').choices(['text', 'json']).default('text'));
-  commonOptions(lint).action(async (flags: LintFlags) => {
+  commonOptions(lint, { searchFrom: 'the current folder', network: false, batch: false }).action(async (flags: LintFlags) => {
     exitCode = await runLintCommand(flags);
   });
 
@@ -163,7 +163,7 @@ export async function main(argv: string[]): Promise<number> {
     .description('Argo CD config-management plugin: render the app in the working folder, verify every image, print the manifests unchanged or fail')
     .option('-n, --namespace <namespace>', 'namespace of objects that set none, when ARGOCD_APP_NAMESPACE is not set')
     .option('--timeout <seconds>', `time budget for rendering and verifying (default ${DEFAULT_GENERATE_TIMEOUT_SECONDS}, below Argo CD's 60 s; the plugin parameter "timeout" wins)`, seconds);
-  commonOptions(generate).action(async (flags: GenerateFlags) => {
+  commonOptions(generate, { searchFrom: 'the app folder', network: true, batch: true }).action(async (flags: GenerateFlags) => {
     exitCode = await runGenerateCommand(flags);
   });
 
@@ -179,25 +179,41 @@ export async function main(argv: string[]): Promise<number> {
   return exitCode;
 }
 
-function commonOptions(command: Command): Command {
-  return command
-    .option('--gate-dir <dir>', 'the .gate folder to use instead of searching upward from the first path')
+interface OptionSet {
+  /** How the .gate folder is found without --gate-dir. */
+  searchFrom: string;
+  /** Registries, TLS and credentials (not for gate policy lint, which reads only files). */
+  network: boolean;
+  /** Several images at once, and a verdict cache between runs. */
+  batch: boolean;
+}
+
+function commonOptions(command: Command, set: OptionSet = { searchFrom: 'the first path', network: true, batch: true }): Command {
+  command
+    .option('--gate-dir <dir>', `the .gate folder to use instead of searching upward from ${set.searchFrom}`)
     .option('--policies <dir>', 'folder of ImagePolicy / ClusterImagePolicy files (default: .gate/policies)')
     .option('--keys <dir>', 'folder of public keys <keySecret>.asc and key Secrets (default: .gate/keys)')
-    .option('--registries-d <dir>', 'containers-registries.d folder saying where signatures are (default: .gate/registries.d)')
-    .option('--require-digest', 'deny images referenced by tag (NOT_PINNED), showing the verified digest to pin; as requireDigest: true in .gate/config.yaml')
-    .option('--offline', 'no network: verify digest-pinned images from file:// lookasides only; tags are denied as NOT_PINNED')
-    .option('--insecure-registry <host[:port]>', 'reach this registry (or token service, or lookaside) over plain HTTP (repeatable)', collect, [])
-    .option('--ca-file <file>', 'also trust this CA for registries and lookasides (repeatable); see also .gate/certs.d/<host:port>/', collect, [])
-    .option('--auth-file <file>', 'registry credentials for CI (docker config.json / containers auth.json format); default: $REGISTRY_AUTH_FILE, containers auth.json, docker config.json')
+    .option('--registries-d <dir>', 'containers-registries.d folder saying where signatures are (default: .gate/registries.d)');
+  if (set.network) {
+    command
+      .option('--require-digest', 'deny images referenced by tag (NOT_PINNED), showing the verified digest to pin; as requireDigest: true in .gate/config.yaml')
+      .option('--offline', 'no network: verify digest-pinned images from file:// lookasides only; tags are denied as NOT_PINNED')
+      .option('--insecure-registry <host[:port]>', 'reach this registry (or token service, or lookaside) over plain HTTP (repeatable)', collect, [])
+      .option('--ca-file <file>', 'also trust this CA for registries and lookasides (repeatable); see also .gate/certs.d/<host:port>/', collect, [])
+      .option('--auth-file <file>', 'registry credentials for CI (docker config.json / containers auth.json format); default: $REGISTRY_AUTH_FILE, containers auth.json, docker config.json');
+  }
+  command
     .option('--cluster', 'read pull secrets and key Secrets missing from the repository from the cluster (kubeconfig or in-cluster service account)')
-    .option('--kubeconfig <file>', 'the kubeconfig for --cluster (default $KUBECONFIG or ~/.kube/config)')
-    .option('--request-timeout <seconds>', 'time allowed for each registry or lookaside request', seconds, DEFAULTS.requestTimeoutSeconds)
-    .option('--concurrency <n>', 'images decided at once', count, DEFAULTS.concurrency)
-    .option('--registry-concurrency <n>', 'requests in flight per registry', count, DEFAULTS.registryConcurrency)
-    .option('--cache-dir <dir>', 'keep SIGNED verdicts here between runs (safe to share between concurrent runs); generate defaults to $GATE_CACHE_DIR or <tmp>/gate-cache')
-    .option('--cache-ttl <seconds>', 'how long a cached verdict is reused', seconds, DEFAULTS.cacheTtlSeconds)
-    .option('-v, --verbose', 'say on stderr which credential each registry accepted (never the secret)');
+    .option('--kubeconfig <file>', 'the kubeconfig for --cluster (default $KUBECONFIG or ~/.kube/config)');
+  if (set.network) command.option('--request-timeout <seconds>', 'time allowed for each registry or lookaside request', seconds, DEFAULTS.requestTimeoutSeconds);
+  if (set.batch) {
+    command
+      .option('--concurrency <n>', 'images decided at once', count, DEFAULTS.concurrency)
+      .option('--registry-concurrency <n>', 'requests in flight per registry', count, DEFAULTS.registryConcurrency)
+      .option('--cache-dir <dir>', 'keep SIGNED verdicts here between runs (safe to share between concurrent runs); generate defaults to $GATE_CACHE_DIR or <tmp>/gate-cache')
+      .option('--cache-ttl <seconds>', 'how long a cached verdict is reused', seconds, DEFAULTS.cacheTtlSeconds);
+  }
+  return command.option('-v, --verbose', 'say on stderr which credential each registry accepted (never the secret)');
 }
 
 function commonCheckOptions(flags: CommonFlags): Omit<CheckOptions, 'paths' | 'namespace'> {
@@ -242,18 +258,47 @@ async function runCheckCommand(paths: string[], flags: CheckFlags): Promise<numb
     color: spec.format === 'text' && (spec.file === undefined ? shouldColor(flags.color, process.stdout.isTTY === true, process.env) : flags.color === 'always'),
   });
   let report: Report;
+  const unwritable = new Set<OutputSpec>();
   try {
+    // A report file that cannot be written is known before minutes are spent on registries.
+    await openOutputFiles(outputs, unwritable);
     report = await runCheck(options, checkIO(flags, true));
   } catch (e) {
     // A cluster or credential helper that does not answer is not bad input: no verdict could be reached.
     const code = reportFailure(e);
     if (!(e instanceof GateError)) return code;
-    // Every report still gets written, in its format's shape for a failed run.
-    const written = await writeOutputs(outputs, (spec) => renderFailure(spec.format, e, context(spec), code));
-    return written ? code : EXIT_BAD_INPUT;
+    // Every report still gets written, in its format's shape for a failed run (the text
+    // report on standard output would only repeat the line on stderr).
+    const failed = (spec: OutputSpec) => ((spec.format === 'text' && spec.file === undefined) || unwritable.has(spec) ? undefined : renderFailure(spec.format, e, context(spec), code));
+    await writeOutputs(outputs, failed);
+    return code;
   }
   const written = await writeOutputs(outputs, (spec) => renderReport(spec.format, report, context(spec)));
   return written ? exitCodeFor(report.results.map((r) => ({ allowed: r.verdict === 'allow', reason: r.reason }))) : EXIT_BAD_INPUT;
+}
+
+/** Creates (empties) every report file, and its folders: OUTPUT_UNWRITABLE when one cannot be written. */
+async function openOutputFiles(outputs: OutputSpec[], unwritable: Set<OutputSpec>): Promise<void> {
+  for (const spec of outputs) {
+    if (spec.file === undefined) continue;
+    try {
+      const file = path.resolve(process.cwd(), spec.file);
+      await mkdir(path.dirname(file), { recursive: true });
+      await writeFile(file, '');
+    } catch (e) {
+      unwritable.add(spec);
+      throw new GateError('OUTPUT_UNWRITABLE', `cannot write the ${spec.format} report to ${spec.file}: ${fileProblem(e)}`);
+    }
+  }
+}
+
+function fileProblem(e: unknown): string {
+  const code = (e as NodeJS.ErrnoException).code;
+  if (code === 'EACCES' || code === 'EPERM' || code === 'EROFS') return 'permission denied';
+  if (code === 'EISDIR') return 'it is a folder';
+  if (code === 'ENOTDIR' || code === 'EEXIST') return 'a part of its path is a file, not a folder';
+  if (code === 'ENOSPC') return 'no space left on the device';
+  return errorMessage(e);
 }
 
 /** Standard output or files (their folders created); false when a file could not be written, said on stderr. */
@@ -271,7 +316,7 @@ async function writeOutputs(outputs: OutputSpec[], render: (spec: OutputSpec) =>
       await mkdir(path.dirname(file), { recursive: true });
       await writeFile(file, text);
     } catch (e) {
-      process.stderr.write(`gate: ${new GateError('OUTPUT_UNWRITABLE', `cannot write the ${spec.format} report to ${spec.file}: ${errorMessage(e)}`).oneLine()}\n`);
+      process.stderr.write(`gate: ${new GateError('OUTPUT_UNWRITABLE', `cannot write the ${spec.format} report to ${spec.file}: ${fileProblem(e)}`).oneLine()}\n`);
       ok = false;
     }
   }
@@ -327,7 +372,7 @@ async function runPinCommand(paths: string[], flags: PinFlags): Promise<number> 
     if (flags.write) await writeChanges(outcome.changes, process.cwd());
     else await write(outcome.changes.map((c) => unifiedDiff(c.file, c.before, c.after)).join(''));
     const files = outcome.changes.length;
-    const summary = pinned === 0 ? 'nothing to pin' : `${flags.write ? 'pinned' : 'would pin'} ${pinned} reference(s) in ${files} file(s) to digests whose signatures verified`;
+    const summary = pinned === 0 ? (outcome.notPinned.length > 0 ? 'nothing pinned' : 'nothing to pin') : `${flags.write ? 'pinned' : 'would pin'} ${pinned} reference(s) in ${files} file(s) to digests whose signatures verified`;
     process.stderr.write(`gate pin: ${summary}${flags.write || pinned === 0 ? '' : ' (apply with git apply, or run gate pin --write)'}\n`);
     if (outcome.notPinned.length > 0) process.stderr.write(`gate pin: not pinned:\n${outcome.notPinned.map((n) => `  ${n}`).join('\n')}\n`);
     return outcome.exitCode;

@@ -81,7 +81,7 @@ export class KeyStore {
       const file = this.keysDir ? `${displayName(path.join(this.keysDir, `${request.keySecret}.asc`), this.cwd)}, ` : '';
       throw new GateError(
         'KEY_MISSING',
-        `${request.policy} needs keySecret "${request.keySecret}", but there is no ${file}no Secret "${request.keySecret}" in ${this.keysDir ? '.gate/ or ' : ''}the checked manifests${this.cluster ? ' or the cluster' : ''} (namespace "${request.namespace}")${await this.nearMisses(request.keySecret)}`,
+        `${request.policy} needs keySecret "${request.keySecret}", but there is ${file ? `no ${file}and ` : ''}no Secret "${request.keySecret}" in ${this.keysDir ? '.gate/ or ' : ''}the checked manifests${this.cluster ? ' or the cluster' : ''} (namespace "${request.namespace}")${await this.nearMisses(request.keySecret)}`,
         request.origin,
       );
     }

@@ -54,7 +54,10 @@ export function lintExemptions(exemptions: readonly Exemption[], now: Date): Fin
       const left = Math.ceil((Date.UTC(y, m - 1, d + 1) - now.getTime()) / DAY_MS);
       if (left <= SOON_DAYS) findings.push(warning(e.origin, `${what} expires in ${left} day(s), after ${e.expires}`));
     }
-    findings.push(...patternFindings(e.image, e.origin, what.replace(/^exemption/, 'exemption pattern')));
+    findings.push(...patternFindings(e.image, e.origin, `exemption of ${e.owner}${e.namespace ? ` in namespace ${e.namespace}` : ''}: pattern`));
+    if (e.image.startsWith('*')) {
+      findings.push(warning(e.origin, `${what} starts with "*": it exempts images of every registry${e.namespace ? '' : ' in every namespace'}; name the registry and repository`));
+    }
   }
   return findings;
 }
@@ -71,9 +74,9 @@ function patternFindings(pattern: string, origin: Origin, what: string): Finding
 }
 
 /** Tries a few fillings for the `*`: a pattern none of them can make into a valid, matching image never applies. */
-function canMatchAnImage(pattern: string): boolean {
+export function canMatchAnImage(pattern: string): boolean {
   const digest = `@sha256:${'0'.repeat(64)}`;
-  for (const fill of ['a', 'a/a', 'a:1', 'a/a:1', `a${digest}`, `a/a${digest}`]) {
+  for (const fill of ['a', 'a/a', 'a:1', 'a/a:1', `a${digest}`, `a/a${digest}`, '1', digest.slice(1)]) {
     const image = pattern.replaceAll('*', fill);
     if (parseReference(image).ok && (image === pattern || patternMatchesImage(pattern, image))) return true;
   }

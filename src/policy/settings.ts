@@ -40,7 +40,10 @@ const TOP_FIELDS = ['requireDigest', 'exemptions'];
 const EXEMPTION_FIELDS = ['image', 'namespace', 'reason', 'owner', 'expires'];
 
 export function parseSettings(text: string, file: string): GateSettings {
-  const { documents } = readYamlDocuments(text, file);
+  const { documents, warnings } = readYamlDocuments(text, file);
+  // What is only a warning in a manifest (a duplicate key keeps its last value) is an error
+  // here: an exemption or requireDigest must mean what a reviewer reads.
+  if (warnings.length > 0) throw new GateError('CONFIG_INVALID', `${warnings[0].message.replace(/;.*$/, '')}: settings must be unambiguous, fix it`, { file, line: warnings[0].line });
   if (documents.length === 0) return DEFAULT_SETTINGS;
   if (documents.length > 1) throw new GateError('CONFIG_INVALID', `${file} holds one YAML document`, { file, line: documents[1].locate([]) });
   const doc = documents[0];

@@ -16,7 +16,7 @@ const MAX_DETAILS = 50;
 export function renderMarkdown(report: Report): string {
   const { images, denied } = report.summary;
   const exempt = report.results.filter((r) => r.reason === 'EXEMPT').length;
-  const title = denied === 0 ? `gate: ${images === 1 ? 'the image is' : `all ${images} images`} allowed` : `gate: ${denied} of ${images} images denied`;
+  const title = images === 0 ? 'gate: no image in the manifests' : denied === 0 ? `gate: ${images === 1 ? 'the image is' : `all ${images} images`} allowed` : `gate: ${denied} of ${images} images denied`;
   const lines = [
     `## ${denied === 0 ? '✅' : '❌'} ${title}`,
     '',
@@ -73,8 +73,10 @@ function code(value: string): string {
 }
 
 /**
- * Plain text on one line: HTML, links, emphasis and table pipes neutralised, and no
- * @mention (a PR comment must not ping whoever a manifest names).
+ * Plain text on one line: HTML, links, emphasis and table pipes neutralised; no autolink
+ * (`scheme://`, `www.`, e-mail addresses) and no @mention: a PR comment must not link to,
+ * or ping, whatever a manifest names. A zero-width space follows each `@` but that of a
+ * digest (`name@sha256:…`).
  */
 function text(value: string): string {
   return value
@@ -83,5 +85,7 @@ function text(value: string): string {
     .replace(/</g, '&lt;')
     .replace(/>/g, '&gt;')
     .replace(/([\\`*_[\]|~])/g, '\\$1')
-    .replace(/(^|\s)@/g, '$1@&#8203;');
+    .replace(/:(?=\/\/)/g, '\\:')
+    .replace(/\b(www)\./gi, '$1\\.')
+    .replace(/@(?!sha256:)/g, '@&#8203;');
 }

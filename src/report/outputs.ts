@@ -73,11 +73,11 @@ export function renderReport(format: Format, report: Report, context: RenderCont
   }
 }
 
-/** The run stopped with `error` (exit `exitCode`); text has nothing to add to the stderr line. */
-export function renderFailure(format: Format, error: GateError, context: RenderContext, exitCode: number): string | undefined {
+/** The run stopped with `error` (exit `exitCode`): each format's shape for a failed run. */
+export function renderFailure(format: Format, error: GateError, context: RenderContext, exitCode: number): string {
   switch (format) {
     case 'text':
-      return undefined;
+      return `gate: ${error.oneLine()}\n`;
     case 'json':
       return renderJsonError(error);
     case 'sarif':

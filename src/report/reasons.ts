@@ -49,7 +49,7 @@ export const REASONS: Readonly<Record<ReasonCode, ReasonInfo>> = {
     'Sign the digest that is deployed; a re-pushed tag needs a new signature.'),
   NOT_PINNED: info('NotPinned', 5.0,
     'The image is referenced by tag where a digest is required (requireDigest), or its tag cannot be resolved (offline).',
-    'Pin the image by digest as name:tag@sha256:… — gate pin writes the verified digests into the manifests for review.'),
+    'Pin the image by digest as name@sha256:… (without the tag: Portieris refuses a tag and a digest together) — gate pin writes the verified digests into the manifests for review.'),
   AUTH_FAILED: info('AuthFailed', 3.0,
     'The registry or lookaside refused every credential gate tried; no verdict was reached.',
     'Give gate a pull secret or auth file that can read the repository (the message lists what was tried).'),

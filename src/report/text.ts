@@ -14,7 +14,10 @@ export interface TextStyle {
 const MAX_SOURCES = 10;
 const MAX_NAMED_DENIALS = 10;
 
-export function renderText(report: Report, style: TextStyle): string {
+export function renderText(untrusted: Report, style: TextStyle): string {
+  // Every string in the report may come from the repository: no control character of it
+  // reaches the terminal or the CI log (no forged lines, no escape sequences).
+  const report = visible(untrusted);
   const paint = painter(style.color);
   const lines: string[] = [];
   const { files, objects } = report.scanned;
@@ -57,13 +60,35 @@ export function renderText(report: Report, style: TextStyle): string {
 
   const { images } = report.summary;
   if (denied.length === 0) {
-    lines.push(paint.green(images === 1 ? 'The image is allowed.' : `All ${images} images allowed.`));
+    lines.push(paint.green(images === 0 ? 'No image in the manifests: nothing to verify.' : images === 1 ? 'The image is allowed.' : `All ${images} images allowed.`));
   } else {
     const named = denied.slice(0, MAX_NAMED_DENIALS).map((r) => `${shortDigests(r.image || '(no image)')} (${r.reason})`);
     const rest = denied.length > MAX_NAMED_DENIALS ? `, and ${denied.length - MAX_NAMED_DENIALS} more` : '';
     lines.push(paint.red(`${denied.length} of ${plural(images, 'image')} denied: ${named.join(', ')}${rest}.`));
   }
-  return `${lines.join('\n')}\n`;
+  return `${lines.map(notACommand).join('\n')}\n`;
+}
+
+/** A copy of `value` with every string's control characters written as escapes. */
+function visible<T>(value: T): T {
+  if (typeof value === 'string') return escapeControls(value) as T;
+  if (Array.isArray(value)) return value.map(visible) as T;
+  if (value !== null && typeof value === 'object') return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, visible(v)])) as T;
+  return value;
+}
+
+const CONTROLS = /[\u0000-\u001f\u007f-\u009f\u2028\u2029]/g;
+
+export function escapeControls(text: string): string {
+  return text.replace(CONTROLS, (c) => (c === '\n' ? '\\n' : c === '\r' ? '\\r' : c === '\t' ? '\\t' : `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`));
+}
+
+/**
+ * The Actions runner takes any log line that starts (after blanks) with `::` or `##[` as
+ * a workflow command; a file named so by the repository must not become one.
+ */
+function notACommand(line: string): string {
+  return line.replace(/^(\s*)(::|##\[)/, '$1\\$2');
 }
 
 function describeSource(source: ReportSource): string {

@@ -131,6 +131,11 @@ describe('config.yaml validation', () => {
     assert.deepEqual(parseSettings('', 'c.yaml'), { requireDigest: false, exemptions: [] });
   });
 
+  it('a duplicate key is an error, not a silent last value', () => {
+    fails('requireDigest: true\nrequireDigest: false\n', /duplicate key "requireDigest": settings must be unambiguous/, 2);
+    fails(entry('  expires: 2027-01-01\n  owner: someone-else\n'), /duplicate key "owner"/, 6);
+  });
+
   it('a broken config.yaml stops gate check with exit 2 and the line', async () => {
     const example = await copyExample('shop');
     try {

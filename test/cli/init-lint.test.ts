@@ -15,6 +15,9 @@ import { lintExemptions } from '../../src/policy/lint.js';
 import { parseSettings, type Exemption } from '../../src/policy/settings.js';
 import { validatePolicy } from '../../src/policy/validate.js';
 import { scopeOf } from '../../src/init.js';
+import { scopesFor } from '../../src/policy/registries-d.js';
+import { patternMatchesImage } from '../../src/policy/wildcard.js';
+import { parseReference } from '../../src/reference/reference.js';
 import { gate, gateJson, PROJECT_ROOT } from '../helpers/gate.js';
 import { GpgHome } from '../helpers/gpg.js';
 import { copyExample } from '../helpers/in-process.js';
@@ -94,7 +97,10 @@ describe('gate init', () => {
       assert.equal((await gate([...args, '--force'], { cwd: repo.dir })).code, 0);
 
       for (const [extra, message] of [
-        [['--lookaside', 'ftp://example.com/sigs'], /unsupported lookaside URL "ftp:\/\/example\.com\/sigs"/],
+        [['--lookaside', 'ftp://example.com/sigs'], /--lookaside "ftp:\/\/example\.com\/sigs" must be an https:\/\/ or http:\/\/ URL, or file:/],
+        [['--lookaside', 'https://'], /--lookaside "https:\/\/" would make an invalid \.gate\/: .*storeURL "https:\/\/" must be an http:\/\/ or https:\/\/ URL/],
+        [['--repository', 'HTTPS://registry.example.com/*'], /--repository "HTTPS:\/\/registry\.example\.com\/\*" matches no valid image reference/],
+        [['--repository', 'registry.example.com/a b'], /--repository "registry\.example\.com\/a b" matches no valid image reference/],
         [['--key-name', 'Release_Key'], /--key-name "Release_Key" must be a Kubernetes object name/],
       ] as const) {
         const run = await gate([...args, '--force', ...extra], { cwd: repo.dir });
@@ -116,6 +122,24 @@ describe('gate init', () => {
       ['registry.example.com/team/*', 'registry.example.com/*', 'registry.example.com/te*', 'registry.example.com/team/web', 'registry.example.com:5000/a/*/b', '*', 'registry.example.com/team/web:*', 'registry.example.com/team/web:1.4', 'registry.example.com:5000', 'registry.example.com:5000/*'].map(scopeOf),
       ['registry.example.com/team', 'registry.example.com', 'registry.example.com', 'registry.example.com/team/web', 'registry.example.com:5000/a', undefined, 'registry.example.com/team/web', 'registry.example.com/team/web', 'registry.example.com:5000', 'registry.example.com:5000'],
     );
+  });
+
+  it('a scope it writes covers the images its pattern matches, as registries.d lookup names them (Docker Hub short names too)', () => {
+    const cases: Array<[pattern: string, image: string]> = [
+      ['myorg/*', 'myorg/app:1'],
+      ['nginx', 'nginx:1.27'],
+      ['library/nginx', 'library/nginx:1.27'],
+      ['docker.io/myorg/*', 'docker.io/myorg/app:1'],
+      ['localhost:5000/team/*', 'localhost:5000/team/app:1'],
+      ['registry.example.com/team/*', 'registry.example.com/team/web:1'],
+    ];
+    for (const [pattern, image] of cases) {
+      assert.ok(patternMatchesImage(pattern, image), `${pattern} matches ${image}`);
+      const parsed = parseReference(image);
+      assert.ok(parsed.ok);
+      const scope = scopeOf(pattern);
+      assert.ok(scope && scopesFor(parsed.ref).includes(scope), `${pattern}: scope ${scope} is one of ${scopesFor(parsed.ref).join(', ')}`);
+    }
   });
 });
 
@@ -175,6 +199,32 @@ spec:
     } finally {
       await rm(path.join(repo.dir, '.gate/policies/broken.yaml'));
     }
+  });
+
+  it('a missing key is one error, where it is first named, however many patterns use it', async () => {
+    const many = await makeRepo({
+      '.gate/policies/p.yaml': `apiVersion: portieris.cloud.ibm.com/v1\nkind: ClusterImagePolicy\nmetadata: {name: p}\nspec:\n  repositories:\n${['a', 'b', 'c'].map((r) => `  - name: "registry.example.com/${r}/*"\n    policy: {simple: {requirements: [{type: signedBy, keySecret: gone}]}}\n`).join('')}`,
+    });
+    try {
+      const run = await gate(['policy', 'lint', '-o', 'json'], { cwd: many.dir });
+      const missing = (JSON.parse(run.stdout) as { findings: Array<{ line: number; message: string }> }).findings.filter((f) => f.message.startsWith('KEY_MISSING'));
+      assert.deepEqual(missing.map((f) => f.line), [7]);
+      assert.match(missing[0].message, /repository "registry\.example\.com\/a\/\*".*there is no \.gate\/keys\/gone\.asc, and no Secret "gone"/);
+    } finally {
+      await many.dispose();
+    }
+  });
+
+  it('a digest pattern is matchable; an exemption of "*" is a warning (clock injected)', () => {
+    const origin = { file: 'c', line: 3 };
+    const now = new Date('2027-01-01T00:00:00Z');
+    const exemption = (image: string): Exemption => ({ image, namespace: null, reason: 'r', owner: 'o', expires: '2027-12-31', origin });
+    const digest = `sha256:${'1'.repeat(64)}`;
+    for (const image of ['registry.example.com/shop/worker@*', 'registry.example.com/shop/worker:*', 'registry.example.com/shop/*']) {
+      assert.ok(patternMatchesImage(image, image.replace(/@\*$/, `@${digest}`).replace(/:\*$/, ':1').replace(/\/\*$/, '/x')), `${image} matches an image`);
+      assert.deepEqual(lintExemptions([exemption(image)], now), [], image);
+    }
+    assert.deepEqual(lintExemptions([exemption('*')], now).map((f) => [f.level, /exempts images of every registry in every namespace/.test(f.message)]), [['warning', true]]);
   });
 
   it('warns two weeks ahead of an exemption\'s expiry (clock injected)', () => {

@@ -95,7 +95,7 @@ describe('gate check --output: when the run stops on bad input', () => {
     const repo = await makeRepo({ 'apps/app.yaml': 'kind: Pod\napiVersion: v1\nmetadata: {name: a}\nspec: {containers: [{name: a, image: nginx}]}\n', '.gate/policies/bad.yaml': 'apiVersion: portieris.cloud.ibm.com/v1\nkind: ClusterImagePolicy\nmetadata: {name: bad}\nspec:\n  repositories:\n  - name: "*"\n    policy: {simple: {requirements: [{type: signedBy}]}}\n' });
     try {
       const out = path.join(repo.dir, 'out');
-      const run = await gate(['check', 'apps', ...FORMATS.filter((f) => f !== 'text').flatMap((f) => ['-o', `${f}=${path.join(out, f)}`])], { cwd: repo.dir });
+      const run = await gate(['check', 'apps', ...FORMATS.flatMap((f) => ['-o', `${f}=${path.join(out, f)}`])], { cwd: repo.dir });
       assert.equal(run.code, 2);
       assert.match(run.stderr, /bad\.yaml:\d+: /);
       const sarif = assertValidSarif(await readFile(path.join(out, 'sarif'), 'utf8'));
@@ -107,6 +107,7 @@ describe('gate check --output: when the run stops on bad input', () => {
       assert.match(await readFile(path.join(out, 'github'), 'utf8'), /^::error file=\.gate\/policies\/bad\.yaml,line=\d+,title=gate%3A POLICY_INVALID::/);
       assert.equal(JSON.parse(await readFile(path.join(out, 'json'), 'utf8')).error.code, 'POLICY_INVALID');
       assert.match(await readFile(path.join(out, 'markdown'), 'utf8'), /gate could not check the manifests/);
+      assert.equal(await readFile(path.join(out, 'text'), 'utf8'), run.stderr, 'a text report file says what stderr says, not what an earlier run said');
     } finally {
       await repo.dispose();
     }
@@ -136,9 +137,11 @@ describe('gate check --output: usage', () => {
     assert.equal(JSON.parse(run.stdout.slice(run.stdout.indexOf('{'))).summary.denied, 3);
   });
 
-  it('a report file that cannot be written is exit 2, said on stderr', async () => {
-    const run = await gate(['check', 'examples/shop', '-o', `sarif=${path.join(PROJECT_ROOT, 'package.json', 'x.sarif')}`]);
+  it('a report file that cannot be written is exit 2 before anything is checked: said once on stderr, the JSON on stdout is the error', async () => {
+    const run = await gate(['check', 'examples/shop', '-o', 'json', '-o', `sarif=${path.join(PROJECT_ROOT, 'package.json', 'x.sarif')}`]);
     assert.equal(run.code, 2);
-    assert.match(run.stderr, /cannot write the sarif report to .*package\.json\/x\.sarif/);
+    assert.equal(run.stderr.trim().split('\n').length, 1, run.stderr);
+    assert.match(run.stderr, /cannot write the sarif report to .*package\.json\/x\.sarif: a part of its path is a file, not a folder/);
+    assert.equal(JSON.parse(run.stdout).error.code, 'OUTPUT_UNWRITABLE');
   });
 });

@@ -6,7 +6,9 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, it } from 'node:test';
-import { applyReplacements, unifiedDiff } from '../../src/pin.js';
+import { applyReplacements, planPins, unifiedDiff } from '../../src/pin.js';
+import type { Report } from '../../src/report/model.js';
+import type { ReasonCode } from '../../src/verify/verdict.js';
 import { mustRun, requireTool, run } from '../helpers/tools.js';
 
 const DIGEST = `sha256:${'c'.repeat(64)}`;
@@ -68,4 +70,26 @@ describe('unifiedDiff, applied by git apply', () => {
   it('no newline at the end of the file', () => gitApplies(...lines(6, [6], '\n', false)));
   it('CRLF line endings are kept', () => gitApplies(...lines(6, [3], '\r\n')));
   it('no change, no diff', () => assert.equal(unifiedDiff('m.yaml', 'a\n', 'a\n'), ''));
+});
+
+describe('gate pin exit codes', () => {
+  const report = (results: Array<{ image: string; reason: ReasonCode; verdict: 'allow' | 'deny' }>): Report => ({
+    gateVersion: 'test',
+    summary: { images: results.length, allowed: 0, denied: 0 },
+    results: results.map((r) => ({ ...r, digest: null, namespace: 'default', message: 'm', policy: null, sources: [] })),
+    warnings: [],
+    scanned: { files: 1, objects: 1 },
+  });
+
+  it('what the evidence refuses (1) wins over what a retry might fix (3), as in gate check', async () => {
+    const unreachable = { image: 'r.example.com/a:1', reason: 'UNREACHABLE' as const, verdict: 'deny' as const };
+    const unsigned = { image: 'r.example.com/b:1', reason: 'NO_SIGNATURE' as const, verdict: 'deny' as const };
+    const accepted = { image: 'r.example.com/c:1', reason: 'ACCEPT_ANYTHING' as const, verdict: 'allow' as const };
+    const pinned = { image: `r.example.com/d@${DIGEST}`, reason: 'SIGNED' as const, verdict: 'allow' as const };
+    const exit = async (...results: Array<typeof unreachable | typeof unsigned | typeof accepted | typeof pinned>) => (await planPins(report(results), tmpdir())).exitCode;
+    assert.equal(await exit(pinned), 0, 'a digest reference needs no pin');
+    assert.equal(await exit(unreachable), 3);
+    assert.equal(await exit(unreachable, unsigned), 1);
+    assert.equal(await exit(accepted), 1, 'a tag no signature vouches for is not pinned by gate');
+  });
 });

@@ -8,7 +8,9 @@ import { renderJunit } from '../../src/report/junit.js';
 import { renderMarkdown } from '../../src/report/markdown.js';
 import type { ImageResult, Report, ReportSource } from '../../src/report/model.js';
 import { renderSarif } from '../../src/report/sarif.js';
+import { renderText } from '../../src/report/text.js';
 import { assertValidSarif, parseJunit } from '../helpers/formats.js';
+import { mustRun, requireTool } from '../helpers/tools.js';
 
 function source(overrides: Partial<ReportSource> = {}): ReportSource {
   return { file: 'apps/web.yaml', line: 12, kind: 'Deployment', name: 'web', namespace: 'shop', path: 'spec.template.spec.containers[0].image', generic: false, pullSecrets: [], ...overrides };
@@ -84,14 +86,35 @@ describe('junit', () => {
   });
 });
 
-describe('markdown', () => {
-  it('neutralises HTML, links, table pipes and @mentions from the repository', () => {
-    const out = renderMarkdown(report([result({ image: 'evil.example.com/x|y:1', message: '<img src=x onerror=alert(1)> see [here](https://evil.example.com) and ping @octocat' })]));
-    assert.ok(!out.includes('<img'), 'no raw HTML');
-    assert.ok(!/\[here\]\(/.test(out), 'no link');
-    assert.ok(!/(^|\s)@octocat/m.test(out), 'no mention');
-    const row = out.split('\n').find((l) => l.startsWith('| ❌'))!;
-    assert.equal(row.split(/(?<!\\)\|/).length - 2, 5, 'five cells, the pipe in the image escaped');
+describe('markdown, as GitHub\'s renderer (cmark-gfm) reads it', () => {
+  const HOSTILE = '<img src=x onerror=alert(1)> see [here](https://evil.example.com/a) or www.evil.example.com, mail ops@evil.example.com, ping @octocat or (@octocat), *bold* `code`';
+
+  it('renders the summary table and turns nothing from the repository into HTML, a link or a mention', async () => {
+    requireTool('cmark-gfm');
+    const out = renderMarkdown(report([
+      result({ image: 'evil.example.com/x|y:1', message: HOSTILE, hint: 'ask ops@evil.example.com' }),
+      result({ image: 'ok.example.com/x@sha256:' + 'a'.repeat(64), verdict: 'allow', reason: 'SIGNED', message: 'signed' }),
+    ]));
+    const html = (await mustRun('cmark-gfm', ['-e', 'table', '-e', 'autolink', '-e', 'strikethrough', '-e', 'tagfilter'], { input: out })).stdout.toString('utf8');
+    assert.doesNotMatch(html, /<a\b/, 'no link, no autolink, no mailto');
+    assert.doesNotMatch(html, /<img|<(em|strong)>bold|<code>code/, 'no HTML, emphasis or code from the message');
+    assert.doesNotMatch(html, /(^|[^\w\u200b])@octocat/, 'no @mention GitHub would resolve');
+    const rows = [...html.matchAll(/<tr>([\s\S]*?)<\/tr>/g)].map((m) => [...m[1].matchAll(/<t[dh]>/g)].length);
+    assert.deepEqual(rows, [5, 5, 5], 'a header and a row per image, five cells each: the pipe in the image did not split a cell');
+    assert.match(html, /evil\.example\.com\/x\|y:1/, 'the image is shown as written');
+    assert.match(html, /ok\.example\.com\/x@sha256:a{12}/, 'a digest keeps its @ (no zero-width space to break copying)');
+  });
+});
+
+describe('text', () => {
+  it('writes control characters of repository text as escapes: no forged log lines, no workflow commands', () => {
+    const out = renderText(report([
+      result({ image: 'evil.example.com/a:1\n::error file=x::forged', message: 'm\r::warning::forged \u001b[8mhidden\u001b[0m', sources: [source({ file: '::error::forged.yaml' })] }),
+    ]), { color: false });
+    const lines = out.split('\n');
+    assert.equal(lines.filter((l) => /^\s*(::|##\[)/.test(l)).length, 0, 'no line the Actions runner would take as a command');
+    assert.ok(!out.includes('\u001b') && !out.includes('\r'), 'no escape sequence, no carriage return');
+    assert.ok(out.includes('evil.example.com/a:1\\n::error file=x::forged'), 'the newline is shown as \\n');
   });
 });
 
