@@ -166,9 +166,11 @@ export class Decider {
       // Keys first: a missing key is a configuration error, whatever the registry says.
       const label = `${resource.kind}/${resource.name} (repository "${rule.name}")`;
       const resolved = await Promise.all(pre.requirements.map((r) => this.resolveKeys(r, use.namespace, label)));
+      // Traced before the registry is asked: explain shows the keys even when the tag cannot be resolved.
+      if (trace) Object.assign(trace, { requirements: resolved, intended: withDefaultTag(ref) });
       const credentials = network ? await network.credentials.candidates(use.namespace, pullSecrets, ref.domain) : [];
       const digest = ref.digest ?? (await this.resolveTag(ref, credentials));
-      if (trace) Object.assign(trace, { requirements: resolved, intended: withDefaultTag(ref), digest: { value: digest, fromTag: ref.digest === undefined } });
+      if (trace) trace.digest = { value: digest, fromTag: ref.digest === undefined };
       const cacheKey = VerdictCache.key([
         GATE_VERSION, digest, referenceString(withDefaultTag(ref)),
         resolved.map((r) => [r.keyMaterial, r.requirement.signedIdentity]),

@@ -149,7 +149,7 @@ export async function main(argv: string[]): Promise<number> {
 
   const lint = program
     .command('policy')
-    .description('work with the policies in .gate/')
+    .description('work with the policies in .gate/: "gate policy lint" validates .gate/ and reports patterns that never win or never match, missing or unused keys, and expiring exemptions')
     .command('lint')
     .description('validate .gate/ (policies, keys, registries.d, config.yaml) and report patterns that never win or never match, keys that are missing or unused, and exemptions that expired or expire soon')
     .option('-n, --namespace <namespace>', 'namespace used to look up keys of ClusterImagePolicies', 'default')

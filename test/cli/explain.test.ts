@@ -2,6 +2,8 @@
 // and the fate of each signature is cross-checked with skopeo standalone-verify.
 
 import assert from 'node:assert/strict';
+import { rm } from 'node:fs/promises';
+import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { Explanation } from '../../src/explain.js';
 import { gate } from '../helpers/gate.js';
@@ -108,6 +110,20 @@ spec:
     assert.equal(text.code, 1);
     for (const heading of ['Reference', 'Policy: namespace shop has no ImagePolicy', 'Requirements (all must be met)', 'Verdict: DENY REJECTED_BY_POLICY']) assert.ok(text.stdout.includes(heading), heading);
     assert.match(text.stdout, /→ ClusterImagePolicy\/b-shop {2}"registry\.example\.com\/\*" {2}matches, score 21 .* ← chosen/);
+  });
+
+  it('shows the requirements and keys even when the registry cannot be reached', async () => {
+    await repo.write('.gate/policies/local.yaml', 'apiVersion: portieris.cloud.ibm.com/v1\nkind: ClusterImagePolicy\nmetadata: {name: local}\nspec:\n  repositories:\n  - name: "127.0.0.1:1/*"\n    policy: {simple: {requirements: [{type: signedBy, keySecret: team}]}}\n');
+    try {
+      // Nothing listens on port 1 of the loopback: the connection is refused.
+      const { code, e } = await explain(['127.0.0.1:1/shop/web:1.4', '-n', 'shop', '--insecure-registry', '127.0.0.1:1', '--request-timeout', '5']);
+      assert.equal(code, 3);
+      assert.equal(e.verdict.reason, 'UNREACHABLE');
+      assert.deepEqual(e.requirements.map((r) => [r.keySecret, r.fingerprints]), [['team', [keys.team]]]);
+      assert.equal(e.digest, null);
+    } finally {
+      await rm(path.join(repo.dir, '.gate/policies/local.yaml'));
+    }
   });
 
   it('an exemption is shown, and what the verdict would be without it', async () => {
