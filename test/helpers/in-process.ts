@@ -23,3 +23,15 @@ export async function copyExample(name: string): Promise<{ dir: string; dispose(
   await mkdir(path.join(dir, '.git'));
   return { dir, dispose: () => rm(dir, { recursive: true, force: true }) };
 }
+
+/** A progress listener that writes down what it is told, in order. */
+export function recordingProgress(): { events: string[]; listener: ProgressListener } {
+  const events: string[] = [];
+  const listener: ProgressListener = {
+    start: (images) => void events.push(`start ${images}`),
+    tagResolved: () => void events.push('tag'),
+    decided: () => void events.push('decided'),
+    stop: () => void events.push('stop'),
+  };
+  return { events, listener };
+}

@@ -7,8 +7,8 @@ import { readFile, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { runCheck } from '../../src/check.js';
-import type { ProgressListener } from '../../src/report/progress.js';
 import { gate, gateJson } from '../helpers/gate.js';
+import { recordingProgress } from '../helpers/in-process.js';
 import { mustRun, requireTool, run } from '../helpers/tools.js';
 import { makeWorld, type World } from '../helpers/world.js';
 
@@ -168,13 +168,7 @@ spec:
   it('progress: each distinct tag resolved at the registry and each image decided is reported, then the end', async () => {
     const repo = await world.repo(manifests());
     try {
-      const events: string[] = [];
-      const listener: ProgressListener = {
-        start: (images) => void events.push(`start ${images}`),
-        tagResolved: () => void events.push('tag'),
-        decided: () => void events.push('decided'),
-        stop: () => void events.push('stop'),
-      };
+      const { events, listener } = recordingProgress();
       const io = { cwd: repo.dir, now: () => new Date(), env: {}, readStdin: async () => new Uint8Array(), progress: listener };
       const report = await runCheck({ paths: ['apps'], namespace: 'default', insecureRegistries: [world.host] }, io);
       // Counted from the manifests, not from gate: the distinct tag references written there.

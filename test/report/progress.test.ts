@@ -3,8 +3,8 @@
 
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { TerminalProgress, type ProgressListener, type Scheduler } from '../../src/report/progress.js';
-import { checkAt, copyExample } from '../helpers/in-process.js';
+import { TerminalProgress, type Scheduler } from '../../src/report/progress.js';
+import { checkAt, copyExample, recordingProgress } from '../helpers/in-process.js';
 
 /** Timers that fire only when the test advances the clock. */
 class ManualScheduler implements Scheduler {
@@ -103,13 +103,7 @@ describe('progress on stderr', () => {
   it('gate check tells the listener how many images there are, each decision, and the end', async () => {
     const example = await copyExample('shop');
     try {
-      const events: string[] = [];
-      const listener: ProgressListener = {
-        start: (images) => void events.push(`start ${images}`),
-        tagResolved: () => void events.push('tag'),
-        decided: () => void events.push('decided'),
-        stop: () => void events.push('stop'),
-      };
+      const { events, listener } = recordingProgress();
       const report = await checkAt(new Date(), example.dir, { paths: ['.'] }, listener);
       const images = report.results.length;
       assert.ok(images > 0);
