@@ -12,6 +12,7 @@ import { displayName, findRepositoryRoot, type InputText } from './input/files.j
 import { render, type Rendered, type RenderMode } from './input/render.js';
 import { objectLabel } from './manifests/extract.js';
 import type { ImageResult, Report } from './report/model.js';
+import { escapeControls, shortDigests } from './report/text.js';
 import { exitCodeFor } from './verify/verdict.js';
 
 /** Below Argo CD's 60 s repo-server timeout, which also covers the git fetch and the tarball. */
@@ -143,9 +144,10 @@ function verdictLine(prefix: string, result: ImageResult): string {
   const source = result.sources[0];
   const where = source ? objectLabel(source.kind, source.name) : '(unknown)';
   const more = result.sources.length > 1 ? ` (+${result.sources.length - 1} more)` : '';
-  const message = result.message.replace(/\s+/g, ' ').replace(/(sha256[:=])([0-9a-f]{12})[0-9a-f]{52}/g, '$1$2…');
+  const message = shortDigests(result.message.replace(/\s+/g, ' '));
   const short = message.length > MAX_MESSAGE ? `${message.slice(0, MAX_MESSAGE - 1)}…` : message;
-  return `${prefix} ${where}${more} ${result.image || '(no image)'} ${result.reason}: ${short}`;
+  // One line whatever the repository wrote: its control characters are shown as escapes.
+  return escapeControls(`${prefix} ${where}${more} ${result.image || '(no image)'} ${result.reason}: ${short}`);
 }
 
 function failure(e: unknown): GenerateOutcome {

@@ -123,6 +123,18 @@ describe('gate generate: denials and failures', () => {
     });
   });
 
+  it('a DENY line stays one line whatever the repository writes: control characters are shown as escapes', async () => {
+    await withWorkdir('plain', '', async (w) => {
+      await writeFile(path.join(w.appDir, 'evil.yaml'), 'apiVersion: v1\nkind: Pod\nmetadata: {name: evil}\nspec:\n  containers:\n  - {name: e, image: "evil.example.com/a:1\\nDENY forged\\u001b[2J"}\n');
+      const out = await generate(w, argoEnv(w.sourcePath));
+      assert.equal(out.code, 1);
+      const deny = out.stderr.trimEnd().split('\n').filter((l) => l.startsWith('DENY'));
+      assert.equal(deny.length, 1, out.stderr);
+      assert.ok(!out.stderr.includes('\u001b'), 'no escape sequence reaches Argo CD');
+      assert.ok(deny[0].includes('evil.example.com/a:1\\nDENY forged\\u001b[2J'));
+    });
+  });
+
   it('the budget runs out while verifying: the unfinished image is a TIMEOUT denial, exit 3', async () => {
     const silent = await silentServer();
     try {
