@@ -41,6 +41,8 @@ export class TerminalProgress implements ProgressListener {
   private tags = 0;
   private done = 0;
   private shown = false;
+  /** The line on screen: redrawn only when it changes. */
+  private line = '';
   private cancel: Array<() => void> = [];
 
   constructor(
@@ -73,9 +75,13 @@ export class TerminalProgress implements ProgressListener {
     this.cancel = [];
     if (this.shown) this.terminal.write(CLEAR_LINE);
     this.shown = false;
+    this.line = '';
   }
 
   private draw(): void {
-    this.terminal.write(`${CLEAR_LINE}gate: ${this.done}/${this.images} images decided, ${this.tags} tag(s) resolved …`);
+    const line = `gate: ${this.done}/${this.images} images decided, ${this.tags} tag(s) resolved …`;
+    if (line === this.line) return;
+    this.line = line;
+    this.terminal.write(`${CLEAR_LINE}${line}`);
   }
 }

@@ -73,10 +73,13 @@ describe('progress on stderr', () => {
     assert.match(out.written[0], /1\/4 images decided, 1 tag\(s\) resolved/);
     assert.doesNotMatch(out.written[0], /\n/, 'never a new line: the line is redrawn');
 
+    clock.advance(500);
+    assert.equal(out.written.length, 1, 'nothing changed, nothing redrawn');
     progress.tagResolved();
     progress.decided();
     progress.decided();
     clock.advance(100);
+    assert.equal(out.written.length, 2);
     assert.match(out.written.at(-1)!, /3\/4 images decided, 2 tag\(s\) resolved/);
 
     progress.stop();
