@@ -1,7 +1,7 @@
 // What `gate policy lint` finds in policies and exemptions that are valid but cannot
 // work as written. Pure: data and the clock in, findings out.
-//  - a pattern that never wins: the same pattern earlier in the same scope (selection
-//    takes the first of equals, in API order by policy name);
+//  - a pattern that never wins: the same pattern (runs of "*" counted as one) earlier in
+//    the same scope (selection takes the first of equals, in API order by policy name);
 //  - a pattern no valid image can match (a scheme, upper case in the path, spaces);
 //  - a pattern for Docker Hub written in full, which images written short never match;
 //  - exemptions that expired, expire soon, or can match nothing.
@@ -30,13 +30,15 @@ export function lintPolicies(policies: PolicySet): Finding[] {
     ...namespaces.map((ns): [string, PolicyResource[]] => [`the ImagePolicies of namespace ${ns}`, policies.imagePolicies.filter((p) => p.namespace === ns)]),
   ];
   for (const [scope, resources] of groups) {
-    const first = new Map<string, { resource: PolicyResource; origin: Origin }>();
+    const first = new Map<string, { resource: PolicyResource; origin: Origin; name: string }>();
     for (const resource of [...resources].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))) {
       for (const rule of resource.repositories) {
-        const earlier = first.get(rule.name);
+        // "a**" matches what "a*" matches, with the same score: the same pattern.
+        const same = rule.name.replace(/\*+/g, '*');
+        const earlier = first.get(same);
         if (earlier) {
-          findings.push(error(rule.origin, `${resource.kind}/${resource.name}: pattern "${rule.name}" is never chosen: ${earlier.resource.kind}/${earlier.resource.name} (${earlier.origin.file}:${earlier.origin.line}) has the same pattern and comes first among ${scope} (by name)`));
-        } else first.set(rule.name, { resource, origin: rule.origin });
+          findings.push(error(rule.origin, `${resource.kind}/${resource.name}: pattern "${rule.name}" is never chosen: ${earlier.resource.kind}/${earlier.resource.name} (${earlier.origin.file}:${earlier.origin.line}) has the same pattern ("${earlier.name}") and comes first among ${scope} (by name)`));
+        } else first.set(same, { resource, origin: rule.origin, name: rule.name });
         findings.push(...patternFindings(rule.name, rule.origin, `${resource.kind}/${resource.name}: pattern`));
       }
     }

@@ -215,6 +215,21 @@ spec:
     }
   });
 
+  it('a pattern spelt with "**" is the same pattern as with "*": the later one is never chosen', async () => {
+    const twice = await makeRepo({
+      '.gate/keys/team.asc': await key(),
+      '.gate/policies/p.yaml': 'apiVersion: portieris.cloud.ibm.com/v1\nkind: ClusterImagePolicy\nmetadata: {name: p}\nspec:\n  repositories:\n  - name: "registry.example.com/team/*"\n    policy: {simple: {requirements: [{type: signedBy, keySecret: team}]}}\n  - name: "registry.example.com/team/**"\n    policy: {simple: {requirements: [{type: insecureAcceptAnything}]}}\n',
+    });
+    try {
+      const run = await gate(['policy', 'lint', '-o', 'json'], { cwd: twice.dir });
+      assert.equal(run.code, 1);
+      const findings = (JSON.parse(run.stdout) as { findings: Array<{ line: number; message: string }> }).findings;
+      assert.deepEqual(findings.filter((f) => /never chosen/.test(f.message)).map((f) => f.line), [8]);
+    } finally {
+      await twice.dispose();
+    }
+  });
+
   it('a digest pattern is matchable; an exemption of "*" is a warning (clock injected)', () => {
     const origin = { file: 'c', line: 3 };
     const now = new Date('2027-01-01T00:00:00Z');
