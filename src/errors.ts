@@ -1,6 +1,8 @@
 // Errors that stop a run before a verdict can be given (DESIGN.md §3, exit code 2).
 // A denial is never an exception: it is a Verdict value (verify/verdict.ts).
 
+import { escapeControls, notACommand } from './report/untrusted.js';
+
 export type GateErrorCode =
   | 'USAGE' // bad flags or arguments
   | 'INPUT_UNREADABLE' // a path that cannot be read
@@ -35,11 +37,12 @@ export class GateError extends Error {
   }
 
   /** One line for a terminal or a CI log: `file:line: message`. */
+  /** `file:line: message` on one line; what the repository wrote in it is shown escaped. */
   oneLine(): string {
     const where = this.position
       ? `${this.position.file}${this.position.line !== undefined ? `:${this.position.line}` : ''}: `
       : '';
-    return `${where}${this.message.replace(/\s*\n\s*/g, ' ')}`;
+    return notACommand(escapeControls(`${where}${this.message.replace(/\s*\n\s*/g, ' ')}`));
   }
 }
 

@@ -12,7 +12,8 @@ import { displayName, findRepositoryRoot, type InputText } from './input/files.j
 import { render, type Rendered, type RenderMode } from './input/render.js';
 import { objectLabel } from './manifests/extract.js';
 import type { ImageResult, Report } from './report/model.js';
-import { escapeControls, shortDigests } from './report/text.js';
+import { shortDigests } from './report/text.js';
+import { escapeControls } from './report/untrusted.js';
 import { exitCodeFor } from './verify/verdict.js';
 
 /** Below Argo CD's 60 s repo-server timeout, which also covers the git fetch and the tarball. */

@@ -17,6 +17,7 @@ import { canMatchAnImage } from './policy/lint.js';
 import { addRegistriesFile, emptyRegistriesConfig } from './policy/registries-d.js';
 import { CONFIG_FILE, parseSettings } from './policy/settings.js';
 import { validatePolicy } from './policy/validate.js';
+import { parseReference, repositoryName } from './reference/reference.js';
 import { parseArmoredPublicKeys } from './verify/openpgp.js';
 
 export interface InitOptions {
@@ -139,21 +140,31 @@ function registriesText(options: InitOptions): string {
   return `${header}${docker ? `docker:\n${docker}` : ''}${fallback}`;
 }
 
-/** The registries.d scope a repository pattern covers: its text before the first `*`, whole path components only. */
+/**
+ * The registries.d scope a repository pattern covers, named as gate (and containers/image)
+ * look scopes up, i.e. normalised: "nginx:1.25" is docker.io/library/nginx, "myorg/*" is
+ * docker.io/myorg. A pattern without `*` is one repository; "repo:*" and "repo@*" too;
+ * otherwise the whole path components before the first `*`. undefined: no fixed prefix
+ * (default-docker covers it).
+ */
 export function scopeOf(pattern: string): string | undefined {
   const star = pattern.indexOf('*');
-  let prefix = star < 0 ? pattern : pattern.slice(0, star);
-  if (star >= 0 && prefix.includes('/') && /[:@]$/.test(prefix)) prefix = prefix.slice(0, -1); // repo:* is the repository
-  else if (star >= 0 && !prefix.endsWith('/')) prefix = prefix.includes('/') ? prefix.slice(0, prefix.lastIndexOf('/')) : '';
-  // A tag or digest in the last path component is not part of a scope; a host's port is.
-  prefix = prefix.replace(/(\/[^/:@]*)[:@][^/]*$/, '$1').replace(/\/+$/, '');
-  if (prefix === '') return undefined;
-  // registries.d scopes are looked up with the normalised name: "myorg/app" is
-  // docker.io/myorg/app, and "nginx" is docker.io/library/nginx.
-  const first = prefix.split('/')[0];
-  if (first.includes('.') || first.includes(':') || first === 'localhost') return prefix;
-  if (prefix.includes('/') || pattern.startsWith(`${prefix}/`)) return `docker.io/${prefix}`;
-  return `docker.io/library/${prefix}`;
+  if (star < 0) return repositoryOf(pattern);
+  const before = pattern.slice(0, star);
+  const repository = before.slice(0, -1);
+  // Every tag or digest of one repository, unless the ":" is a port ("host:*/…").
+  if (/[:@]$/.test(before) && (repository.includes('/') || !pattern.includes('/'))) return repositoryOf(repository);
+  const whole = before.slice(0, Math.max(before.lastIndexOf('/'), 0));
+  if (whole === '') return undefined;
+  // Two more components keep the normaliser from inserting "library/" for Docker Hub.
+  const probe = '/gate-scope-probe/x';
+  const parsed = parseReference(`${whole}${probe}`);
+  return parsed.ok ? repositoryName(parsed.ref).slice(0, -probe.length) : undefined;
+}
+
+function repositoryOf(text: string): string | undefined {
+  const parsed = parseReference(text);
+  return parsed.ok ? repositoryName(parsed.ref) : undefined;
 }
 
 const CONFIG_TEXT = `# yaml-language-server: $schema=schemas/config.schema.json

@@ -9,6 +9,7 @@ import { prepare, type CheckIO, type CheckOptions } from './check.js';
 import { GateError, type Warning } from './errors.js';
 import { displayName } from './input/files.js';
 import { lintExemptions, lintPolicies, type Finding } from './policy/lint.js';
+import { safeLines, visible } from './report/untrusted.js';
 
 export interface LintReport {
   findings: Finding[];
@@ -65,10 +66,11 @@ export async function runLint(options: Omit<CheckOptions, 'paths'>, io: CheckIO)
   }
 }
 
-export function renderLint(report: LintReport): string {
+export function renderLint(untrusted: LintReport): string {
+  const report = visible(untrusted);
   const { summary } = report;
   const lines = report.findings.map((f) => `${f.level === 'error' ? 'error  ' : 'warning'} ${f.file}:${f.line}: ${f.message}`);
   const counted = `${summary.policies} polic${summary.policies === 1 ? 'y' : 'ies'}, ${summary.patterns} pattern(s), ${summary.exemptions} exemption(s)`;
   lines.push(summary.errors === 0 && summary.warnings === 0 ? `gate policy lint: ${counted}: no findings` : `gate policy lint: ${counted}: ${summary.errors} error(s), ${summary.warnings} warning(s)`);
-  return `${lines.join('\n')}\n`;
+  return `${safeLines(lines.join('\n'))}\n`;
 }

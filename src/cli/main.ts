@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 // Command-line wiring only: flags -> options -> runCheck / runGenerate -> output -> exit code.
 
-import { mkdir, writeFile } from 'node:fs/promises';
+import { constants } from 'node:fs';
+import { access, mkdir, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
@@ -18,6 +19,7 @@ import { FORMATS, parseOutputSpec, planOutputs, renderFailure, renderReport, typ
 import type { Report } from '../report/model.js';
 import { shouldColor } from '../report/text.js';
 import { TerminalProgress } from '../report/progress.js';
+import { escapeControls } from '../report/untrusted.js';
 import { exitCodeFor } from '../verify/verdict.js';
 import { GATE_VERSION } from '../version.js';
 
@@ -240,7 +242,7 @@ function commonCheckOptions(flags: CommonFlags): Omit<CheckOptions, 'paths' | 'n
 function checkIO(flags: CommonFlags, withProgress = false): CheckIO {
   const log = flags.verbose ? (line: string) => process.stderr.write(`gate: ${line}\n`) : undefined;
   // A progress line would break up --verbose lines; on anything but a terminal it is never drawn.
-  const progress = withProgress && !flags.verbose ? new TerminalProgress({ isTTY: process.stderr.isTTY === true, write: (text) => process.stderr.write(text) }) : undefined;
+  const progress = withProgress && !flags.verbose ? new TerminalProgress({ isTTY: process.stderr.isTTY === true && process.env.TERM !== 'dumb', write: (text) => process.stderr.write(text) }) : undefined;
   return { cwd: process.cwd(), readStdin, now: () => new Date(), env: process.env, log, progress };
 }
 
@@ -258,10 +260,10 @@ async function runCheckCommand(paths: string[], flags: CheckFlags): Promise<numb
     color: spec.format === 'text' && (spec.file === undefined ? shouldColor(flags.color, process.stdout.isTTY === true, process.env) : flags.color === 'always'),
   });
   let report: Report;
-  const unwritable = new Set<OutputSpec>();
+  // A report file that cannot be written is known before minutes are spent on registries.
+  const unwritable = await firstUnwritable(outputs);
   try {
-    // A report file that cannot be written is known before minutes are spent on registries.
-    await openOutputFiles(outputs, unwritable);
+    if (unwritable) throw new GateError('OUTPUT_UNWRITABLE', `cannot write the ${unwritable.spec.format} report to ${unwritable.spec.file}: ${unwritable.problem}`);
     report = await runCheck(options, checkIO(flags, true));
   } catch (e) {
     // A cluster or credential helper that does not answer is not bad input: no verdict could be reached.
@@ -269,7 +271,7 @@ async function runCheckCommand(paths: string[], flags: CheckFlags): Promise<numb
     if (!(e instanceof GateError)) return code;
     // Every report still gets written, in its format's shape for a failed run (the text
     // report on standard output would only repeat the line on stderr).
-    const failed = (spec: OutputSpec) => ((spec.format === 'text' && spec.file === undefined) || unwritable.has(spec) ? undefined : renderFailure(spec.format, e, context(spec), code));
+    const failed = (spec: OutputSpec) => ((spec.format === 'text' && spec.file === undefined) || spec === unwritable?.spec ? undefined : renderFailure(spec.format, e, context(spec), code));
     await writeOutputs(outputs, failed);
     return code;
   }
@@ -277,19 +279,28 @@ async function runCheckCommand(paths: string[], flags: CheckFlags): Promise<numb
   return written ? exitCodeFor(report.results.map((r) => ({ allowed: r.verdict === 'allow', reason: r.reason }))) : EXIT_BAD_INPUT;
 }
 
-/** Creates (empties) every report file, and its folders: OUTPUT_UNWRITABLE when one cannot be written. */
-async function openOutputFiles(outputs: OutputSpec[], unwritable: Set<OutputSpec>): Promise<void> {
+/**
+ * The first report file that could not be written, and why — checked without touching it:
+ * an existing file is neither emptied nor replaced before the run (it may be an input, a
+ * FIFO, /dev/stderr), and its folder is created only when the report is written.
+ */
+async function firstUnwritable(outputs: OutputSpec[]): Promise<{ spec: OutputSpec; problem: string } | undefined> {
   for (const spec of outputs) {
     if (spec.file === undefined) continue;
-    try {
-      const file = path.resolve(process.cwd(), spec.file);
-      await mkdir(path.dirname(file), { recursive: true });
-      await writeFile(file, '');
-    } catch (e) {
-      unwritable.add(spec);
-      throw new GateError('OUTPUT_UNWRITABLE', `cannot write the ${spec.format} report to ${spec.file}: ${fileProblem(e)}`);
+    const file = path.resolve(process.cwd(), spec.file);
+    const existing = await stat(file).catch(() => undefined);
+    if (existing?.isDirectory()) return { spec, problem: 'it is a folder' };
+    // The file itself, else the nearest folder that exists above it.
+    let target = file;
+    if (!existing) {
+      do target = path.dirname(target);
+      while (!(await stat(target).catch(() => undefined)) && target !== path.dirname(target));
+      if (!(await stat(target)).isDirectory()) return { spec, problem: 'a part of its path is a file, not a folder' };
     }
+    const problem = await access(target, constants.W_OK).then(() => undefined, fileProblem);
+    if (problem) return { spec, problem };
   }
+  return undefined;
 }
 
 function fileProblem(e: unknown): string {
@@ -374,7 +385,7 @@ async function runPinCommand(paths: string[], flags: PinFlags): Promise<number> 
     const files = outcome.changes.length;
     const summary = pinned === 0 ? (outcome.notPinned.length > 0 ? 'nothing pinned' : 'nothing to pin') : `${flags.write ? 'pinned' : 'would pin'} ${pinned} reference(s) in ${files} file(s) to digests whose signatures verified`;
     process.stderr.write(`gate pin: ${summary}${flags.write || pinned === 0 ? '' : ' (apply with git apply, or run gate pin --write)'}\n`);
-    if (outcome.notPinned.length > 0) process.stderr.write(`gate pin: not pinned:\n${outcome.notPinned.map((n) => `  ${n}`).join('\n')}\n`);
+    if (outcome.notPinned.length > 0) process.stderr.write(`gate pin: not pinned:\n${outcome.notPinned.map((n) => `  ${escapeControls(n)}`).join('\n')}\n`);
     return outcome.exitCode;
   } catch (e) {
     return reportFailure(e);

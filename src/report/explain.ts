@@ -3,8 +3,10 @@
 import { formatWarning } from '../errors.js';
 import type { Explanation } from '../explain.js';
 import { REASONS } from './reasons.js';
+import { safeLines, visible } from './untrusted.js';
 
-export function renderExplanation(e: Explanation): string {
+export function renderExplanation(untrusted: Explanation): string {
+  const e = visible(untrusted);
   const out: string[] = [`gate explain ${e.image}  (namespace ${e.namespace})`, ''];
 
   out.push('Reference');
@@ -67,5 +69,5 @@ export function renderExplanation(e: Explanation): string {
   else if (v.verdict === 'deny') out.push(`  fix: ${REASONS[v.reason].help}`);
   if (v.pin) out.push(`  pin: ${v.pin}`);
   if (e.warnings.length > 0) out.push('', 'warnings:', ...e.warnings.map((w) => `  ${formatWarning(w)}`));
-  return `${out.join('\n')}\n`;
+  return `${safeLines(out.join('\n'))}\n`;
 }

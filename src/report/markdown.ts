@@ -76,7 +76,7 @@ function code(value: string): string {
  * Plain text on one line: HTML, links, emphasis and table pipes neutralised; no autolink
  * (`scheme://`, `www.`, e-mail addresses) and no @mention: a PR comment must not link to,
  * or ping, whatever a manifest names. A zero-width space follows each `@` but that of a
- * digest (`name@sha256:…`).
+ * digest (`name@sha256:…`, not after a blank).
  */
 function text(value: string): string {
   return value
@@ -87,5 +87,5 @@ function text(value: string): string {
     .replace(/([\\`*_[\]|~])/g, '\\$1')
     .replace(/:(?=\/\/)/g, '\\:')
     .replace(/\b(www)\./gi, '$1\\.')
-    .replace(/@(?!sha256:)/g, '@&#8203;');
+    .replace(/(?<=^|\s)@|@(?!sha256:)/g, '@&#8203;');
 }

@@ -5,6 +5,7 @@
 import { formatWarning } from '../errors.js';
 import { objectLabel } from '../manifests/extract.js';
 import type { Report, ReportSource } from './model.js';
+import { safeLines, visible } from './untrusted.js';
 
 export interface TextStyle {
   color: boolean;
@@ -66,29 +67,7 @@ export function renderText(untrusted: Report, style: TextStyle): string {
     const rest = denied.length > MAX_NAMED_DENIALS ? `, and ${denied.length - MAX_NAMED_DENIALS} more` : '';
     lines.push(paint.red(`${denied.length} of ${plural(images, 'image')} denied: ${named.join(', ')}${rest}.`));
   }
-  return `${lines.map(notACommand).join('\n')}\n`;
-}
-
-/** A copy of `value` with every string's control characters written as escapes. */
-function visible<T>(value: T): T {
-  if (typeof value === 'string') return escapeControls(value) as T;
-  if (Array.isArray(value)) return value.map(visible) as T;
-  if (value !== null && typeof value === 'object') return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, visible(v)])) as T;
-  return value;
-}
-
-const CONTROLS = /[\u0000-\u001f\u007f-\u009f\u2028\u2029]/g;
-
-export function escapeControls(text: string): string {
-  return text.replace(CONTROLS, (c) => (c === '\n' ? '\\n' : c === '\r' ? '\\r' : c === '\t' ? '\\t' : `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`));
-}
-
-/**
- * The Actions runner takes any log line that starts (after blanks) with `::` or `##[` as
- * a workflow command; a file named so by the repository must not become one.
- */
-function notACommand(line: string): string {
-  return line.replace(/^(\s*)(::|##\[)/, '$1\\$2');
+  return `${safeLines(lines.join('\n'))}\n`;
 }
 
 function describeSource(source: ReportSource): string {

@@ -117,10 +117,10 @@ describe('gate init', () => {
     }
   });
 
-  it('derives the registries.d scope from a repository pattern: whole path components before the first *', () => {
+  it('derives the registries.d scope from a repository pattern: whole path components before the first *, normalised', () => {
     assert.deepEqual(
       ['registry.example.com/team/*', 'registry.example.com/*', 'registry.example.com/te*', 'registry.example.com/team/web', 'registry.example.com:5000/a/*/b', '*', 'registry.example.com/team/web:*', 'registry.example.com/team/web:1.4', 'registry.example.com:5000', 'registry.example.com:5000/*'].map(scopeOf),
-      ['registry.example.com/team', 'registry.example.com', 'registry.example.com', 'registry.example.com/team/web', 'registry.example.com:5000/a', undefined, 'registry.example.com/team/web', 'registry.example.com/team/web', 'registry.example.com:5000', 'registry.example.com:5000'],
+      ['registry.example.com/team', 'registry.example.com', 'registry.example.com', 'registry.example.com/team/web', 'registry.example.com:5000/a', undefined, 'registry.example.com/team/web', 'registry.example.com/team/web', 'docker.io/library/registry.example.com', 'registry.example.com:5000'],
     );
   });
 
@@ -128,6 +128,12 @@ describe('gate init', () => {
     const cases: Array<[pattern: string, image: string]> = [
       ['myorg/*', 'myorg/app:1'],
       ['nginx', 'nginx:1.27'],
+      ['nginx:1.25', 'nginx:1.25'],
+      ['nginx:*', 'nginx:1.25'],
+      [`nginx@sha256:${'a'.repeat(64)}`, `nginx@sha256:${'a'.repeat(64)}`],
+      ['docker.io/nginx', 'docker.io/nginx:1'],
+      ['index.docker.io/myorg/*', 'index.docker.io/myorg/app:1'],
+      ['registry.example.com:5000/*', 'registry.example.com:5000/team/app:1'],
       ['library/nginx', 'library/nginx:1.27'],
       ['docker.io/myorg/*', 'docker.io/myorg/app:1'],
       ['localhost:5000/team/*', 'localhost:5000/team/app:1'],

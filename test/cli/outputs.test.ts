@@ -137,6 +137,17 @@ describe('gate check --output: usage', () => {
     assert.equal(JSON.parse(run.stdout.slice(run.stdout.indexOf('{'))).summary.denied, 3);
   });
 
+  it('checking that report files can be written touches none of them: a file read as input is read whole first', async () => {
+    const repo = await makeRepo({ 'apps/pod.yaml': 'apiVersion: v1\nkind: Pod\nmetadata: {name: a}\nspec: {containers: [{name: a, image: "nginx:1"}]}\n', '.gate/policies/p.yaml': 'apiVersion: portieris.cloud.ibm.com/v1\nkind: ClusterImagePolicy\nmetadata: {name: p}\nspec:\n  repositories:\n  - name: "nginx"\n    policy: {simple: {requirements: [{type: insecureAcceptAnything}]}}\n' });
+    try {
+      const run = await gate(['check', 'apps', '--offline', '-o', 'json=apps/pod.yaml'], { cwd: repo.dir });
+      assert.equal(run.code, 0, run.stderr);
+      assert.equal(JSON.parse(await readFile(path.join(repo.dir, 'apps/pod.yaml'), 'utf8')).summary.images, 1, 'the Pod was read before its file became the report');
+    } finally {
+      await repo.dispose();
+    }
+  });
+
   it('a report file that cannot be written is exit 2 before anything is checked: said once on stderr, the JSON on stdout is the error', async () => {
     const run = await gate(['check', 'examples/shop', '-o', 'json', '-o', `sarif=${path.join(PROJECT_ROOT, 'package.json', 'x.sarif')}`]);
     assert.equal(run.code, 2);

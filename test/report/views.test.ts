@@ -87,7 +87,7 @@ describe('junit', () => {
 });
 
 describe('markdown, as GitHub\'s renderer (cmark-gfm) reads it', () => {
-  const HOSTILE = '<img src=x onerror=alert(1)> see [here](https://evil.example.com/a) or www.evil.example.com, mail ops@evil.example.com, ping @octocat or (@octocat), *bold* `code`';
+  const HOSTILE = '<img src=x onerror=alert(1)> see [here](https://evil.example.com/a) or www.evil.example.com, mail ops@evil.example.com, ping @octocat or (@octocat) or @sha256, *bold* `code`';
 
   it('renders the summary table and turns nothing from the repository into HTML, a link or a mention', async () => {
     requireTool('cmark-gfm');
@@ -98,7 +98,7 @@ describe('markdown, as GitHub\'s renderer (cmark-gfm) reads it', () => {
     const html = (await mustRun('cmark-gfm', ['-e', 'table', '-e', 'autolink', '-e', 'strikethrough', '-e', 'tagfilter'], { input: out })).stdout.toString('utf8');
     assert.doesNotMatch(html, /<a\b/, 'no link, no autolink, no mailto');
     assert.doesNotMatch(html, /<img|<(em|strong)>bold|<code>code/, 'no HTML, emphasis or code from the message');
-    assert.doesNotMatch(html, /(^|[^\w\u200b])@octocat/, 'no @mention GitHub would resolve');
+    assert.doesNotMatch(html, /(^|[^\w\u200b])@(octocat|sha256)/, 'no @mention GitHub would resolve');
     const rows = [...html.matchAll(/<tr>([\s\S]*?)<\/tr>/g)].map((m) => [...m[1].matchAll(/<t[dh]>/g)].length);
     assert.deepEqual(rows, [5, 5, 5], 'a header and a row per image, five cells each: the pipe in the image did not split a cell');
     assert.match(html, /evil\.example\.com\/x\|y:1/, 'the image is shown as written');
