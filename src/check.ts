@@ -339,7 +339,10 @@ async function decideGroup(group: ImageUse[], decider: Decider, exemptions: Exem
   if (exempt && !exempt.expired) return toResult(group, { verdict: allow('EXEMPT', exemptionMessage(exempt)), policy: null }, exempt);
   // Uses with other pull secrets may see other things: each set is decided on its own.
   const bySecrets = new Map<string, ImageUse[]>();
-  for (const use of group) bySecrets.set(use.pullSecrets.join(','), [...(bySecrets.get(use.pullSecrets.join(',')) ?? []), use]);
+  for (const use of group) {
+    const key = use.pullSecrets.join(',');
+    bySecrets.set(key, [...(bySecrets.get(key) ?? []), use]);
+  }
   const decided = await Promise.all([...bySecrets.values()].map(async (uses) => ({ uses, decision: await decider.decide(uses[0], uses[0].pullSecrets) })));
   const decision = combine(decided);
   if (exempt) {

@@ -11,10 +11,9 @@ import { arrayParameter, booleanParameter, mapParameter, readArgoApp, stringPara
 import { displayName, findRepositoryRoot, type InputText } from './input/files.js';
 import { render, type Rendered, type RenderMode } from './input/render.js';
 import { objectLabel } from './manifests/extract.js';
-import type { ImageResult, Report } from './report/model.js';
+import { exitCodeOf, type ImageResult, type Report } from './report/model.js';
 import { shortDigests } from './report/text.js';
 import { escapeControls } from './report/untrusted.js';
-import { exitCodeFor } from './verify/verdict.js';
 
 /** Below Argo CD's 60 s repo-server timeout, which also covers the git fetch and the tarball. */
 export const DEFAULT_GENERATE_TIMEOUT_SECONDS = 45;
@@ -104,7 +103,7 @@ export async function runGenerate(options: GenerateOptions, io: CheckIO): Promis
   if (warn) return { stdout: rendered.bytes, stderr: `${summary} (mode warn: synced anyway)\n${denied.map((r) => verdictLine('WARN', r)).join('\n')}\n`, exitCode: 0 };
   return {
     stderr: `${summary}\n${denied.map((r) => verdictLine('DENY', r)).join('\n')}\n`,
-    exitCode: exitCodeFor(report.results.map((r) => ({ allowed: r.verdict === 'allow', reason: r.reason }))),
+    exitCode: exitCodeOf(report),
   };
 }
 

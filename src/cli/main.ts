@@ -16,7 +16,7 @@ import { runInit } from '../init.js';
 import { renderLint, runLint } from '../lint.js';
 import { GateError, errorMessage } from '../errors.js';
 import { FORMATS, parseOutputSpec, planOutputs, renderFailure, renderReport, type OutputSpec, type RenderContext } from '../report/outputs.js';
-import type { Report } from '../report/model.js';
+import { exitCodeOf, type Report } from '../report/model.js';
 import { shouldColor } from '../report/text.js';
 import { TerminalProgress } from '../report/progress.js';
 import { escapeControls } from '../report/untrusted.js';
@@ -276,7 +276,7 @@ async function runCheckCommand(paths: string[], flags: CheckFlags): Promise<numb
     return code;
   }
   const written = await writeOutputs(outputs, (spec) => renderReport(spec.format, report, context(spec)));
-  return written ? exitCodeFor(report.results.map((r) => ({ allowed: r.verdict === 'allow', reason: r.reason }))) : EXIT_BAD_INPUT;
+  return written ? exitCodeOf(report) : EXIT_BAD_INPUT;
 }
 
 /**

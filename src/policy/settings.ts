@@ -13,7 +13,7 @@
 import { GateError } from '../errors.js';
 import { isPlainObject, readYamlDocuments, type PathSegment, type YamlDocument } from '../manifests/document.js';
 import type { Origin } from './types.js';
-import { editDistance, formatPath } from './validate.js';
+import { formatPath, suggest } from './validate.js';
 
 export const CONFIG_FILE = 'config.yaml';
 
@@ -99,7 +99,6 @@ function expiryDate(value: unknown, path: PathSegment[], fail: (path: PathSegmen
 function onlyFields(value: Record<string, unknown>, path: PathSegment[], allowed: string[], fail: (path: PathSegment[], message: string) => never): void {
   for (const key of Object.keys(value)) {
     if (allowed.includes(key)) continue;
-    const near = allowed.find((a) => editDistance(a.toLowerCase(), key.toLowerCase()) <= 2);
-    fail([...path, key], `unknown field "${key}"${near ? ` (did you mean "${near}"?)` : ''}; allowed here: ${allowed.join(', ')}`);
+    fail([...path, key], `unknown field "${key}"${suggest(key, allowed)}; allowed here: ${allowed.join(', ')}`);
   }
 }

@@ -292,7 +292,8 @@ function typeName(value: unknown): string {
   return `${typeof value} ${JSON.stringify(value)}`;
 }
 
-function suggest(key: string, allowed: string[]): string {
+/** ` (did you mean "x"?)` for a field name close to an allowed one, else ''. */
+export function suggest(key: string, allowed: string[]): string {
   const lower = key.toLowerCase();
   const match = allowed.find((a) => a.toLowerCase() === lower || editDistance(a.toLowerCase(), lower) <= 2);
   return match ? ` (did you mean "${match}"?)` : '';

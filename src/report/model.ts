@@ -4,7 +4,7 @@
 import type { Warning } from '../errors.js';
 import type { ImageSource } from '../manifests/extract.js';
 import type { PolicyKind } from '../policy/types.js';
-import type { ReasonCode } from '../verify/verdict.js';
+import { exitCodeFor, type ReasonCode } from '../verify/verdict.js';
 
 export interface PolicyRef {
   kind: PolicyKind;
@@ -57,6 +57,11 @@ export interface Report {
   warnings: Warning[];
   /** Not serialised: what was read, for the text view. */
   scanned: { files: number; objects: number };
+}
+
+/** 0, 1 or 3 for a finished report (verify/verdict.ts exitCodeFor). */
+export function exitCodeOf(report: Report): 0 | 1 | 3 {
+  return exitCodeFor(report.results.map((r) => ({ allowed: r.verdict === 'allow', reason: r.reason })));
 }
 
 export function summarise(results: ImageResult[]): Report['summary'] {

@@ -40,8 +40,7 @@ export class TerminalProgress implements ProgressListener {
   private images = 0;
   private tags = 0;
   private done = 0;
-  private shown = false;
-  /** The line on screen: redrawn only when it changes. */
+  /** The line on screen ('' when none): redrawn only when it changes. */
   private line = '';
   private cancel: Array<() => void> = [];
 
@@ -55,7 +54,6 @@ export class TerminalProgress implements ProgressListener {
     if (!this.terminal.isTTY) return;
     this.cancel.push(
       this.scheduler.after(DELAY_MS, () => {
-        this.shown = true;
         this.draw();
         this.cancel.push(this.scheduler.every(REDRAW_MS, () => this.draw()));
       }),
@@ -73,8 +71,7 @@ export class TerminalProgress implements ProgressListener {
   stop(): void {
     for (const cancel of this.cancel) cancel();
     this.cancel = [];
-    if (this.shown) this.terminal.write(CLEAR_LINE);
-    this.shown = false;
+    if (this.line !== '') this.terminal.write(CLEAR_LINE);
     this.line = '';
   }
 

@@ -7,9 +7,9 @@ import { createHash } from 'node:crypto';
 import { pathToFileURL } from 'node:url';
 import type { GateError, Warning } from '../errors.js';
 import { objectLabel } from '../manifests/extract.js';
-import { exitCodeFor, type ReasonCode } from '../verify/verdict.js';
+import type { ReasonCode } from '../verify/verdict.js';
 import { GATE_VERSION } from '../version.js';
-import type { ImageResult, Report, ReportSource } from './model.js';
+import { exitCodeOf, type ImageResult, type Report, type ReportSource } from './model.js';
 import { REASON_CODES, REASONS } from './reasons.js';
 
 const SCHEMA = 'https://json.schemastore.org/sarif-2.1.0.json';
@@ -17,7 +17,7 @@ const ROOT = '%SRCROOT%';
 
 export function renderSarif(report: Report, cwd: string): string {
   const results = report.results.flatMap((result) => (result.verdict === 'deny' || result.reason === 'EXEMPT' ? result.sources.map((s) => sarifResult(result, s)) : []));
-  const exitCode = exitCodeFor(report.results.map((r) => ({ allowed: r.verdict === 'allow', reason: r.reason })));
+  const exitCode = exitCodeOf(report);
   return serialise(run(cwd, results, { executionSuccessful: true, exitCode, toolExecutionNotifications: report.warnings.map(notification('warning')) }));
 }
 
