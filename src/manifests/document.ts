@@ -1,19 +1,18 @@
 // Parses a YAML or JSON stream into Kubernetes objects that remember where they came
-// from, so every finding can point at a file and line.
-//
-// The `yaml` package gives positions for every node. It reads YAML 1.2 with merge keys:
-// YAML 1.1's sexagesimal numbers would turn `image: 1:20` into 80, which go-yaml (and so
-// Kubernetes) does not do. Kubernetes itself reads YAML with
-// go-yaml, which accepts a few things the YAML spec forbids (for instance a multi-line
-// quoted scalar whose closing line is not indented); a document the strict parser
-// rejects is read again with js-yaml, the lenient reader, and its lines are then
-// found by searching the text (reported as such).
+// from, so every finding can point at a file and line — and reads it exactly as
+// Kubernetes does (kubectl, and Argo CD's gitops-engine, decode with apimachinery's
+// YAMLOrJSONDecoder over go-yaml v2): stream.ts frames the stream as they do,
+// yaml-decoder.ts reads each YAML document with go-yaml's meaning, and anything the
+// two could read differently is an error (exit 2) that says what to change, never a
+// silent difference. test/manifests/kubectl-differential.test.ts holds gate to kubectl.
 
-import jsYaml from 'js-yaml';
-import { isAlias, isMap, isScalar, isSeq, LineCounter, parseAllDocuments, visit, type Document, type Node } from 'yaml';
 import { GateError, type Warning } from '../errors.js';
+import { lineOf, type PathSegment } from './positions.js';
+import { frameStream } from './stream.js';
+import { decodeYamlChunk, type KeyLines } from './yaml-decoder.js';
 
-export type PathSegment = string | number;
+export type { PathSegment } from './positions.js';
+export { MAX_DEPTH } from './yaml-decoder.js';
 
 export interface ManifestObject {
   readonly value: Record<string, unknown>;
@@ -32,12 +31,12 @@ export interface ParsedStream {
 export interface ParseOptions {
   /** Line added to every line found: for YAML embedded in a string of another file. */
   lineOffset?: number;
+  /** Keys whose lines are recorded (default: the fields reports point at); `all` for small configuration files. */
+  keyLines?: KeyLines;
 }
 
-/** YAML aliases expanded per document; more is treated as an alias bomb. */
-export const MAX_ALIASES = 1000;
-/** Nesting deeper than this is refused (it only appears in hostile input). */
-export const MAX_DEPTH = 200;
+/** The keys whose lines manifest reports name: image fields, embedded manifests. */
+const REPORTED_KEYS: ReadonlySet<string> = new Set(['image', 'reference', 'manifest', 'podSpecPatch', 'key']);
 
 const LIST_KIND = /List$/;
 
@@ -48,7 +47,7 @@ export interface YamlDocument {
 }
 
 export function parseManifestStream(text: string, file: string, options: ParseOptions = {}): ParsedStream {
-  const { documents, warnings } = readYamlDocuments(text, file, options);
+  const { documents, warnings } = readYamlDocuments(text, file, { keyLines: REPORTED_KEYS, ...options });
   const objects: ManifestObject[] = [];
   for (const doc of documents) collectObjects(doc.value, [], file, doc.locate, objects, warnings);
   return { objects, warnings };
@@ -56,41 +55,53 @@ export function parseManifestStream(text: string, file: string, options: ParseOp
 
 /** Every non-empty document of a YAML (or JSON) stream, with a way to find lines. */
 export function readYamlDocuments(text: string, file: string, options: ParseOptions = {}): { documents: YamlDocument[]; warnings: Warning[] } {
-  const offset = options.lineOffset ?? 0;
   const warnings: Warning[] = [];
-  const lineCounter = new LineCounter();
-  let docs: Document.Parsed[];
-  try {
-    docs = parseAllDocuments(text, { version: '1.2', merge: true, uniqueKeys: false, lineCounter, prettyErrors: false, logLevel: 'error' }) as Document.Parsed[];
-  } catch (e) {
-    throw invalid(file, offset + 1, e);
-  }
-  if (!Array.isArray(docs)) return { documents: [], warnings };
-
-  const lineAt = (pos: number): number => offset + lineCounter.linePos(pos).line;
-  const hardErrors = docs.flatMap((d) => d.errors);
-  if (hardErrors.length > 0) {
-    return readLeniently(text, file, offset, hardErrors[0].message, lineAt(hardErrors[0].pos[0]));
-  }
-
+  const keyLines = options.keyLines ?? 'all';
+  const framed = frameStream(text, file, options.lineOffset ?? 0);
   const documents: YamlDocument[] = [];
-  for (const doc of docs) {
-    for (const dup of duplicateKeys(doc)) {
-      warnings.push({ file, line: lineAt(dup.offset), message: `duplicate key "${dup.key}"; Kubernetes keeps the last value, and so does gate` });
+  const add = (value: unknown, line: number) => {
+    if (value !== null && value !== undefined) documents.push({ value, locate: (path) => lineOf(value, path, line) });
+  };
+  if (framed.format === 'yaml') {
+    for (const chunk of framed.chunks) {
+      const doc = decodeYamlChunk(chunk.text, { file, firstLine: chunk.firstLine, keyLines, warnings });
+      if (doc) add(doc.value, doc.line);
     }
-    if (doc.contents === null) continue;
-    let value: unknown;
-    try {
-      value = doc.toJS({ maxAliasCount: MAX_ALIASES });
-    } catch (e) {
-      throw invalid(file, lineAt(doc.contents.range[0]), e);
-    }
-    if (value === null || value === undefined) continue;
-    checkDepth(value, file, lineAt(doc.contents.range[0]));
-    const root = doc.contents;
-    documents.push({ value, locate: (path) => lineAt(nodeAt(doc, root, path).range?.[0] ?? 0) });
+  } else {
+    for (const value of framed.values) add(decodeJsonValue(value.text, file, value.firstLine, keyLines, warnings), value.firstLine);
   }
   return { documents, warnings };
+}
+
+/**
+ * One JSON value of a JSON stream, as encoding/json reads it (JSON.parse is the judge),
+ * with its lines (read again as YAML, of which JSON is a part, and compared).
+ */
+function decodeJsonValue(text: string, file: string, line: number, keyLines: KeyLines, warnings: Warning[]): unknown {
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch (e) {
+    throw new GateError('INPUT_INVALID', `not valid JSON: ${e instanceof Error ? e.message : String(e)} (Kubernetes reads a file that starts with "{" as JSON)`, { file, line });
+  }
+  if (value === null) return null;
+  const positioned = decodeYamlChunk(text, { file, firstLine: line, keyLines, warnings });
+  if (!positioned || !sameJson(value, positioned.value, 0)) {
+    throw new GateError('INPUT_INVALID', 'a JSON value gate cannot read with certainty (unusual numbers or escapes?)', { file, line });
+  }
+  return positioned.value;
+}
+
+function sameJson(a: unknown, b: unknown, depth: number): boolean {
+  if (a === b || (typeof a === 'number' && typeof b === 'number' && Number.isNaN(a) && Number.isNaN(b))) return true;
+  if (depth > 1000 || typeof a !== 'object' || typeof b !== 'object' || a === null || b === null) return false;
+  if (Array.isArray(a) !== Array.isArray(b)) return false;
+  const ka = Object.keys(a);
+  const kb = Object.keys(b);
+  if (ka.length !== kb.length) return false;
+  const ra = a as Record<string, unknown>;
+  const rb = b as Record<string, unknown>;
+  return ka.every((k) => Object.hasOwn(rb, k) && sameJson(ra[k], rb[k], depth + 1));
 }
 
 /** Top-level objects, with `*List` kinds flattened into their items. */
@@ -122,102 +133,6 @@ function collectObjects(
   out.push({ value, file, line, lineOf: (path) => locate([...prefix, ...path]) });
 }
 
-/**
- * Keys that appear twice in one mapping. (The parser's own uniqueKeys check compares
- * every key with every other, which takes minutes on a large flat mapping.)
- */
-function duplicateKeys(doc: Document.Parsed): Array<{ key: string; offset: number }> {
-  const found: Array<{ key: string; offset: number }> = [];
-  visit(doc, {
-    Map(_, map) {
-      const seen = new Set<string>();
-      for (const pair of map.items) {
-        if (!isScalar(pair.key)) continue;
-        const key = String(pair.key.value);
-        if (seen.has(key)) found.push({ key, offset: pair.key.range?.[0] ?? 0 });
-        seen.add(key);
-      }
-    },
-  });
-  return found;
-}
-
-/** The YAML node at `path`, or the deepest node on the way there. */
-function nodeAt(doc: Document.Parsed, root: Node, path: readonly PathSegment[]): Node {
-  let node: Node = root;
-  for (const segment of path) {
-    const target = isAlias(node) ? node.resolve(doc) : node;
-    if (!target) return node;
-    let next: Node | undefined;
-    if (isMap(target)) {
-      // The last pair wins for duplicate keys, as in toJS().
-      for (const pair of target.items) {
-        const key = isScalar(pair.key) ? pair.key.value : pair.key;
-        if (String(key) === String(segment) && pair.value) next = pair.value as Node;
-      }
-    } else if (isSeq(target) && typeof segment === 'number') {
-      next = target.items[segment] as Node | undefined;
-    }
-    if (!next) return node;
-    node = next;
-  }
-  return node;
-}
-
-/** The go-yaml-compatible reading of a stream the strict parser refused. */
-function readLeniently(text: string, file: string, offset: number, strictError: string, strictLine: number): { documents: YamlDocument[]; warnings: Warning[] } {
-  let values: unknown[];
-  try {
-    values = jsYaml.loadAll(text, undefined, { schema: jsYaml.DEFAULT_SCHEMA, json: true });
-  } catch {
-    throw new GateError('INPUT_INVALID', `not valid YAML: ${firstLine(strictError)}${templateHint(text)}`, { file, line: strictLine });
-  }
-  const segments = documentSegments(text);
-  const warnings: Warning[] = [
-    { file, line: strictLine, message: `not strictly valid YAML (${firstLine(strictError)}); read leniently as Kubernetes does, line numbers found by text search` },
-  ];
-  const documents: YamlDocument[] = [];
-  values.forEach((value, i) => {
-    if (value === null || value === undefined) return;
-    const segment = segments[Math.min(i, segments.length - 1)];
-    checkDepth(value, file, offset + segment.firstLine);
-    documents.push({ value, locate: (path) => offset + searchLine(segment, valueAt(value, path)) });
-  });
-  return { documents, warnings };
-}
-
-interface TextSegment {
-  firstLine: number;
-  lines: string[];
-}
-
-function documentSegments(text: string): TextSegment[] {
-  const lines = text.split(/\r?\n/);
-  const segments: TextSegment[] = [];
-  let current: TextSegment = { firstLine: 1, lines: [] };
-  lines.forEach((line, i) => {
-    if (/^---(\s|$)/.test(line)) {
-      if (current.lines.some((l) => l.trim() !== '' && !l.trim().startsWith('#'))) segments.push(current);
-      current = { firstLine: i + 2, lines: [] };
-      const after = line.slice(3).trim();
-      if (after !== '') current = { firstLine: i + 1, lines: [after] };
-      return;
-    }
-    current.lines.push(line);
-  });
-  segments.push(current);
-  return segments;
-}
-
-function searchLine(segment: TextSegment, value: unknown): number {
-  if (typeof value === 'string' && value !== '') {
-    const index = segment.lines.findIndex((l) => l.includes(value));
-    if (index >= 0) return segment.firstLine + index;
-  }
-  const first = segment.lines.findIndex((l) => l.trim() !== '' && !l.trim().startsWith('#'));
-  return segment.firstLine + Math.max(first, 0);
-}
-
 export function valueAt(value: unknown, path: readonly PathSegment[]): unknown {
   let current = value;
   for (const segment of path) {
@@ -226,22 +141,6 @@ export function valueAt(value: unknown, path: readonly PathSegment[]): unknown {
     else return undefined;
   }
   return current;
-}
-
-function checkDepth(value: unknown, file: string, line: number): void {
-  const stack: Array<[unknown, number]> = [[value, 0]];
-  let visited = 0;
-  while (stack.length > 0) {
-    const [v, depth] = stack.pop()!;
-    if (depth > MAX_DEPTH) {
-      throw new GateError('INPUT_INVALID', `document nested deeper than ${MAX_DEPTH} levels`, { file, line });
-    }
-    if (++visited > 5_000_000) {
-      throw new GateError('INPUT_INVALID', 'document too large after expanding aliases', { file, line });
-    }
-    if (Array.isArray(v)) for (const item of v) stack.push([item, depth + 1]);
-    else if (isPlainObject(v)) for (const item of Object.values(v)) stack.push([item, depth + 1]);
-  }
 }
 
 export function isPlainObject(v: unknown): v is Record<string, unknown> {
@@ -253,16 +152,3 @@ function describe(v: unknown): string {
   return `a ${typeof v} (${JSON.stringify(v)?.slice(0, 40)})`;
 }
 
-function firstLine(s: string): string {
-  return s.split('\n')[0];
-}
-
-/** Unrendered Helm and Go templates are the usual reason a manifest is not YAML. */
-function templateHint(text: string): string {
-  return text.includes('{{') ? ' (a Helm or Go template? check the rendered manifests: helm template … | gate check -)' : '';
-}
-
-function invalid(file: string, line: number, e: unknown): GateError {
-  const message = e instanceof Error ? e.message : String(e);
-  return new GateError('INPUT_INVALID', `not valid YAML: ${firstLine(message)}`, { file, line }, { cause: e });
-}

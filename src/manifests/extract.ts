@@ -360,23 +360,38 @@ function scanTekton(ctx: Context, key: string, taskSpecPatterns: string[], out: 
 
 /** Every string-valued `image` key outside metadata; pull secrets from the nearest enclosing object that names some. */
 function scanGeneric(ctx: Context, out: Extraction, base: PodContext = noPod()): void {
-  const visit = (value: unknown, path: PathSegment[], pod: PodContext): void => {
+  // One path array, extended and shortened as the walk goes (this runs over every node of every object).
+  const path: PathSegment[] = [];
+  const visit = (value: unknown, pod: PodContext): void => {
+    if (typeof value !== 'object' || value === null) return;
     if (Array.isArray(value)) {
-      value.forEach((item, i) => visit(item, [...path, i], pod));
+      for (let i = 0; i < value.length; i++) {
+        path.push(i);
+        visit(value[i], pod);
+        path.pop();
+      }
       return;
     }
     if (!isPlainObject(value)) return;
-    const here: PodContext = {
-      pullSecrets: value.imagePullSecrets !== undefined ? secretNames(value.imagePullSecrets) : pod.pullSecrets,
-      serviceAccount: nonEmpty(value.serviceAccountName) ?? pod.serviceAccount,
-    };
-    for (const [key, child] of Object.entries(value)) {
+    const here: PodContext =
+      value.imagePullSecrets === undefined && value.serviceAccountName === undefined
+        ? pod
+        : {
+            pullSecrets: value.imagePullSecrets !== undefined ? secretNames(value.imagePullSecrets) : pod.pullSecrets,
+            serviceAccount: nonEmpty(value.serviceAccountName) ?? pod.serviceAccount,
+          };
+    for (const key in value) {
       if (path.length === 0 && key === 'metadata') continue;
+      const child = value[key];
       if (key === 'image' && typeof child === 'string') addUse(ctx, [...path, key], child, here, out, { generic: true });
-      else visit(child, [...path, key], here);
+      else if (typeof child === 'object' && child !== null) {
+        path.push(key);
+        visit(child, here);
+        path.pop();
+      }
     }
   };
-  visit(ctx.object.value, [], base);
+  visit(ctx.object.value, base);
 }
 
 function addUse(ctx: Context, path: PathSegment[], image: unknown, pod: PodContext, out: Extraction, options: { problem?: UseProblem; generic?: boolean } = {}): void {

@@ -121,7 +121,7 @@ const MANIFEST_NAME = /\.(?:yaml|yml|json)$/;
 async function readObjects(dir: string, cwd: string, warnings: Warning[]): Promise<ManifestObject[]> {
   const objects: ManifestObject[] = [];
   for (const file of await listFiles(dir, (name) => MANIFEST_NAME.test(name), [], cwd)) {
-    const parsed = parseManifestStream(await readText(file, cwd), displayName(file, cwd));
+    const parsed = parseManifestStream(await readText(file, cwd), displayName(file, cwd), { keyLines: 'all' });
     objects.push(...parsed.objects);
     warnings.push(...parsed.warnings);
   }

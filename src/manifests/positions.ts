@@ -1,0 +1,45 @@
+// Where a decoded value came from. The decoders attach, to every mapping and sequence
+// they build, the line where it starts and the line of each of its keys, under symbols
+// that JSON, Object.keys and for…in never see; `lineOf` walks a path with them.
+
+export type PathSegment = string | number;
+
+/** Line (1-based) where a mapping or sequence starts. */
+export const START_LINE: unique symbol = Symbol('gate.startLine');
+/** For a mapping: key -> line of that key (the last one when a key repeats). */
+export const KEY_LINES: unique symbol = Symbol('gate.keyLines');
+
+interface Positioned {
+  [START_LINE]?: number;
+  [KEY_LINES]?: Record<string, number>;
+}
+
+/** Line of the value at `path` under `root`: the nearest enclosing node's line when there is no better one. */
+export function lineOf(root: unknown, path: readonly PathSegment[], fallback: number): number {
+  let line = startLine(root) ?? fallback;
+  let current: unknown = root;
+  for (const segment of path) {
+    if (typeof current !== 'object' || current === null) break;
+    const node = current as Positioned & Record<string, unknown>;
+    let next: unknown;
+    if (Array.isArray(current)) {
+      if (typeof segment !== 'number') break;
+      next = current[segment];
+    } else {
+      const key = String(segment);
+      if (!Object.hasOwn(node, key)) break;
+      next = node[key];
+      const keyLine = node[KEY_LINES]?.[key];
+      if (keyLine !== undefined) line = keyLine;
+    }
+    const own = startLine(next);
+    // A nested mapping or sequence starts where its key is, or on the next line: its key's line is the better answer.
+    if (own !== undefined && (Array.isArray(current) || node[KEY_LINES]?.[String(segment)] === undefined)) line = own;
+    current = next;
+  }
+  return line;
+}
+
+function startLine(v: unknown): number | undefined {
+  return typeof v === 'object' && v !== null ? (v as Positioned)[START_LINE] : undefined;
+}
