@@ -1,4 +1,5 @@
-// Version-3 signature packets (RFC 4880 §5.2.2; made by `gpg1 --force-v3-sigs`, old PGP).
+// Version-3 signature packets (RFC 4880 §5.2.2; made by `gpg1 --force-v3-sigs`, old PGP),
+// and version 2, the same format under an older number, which x/crypto/openpgp and gpg read too.
 // openpgp.js 6 drops them silently, so the message would read as "not signed", while
 // x/crypto/openpgp (Portieris, containers/image's openpgp build) verifies v3 signatures
 // from RSA and DSA keys, and gpg 2 (skopeo) verifies them too. gate checks them here with
@@ -80,9 +81,6 @@ function parseV3SignedMessage(packets: Packet[]): V3ReadResult {
       message: `a version-3 signed message is a one-pass signature, a literal data and a signature packet; this one has packet types ${packets.map((p) => p.tag).join(', ')}`,
     };
   }
-  if (signaturePacket.body[0] === 2) {
-    return { ok: false, message: 'a version-2 signature packet, which Portieris\' OpenPGP library does not read: sign again with gpg 2 (version-4 signatures)' };
-  }
   const signature = parseSignature(signaturePacket.body);
   const described = parseOnePass(onePass.body);
   if (
@@ -113,7 +111,7 @@ function hex(bytes: Uint8Array): string {
 
 function parseSignature(body: Uint8Array): V3Signature {
   const r = reader(body);
-  r.byte(); // version 3, checked by the caller
+  r.byte(); // version 2 or 3, checked by the caller
   const hashedLength = r.byte();
   if (hashedLength !== 5) throw new Error(`hashed material of ${hashedLength} octets (a v3 signature has 5)`);
   const hashedTrailer = r.take(5);
@@ -148,12 +146,17 @@ function literalData(body: Uint8Array): Uint8Array {
   return r.take(r.remaining());
 }
 
-/** x/crypto/openpgp's text canonicalisation: a LF not right after a CR is hashed as CRLF. */
+/**
+ * x/crypto/openpgp's text canonicalisation: a LF is hashed as CRLF unless it is the
+ * octet right after a CR (which passes unexamined, so CR CR LF becomes CR CR CR LF).
+ */
 export function canonicalText(data: Uint8Array): Uint8Array {
   const out: number[] = [];
-  for (let i = 0; i < data.length; i++) {
-    const c = data[i];
-    if (c === 0x0a && (i === 0 || data[i - 1] !== 0x0d)) out.push(0x0d);
+  let afterCR = false;
+  for (const c of data) {
+    if (afterCR) afterCR = false;
+    else if (c === 0x0d) afterCR = true;
+    else if (c === 0x0a) out.push(0x0d);
     out.push(c);
   }
   return Uint8Array.from(out);
