@@ -215,9 +215,13 @@ async function signingKeyProblem(primary: openpgp.PublicKey, signingKey: openpgp
 function rsaSignatureValid(hashName: string, signed: Uint8Array, publicParams: object, mpis: Uint8Array[]): boolean {
   const { n, e } = publicParams as { n?: Uint8Array; e?: Uint8Array };
   if (!n || !e || mpis.length !== 1 || mpis[0].length > n.length) return false;
-  const key = createPublicKey({ key: { kty: 'RSA', n: Buffer.from(n).toString('base64url'), e: Buffer.from(e).toString('base64url') }, format: 'jwk' });
   // An MPI drops leading zero octets; the PKCS#1 signature is as long as the modulus.
   const signature = Buffer.alloc(n.length);
   signature.set(mpis[0], n.length - mpis[0].length);
-  return verifyWithKey(hashName, signed, { key, padding: constants.RSA_PKCS1_PADDING }, signature);
+  try {
+    const key = createPublicKey({ key: { kty: 'RSA', n: Buffer.from(n).toString('base64url'), e: Buffer.from(e).toString('base64url') }, format: 'jwk' });
+    return verifyWithKey(hashName, signed, { key, padding: constants.RSA_PKCS1_PADDING }, signature);
+  } catch {
+    return false; // a key or signature OpenSSL cannot use verifies nothing
+  }
 }
