@@ -5,6 +5,7 @@
 // `now` is passed in: no clock is read here.
 
 import * as openpgp from 'openpgp';
+import { readV3SignedMessage, verifyV3SignedMessage } from './openpgp-v3.js';
 import { unwrapSignedMessage } from './packets.js';
 
 export interface TrustedKeys {
@@ -87,6 +88,9 @@ export async function verifySignedMessage(untrustedBlob: Uint8Array, trusted: Tr
   const bad = (message: string): SignedMessageResult => ({ ok: false, code: 'BAD_SIGNATURE', message });
   const unwrapped = unwrapSignedMessage(untrustedBlob);
   if (!unwrapped.ok) return bad(unwrapped.message);
+  // openpgp.js would drop a version-3 signature packet unread; gate checks it itself.
+  const v3 = readV3SignedMessage(unwrapped.packets);
+  if (v3) return v3.ok ? verifyV3SignedMessage(v3.message, trusted, now) : bad(v3.message);
   let message: openpgp.Message<Uint8Array>;
   try {
     message = await openpgp.readMessage({ binaryMessage: unwrapped.packets });

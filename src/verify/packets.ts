@@ -12,9 +12,9 @@ import { inflateRawSync, inflateSync } from 'node:zlib';
 export const MAX_DECOMPRESSED_BYTES = 4 * 1024 * 1024;
 const MAX_COMPRESSION_LAYERS = 3;
 
-const TAG = { signature: 2, onePassSignature: 4, compressed: 8, marker: 10, literal: 11 } as const;
+export const TAG = { signature: 2, onePassSignature: 4, compressed: 8, marker: 10, literal: 11 } as const;
 
-interface Packet {
+export interface Packet {
   tag: number;
   body: Uint8Array;
 }
@@ -79,8 +79,8 @@ function decompress(body: Uint8Array): UnwrapResult {
   }
 }
 
-/** Splits a byte string into OpenPGP packets (RFC 4880 §4.2, old and new formats). */
-function readPackets(bytes: Uint8Array): Packet[] {
+/** Splits a byte string into OpenPGP packets (RFC 4880 §4.2, old and new formats); throws on malformed framing. */
+export function readPackets(bytes: Uint8Array): Packet[] {
   const packets: Packet[] = [];
   let pos = 0;
   const need = (n: number): void => {

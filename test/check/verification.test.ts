@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { gateJson } from '../helpers/gate.js';
-import { GpgHome, skopeoSign, skopeoVerify } from '../helpers/gpg.js';
+import { Gpg1Signer, GpgHome, signaturePacketVersions, skopeoSign, skopeoVerify } from '../helpers/gpg.js';
 import { clusterPolicy, deployment, makeRepo, ociManifest, sha256Digest } from '../helpers/repo.js';
 
 const REPO = 'registry.example.com/team/web';
@@ -16,8 +16,9 @@ const IMAGE = `${REPO}@${DIGEST}`;
 const TAGGED = `${REPO}:1.4`;
 
 let home: GpgHome;
-const fpr: Record<'team' | 'other' | 'old' | 'sub' | 'revoked', string> = { team: '', other: '', old: '', sub: '', revoked: '' };
+const fpr: Record<'team' | 'other' | 'old' | 'sub' | 'revoked' | 'v3revoked' | 'weak' | 'dsa', string> = { team: '', other: '', old: '', sub: '', revoked: '', v3revoked: '', weak: '', dsa: '' };
 let subkeyFpr = '';
+let v3RevokedSubkeyFpr = '';
 const armored: Record<string, string> = {};
 
 before(async () => {
@@ -29,6 +30,10 @@ before(async () => {
   subkeyFpr = await home.addSigningSubkey(fpr.sub, 'Sub <sub@example.com>');
   fpr.revoked = await home.generateKey('Revoked <revoked@example.com>');
   await home.addSigningSubkey(fpr.revoked, 'Revoked <revoked@example.com>');
+  fpr.v3revoked = await home.generateKey('V3 Revoked <v3revoked@example.com>');
+  v3RevokedSubkeyFpr = await home.addSigningSubkey(fpr.v3revoked, 'V3 Revoked <v3revoked@example.com>');
+  fpr.weak = await home.generateKey('Weak <weak@example.com>', { algorithm: 'rsa1024' });
+  fpr.dsa = await home.generateKey('DSA <dsa@example.com>', { algorithm: 'dsa2048' });
   for (const name of Object.keys(fpr) as Array<keyof typeof fpr>) armored[name] = await home.exportPublic(fpr[name]);
 });
 
@@ -241,6 +246,105 @@ describe('signedBy over a file lookaside', () => {
     const { result } = await check({ signatures: [await home.literalMessage(payload({}))] });
     assert.equal(result.reason, 'BAD_SIGNATURE');
     assert.match(result.message, /not signed/);
+  });
+});
+
+describe('version-3 signature packets, made by gpg1 --force-v3-sigs', () => {
+  // gpg 2.2 ignores --force-v3-sigs; GnuPG 1.4 (gpg1) still writes v3 packets, with keys made by gpg 2.
+  let gpg1: Gpg1Signer;
+  before(async () => {
+    gpg1 = await Gpg1Signer.fromHome(home, [fpr.team, fpr.other, fpr.sub, fpr.v3revoked, fpr.weak, fpr.dsa]);
+  });
+  after(async () => {
+    await gpg1?.dispose();
+  });
+
+  /** A v3 signed simple-signing blob; fails unless gpg itself reads its signature packet as version 3. */
+  async function signV3(fingerprint: string, body = payload({}), options: Parameters<Gpg1Signer['signV3']>[2] = {}): Promise<Buffer> {
+    const signature = await gpg1.signV3(fingerprint, body, options);
+    assert.deepEqual(await signaturePacketVersions(home, signature), [3], 'gpg1 made a version-3 signature packet');
+    return signature;
+  }
+
+  it('accepts a v3 signature by the policy key, naming it (skopeo agrees)', async () => {
+    const signature = await signV3(fpr.team);
+    const { code, result } = await check({ signatures: [signature] });
+    assert.equal(result.reason, 'SIGNED', result.message);
+    assert.match(result.message, new RegExp(fpr.team));
+    assert.equal(code, 0);
+    assert.equal(await oracle(signature), true);
+  });
+
+  it('accepts a v3 signature by a signing subkey, naming the primary key (skopeo agrees on the subkey)', async () => {
+    const signature = await signV3(subkeyFpr);
+    const { result } = await check({ signatures: [signature], requirements: signedBy('sub'), keys: { sub: armored.sub } });
+    assert.equal(result.reason, 'SIGNED', result.message);
+    assert.match(result.message, new RegExp(fpr.sub));
+    assert.equal(await oracle(signature, TAGGED, subkeyFpr), true);
+  });
+
+  it('accepts a v3 text-mode signature (type 0x01) of a payload with line breaks (skopeo agrees)', async () => {
+    const signature = await signV3(fpr.team, `${JSON.stringify(JSON.parse(payload({})), null, 2)}\n`, { textmode: true });
+    const { result } = await check({ signatures: [signature] });
+    assert.equal(result.reason, 'SIGNED', result.message);
+    assert.equal(await oracle(signature), true);
+  });
+
+  it('denies a v3 signature by a key the policy does not trust (skopeo agrees)', async () => {
+    const signature = await signV3(fpr.other);
+    const { result } = await check({ signatures: [signature] });
+    assert.equal(result.reason, 'UNTRUSTED_KEY');
+    assert.match(result.message, /version-3 signature/);
+    assert.equal(await oracle(signature), false);
+  });
+
+  it('denies a v3 signature made for another digest (skopeo agrees)', async () => {
+    const signature = await signV3(fpr.team, payload({ digest: sha256Digest(OTHER_MANIFEST) }));
+    const { result } = await check({ signatures: [signature] });
+    assert.equal(result.reason, 'DIGEST_MISMATCH');
+    assert.equal(await oracle(signature), false);
+  });
+
+  it('denies corrupted v3 signature bytes (skopeo agrees)', async () => {
+    const signature = corrupt(await signV3(fpr.team, payload({}), { compressLevel: 0 }));
+    const { result } = await check({ signatures: [signature] });
+    assert.equal(result.reason, 'BAD_SIGNATURE');
+    assert.match(result.message, /version-3 signature: signature error/);
+    assert.equal(await oracle(signature), false);
+  });
+
+  it('denies a v3 signature by a subkey that has since been revoked (skopeo agrees)', async () => {
+    const signature = await signV3(v3RevokedSubkeyFpr);
+    await home.revokeSubkey(fpr.v3revoked, 1);
+    const { result } = await check({ signatures: [signature], requirements: signedBy('rev'), keys: { rev: await home.exportPublic(fpr.v3revoked) } });
+    assert.equal(result.reason, 'BAD_SIGNATURE');
+    assert.match(result.message, /version-3 signature.*revoked/i);
+    assert.equal(await oracle(signature, TAGGED, v3RevokedSubkeyFpr), false);
+  });
+
+  it('is stricter than skopeo on v3 SHA-1 signatures, and says so', async () => {
+    const signature = await signV3(fpr.team, payload({}), { digestAlgo: 'SHA1' });
+    const { result } = await check({ signatures: [signature] });
+    assert.equal(result.reason, 'BAD_SIGNATURE');
+    assert.match(result.message, /version-3 signature: insecure message hash algorithm SHA1/);
+    assert.equal(await oracle(signature), true, 'skopeo accepts SHA-1; gate deliberately does not');
+  });
+
+  it('is stricter than skopeo on v3 signatures by an RSA key under 2048 bits, and says so', async () => {
+    const signature = await signV3(fpr.weak);
+    const { result } = await check({ signatures: [signature], requirements: signedBy('weak'), keys: { weak: armored.weak } });
+    assert.equal(result.reason, 'BAD_SIGNATURE');
+    assert.match(result.message, /version-3 signature.*RSA keys shorter than 2047 bits/);
+    assert.equal(await oracle(signature, TAGGED, fpr.weak), true, 'skopeo accepts RSA-1024; gate deliberately does not');
+  });
+
+  it('is stricter than skopeo on DSA keys, in v3 signatures as in v4 ones, and says so', async () => {
+    for (const signature of [await signV3(fpr.dsa), await home.signBytes(fpr.dsa, payload({}))]) {
+      const { result } = await check({ signatures: [signature], requirements: signedBy('dsa'), keys: { dsa: armored.dsa } });
+      assert.equal(result.reason, 'BAD_SIGNATURE');
+      assert.match(result.message, /dsa keys are considered too weak/);
+      assert.equal(await oracle(signature, TAGGED, fpr.dsa), true, 'skopeo accepts DSA; gate deliberately does not');
+    }
   });
 });
 

@@ -139,3 +139,42 @@ export async function skopeoVerify(home: GpgHome, manifest: Buffer, reference: s
     await rm(dir, { recursive: true, force: true });
   }
 }
+
+/**
+ * A GnuPG 1.4 home (`gpg1`) holding copies of a GpgHome's secret keys. gpg 2.2 accepts
+ * --force-v3-sigs but ignores it; gpg1 still makes version-3 signature packets.
+ */
+export class Gpg1Signer {
+  private constructor(readonly dir: string) {}
+
+  static async fromHome(home: GpgHome, fingerprints: string[]): Promise<Gpg1Signer> {
+    requireTool('gpg1');
+    const signer = new Gpg1Signer(await mkdtemp(path.join(tmpdir(), 'gate-gnupg1-')));
+    for (const fingerprint of fingerprints) await signer.gpg1(['--import'], await home.exportSecret(fingerprint));
+    return signer;
+  }
+
+  private gpg1(args: string[], input?: string | Buffer) {
+    return mustRun('gpg1', ['--batch', '--no-tty', '--homedir', this.dir, ...args], { env: { GNUPGHOME: this.dir }, input });
+  }
+
+  /** A version-3 signed message of the bytes, by exactly this (sub)key. */
+  async signV3(fingerprint: string, payload: string | Buffer, options: { digestAlgo?: string; textmode?: boolean; compressLevel?: number } = {}): Promise<Buffer> {
+    const flags = [
+      ...(options.digestAlgo ? ['--digest-algo', options.digestAlgo] : []),
+      ...(options.textmode ? ['--textmode'] : []),
+      ...(options.compressLevel !== undefined ? ['-z', String(options.compressLevel)] : []),
+    ];
+    return (await this.gpg1(['--force-v3-sigs', ...flags, '--local-user', `${fingerprint}!`, '--sign'], payload)).stdout;
+  }
+
+  async dispose(): Promise<void> {
+    await rm(this.dir, { recursive: true, force: true });
+  }
+}
+
+/** The signature packets' versions as gpg 2 lists them (an independent reading of the blob). */
+export async function signaturePacketVersions(home: GpgHome, blob: Buffer): Promise<number[]> {
+  const listed = await run('gpg', ['--batch', '--list-packets'], { env: home.env, input: blob });
+  return [...listed.stdout.toString('utf8').matchAll(/^:signature packet:.*\n\s+version (\d+)/gm)].map((m) => Number(m[1]));
+}
