@@ -24,7 +24,7 @@ COPY --from=build /src/dist/src ./dist/src
 # gate init copies the JSON Schemas from here.
 COPY schemas ./schemas
 COPY plugin/plugin.yaml /home/argocd/cmp-server/config/plugin.yaml
-RUN ln -s /opt/gate/dist/src/cli/main.js /usr/local/bin/gate && chmod 755 /opt/gate/dist/src/cli/main.js
+RUN ln -s /opt/gate/dist/src/cli/gate.js /usr/local/bin/gate && chmod 755 /opt/gate/dist/src/cli/gate.js
 # Everything writable lives under /tmp, an emptyDir of the sidecar.
 ENV HOME=/tmp \
     HELM_CACHE_HOME=/tmp/helm/cache HELM_CONFIG_HOME=/tmp/helm/config HELM_DATA_HOME=/tmp/helm/data \

@@ -8,7 +8,7 @@ import path from 'node:path';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { DEFAULTS, runCheck, type CheckIO, type CheckOptions } from '../check.js';
 import { DEFAULT_GENERATE_TIMEOUT_SECONDS, runGenerate } from '../generate.js';
-import { killRenderers } from '../input/render.js';
+import { killRenderers, watchRenderers } from '../input/render.js';
 import { runPin, unifiedDiff, writeChanges } from '../pin.js';
 import { runExplain } from '../explain.js';
 import { renderExplanation } from '../report/explain.js';
@@ -22,6 +22,7 @@ import { TerminalProgress } from '../report/progress.js';
 import { escapeControls } from '../report/untrusted.js';
 import { exitCodeFor } from '../verify/verdict.js';
 import { GATE_VERSION } from '../version.js';
+import { STOP_SIGNALS, SUPERVISED_ENV, type RendererMessage } from './supervision.js';
 
 const EXIT_BAD_INPUT = 2;
 const EXIT_INCOMPLETE = 3;
@@ -462,12 +463,35 @@ process.stdout.on('error', (err: NodeJS.ErrnoException) => {
   if (err.code !== 'EPIPE') throw err;
 });
 
-// cmp-server stops a generation with SIGTERM to the process group: renderers run in groups
-// of their own, so they are taken down here.
-process.on('SIGTERM', () => {
-  killRenderers();
-  process.exit(143);
-});
+// Run by the `gate` command (gate.ts), which stops renderers and says why the run ended;
+// run directly, this process does both itself.
+const supervised = process.env[SUPERVISED_ENV] === '1' && typeof process.send === 'function';
+delete process.env[SUPERVISED_ENV];
+if (supervised) {
+  // The channel must not keep the process alive once the verdict is written.
+  process.channel?.unref();
+  const tell = (message: RendererMessage) => process.send?.(message, undefined, undefined, () => undefined);
+  watchRenderers({ started: (group) => tell({ renderer: group, running: true }), ended: (group) => tell({ renderer: group, running: false }) });
+  // The `gate` command was killed: nobody is left to use this run's verdict.
+  process.on('disconnect', () => {
+    killRenderers();
+    process.kill(process.pid, 'SIGKILL');
+  });
+}
+
+// A signal ends the run by that very signal (128+n for the caller), at once: process.exit()
+// would wait for a thread-pool read that may never end (a FIFO). Renderers run in process
+// groups of their own, so a signal to gate's group does not reach them.
+for (const signal of STOP_SIGNALS) {
+  process.on(signal, () => {
+    if (!supervised) {
+      killRenderers();
+      process.stderr.write(`gate: stopped by ${signal}\n`);
+    }
+    process.removeAllListeners(signal);
+    process.kill(process.pid, signal);
+  });
+}
 
 // An error nobody awaited must not end the run with exit 1, which means "denied".
 process.on('unhandledRejection', (e: unknown) => {

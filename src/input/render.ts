@@ -127,9 +127,19 @@ async function renderDirectory(request: RenderRequest): Promise<Rendered> {
   return { mode: 'directory', bytes: Buffer.concat(parts), command: `the ${files.length} manifest file(s) of the folder`, files: read };
 }
 
-/** Runs a renderer in the app folder; its stdout, or a failure carrying the end of its stderr. */
-/** Renderers running now, so that a SIGTERM from cmp-server takes them down too. */
+/** Renderers running now (each the leader of its own process group), so that a signal takes them down too. */
 const running = new Set<number>();
+
+/** Told when a renderer's process group starts and ends: the `gate` command stops those left when the CLI cannot. */
+export interface RendererWatcher {
+  started(group: number): void;
+  ended(group: number): void;
+}
+let watcher: RendererWatcher | undefined;
+
+export function watchRenderers(w: RendererWatcher): void {
+  watcher = w;
+}
 
 /** Kills every renderer's process group (a renderer may have started children of its own). */
 export function killRenderers(): void {
@@ -152,7 +162,10 @@ function runRenderer(program: string, args: string[], request: RenderRequest): P
   if (remaining <= 0) return Promise.reject(new GateError('RENDER_FAILED', `no time left to run ${name}`));
   return new Promise((resolve, reject) => {
     const child = spawn(program, args, { cwd: request.appDir, env: request.env, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
-    if (child.pid !== undefined) running.add(child.pid);
+    if (child.pid !== undefined) {
+      running.add(child.pid);
+      watcher?.started(child.pid);
+    }
     const out: Buffer[] = [];
     let size = 0;
     let stderr = '';
@@ -168,6 +181,7 @@ function runRenderer(program: string, args: string[], request: RenderRequest): P
         } catch {
           // the group has already exited
         }
+        watcher?.ended(child.pid);
       }
       child.stdout.destroy();
       child.stderr.destroy();

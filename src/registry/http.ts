@@ -98,22 +98,26 @@ export class HttpClient {
     const remaining = this.options.deadlineMs - this.now();
     const where = redact(url.href);
     if (remaining <= 0) throw new TransportError('TIMEOUT', `${where}: the time budget ran out before this request`);
-    const timeout = Math.min(this.options.requestTimeoutMs, remaining);
-    const limit: TimeLimit = { ms: timeout, budget: remaining < this.options.requestTimeoutMs };
+    const perRequest = this.options.requestTimeoutMs;
+    // --request-timeout bounds each phase (connect + TLS in the agent, headers, each stall
+    // of the body); the run's budget cuts whatever is still running at the deadline.
+    const budget = AbortSignal.timeout(remaining);
+    const fail = (e: unknown, phase: Phase) => toTransportError(e, where, budget.aborted ? { budgetMs: remaining } : { perRequestMs: perRequest }, phase);
     const agent = await this.agentFor(url);
     let answer: Dispatcher.ResponseData;
     try {
-      answer = await agent.request({
+      const pending = agent.request({
         origin: url.origin,
         path: `${url.pathname}${url.search}`,
         method,
         headers: { 'user-agent': 'gate', ...headers },
-        headersTimeout: timeout,
-        bodyTimeout: timeout,
-        signal: AbortSignal.timeout(timeout),
+        headersTimeout: perRequest,
+        bodyTimeout: perRequest,
+        signal: budget,
       });
+      answer = await untilAborted(pending, budget);
     } catch (e) {
-      throw toTransportError(e, where, limit);
+      throw fail(e, 'headers');
     }
     const responseHeaders = flatten(answer.headers);
     const declared = Number(responseHeaders['content-length'] ?? NaN);
@@ -134,7 +138,7 @@ export class HttpClient {
       }
     } catch (e) {
       if (e instanceof TransportError) throw e;
-      throw toTransportError(e, where, limit, true);
+      throw fail(e, 'body');
     }
     return { status: answer.statusCode, headers: responseHeaders, body: Buffer.concat(chunks), url: url.href };
   }
@@ -144,32 +148,68 @@ export class HttpClient {
     if (!agent) {
       agent = (async () => {
         const ca = url.protocol === 'https:' ? await this.options.caFor(url.host) : [];
-        return new Agent({ keepAliveTimeout: 10_000, connections: 16, connect: ca.length > 0 ? { ca } : {} });
+        // The connect timeout covers the TCP connect and the TLS handshake (undici's default is 10 s).
+        return new Agent({ keepAliveTimeout: 10_000, connections: 16, connect: { timeout: this.options.requestTimeoutMs, ...(ca.length > 0 ? { ca } : {}) } });
       })();
       this.agents.set(url.origin, agent);
     }
     return agent;
   }
 
+  /** Ends every connection: a request still connecting when the run is over is dropped, not awaited. */
   async close(): Promise<void> {
-    await Promise.all([...this.agents.values()].map(async (a) => (await a).close()));
+    await Promise.all([...this.agents.values()].map(async (a) => (await a).destroy()));
   }
 }
 
-/** How long a request may take, and whether the run's total budget (not --request-timeout) set that. */
-interface TimeLimit {
-  ms: number;
-  budget: boolean;
+/** Which limit ended a request: the run's budget (what was left of it), or --request-timeout. */
+type TimeLimit = { budgetMs: number } | { perRequestMs: number };
+type Phase = 'headers' | 'body';
+
+/**
+ * The request's answer, or the abort's reason as soon as `signal` fires: undici does not
+ * abort a request still waiting for its connection, which must not outlive the budget.
+ */
+function untilAborted<T extends Dispatcher.ResponseData>(pending: Promise<T>, signal: AbortSignal): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
+    const abort = () => reject(signal.reason);
+    if (signal.aborted) abort();
+    signal.addEventListener('abort', abort, { once: true });
+    pending.then(
+      (answer) => {
+        signal.removeEventListener('abort', abort);
+        // An answer that comes after gate gave up is dropped with its connection.
+        if (signal.aborted) answer.body.destroy();
+        resolve(answer);
+      },
+      (e: unknown) => {
+        signal.removeEventListener('abort', abort);
+        reject(e);
+      },
+    );
+  });
 }
 
-function toTransportError(e: unknown, where: string, limit: TimeLimit, duringBody = false): TransportError {
+const seconds = (ms: number) => Math.round(ms / 100) / 10;
+
+function toTransportError(e: unknown, where: string, limit: TimeLimit, phase: Phase): TransportError {
   const error = e as NodeJS.ErrnoException & { cause?: NodeJS.ErrnoException };
   const code = error.code ?? error.cause?.code ?? '';
   const message = error.cause?.message ?? error.message ?? String(e);
+  const duringBody = phase === 'body';
+  if ('budgetMs' in limit) {
+    const what = duringBody ? 'the answer was not complete' : 'no answer';
+    return new TransportError('TIMEOUT', `${where}: ${what} within ${seconds(limit.budgetMs)} s, the time budget of the run ran out (raise --timeout, or the plugin parameter timeout)`);
+  }
   if (/TIMEOUT/.test(code) || error.name === 'TimeoutError' || error.name === 'AbortError' || code === 'UND_ERR_ABORTED') {
-    const seconds = Math.round(limit.ms / 100) / 10;
-    const why = limit.budget ? 'the time budget of the run ran out (raise --timeout, or the plugin parameter timeout)' : 'the per-request limit (--request-timeout)';
-    return new TransportError('TIMEOUT', `${where}: no answer within ${seconds} s, ${why}`);
+    const s = seconds(limit.perRequestMs);
+    const what =
+      code === 'UND_ERR_CONNECT_TIMEOUT'
+        ? `no connection within ${s} s (TCP connect and TLS handshake)`
+        : duringBody
+          ? `the answer stalled for ${s} s in the middle of its body`
+          : `no answer within ${s} s`;
+    return new TransportError('TIMEOUT', `${where}: ${what}, the per-request limit (--request-timeout)`);
   }
   if (TLS_CODES.test(code)) {
     return new TransportError('UNREACHABLE', `${where}: TLS: ${message} (trust the registry's CA with .gate/certs.d/<host:port>/ca.crt or --ca-file)`);

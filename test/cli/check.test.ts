@@ -380,7 +380,7 @@ describe('gate check: the text report', () => {
   it('survives a reader that stops early (| head) with the verdict\'s exit code and no stack trace', async () => {
     const many = Array.from({ length: 3000 }, (_, i) => `registry.example.com/team/app${i}:1`);
     await withRepo(await signedRepo({ 'apps/many.yaml': deployment('many', many) }), async (repo) => {
-      const cli = path.join(PROJECT_ROOT, 'dist/src/cli/main.js');
+      const cli = path.join(PROJECT_ROOT, 'dist/src/cli/gate.js');
       const piped = await run('bash', ['-c', `node ${cli} check apps --offline | head -c 100 >/dev/null; echo "exit=\${PIPESTATUS[0]}"`], { cwd: repo.dir });
       assert.match(piped.stdout.toString(), /exit=1\n/);
       assert.doesNotMatch(piped.stderr, /EPIPE|\n\s+at /);

@@ -30,7 +30,7 @@ let bin: string;
 before(async () => {
   // `gate` on PATH, as `npm install --global` would put it.
   bin = await mkdtemp(path.join(tmpdir(), 'gate-bin-'));
-  await symlink(path.join(PROJECT_ROOT, 'dist/src/cli/main.js'), path.join(bin, 'gate'));
+  await symlink(path.join(PROJECT_ROOT, 'dist/src/cli/gate.js'), path.join(bin, 'gate'));
 });
 after(async () => rm(bin, { recursive: true, force: true }));
 

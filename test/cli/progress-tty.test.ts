@@ -11,7 +11,7 @@ import { copyExample } from '../helpers/in-process.js';
 import { silentServer } from '../helpers/servers.js';
 import { requireTool, run } from '../helpers/tools.js';
 
-const CLI = path.join(PROJECT_ROOT, 'dist/src/cli/main.js');
+const CLI = path.join(PROJECT_ROOT, 'dist/src/cli/gate.js');
 const ARGS = 'check apps --timeout 2';
 
 describe('progress on a real terminal', () => {

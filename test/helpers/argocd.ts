@@ -93,7 +93,7 @@ export interface Generated {
 
 export async function generate(workdir: Workdir, env: Record<string, string>, args: string[] = [], cwd = workdir.appDir): Promise<Generated> {
   const cacheDir = path.join(path.dirname(workdir.root), 'cache');
-  const result = await run(process.execPath, [path.join(PROJECT_ROOT, 'dist/src/cli/main.js'), 'generate', ...args], {
+  const result = await run(process.execPath, [path.join(PROJECT_ROOT, 'dist/src/cli/gate.js'), 'generate', ...args], {
     cwd,
     env: { NO_COLOR: '1', GATE_CACHE_DIR: cacheDir, ...env },
   });

@@ -1,5 +1,6 @@
 // Runs the real `gate` command, as a user or CI would.
 
+import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -8,7 +9,7 @@ import { run } from './tools.js';
 
 export const PROJECT_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
 const EMPTY_HOME = mkdtempSync(path.join(tmpdir(), 'gate-home-'));
-const CLI = path.join(PROJECT_ROOT, 'dist/src/cli/main.js');
+const CLI = path.join(PROJECT_ROOT, 'dist/src/cli/gate.js');
 
 export interface GateRun {
   code: number;
@@ -53,4 +54,36 @@ export interface JsonReport {
     sources: Array<{ file: string; line: number; kind: string; name: string; namespace: string; path: string; pullSecrets: string[]; generic: boolean; via?: string }>;
   }>;
   warnings: Array<{ file?: string; line?: number; message: string }>;
+}
+
+export interface StartedGate {
+  child: ChildProcess;
+  /** What gate wrote to stderr so far. */
+  stderr(): string;
+  /** gate's exit, with everything it wrote. */
+  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null; stdout: Buffer; stderr: string }>;
+}
+
+/**
+ * Starts the real `gate` command and leaves it running, for tests that signal it. Its
+ * stdin is a pipe the test holds open; `detached` puts it in a process group of its own,
+ * as Argo CD's cmp-server does.
+ */
+export function startGate(args: string[], options: { cwd?: string; env?: NodeJS.ProcessEnv; detached?: boolean } = {}): StartedGate {
+  const child = spawn(process.execPath, [CLI, ...args], {
+    cwd: options.cwd ?? PROJECT_ROOT,
+    env: { ...process.env, NO_COLOR: '1', HOME: EMPTY_HOME, DOCKER_CONFIG: '', REGISTRY_AUTH_FILE: '', XDG_RUNTIME_DIR: '', KUBECONFIG: '', ...options.env },
+    stdio: ['pipe', 'pipe', 'pipe'],
+    detached: options.detached === true,
+  });
+  const out: Buffer[] = [];
+  let err = '';
+  child.stdout?.on('data', (d: Buffer) => out.push(d));
+  child.stderr?.on('data', (d: Buffer) => (err += d.toString('utf8')));
+  child.stdin?.on('error', () => undefined);
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null; stdout: Buffer; stderr: string }>((resolve, reject) => {
+    child.on('error', reject);
+    child.on('close', (code, signal) => resolve({ code, signal, stdout: Buffer.concat(out), stderr: err }));
+  });
+  return { child, stderr: () => err, exited };
 }
