@@ -122,7 +122,7 @@ async function renderDirectory(request: RenderRequest): Promise<Rendered> {
   for (const file of files) {
     const bytes = await readRepositoryFile(file, MAX_MANIFEST_BYTES, request.appDir);
     total += bytes.length;
-    if (total > MAX_RENDER_BYTES) throw new GateError('RENDER_FAILED', `the folder holds more than ${MAX_RENDER_BYTES / 1024 / 1024} MiB of manifests`);
+    if (total > MAX_RENDER_BYTES) throw new GateError('LIMIT_EXCEEDED', `the folder holds more than ${mebibytes(MAX_RENDER_BYTES)} of manifests (the limit for one run)`);
     read.push({ file, bytes });
     if (parts.length > 0) parts.push(Buffer.from(separator));
     parts.push(bytes);
@@ -181,7 +181,7 @@ function runRenderer(program: string, args: string[], request: RenderRequest): P
     const timer = setTimeout(() => finish(new GateError('RENDER_FAILED', `${name} was stopped: out of time after ${Math.round(remaining / 100) / 10} s${tail(stderr)}`)), remaining);
     child.stdout.on('data', (chunk: Buffer) => {
       size += chunk.length;
-      if (size > MAX_RENDER_BYTES) finish(new GateError('RENDER_FAILED', `${name} wrote more than ${MAX_RENDER_BYTES / 1024 / 1024} MiB`));
+      if (size > MAX_RENDER_BYTES) finish(new GateError('LIMIT_EXCEEDED', `${name} wrote more than ${mebibytes(MAX_RENDER_BYTES)} (the limit for one run)`));
       else out.push(chunk);
     });
     child.stderr.on('data', (chunk: Buffer) => {
