@@ -6,8 +6,12 @@
 // Denials are never cached, nor is which digest a tag points to.
 
 import { createHash, randomBytes } from 'node:crypto';
-import { mkdir, readFile, rename, stat, writeFile } from 'node:fs/promises';
+import { mkdir, rename, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
+import { readBounded } from './input/bounded-read.js';
+
+/** An entry is a message and a date: anything larger was not written by gate. */
+export const MAX_CACHE_ENTRY_BYTES = 64 * 1024;
 
 export interface CachedVerdict {
   message: string;
@@ -29,7 +33,10 @@ export class VerdictCache {
   async get(key: string): Promise<CachedVerdict | undefined> {
     try {
       const file = this.file(key);
-      const entry = JSON.parse(await readFile(file, 'utf8')) as CachedVerdict;
+      // Only a regular file is read (a FIFO planted in a shared cache folder would block): anything else is a miss.
+      const read = await readBounded(file, MAX_CACHE_ENTRY_BYTES);
+      if (read.kind !== 'ok') return undefined;
+      const entry = JSON.parse(new TextDecoder().decode(read.bytes)) as CachedVerdict;
       // Never longer than the TTL from when the file was written, whatever it claims.
       const written = (await stat(file)).mtimeMs;
       const expires = Math.min(entry.expires, written + this.ttlMs);

@@ -8,7 +8,7 @@ import { VerdictCache } from './cache.js';
 import { Decider, type Decision, type DecisionTrace, type Network } from './decide.js';
 import { GateError, type Warning } from './errors.js';
 import { readBounded } from './input/bounded-read.js';
-import { displayName, readInputs, type InputIO, type InputText } from './input/files.js';
+import { displayName, MAX_TOTAL_INPUT_BYTES, mebibytes, readInputs, type InputIO, type InputText } from './input/files.js';
 import { parseManifestStream, type ManifestObject } from './manifests/document.js';
 import { extractImages, secretNames, type ImageUse } from './manifests/extract.js';
 import { findExemption, type ExemptionMatch } from './policy/exemptions.js';
@@ -73,6 +73,13 @@ export interface CheckIO extends InputIO {
   progress?: ProgressListener;
 }
 
+/** Kubernetes objects in one run: each one's parse tree stays in memory (for line numbers) until the report. */
+export const MAX_OBJECTS = 50_000;
+/** Policies (ImagePolicy and ClusterImagePolicy, from .gate/ and the manifests) in one run; real clusters have tens. */
+export const MAX_POLICIES = 5_000;
+/** Repository patterns over all policies: every image is compared with each of them. */
+export const MAX_POLICY_REPOSITORIES = 10_000;
+
 export const DEFAULTS = { timeoutSeconds: 120, requestTimeoutSeconds: 15, concurrency: 16, registryConcurrency: 8, cacheTtlSeconds: 3600 } as const;
 
 export async function runCheck(options: CheckOptions, io: CheckIO): Promise<Report> {
@@ -87,10 +94,15 @@ export async function runCheck(options: CheckOptions, io: CheckIO): Promise<Repo
 export async function checkInputs(inputs: InputText[], what: string, options: CheckOptions, io: CheckIO): Promise<Report> {
   const warnings: Warning[] = [];
   const objects: ManifestObject[] = [];
+  refuseOversizedInputs(inputs, what);
   for (const input of inputs) {
     const parsed = parseManifestStream(input.text, input.name);
-    objects.push(...parsed.objects);
-    warnings.push(...parsed.warnings);
+    // Loops, not push(...spread): a spread of 200 000 objects overflows the call stack.
+    for (const object of parsed.objects) objects.push(object);
+    for (const warning of parsed.warnings) warnings.push(warning);
+    if (objects.length > MAX_OBJECTS) {
+      throw new GateError('LIMIT_EXCEEDED', `more than ${MAX_OBJECTS} Kubernetes objects in ${what} (the limit for one run); check the folders in separate runs, or leave files out with --exclude`, { file: input.name });
+    }
   }
   if (objects.length === 0 && !options.allowEmpty) {
     // An empty render (a failed `kustomize build | gate check -` without pipefail) must not pass.
@@ -103,8 +115,8 @@ export async function checkInputs(inputs: InputText[], what: string, options: Ch
     const uses: ImageUse[] = [];
     for (const object of objects) {
       const extraction = extractImages(object, options.namespace);
-      uses.push(...extraction.uses);
-      warnings.push(...extraction.warnings);
+      for (const use of extraction.uses) uses.push(use);
+      for (const warning of extraction.warnings) warnings.push(warning);
     }
 
     const serviceAccounts = serviceAccountSecrets(objects, options.namespace);
@@ -120,7 +132,7 @@ export async function checkInputs(inputs: InputText[], what: string, options: Ch
       io.progress?.decided();
       return result;
     });
-    warnings.push(...decider.warnings, ...keys.warnings);
+    for (const warning of [decider.warnings, keys.warnings].flat()) warnings.push(warning);
     return {
       gateVersion: GATE_VERSION,
       summary: summarise(results),
@@ -154,7 +166,7 @@ export async function prepare(options: CheckOptions, io: CheckIO, objects: Manif
   const locations = await locateGate(options, io.cwd);
   const explicit = new Set<keyof GateLocations>((['gateDir', 'policiesDir', 'keysDir', 'registriesDir'] as const).filter((k) => options[k] !== undefined));
   const config = await loadGateConfig(locations, explicit, io.cwd);
-  warnings.push(...config.warnings);
+  for (const warning of config.warnings) warnings.push(warning);
 
   const inputPolicies = objects.filter((o) => looksLikePolicy(o.value));
   if (!locations.gateDir && !explicit.has('policiesDir') && inputPolicies.length === 0) {
@@ -268,11 +280,34 @@ function abs(p: string | undefined, cwd: string): string | undefined {
   return p === undefined ? undefined : path.resolve(cwd, p);
 }
 
+/**
+ * Rendered output never passed through readInputs' budget: the same total applies to it
+ * (file inputs were already stopped there, before being read whole).
+ */
+function refuseOversizedInputs(inputs: InputText[], what: string): void {
+  let total = 0;
+  for (const input of inputs) {
+    total += Buffer.byteLength(input.text, 'utf8');
+    if (total > MAX_TOTAL_INPUT_BYTES) {
+      throw new GateError('LIMIT_EXCEEDED', `${what} hold more than ${mebibytes(MAX_TOTAL_INPUT_BYTES)} of manifests together (the limit for one run); check smaller parts in separate runs`, { file: input.name });
+    }
+  }
+}
+
 /** Validates every policy; the same policy twice is fine only if both copies agree. */
 function buildPolicySet(objects: ManifestObject[], defaultNamespace: string): PolicySet {
+  if (objects.length > MAX_POLICIES) {
+    const { file, line } = objects[MAX_POLICIES];
+    throw new GateError('LIMIT_EXCEEDED', `more than ${MAX_POLICIES} ImagePolicies and ClusterImagePolicies (the limit for one run); merge policies that share requirements into one with several repositories`, { file, line });
+  }
   const byId = new Map<string, PolicyResource>();
+  let repositories = 0;
   for (const object of objects) {
     const policy = validatePolicy(object, defaultNamespace);
+    repositories += policy.repositories.length;
+    if (repositories > MAX_POLICY_REPOSITORIES) {
+      throw new GateError('LIMIT_EXCEEDED', `more than ${MAX_POLICY_REPOSITORIES} repository patterns over all policies (the limit for one run); use wildcards ("registry.example.com/team/*") instead of listing repositories one by one`, policy.origin);
+    }
     const id = `${policy.kind}/${policy.namespace ?? ''}/${policy.name}`;
     const existing = byId.get(id);
     if (existing && existing.fingerprint !== policy.fingerprint) {
@@ -341,7 +376,9 @@ async function decideGroup(group: ImageUse[], decider: Decider, exemptions: Exem
   const bySecrets = new Map<string, ImageUse[]>();
   for (const use of group) {
     const key = use.pullSecrets.join(',');
-    bySecrets.set(key, [...(bySecrets.get(key) ?? []), use]);
+    const same = bySecrets.get(key);
+    if (same) same.push(use);
+    else bySecrets.set(key, [use]);
   }
   const decided = await Promise.all([...bySecrets.values()].map(async (uses) => ({ uses, decision: await decider.decide(uses[0], uses[0].pullSecrets) })));
   const decision = combine(decided);

@@ -18,6 +18,7 @@ export type GateErrorCode =
   | 'GATE_DIR_MISSING' // no .gate/ folder and no policy anywhere
   | 'RENDER_FAILED' // helm or kustomize failed, or the app cannot be rendered
   | 'OUTPUT_UNWRITABLE' // a report file (--output FORMAT=FILE) that cannot be written
+  | 'LIMIT_EXCEEDED' // input past one of gate's size or count limits (README "Limits")
   | 'SOURCE_UNAVAILABLE'; // the cluster or a credential helper did not answer: no verdict (exit 3)
 
 export interface SourcePosition {

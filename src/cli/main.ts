@@ -1,8 +1,6 @@
 #!/usr/bin/env node
 // Command-line wiring only: flags -> options -> runCheck / runGenerate -> output -> exit code.
 
-import { constants } from 'node:fs';
-import { access, mkdir, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
@@ -15,6 +13,7 @@ import { renderExplanation } from '../report/explain.js';
 import { runInit } from '../init.js';
 import { renderLint, runLint } from '../lint.js';
 import { GateError, errorMessage } from '../errors.js';
+import { reportFileProblem, writeProblem, writeReportFile } from '../report/report-file.js';
 import { FORMATS, parseOutputSpec, planOutputs, renderFailure, renderReport, type OutputSpec, type RenderContext } from '../report/outputs.js';
 import { exitCodeOf, type Report } from '../report/model.js';
 import { shouldColor } from '../report/text.js';
@@ -280,37 +279,14 @@ async function runCheckCommand(paths: string[], flags: CheckFlags): Promise<numb
   return written ? exitCodeOf(report) : EXIT_BAD_INPUT;
 }
 
-/**
- * The first report file that could not be written, and why — checked without touching it:
- * an existing file is neither emptied nor replaced before the run (it may be an input, a
- * FIFO, /dev/stderr), and its folder is created only when the report is written.
- */
+/** The first report file that could not be written, and why (src/report/report-file.ts). */
 async function firstUnwritable(outputs: OutputSpec[]): Promise<{ spec: OutputSpec; problem: string } | undefined> {
   for (const spec of outputs) {
     if (spec.file === undefined) continue;
-    const file = path.resolve(process.cwd(), spec.file);
-    const existing = await stat(file).catch(() => undefined);
-    if (existing?.isDirectory()) return { spec, problem: 'it is a folder' };
-    // The file itself, else the nearest folder that exists above it.
-    let target = file;
-    if (!existing) {
-      do target = path.dirname(target);
-      while (!(await stat(target).catch(() => undefined)) && target !== path.dirname(target));
-      if (!(await stat(target)).isDirectory()) return { spec, problem: 'a part of its path is a file, not a folder' };
-    }
-    const problem = await access(target, constants.W_OK).then(() => undefined, fileProblem);
+    const problem = await reportFileProblem(path.resolve(process.cwd(), spec.file));
     if (problem) return { spec, problem };
   }
   return undefined;
-}
-
-function fileProblem(e: unknown): string {
-  const code = (e as NodeJS.ErrnoException).code;
-  if (code === 'EACCES' || code === 'EPERM' || code === 'EROFS') return 'permission denied';
-  if (code === 'EISDIR') return 'it is a folder';
-  if (code === 'ENOTDIR' || code === 'EEXIST') return 'a part of its path is a file, not a folder';
-  if (code === 'ENOSPC') return 'no space left on the device';
-  return errorMessage(e);
 }
 
 /** Standard output or files (their folders created); false when a file could not be written, said on stderr. */
@@ -324,11 +300,9 @@ async function writeOutputs(outputs: OutputSpec[], render: (spec: OutputSpec) =>
       continue;
     }
     try {
-      const file = path.resolve(process.cwd(), spec.file);
-      await mkdir(path.dirname(file), { recursive: true });
-      await writeFile(file, text);
+      await writeReportFile(path.resolve(process.cwd(), spec.file), text);
     } catch (e) {
-      process.stderr.write(`gate: ${new GateError('OUTPUT_UNWRITABLE', `cannot write the ${spec.format} report to ${spec.file}: ${fileProblem(e)}`).oneLine()}\n`);
+      process.stderr.write(`gate: ${new GateError('OUTPUT_UNWRITABLE', `cannot write the ${spec.format} report to ${spec.file}: ${writeProblem(e)}`).oneLine()}\n`);
       ok = false;
     }
   }
@@ -419,7 +393,11 @@ async function readStdin(limit: number): Promise<Uint8Array> {
   for await (const chunk of process.stdin) {
     const buffer = Buffer.isBuffer(chunk) ? chunk : Buffer.from(String(chunk));
     total += buffer.length;
-    if (total > limit) throw new GateError('INPUT_INVALID', `standard input is larger than ${limit / 1024 / 1024} MiB`, { file: '<stdin>' });
+    if (total > limit) {
+      // Stop reading at once: the writer gets EPIPE, and nothing more is buffered.
+      process.stdin.destroy();
+      throw new GateError('LIMIT_EXCEEDED', `standard input holds more than ${limit / 1024 / 1024} MiB (the limit for one manifest stream); split it, or check the files themselves`, { file: '<stdin>' });
+    }
     chunks.push(buffer);
   }
   return Buffer.concat(chunks);

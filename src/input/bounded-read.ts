@@ -1,7 +1,9 @@
 // Reading a file whole, but never more than a limit: repository content is untrusted,
-// and a multi-gigabyte "manifest" or signature must not exhaust memory.
+// and a multi-gigabyte "manifest" or signature must not exhaust memory. Only regular
+// files are read: a FIFO would block gate forever, /dev/zero never ends.
 
-import { open } from 'node:fs/promises';
+import { constants } from 'node:fs';
+import { open, type FileHandle } from 'node:fs/promises';
 
 export type BoundedRead =
   | { kind: 'ok'; bytes: Uint8Array }
@@ -9,21 +11,50 @@ export type BoundedRead =
   | { kind: 'too-large' }
   | { kind: 'error'; message: string };
 
-/** Reads a whole regular file if it is no larger than `limit`; never reads more than limit+1 bytes. */
-export async function readBounded(file: string, limit: number): Promise<BoundedRead> {
-  let handle;
+/**
+ * open(2) flags that cannot block: O_NONBLOCK makes opening a FIFO for reading return at
+ * once even with no writer (POSIX), where a plain open waits for one; O_NOCTTY keeps a
+ * terminal from becoming gate's controlling terminal. A symlink is followed, so a link
+ * to a FIFO opens the FIFO this way too, and fstat then refuses it. A unix socket cannot
+ * be opened at all (ENXIO). On a regular file O_NONBLOCK changes nothing.
+ */
+const OPEN_FLAGS = constants.O_RDONLY | constants.O_NONBLOCK | constants.O_NOCTTY;
+
+/**
+ * Opens `file` for reading only if it is a regular file, without ever blocking; `undefined`
+ * when it does not exist. Anything else (FIFO, socket, device, folder) is a GateError-free
+ * `{ problem }` so each caller words its own message.
+ */
+export async function openRegular(file: string): Promise<{ handle: FileHandle; size: number } | { problem: string } | undefined> {
+  let handle: FileHandle;
   try {
-    handle = await open(file, 'r');
+    handle = await open(file, OPEN_FLAGS);
   } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    if (code === 'ENOENT') return { kind: 'absent' };
-    return { kind: 'error', message: describeErrno(e) };
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    return { problem: describeErrno(e) };
   }
   try {
     const stat = await handle.stat();
-    if (!stat.isFile()) return { kind: 'error', message: 'not a regular file' };
-    if (stat.size > limit) return { kind: 'too-large' };
-    const buffer = Buffer.alloc(stat.size + 1);
+    if (!stat.isFile()) {
+      await handle.close();
+      return { problem: `not a regular file (${fileType(stat)}); gate reads only regular files` };
+    }
+    return { handle, size: stat.size };
+  } catch (e) {
+    await handle.close();
+    return { problem: describeErrno(e) };
+  }
+}
+
+/** Reads a whole regular file if it is no larger than `limit`; never reads more than limit+1 bytes. */
+export async function readBounded(file: string, limit: number): Promise<BoundedRead> {
+  const opened = await openRegular(file);
+  if (opened === undefined) return { kind: 'absent' };
+  if ('problem' in opened) return { kind: 'error', message: opened.problem };
+  const { handle, size } = opened;
+  try {
+    if (size > limit) return { kind: 'too-large' };
+    const buffer = Buffer.alloc(size + 1);
     let total = 0;
     while (total < buffer.length) {
       const { bytesRead } = await handle.read(buffer, total, buffer.length - total, total);
@@ -39,6 +70,16 @@ export async function readBounded(file: string, limit: number): Promise<BoundedR
   }
 }
 
+/** What a non-regular file is, in words, for messages. */
+export function fileType(stat: { isDirectory(): boolean; isFIFO(): boolean; isSocket(): boolean; isCharacterDevice(): boolean; isBlockDevice(): boolean; isSymbolicLink(): boolean }): string {
+  if (stat.isDirectory()) return 'a folder';
+  if (stat.isFIFO()) return 'a FIFO';
+  if (stat.isSocket()) return 'a socket';
+  if (stat.isCharacterDevice() || stat.isBlockDevice()) return 'a device';
+  if (stat.isSymbolicLink()) return 'a symlink';
+  return 'not a file';
+}
+
 export function describeErrno(e: unknown): string {
   const err = e as NodeJS.ErrnoException;
   switch (err.code) {
@@ -49,6 +90,13 @@ export function describeErrno(e: unknown): string {
       return 'permission denied';
     case 'EISDIR':
       return 'is a directory';
+    case 'ENXIO':
+      // What open(2) says of a unix socket (and of a FIFO opened for writing with no reader).
+      return 'not a regular file (a socket); gate reads only regular files';
+    case 'ENAMETOOLONG':
+      return 'the path is too long';
+    case 'ELOOP':
+      return 'too many levels of symlinks';
     default:
       return err.code ?? String(e);
   }

@@ -5,10 +5,11 @@
 // bounded output; a non-zero exit is a failure that carries the renderer's stderr.
 
 import { spawn } from 'node:child_process';
-import { access, constants, readFile, realpath, stat } from 'node:fs/promises';
+import { access, constants, realpath, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { GateError } from '../errors.js';
-import { listFiles, pathExists } from './files.js';
+import { readBounded } from './bounded-read.js';
+import { listFiles, MAX_MANIFEST_BYTES, MAX_TOTAL_INPUT_BYTES, mebibytes, pathExists } from './files.js';
 
 export type RenderMode = 'helm' | 'kustomize' | 'directory';
 
@@ -36,8 +37,11 @@ export interface RenderRequest {
   deadlineMs: number;
 }
 
-/** Argo CD's rendered output is limited by its gRPC message size (100 MiB by default). */
-export const MAX_RENDER_BYTES = 100 * 1024 * 1024;
+/**
+ * What gate checks is all held in memory at once, so a render may be as large as all the
+ * inputs of `gate check` together (Argo CD's own gRPC limit, 100 MiB, is higher).
+ */
+export const MAX_RENDER_BYTES = MAX_TOTAL_INPUT_BYTES;
 const STDERR_TAIL = 16 * 1024;
 const KUSTOMIZATION_FILES = ['kustomization.yaml', 'kustomization.yml', 'Kustomization'];
 
@@ -116,9 +120,9 @@ async function renderDirectory(request: RenderRequest): Promise<Rendered> {
   const read: Array<{ file: string; bytes: Buffer }> = [];
   let total = 0;
   for (const file of files) {
-    const bytes = await readFile(file);
+    const bytes = await readRepositoryFile(file, MAX_MANIFEST_BYTES, request.appDir);
     total += bytes.length;
-    if (total > MAX_RENDER_BYTES) throw new GateError('RENDER_FAILED', `the folder holds more than ${MAX_RENDER_BYTES / 1024 / 1024} MiB of manifests`);
+    if (total > MAX_RENDER_BYTES) throw new GateError('LIMIT_EXCEEDED', `the folder holds more than ${mebibytes(MAX_RENDER_BYTES)} of manifests (the limit for one run)`);
     read.push({ file, bytes });
     if (parts.length > 0) parts.push(Buffer.from(separator));
     parts.push(bytes);
@@ -191,7 +195,7 @@ function runRenderer(program: string, args: string[], request: RenderRequest): P
     const timer = setTimeout(() => finish(new GateError('RENDER_FAILED', `${name} was stopped: out of time after ${Math.round(remaining / 100) / 10} s${tail(stderr)}`)), remaining);
     child.stdout.on('data', (chunk: Buffer) => {
       size += chunk.length;
-      if (size > MAX_RENDER_BYTES) finish(new GateError('RENDER_FAILED', `${name} wrote more than ${MAX_RENDER_BYTES / 1024 / 1024} MiB`));
+      if (size > MAX_RENDER_BYTES) finish(new GateError('LIMIT_EXCEEDED', `${name} wrote more than ${mebibytes(MAX_RENDER_BYTES)} (the limit for one run)`));
       else out.push(chunk);
     });
     child.stderr.on('data', (chunk: Buffer) => {
@@ -222,10 +226,19 @@ function runRenderer(program: string, args: string[], request: RenderRequest): P
 async function refuseHelmGlobals(root: string): Promise<void> {
   const files = await listFiles(root, (name) => KUSTOMIZATION_FILES.includes(name), [], root, root);
   for (const file of files) {
-    if (/^\s*helmGlobals\s*:/m.test(await readFile(file, 'utf8'))) {
+    if (/^\s*helmGlobals\s*:/m.test((await readRepositoryFile(file, MAX_MANIFEST_BYTES, root)).toString('utf8'))) {
       throw new GateError('RENDER_FAILED', `${path.relative(root, file)} sets helmGlobals, which would let helm load code from the repository; refusing to run kustomize --enable-helm`);
     }
   }
+}
+
+/** A file of the app, bounded and only if regular (a FIFO would block the render forever). */
+async function readRepositoryFile(file: string, limit: number, base: string): Promise<Buffer> {
+  const read = await readBounded(file, limit);
+  const name = path.relative(base, file);
+  if (read.kind === 'ok') return Buffer.from(read.bytes.buffer, read.bytes.byteOffset, read.bytes.length);
+  if (read.kind === 'too-large') throw new GateError('LIMIT_EXCEEDED', `${name} is larger than ${mebibytes(limit)} (the limit for one manifest file)`);
+  throw new GateError('RENDER_FAILED', `cannot read ${name}: ${read.kind === 'absent' ? 'no such file' : read.message}`);
 }
 
 function tail(stderr: string): string {

@@ -6,7 +6,7 @@ import { stat } from 'node:fs/promises';
 import path from 'node:path';
 import { GateError, type Warning } from '../errors.js';
 import { readBounded } from '../input/bounded-read.js';
-import { displayName, listFiles, pathExists } from '../input/files.js';
+import { ByteBudget, displayName, listFiles, mebibytes, pathExists } from '../input/files.js';
 import { parseManifestStream, type ManifestObject } from '../manifests/document.js';
 import { addRegistriesFile, emptyRegistriesConfig, type RegistriesConfig } from './registries-d.js';
 import { CONFIG_FILE, DEFAULT_SETTINGS, parseSettings, type GateSettings } from './settings.js';
@@ -14,6 +14,11 @@ import { isPolicyKind } from './validate.js';
 
 export const GATE_DIR = '.gate';
 const CONFIG_FILE_LIMIT = 4 * 1024 * 1024;
+/**
+ * Everything gate reads from `.gate/` (config.yaml, policies, key Secrets, registries.d)
+ * together: a real one holds a few kilobytes; parsed policies cost memory many times their size.
+ */
+export const MAX_GATE_DIR_BYTES = 4 * 1024 * 1024;
 
 export interface GateLocations {
   /** The `.gate/` folder, when one was found or given. */
@@ -66,6 +71,7 @@ const FLAGS: Record<keyof GateLocations, string> = { gateDir: '--gate-dir', poli
 
 export async function loadGateConfig(locations: GateLocations, explicit: Set<keyof GateLocations>, cwd: string): Promise<GateConfig> {
   const config: GateConfig = { locations, policyObjects: [], secretObjects: [], registries: emptyRegistriesConfig(), settings: DEFAULT_SETTINGS, warnings: [] };
+  const budget = new ByteBudget(MAX_GATE_DIR_BYTES, 'the files gate reads from .gate/ (config.yaml, policies, keys, registries.d)', 'keep only policies, keys and settings there');
   const folder = async (key: keyof GateLocations): Promise<string | undefined> => {
     const dir = locations[key];
     if (!dir) return undefined;
@@ -78,7 +84,7 @@ export async function loadGateConfig(locations: GateLocations, explicit: Set<key
   const gateDir = await folder('gateDir');
   if (gateDir) {
     const file = path.join(gateDir, CONFIG_FILE);
-    if (await pathExists(file)) config.settings = parseSettings(await readText(file, cwd), displayName(file, cwd));
+    if (await pathExists(file)) config.settings = parseSettings(await readText(file, cwd, budget), displayName(file, cwd));
     else if (await pathExists(path.join(gateDir, 'config.yml'))) {
       config.warnings.push({ file: displayName(path.join(gateDir, 'config.yml'), cwd), message: `ignored: gate reads its settings from ${CONFIG_FILE}` });
     }
@@ -86,7 +92,7 @@ export async function loadGateConfig(locations: GateLocations, explicit: Set<key
 
   const policiesDir = await folder('policiesDir');
   if (policiesDir) {
-    for (const object of await readObjects(policiesDir, cwd, config.warnings)) {
+    for (const object of await readObjects(policiesDir, cwd, config.warnings, budget)) {
       const kind = object.value.kind;
       if (isPolicyKind(kind)) config.policyObjects.push(object);
       else if (kind === 'Secret') config.secretObjects.push(object);
@@ -96,7 +102,7 @@ export async function loadGateConfig(locations: GateLocations, explicit: Set<key
 
   const keysDir = await folder('keysDir');
   if (keysDir) {
-    for (const object of await readObjects(keysDir, cwd, config.warnings)) {
+    for (const object of await readObjects(keysDir, cwd, config.warnings, budget)) {
       if (object.value.kind !== 'Secret') throw unexpected(object, 'Secret (or armoured *.asc key files)', keysDir, cwd);
       config.secretObjects.push(object);
     }
@@ -110,7 +116,7 @@ export async function loadGateConfig(locations: GateLocations, explicit: Set<key
         config.warnings.push({ file: name, message: 'ignored: containers-registries.d files end in .yaml' });
         continue;
       }
-      addRegistriesFile(config.registries, await readText(file, cwd), name, file);
+      addRegistriesFile(config.registries, await readText(file, cwd, budget), name, file);
     }
   }
   return config;
@@ -118,22 +124,25 @@ export async function loadGateConfig(locations: GateLocations, explicit: Set<key
 
 const MANIFEST_NAME = /\.(?:yaml|yml|json)$/;
 
-async function readObjects(dir: string, cwd: string, warnings: Warning[]): Promise<ManifestObject[]> {
+async function readObjects(dir: string, cwd: string, warnings: Warning[], budget: ByteBudget): Promise<ManifestObject[]> {
   const objects: ManifestObject[] = [];
   for (const file of await listFiles(dir, (name) => MANIFEST_NAME.test(name), [], cwd)) {
-    const parsed = parseManifestStream(await readText(file, cwd), displayName(file, cwd), { keyLines: 'all' });
-    objects.push(...parsed.objects);
-    warnings.push(...parsed.warnings);
+    const parsed = parseManifestStream(await readText(file, cwd, budget), displayName(file, cwd), { keyLines: 'all' });
+    for (const object of parsed.objects) objects.push(object);
+    for (const warning of parsed.warnings) warnings.push(warning);
   }
   return objects;
 }
 
-/** Reads a configuration file whole (bounded), as UTF-8. */
-export async function readText(file: string, cwd: string): Promise<string> {
+/** Reads a configuration file whole (bounded, and counted against `budget` when given), as UTF-8. */
+export async function readText(file: string, cwd: string, budget?: ByteBudget): Promise<string> {
   const name = displayName(file, cwd);
   const read = await readBounded(file, CONFIG_FILE_LIMIT);
-  if (read.kind === 'ok') return new TextDecoder().decode(read.bytes);
-  if (read.kind === 'too-large') throw new GateError('INPUT_INVALID', `larger than ${CONFIG_FILE_LIMIT} bytes`, { file: name });
+  if (read.kind === 'ok') {
+    budget?.spend(read.bytes.length, name);
+    return new TextDecoder().decode(read.bytes);
+  }
+  if (read.kind === 'too-large') throw new GateError('LIMIT_EXCEEDED', `larger than ${mebibytes(CONFIG_FILE_LIMIT)} (the limit for one configuration file)`, { file: name });
   throw new GateError('INPUT_UNREADABLE', `cannot read it: ${read.kind === 'absent' ? 'no such file' : read.message}`, { file: name });
 }
 

@@ -23,7 +23,7 @@ export type PolicySelection =
  * there, even when none of its repositories match. No match means deny.
  */
 export function selectPolicy(image: string, namespace: string, policies: PolicySet): PolicySelection {
-  const local = policies.imagePolicies.filter((p) => p.namespace === namespace);
+  const local = indexOf(policies).byNamespace.get(namespace) ?? [];
   if (local.length > 0) {
     const match = bestMatch(image, local);
     if (match) return { found: true, match, scope: 'namespace' };
@@ -36,7 +36,7 @@ export function selectPolicy(image: string, namespace: string, policies: PolicyS
   if (policies.clusterImagePolicies.length === 0) {
     return { found: false, scope: 'none', message: `no ImagePolicy in namespace "${namespace}" and no ClusterImagePolicy at all` };
   }
-  const match = bestMatch(image, policies.clusterImagePolicies);
+  const match = bestMatch(image, indexOf(policies).cluster);
   if (match) return { found: true, match, scope: 'cluster' };
   return {
     found: false,
@@ -109,6 +109,29 @@ function explainScore(pattern: string, image: string, score: { matches: boolean;
     return `no match: the part before the first "/" (${pattern.slice(0, slash)}) must match the image's host part ${host}`;
   }
   return 'no match (patterns compare with the image string as written)';
+}
+
+/** A PolicySet's resources by namespace and in API order, computed once per set: selection runs once per image. */
+interface PolicyIndex {
+  byNamespace: Map<string, PolicyResource[]>;
+  cluster: PolicyResource[];
+}
+
+const indexes = new WeakMap<PolicySet, PolicyIndex>();
+
+function indexOf(policies: PolicySet): PolicyIndex {
+  let index = indexes.get(policies);
+  if (!index) {
+    const byNamespace = new Map<string, PolicyResource[]>();
+    for (const policy of inApiOrder(policies.imagePolicies)) {
+      const same = byNamespace.get(policy.namespace ?? '');
+      if (same) same.push(policy);
+      else byNamespace.set(policy.namespace ?? '', [policy]);
+    }
+    index = { byNamespace, cluster: inApiOrder(policies.clusterImagePolicies) };
+    indexes.set(policies, index);
+  }
+  return index;
 }
 
 function inApiOrder(resources: PolicyResource[]): PolicyResource[] {
