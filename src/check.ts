@@ -9,7 +9,7 @@ import { Decider, type Decision, type DecisionTrace, type Network } from './deci
 import { GateError, type Warning } from './errors.js';
 import { readBounded } from './input/bounded-read.js';
 import { displayName, MAX_TOTAL_INPUT_BYTES, mebibytes, readInputs, type InputIO, type InputText } from './input/files.js';
-import { parseManifestStream, type ManifestObject } from './manifests/document.js';
+import { NodeBudget, parseManifestStream, type ManifestObject } from './manifests/document.js';
 import { extractImages, secretNames, type ImageUse } from './manifests/extract.js';
 import { findExemption, type ExemptionMatch } from './policy/exemptions.js';
 import { findGateDir, gateLocations, loadGateConfig, type GateLocations } from './policy/gate-dir.js';
@@ -73,8 +73,10 @@ export interface CheckIO extends InputIO {
   progress?: ProgressListener;
 }
 
-/** Kubernetes objects in one run: each one's parse tree stays in memory (for line numbers) until the report. */
+/** Kubernetes objects in one run: each one stays in memory until the report. */
 export const MAX_OBJECTS = 50_000;
+/** Keys and values in the manifests of one run (60 MB of real manifests; 10 000 Deployments hold 380 000). */
+export const MAX_NODES_PER_RUN = 2_000_000;
 /** Policies (ImagePolicy and ClusterImagePolicy, from .gate/ and the manifests) in one run; real clusters have tens. */
 export const MAX_POLICIES = 5_000;
 /** Repository patterns over all policies: every image is compared with each of them. */
@@ -95,8 +97,9 @@ export async function checkInputs(inputs: InputText[], what: string, options: Ch
   const warnings: Warning[] = [];
   const objects: ManifestObject[] = [];
   refuseOversizedInputs(inputs, what);
+  const budget = new NodeBudget(MAX_NODES_PER_RUN);
   for (const input of inputs) {
-    const parsed = parseManifestStream(input.text, input.name);
+    const parsed = parseManifestStream(input.text, input.name, { budget });
     // Loops, not push(...spread): a spread of 200 000 objects overflows the call stack.
     for (const object of parsed.objects) objects.push(object);
     for (const warning of parsed.warnings) warnings.push(warning);

@@ -17,9 +17,9 @@ export interface InputText {
 }
 
 /** A manifest file larger than this is refused (Argo CD's own install.yaml is 2 MB). */
-export const MAX_MANIFEST_BYTES = 16 * 1024 * 1024;
+export const MAX_MANIFEST_BYTES = 32 * 1024 * 1024;
 /** All manifests of one run together (files and stdin): what gate holds in memory at once. */
-export const MAX_TOTAL_INPUT_BYTES = 20 * 1024 * 1024;
+export const MAX_TOTAL_INPUT_BYTES = 48 * 1024 * 1024;
 /** Manifest files read in one run (the 397-file corpus of real repositories is far below). */
 export const MAX_MANIFEST_FILES = 10_000;
 /** Entries (files, folders, links) a folder walk looks at before giving up. */

@@ -7,18 +7,20 @@
 // silent difference. test/manifests/kubectl-differential.test.ts holds gate to kubectl.
 
 import { GateError, type Warning } from '../errors.js';
-import { lineOf, type PathSegment } from './positions.js';
+import { exactLineOf, lineOf, type PathSegment } from './positions.js';
 import { frameStream } from './stream.js';
-import { decodeYamlChunk, type KeyLines } from './yaml-decoder.js';
+import { decodeYamlChunk, type ChunkContext, type KeyLines, type NodeBudget } from './yaml-decoder.js';
 
 export type { PathSegment } from './positions.js';
-export { MAX_DEPTH } from './yaml-decoder.js';
+export { MAX_DEPTH, NodeBudget } from './yaml-decoder.js';
 
 export interface ManifestObject {
   readonly value: Record<string, unknown>;
   readonly file: string;
   /** Line (1-based) where the object starts. */
   readonly line: number;
+  /** For an object that is a whole document: no more `image` fields than this are in it (see DecodedDocument). */
+  readonly imageScalars?: number;
   /** Line of the value at `path` inside this object; the nearest enclosing node's line when not found. */
   lineOf(path: readonly PathSegment[]): number;
 }
@@ -33,6 +35,8 @@ export interface ParseOptions {
   lineOffset?: number;
   /** Keys whose lines are recorded (default: the fields reports point at); `all` for small configuration files. */
   keyLines?: KeyLines;
+  /** The run's allowance of nodes, spent document by document. */
+  budget?: NodeBudget;
 }
 
 /** The keys whose lines manifest reports name: image fields, embedded manifests. */
@@ -42,6 +46,7 @@ const LIST_KIND = /List$/;
 
 export interface YamlDocument {
   value: unknown;
+  imageScalars?: number;
   /** Line of the node at `path` (the nearest enclosing node when absent). */
   locate(path: readonly PathSegment[]): number;
 }
@@ -49,7 +54,7 @@ export interface YamlDocument {
 export function parseManifestStream(text: string, file: string, options: ParseOptions = {}): ParsedStream {
   const { documents, warnings } = readYamlDocuments(text, file, { keyLines: REPORTED_KEYS, ...options });
   const objects: ManifestObject[] = [];
-  for (const doc of documents) collectObjects(doc.value, [], file, doc.locate, objects, warnings);
+  for (const doc of documents) collectObjects(doc.value, [], file, doc.locate, objects, warnings, doc.imageScalars);
   return { objects, warnings };
 }
 
@@ -59,25 +64,39 @@ export function readYamlDocuments(text: string, file: string, options: ParseOpti
   const keyLines = options.keyLines ?? 'all';
   const framed = frameStream(text, file, options.lineOffset ?? 0);
   const documents: YamlDocument[] = [];
-  const add = (value: unknown, line: number) => {
-    if (value !== null && value !== undefined) documents.push({ value, locate: (path) => lineOf(value, path, line) });
+  const add = (value: unknown, line: number, imageScalars?: number, reread?: () => unknown) => {
+    if (value !== null && value !== undefined) documents.push({ value, imageScalars, locate: locator(value, line, reread) });
   };
   if (framed.format === 'yaml') {
     for (const chunk of framed.chunks) {
-      const doc = decodeYamlChunk(chunk.text, { file, firstLine: chunk.firstLine, keyLines, warnings });
-      if (doc) add(doc.value, doc.line);
+      const doc = decodeYamlChunk(chunk.text, { file, firstLine: chunk.firstLine, keyLines, warnings, budget: options.budget });
+      // Lines of keys not recorded on the first pass (an error in a policy among the manifests) come from a second, complete one.
+      const reread = keyLines === 'all' ? undefined : () => decodeYamlChunk(chunk.text, { file, firstLine: chunk.firstLine, keyLines: 'all', warnings: [] })?.value;
+      if (doc) add(doc.value, doc.line, doc.imageScalars, reread);
     }
   } else {
-    for (const value of framed.values) add(decodeJsonValue(value.text, file, value.firstLine, keyLines, warnings), value.firstLine);
+    for (const value of framed.values) add(decodeJsonValue(value.text, { file, firstLine: value.firstLine, keyLines, warnings, budget: options.budget }), value.firstLine);
   }
   return { documents, warnings };
+}
+
+/** Line of a path: as recorded, else from the complete re-read, else the nearest enclosing node's. */
+function locator(value: unknown, line: number, reread?: () => unknown): (path: readonly PathSegment[]) => number {
+  let complete: unknown;
+  return (path) => {
+    const exact = exactLineOf(value, path);
+    if (exact !== undefined || !reread) return exact ?? lineOf(value, path, line);
+    complete ??= reread();
+    return exactLineOf(complete, path) ?? lineOf(value, path, line);
+  };
 }
 
 /**
  * One JSON value of a JSON stream, as encoding/json reads it (JSON.parse is the judge),
  * with its lines (read again as YAML, of which JSON is a part, and compared).
  */
-function decodeJsonValue(text: string, file: string, line: number, keyLines: KeyLines, warnings: Warning[]): unknown {
+function decodeJsonValue(text: string, ctx: ChunkContext): unknown {
+  const { file, firstLine: line } = ctx;
   let value: unknown;
   try {
     value = JSON.parse(text);
@@ -85,7 +104,7 @@ function decodeJsonValue(text: string, file: string, line: number, keyLines: Key
     throw new GateError('INPUT_INVALID', `not valid JSON: ${e instanceof Error ? e.message : String(e)} (Kubernetes reads a file that starts with "{" as JSON)`, { file, line });
   }
   if (value === null) return null;
-  const positioned = decodeYamlChunk(text, { file, firstLine: line, keyLines, warnings });
+  const positioned = decodeYamlChunk(text, ctx);
   if (!positioned || !sameJson(value, positioned.value, 0)) {
     throw new GateError('INPUT_INVALID', 'a JSON value gate cannot read with certainty (unusual numbers or escapes?)', { file, line });
   }
@@ -112,6 +131,7 @@ function collectObjects(
   locate: (path: readonly PathSegment[]) => number,
   out: ManifestObject[],
   warnings: Warning[],
+  imageScalars?: number,
 ): void {
   if (value === null || value === undefined) return;
   const line = locate(prefix);
@@ -130,7 +150,8 @@ function collectObjects(
     warnings.push({ file, line, message: `not a Kubernetes object (no ${missing}): skipped, as kubectl and Argo CD would refuse it` });
     return;
   }
-  out.push({ value, file, line, lineOf: (path) => locate([...prefix, ...path]) });
+  const whole = prefix.length === 0 ? { imageScalars } : {};
+  out.push({ value, file, line, ...whole, lineOf: (path) => (prefix.length === 0 ? locate(path) : locate([...prefix, ...path])) });
 }
 
 export function valueAt(value: unknown, path: readonly PathSegment[]): unknown {

@@ -108,6 +108,8 @@ interface Context {
   /** Path of `object` inside the top-level object of the file, and how it is embedded. */
   prefix: string;
   via?: string;
+  /** Paths of the `image` keys present (whatever their value) that known paths found. */
+  imageKeysFound: Set<string>;
 }
 
 interface PodContext {
@@ -125,7 +127,7 @@ function extractInto(object: ManifestObject, defaultNamespace: string, prefix: s
   const value = object.value;
   const kind = String(value.kind);
   const key = `${apiGroup(value.apiVersion)}/${kind}`;
-  const ctx: Context = { object, kind, name: objectName(value), namespace: stringAt(value, ['metadata', 'namespace']) ?? defaultNamespace, prefix, via };
+  const ctx: Context = { object, kind, name: objectName(value), namespace: stringAt(value, ['metadata', 'namespace']) ?? defaultNamespace, prefix, via, imageKeysFound: new Set() };
 
   if (NOT_WORKLOADS.has(key)) return;
   const before = out.uses.length;
@@ -143,7 +145,10 @@ function extractInto(object: ManifestObject, defaultNamespace: string, prefix: s
   // which are not pulled as such; their known fields are read exhaustively instead.
   if (EMBEDDING_KINDS.has(key) || WORKFLOW_SPEC_PATHS[key]) return;
   // An image at a place the kind does not have (a typo such as spec.templates, a newer
-  // field) is still checked: run the generic walk and keep what the known paths missed.
+  // field) is still checked: run the generic walk and keep what the known paths missed —
+  // unless the parser counted no more `image` nodes in the document than the known
+  // paths found `image` keys, so that no other `image` field can exist.
+  if (object.imageScalars !== undefined && prefix === '' && ctx.imageKeysFound.size >= object.imageScalars) return;
   const known = new Set(out.uses.slice(before).map((u) => u.source.path));
   const extra: Extraction = { uses: [], warnings: [] };
   scanGeneric(ctx, extra);
@@ -413,6 +418,8 @@ function addUse(ctx: Context, path: PathSegment[], image: unknown, pod: PodConte
   if (!problem && text.trim() === '') {
     problem = { reason: 'INVALID_REFERENCE', message: 'the container has no image', hint: 'set the image (registry/repository@sha256:<digest> or registry/repository:tag)' };
   }
+  const where = ctx.prefix + formatPath(path);
+  if (image !== undefined && path[path.length - 1] === 'image') ctx.imageKeysFound.add(where);
   out.uses.push({
     image: text,
     namespace: ctx.namespace,
@@ -422,7 +429,7 @@ function addUse(ctx: Context, path: PathSegment[], image: unknown, pod: PodConte
       kind: ctx.kind,
       name: ctx.name,
       namespace: ctx.namespace,
-      path: ctx.prefix + formatPath(path),
+      path: where,
       generic: options.generic === true,
       ...(ctx.via ? { via: ctx.via } : {}),
     },

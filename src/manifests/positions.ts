@@ -40,6 +40,31 @@ export function lineOf(root: unknown, path: readonly PathSegment[], fallback: nu
   return line;
 }
 
+/**
+ * The line of the value at `path` when the positions recorded say it exactly (the key's
+ * own line, or the start of an item); undefined when only an enclosing node's is known.
+ */
+export function exactLineOf(root: unknown, path: readonly PathSegment[]): number | undefined {
+  if (path.length === 0) return startLine(root);
+  let current: unknown = root;
+  let line: number | undefined;
+  for (const segment of path) {
+    if (typeof current !== 'object' || current === null) return undefined;
+    const node = current as Positioned & Record<string, unknown>;
+    if (Array.isArray(current)) {
+      if (typeof segment !== 'number' || segment >= current.length) return undefined;
+      current = current[segment];
+      line = startLine(current);
+    } else {
+      const key = String(segment);
+      if (!Object.hasOwn(node, key)) return undefined;
+      line = node[KEY_LINES]?.[key];
+      current = node[key];
+    }
+  }
+  return line;
+}
+
 function startLine(v: unknown): number | undefined {
   return typeof v === 'object' && v !== null ? (v as Positioned)[START_LINE] : undefined;
 }

@@ -11,8 +11,9 @@ const BOOLEANS: ReadonlyMap<string, boolean> = new Map([
   ...['y', 'Y', 'yes', 'Yes', 'YES', 'true', 'True', 'TRUE', 'on', 'On', 'ON'].map((s) => [s, true] as const),
   ...['n', 'N', 'no', 'No', 'NO', 'false', 'False', 'FALSE', 'off', 'Off', 'OFF'].map((s) => [s, false] as const),
 ]);
-/** First characters of go-yaml's booleans and nulls. */
-const MAYBE_WORD: ReadonlySet<number> = new Set([...'yYnNtTfFoO~'].map((ch) => ch.charCodeAt(0)));
+/** go-yaml's resolve table: 1 for the first characters that can start anything but a string. */
+const FIRST_CHARACTER = new Uint8Array(128);
+for (const ch of '0123456789+-.yYnNtTfFoO~') FIRST_CHARACTER[ch.charCodeAt(0)] = 1;
 const NULLS: ReadonlySet<string> = new Set(['~', 'null', 'Null', 'NULL']);
 const SPECIAL_FLOATS: ReadonlyMap<string, number> = new Map([
   ...['.nan', '.NaN', '.NAN'].map((s) => [s, Number.NaN] as const),
@@ -37,9 +38,9 @@ const UINT64_MAX = 2n ** 64n - 1n;
 export function resolvePlain(text: string): PlainScalar | undefined {
   if (text === '') return null;
   const c = text.charCodeAt(0);
+  if (c >= 128 || FIRST_CHARACTER[c] === 0) return undefined;
   const digit = c >= 0x30 && c <= 0x39;
   const sign = c === 0x2b || c === 0x2d;
-  if (!digit && !sign && c !== 0x2e && !MAYBE_WORD.has(c)) return undefined;
   const bool = BOOLEANS.get(text);
   if (bool !== undefined) return bool;
   if (NULLS.has(text)) return null;

@@ -12,8 +12,8 @@ import { GateError } from '../errors.js';
 
 /** Characters in one line of YAML; a longer line is a minified or hostile file, not a manifest. */
 export const MAX_LINE_CHARS = 1024 * 1024;
-/** Documents in one stream (10 000 Deployments is a very large app). */
-export const MAX_DOCUMENTS = 100_000;
+/** Documents in one stream (10 000 Deployments is a very large app); the same number as objects in a run. */
+export const MAX_DOCUMENTS = 50_000;
 /** kubectl looks this far (in bytes) for the `{` that makes a stream JSON. */
 const JSON_SNIFF_BYTES = 4096;
 
@@ -53,7 +53,7 @@ function yamlChunks(text: string, file: string, lineOffset: number): Chunk[] {
   const emit = (end: number) => {
     if (end > chunkStart) {
       if (chunks.length >= MAX_DOCUMENTS) {
-        throw new GateError('INPUT_INVALID', `more than ${MAX_DOCUMENTS} YAML documents in one file; split it`, { file, line: lineOffset + line });
+        throw new GateError('LIMIT_EXCEEDED', `more than ${MAX_DOCUMENTS} YAML documents in one file (the limit); split it`, { file, line: lineOffset + line });
       }
       chunks.push({ text: text.slice(chunkStart, end), firstLine: lineOffset + chunkLine });
     }
@@ -62,7 +62,7 @@ function yamlChunks(text: string, file: string, lineOffset: number): Chunk[] {
     const newline = text.indexOf('\n', start);
     const end = newline === -1 ? text.length : newline + 1;
     if (end - start > MAX_LINE_CHARS) {
-      throw new GateError('INPUT_INVALID', `a line of more than ${MAX_LINE_CHARS} characters; no manifest needs one (a minified file? reformat it)`, { file, line: lineOffset + line });
+      throw new GateError('LIMIT_EXCEEDED', `a line of more than ${MAX_LINE_CHARS} characters (the limit); no manifest needs one (a minified file? reformat it)`, { file, line: lineOffset + line });
     }
     const first = text.charCodeAt(start);
     if (first === 0x2d /* - */ && text.startsWith('---', start)) {
@@ -119,7 +119,7 @@ function jsonValues(text: string, file: string, lineOffset: number): Chunk[] {
     }
     if (i >= text.length) return values;
     if (values.length >= MAX_DOCUMENTS) {
-      throw new GateError('INPUT_INVALID', `more than ${MAX_DOCUMENTS} JSON values in one file; split it`, { file, line: lineOffset + line });
+      throw new GateError('LIMIT_EXCEEDED', `more than ${MAX_DOCUMENTS} JSON values in one file (the limit); split it`, { file, line: lineOffset + line });
     }
     const end = jsonValueEnd(text, i);
     if (end === undefined) {

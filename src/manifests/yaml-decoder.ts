@@ -12,7 +12,7 @@
 // so that merges can be redone and alias expansion counted; any doubt there is an error.
 
 import jsYaml from 'js-yaml';
-import { GateError, type Warning } from '../errors.js';
+import { GateError, type GateErrorCode, type Warning } from '../errors.js';
 import { KEY_LINES, START_LINE } from './positions.js';
 import { resolvePlain, type PlainScalar } from './scalars.js';
 
@@ -20,15 +20,31 @@ import { resolvePlain, type PlainScalar } from './scalars.js';
 export const MAX_DEPTH = 200;
 /** Characters in one scalar. A Kubernetes object is at most ~1.5 MB, so no real value comes near. */
 export const MAX_SCALAR_CHARS = 4 * 1024 * 1024;
-/** Nodes (keys, values, items) in one document; the largest CRDs in the corpus have about 40 000. */
-export const MAX_NODES_PER_DOCUMENT = 1_000_000;
+/** Nodes (keys, values, items) in one document; the largest CRD in the corpus has about 46 000. */
+export const MAX_NODES_PER_DOCUMENT = 250_000;
 /** Nodes a document may reach once its aliases are expanded (the "billion laughs" bound). */
 export const MAX_EXPANDED_NODES = 1_000_000;
 
 /** Keys whose lines the reports name; `all` records every key (small files: policies, settings). */
 export type KeyLines = 'all' | ReadonlySet<string>;
 
+/**
+ * Nodes left for a whole run, shared by every file it reads: memory grows with nodes
+ * (a mapping key costs ~130 bytes), and this bounds it whatever the shape of the input.
+ */
+export class NodeBudget {
+  constructor(public remaining: number, private readonly limit = remaining) {}
+
+  spend(nodes: number, file: string, line: number): void {
+    this.remaining -= nodes;
+    if (this.remaining < 0) {
+      throw new GateError('LIMIT_EXCEEDED', `the manifests of this run hold more than ${this.limit} keys and values (the limit for one run); check the folders in separate runs, or leave files out with --exclude`, { file, line });
+    }
+  }
+}
+
 export interface ChunkContext {
+  budget?: NodeBudget;
   file: string;
   /** Line (1-based) of the chunk's first line in the file. */
   firstLine: number;
@@ -40,6 +56,12 @@ export interface DecodedDocument {
   value: unknown;
   /** Line of the document's first content. */
   line: number;
+  /**
+   * How many nodes of the document read as the string "image" (keys, values, aliases).
+   * Every `image` key of the value has one, so no more `image` fields than this exist.
+   * Unknown (undefined) after the exact pass, where merges and aliases can copy keys.
+   */
+  imageScalars?: number;
 }
 
 let resolved: PlainScalar | undefined;
@@ -53,6 +75,19 @@ const GO_PLAIN = new jsYaml.Type(GO_PLAIN_TAG, {
 // `!!str` as a scalar type of its own: the one explicit tag both readers agree on.
 const STR = new jsYaml.Type(STR_TAG, { kind: 'scalar', construct: (text: string | null) => text ?? '' });
 const SCHEMA = new jsYaml.Schema({ implicit: [GO_PLAIN], explicit: [STR] });
+
+/** A "..." document end marker, and anything but blank and comment lines after it. */
+function hasContentAfterDocumentEnd(chunk: string): boolean {
+  if (!chunk.startsWith('...') && !chunk.includes('\n...')) return false;
+  const marker = /^\.\.\.(?:[ \t]|$)/m.exec(chunk);
+  if (!marker) return false;
+  const rest = chunk.slice(marker.index + 3).split('\n');
+  rest[0] = rest[0].replace(/^[ \t]*(?:#.*)?/, '');
+  return rest.some((line) => {
+    const t = line.trim();
+    return t !== '' && !t.startsWith('#');
+  });
+}
 
 /** A line whose first item is an explicit key indicator, "? ". */
 const EXPLICIT_KEY = /^[ \t-]*\?(?:[ \t]|$)/m;
@@ -78,23 +113,30 @@ interface ParseState {
  * would read only the first.
  */
 export function decodeYamlChunk(chunk: string, ctx: ChunkContext): DecodedDocument | undefined {
-  const verbatim = VERBATIM_TAG.exec(chunk);
+  const verbatim = chunk.includes('!<') ? VERBATIM_TAG.exec(chunk) : null;
   if (verbatim) {
     // js-yaml reads `!<?>` as "no tag" and resolves the value; go-yaml keeps it a string.
     throw new GateError('INPUT_INVALID', 'a verbatim YAML tag ("!<…>") is refused: write the value without it', { file: ctx.file, line: ctx.firstLine + lineIndex(chunk, verbatim.index) });
   }
+  if (hasContentAfterDocumentEnd(chunk)) {
+    throw new GateError(
+      'INPUT_INVALID',
+      'more than one YAML document between two "---" lines (text after a "..." marker): Kubernetes would read only the first; separate documents with a "---" line',
+      { file: ctx.file, line: ctx.firstLine },
+    );
+  }
   let json = false;
   // An explicit key ("? key") can hide a mapping used as a key from the fast pass.
-  let exact = EXPLICIT_KEY.test(chunk);
+  let exact = chunk.includes('?') && EXPLICIT_KEY.test(chunk);
   for (;;) {
-    const recorder = exact ? new ExactRecorder(ctx) : new FastRecorder(ctx);
+    const recorder: Recorder = exact ? new ExactRecorder(ctx) : new FastRecorder(ctx);
     let documents: unknown[];
     try {
       documents = jsYaml.loadAll(chunk, undefined, {
         schema: SCHEMA,
         json,
         maxDepth: MAX_DEPTH + 1,
-        listener: (event, state) => recorder.on(event, state as unknown as ParseState),
+        listener: recorder.listener as unknown as jsYaml.LoadOptions['listener'],
       } as jsYaml.LoadOptions);
     } catch (e) {
       if (e === NEEDS_EXACT) {
@@ -117,91 +159,120 @@ export function decodeYamlChunk(chunk: string, ctx: ChunkContext): DecodedDocume
         { file: ctx.file, line: ctx.firstLine },
       );
     }
+    ctx.budget?.spend(recorder.nodes, ctx.file, ctx.firstLine);
     if (present.length === 0) return undefined;
-    return { value: present[0], line: recorder.documentLine ?? ctx.firstLine };
+    return { value: present[0], line: recorder.documentLine ?? ctx.firstLine, imageScalars: recorder.imageScalars };
   }
 }
 
-abstract class Recorder {
-  /** For each node being read, innermost last: its line × 2, + 1 when it is a sequence item. */
-  protected readonly openLines: number[] = [];
-  protected nodes = 0;
+type Problem = [GateErrorCode, string];
+
+/** What both passes check at every node: the node limit, tags, the scalar limit. The problem, or undefined. */
+function checkNode(state: ParseState, nodes: number): Problem | undefined {
+  if (nodes > MAX_NODES_PER_DOCUMENT) return ['LIMIT_EXCEEDED', `a document with more than ${MAX_NODES_PER_DOCUMENT} keys and values (the limit); no Kubernetes object is that large`];
+  const tag = state.tag;
+  if (tag !== null && tag !== '?' && tag !== GO_PLAIN_TAG && !(tag === STR_TAG && state.kind === 'scalar')) {
+    return ['INPUT_INVALID', `the YAML tag ${tag === '!' ? '"!"' : `!<${tag}>`} is refused: a tag can make Kubernetes and gate read a value differently; write the value without it`];
+  }
+  const value = state.result;
+  if (typeof value === 'string' && value.length > MAX_SCALAR_CHARS) return ['LIMIT_EXCEEDED', `a value of more than ${MAX_SCALAR_CHARS} characters (the limit); no Kubernetes object can hold it`];
+  return undefined;
+}
+
+function nodeError([code, message]: Problem, ctx: ChunkContext, line: number): GateError {
+  return new GateError(code, message, { file: ctx.file, line });
+}
+
+interface Recorder {
+  listener(event: 'open' | 'close', state: ParseState): void;
   documentLine: number | undefined;
-  /** The keys whose lines are wanted; undefined: all of them. */
+  imageScalars: number | undefined;
+  readonly nodes: number;
+}
+
+/**
+ * The fast pass: lines only — the start line of every document and sequence item, and
+ * the lines of the keys asked for. It runs at every node of every manifest, so it keeps
+ * a stack of start positions and turns a position into a line only when one is kept.
+ */
+class FastRecorder implements Recorder {
+  documentLine: number | undefined;
+  imageScalars = 0;
+  private readonly starts: number[] = [];
+  /** Flat triples (depth of the mapping, key, line) waiting for their mapping to close. */
+  private readonly pendingKeys: Array<number | string> = [];
+  nodes = 0;
+  private newlines: number[] | undefined;
   private readonly wanted: ReadonlySet<string> | undefined;
   private readonly longestWanted: number;
 
-  constructor(protected readonly ctx: ChunkContext) {
+  constructor(private readonly ctx: ChunkContext) {
     this.wanted = ctx.keyLines === 'all' ? undefined : ctx.keyLines;
-    this.longestWanted = this.wanted ? longestKey(this.wanted) : 0;
+    this.longestWanted = this.wanted ? longestKey(this.wanted) : Number.POSITIVE_INFINITY;
   }
 
-  on(event: 'open' | 'close', state: ParseState): void {
+  readonly listener = (event: 'open' | 'close', state: ParseState): void => {
     if (event === 'open') {
-      this.openLines.push(((this.ctx.firstLine + state.line) << 1) | (startsItem(state) ? 1 : 0));
+      this.starts.push(state.position);
       return;
     }
-    const open = this.openLines.pop()!;
-    const line = open >> 1;
-    if (this.openLines.length === 0) this.documentLine = line;
-    if (++this.nodes > MAX_NODES_PER_DOCUMENT) {
-      throw this.error(`a document with more than ${MAX_NODES_PER_DOCUMENT} keys and values; no Kubernetes object is that large`, line);
-    }
-    if (state.tag !== null && state.tag !== '?' && state.tag !== GO_PLAIN_TAG && !(state.tag === STR_TAG && state.kind === 'scalar')) {
-      throw this.error(`the YAML tag ${state.tag === '!' ? '"!"' : `!<${state.tag}>`} is refused: a tag can make Kubernetes and gate read a value differently; write the value without it`, line);
-    }
+    const start = this.starts.pop()!;
+    const problem = checkNode(state, ++this.nodes);
+    if (problem !== undefined) throw nodeError(problem, this.ctx, this.lineAt(state.input, start));
     const value = state.result;
-    if (typeof value === 'string' && value.length > MAX_SCALAR_CHARS) {
-      throw this.error(`a value of ${value.length} characters, over the limit of ${MAX_SCALAR_CHARS}; no Kubernetes object can hold it`, line);
-    }
-    this.closed(state, line, (open & 1) === 1 || this.openLines.length === 0 || this.wanted === undefined);
-  }
-
-  /** `anchor`: the node's start line is worth keeping (an item, a document, or every node is). */
-  protected abstract closed(state: ParseState, line: number, anchor: boolean): void;
-
-  protected error(message: string, line: number): GateError {
-    return new GateError('INPUT_INVALID', message, { file: this.ctx.file, line });
-  }
-
-  protected wantsLine(key: string): boolean {
-    return this.wanted === undefined || (key.length <= this.longestWanted && this.wanted.has(key));
-  }
-}
-
-/** Lines only: a start line on every mapping and sequence, and the lines of the keys asked for. */
-class FastRecorder extends Recorder {
-  /** Flat triples (depth of the mapping, key, line) waiting for their mapping to close. */
-  private readonly pendingKeys: Array<number | string> = [];
-
-  protected closed(state: ParseState, line: number, anchor: boolean): void {
-    const value = state.result;
-    const depth = this.openLines.length + 1;
-    if (state.kind === 'mapping' || state.kind === 'sequence') {
-      if (isKey(state)) throw NEEDS_EXACT; // a mapping or sequence used as a key: the exact pass refuses it
-      const node = value as object;
-      if (anchor) hide(node, START_LINE, line);
-      let keyLines: Record<string, number> | undefined;
-      const pending = this.pendingKeys;
-      while (pending.length > 0 && pending[pending.length - 3] === depth) {
-        const keyLine = pending.pop() as number;
-        const key = pending.pop() as string;
-        pending.pop();
-        if (state.kind === 'mapping') {
-          keyLines ??= Object.create(null) as Record<string, number>;
-          keyLines[key] ??= keyLine; // popped last-first: the first seen here is the last in the text
+    if (value === 'image') this.imageScalars++;
+    const kind = state.kind;
+    if (kind === 'scalar') {
+      if (typeof value !== 'string') checkScalar(state, value, this.ctx.firstLine + state.line, this.ctx);
+      else if (value.length <= this.longestWanted) {
+        if (value === '<<') {
+          if (state.tag === '?' && isKey(state)) throw NEEDS_EXACT;
+        } else if ((this.wanted === undefined || this.wanted.has(value)) && isKey(state)) {
+          // A key is on one line, the line the parser is on.
+          this.pendingKeys.push(this.starts.length, value, this.ctx.firstLine + state.line);
         }
       }
-      if (keyLines) hide(node, KEY_LINES, keyLines);
-      return;
+    } else if (kind === 'mapping' || kind === 'sequence') {
+      this.closeCollection(state, value as object, start);
+    } else if (typeof value === 'object' && value !== null) {
+      throw NEEDS_EXACT; // an alias of a mapping or sequence
     }
-    if (state.kind === null && typeof value === 'object' && value !== null) throw NEEDS_EXACT; // an alias of a mapping or sequence
-    if (typeof value !== 'string') {
-      checkScalar(state, value, line, this.ctx);
-      return;
+    if (this.starts.length === 0) this.documentLine = this.lineAt(state.input, start);
+  };
+
+  private closeCollection(state: ParseState, node: object, start: number): void {
+    // A flow mapping or sequence used as a key: the exact pass refuses it. (A block one can
+    // only be a key after "?", and such documents go to the exact pass from the start.)
+    const open = state.input.charCodeAt(start);
+    if ((open === 0x5b || open === 0x7b) && isKey(state)) throw NEEDS_EXACT;
+    const depth = this.starts.length + 1;
+    if (this.wanted === undefined || this.starts.length === 0 || startsItem(state.input, start)) hide(node, START_LINE, this.lineAt(state.input, start));
+    const pending = this.pendingKeys;
+    if (pending.length === 0 || pending[pending.length - 3] !== depth) return;
+    const keyLines = Object.create(null) as Record<string, number>;
+    while (pending.length > 0 && pending[pending.length - 3] === depth) {
+      const keyLine = pending.pop() as number;
+      const key = pending.pop() as string;
+      pending.pop();
+      keyLines[key] ??= keyLine; // popped last-first: the first seen here is the last in the text
     }
-    if (value === '<<' && state.tag === '?' && isKey(state)) throw NEEDS_EXACT;
-    if (this.wantsLine(value) && isKey(state)) this.pendingKeys.push(this.openLines.length, value, line);
+    if (state.kind === 'mapping') hide(node, KEY_LINES, keyLines);
+  }
+
+  /** Line (in the file) of a position in the parser's input. */
+  private lineAt(input: string, position: number): number {
+    if (this.newlines === undefined) {
+      this.newlines = [];
+      for (let i = input.indexOf('\n'); i !== -1; i = input.indexOf('\n', i + 1)) this.newlines.push(i);
+    }
+    let low = 0;
+    let high = this.newlines.length;
+    while (low < high) {
+      const mid = (low + high) >> 1;
+      if (this.newlines[mid] < position) low = mid + 1;
+      else high = mid;
+    }
+    return this.ctx.firstLine + low;
   }
 }
 
@@ -217,17 +288,35 @@ interface NodeRecord {
 }
 
 /** Every node recorded, so that merge keys can be applied as go-yaml does and aliases counted. */
-class ExactRecorder extends Recorder {
+class ExactRecorder implements Recorder {
+  documentLine: number | undefined;
+  readonly imageScalars = undefined;
   private readonly records: NodeRecord[] = [];
   private readonly starts: number[] = [];
+  private readonly lines: number[] = [];
   private readonly sizes = new WeakMap<object, number>();
+  nodes = 0;
 
-  override on(event: 'open' | 'close', state: ParseState): void {
-    if (event === 'open') this.starts.push(this.records.length);
-    super.on(event, state);
+  constructor(private readonly ctx: ChunkContext) {}
+
+  readonly listener = (event: 'open' | 'close', state: ParseState): void => {
+    if (event === 'open') {
+      this.starts.push(this.records.length);
+      this.lines.push(this.ctx.firstLine + state.line);
+      return;
+    }
+    const line = this.lines.pop()!;
+    const problem = checkNode(state, ++this.nodes);
+    if (problem !== undefined) throw nodeError(problem, this.ctx, line);
+    this.closed(state, line);
+    if (this.lines.length === 0) this.documentLine = line;
+  };
+
+  private error(message: string, line: number, code: GateErrorCode = 'INPUT_INVALID'): GateError {
+    return nodeError([code, message], this.ctx, line);
   }
 
-  protected closed(state: ParseState, line: number): void {
+  private closed(state: ParseState, line: number): void {
     const start = this.starts.pop()!;
     const children = this.records.splice(start);
     const value = state.result;
@@ -243,7 +332,7 @@ class ExactRecorder extends Recorder {
       record.size = this.sizes.get(value) ?? 1;
     }
     if (record.size > MAX_EXPANDED_NODES) {
-      throw this.error(`aliases expand this document to more than ${MAX_EXPANDED_NODES} nodes ("billion laughs"); Kubernetes refuses excessive aliasing too`, line);
+      throw this.error(`aliases expand this document to more than ${MAX_EXPANDED_NODES} nodes (the limit; a "billion laughs"); Kubernetes refuses excessive aliasing too`, line, 'LIMIT_EXCEEDED');
     }
     if ((state.kind === 'mapping' || state.kind === 'sequence') && typeof value === 'object' && value !== null) {
       hide(value, START_LINE, line);
@@ -351,11 +440,13 @@ function longestKey(keys: ReadonlySet<string>): number {
   return n;
 }
 
-/** Positions ride on the values, invisible to Object.keys, JSON and deep comparisons. */
-const HIDDEN: PropertyDescriptor = { value: undefined, writable: true, configurable: true, enumerable: false };
+/**
+ * Positions ride on the values under symbols, which Object.keys, for…in and JSON never
+ * see. (A plain assignment: defineProperty, which would hide them from deep comparisons
+ * too, costs a tenth of the whole parse.)
+ */
 function hide(target: object, key: symbol, value: unknown): void {
-  HIDDEN.value = value; // one descriptor reused: this runs for many nodes
-  Object.defineProperty(target, key, HIDDEN);
+  (target as Record<symbol, unknown>)[key] = value;
 }
 
 function isObject(v: unknown): v is Record<string, unknown> {
@@ -366,10 +457,9 @@ function sameValue(a: unknown, b: unknown): boolean {
   return a === b || (a !== a && b !== b);
 }
 
-/** A node about to be read is a sequence item when a '-', '[' or ',' comes before it on its line. */
-function startsItem(state: ParseState): boolean {
-  const input = state.input;
-  let i = state.position - 1;
+/** A node that starts at `position` is a sequence item when a '-', '[' or ',' comes before it on its line. */
+function startsItem(input: string, position: number): boolean {
+  let i = position - 1;
   let c = input.charCodeAt(i);
   while (c === 0x20 || c === 0x09) c = input.charCodeAt(--i);
   return c === 0x2d || c === 0x5b || c === 0x2c;

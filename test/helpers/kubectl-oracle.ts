@@ -27,7 +27,10 @@ export async function kubectlReads(file: string): Promise<Reading> {
   requireTool('kubectl');
   const result = await run('kubectl', ['label', '--local', '-o', 'json', '-f', file, `${PROBE_LABEL}=x`]);
   if (result.code !== 0) return { ok: false, message: result.stderr.trim().split('\n')[0] };
-  return { ok: true, objects: concatenatedJson(result.stdout.toString('utf8')) };
+  // `label --local` never asks a server, so it also prints objects without an apiVersion or
+  // kind, which kubectl's typed decoding (`set env --local`), `kubectl apply` and every API
+  // server refuse: only objects that can exist are compared.
+  return { ok: true, objects: concatenatedJson(result.stdout.toString('utf8')).filter(canExist) };
 }
 
 /** gate's reading, through the same reader `gate check FILE` uses; the probe label added as kubectl adds it. */
@@ -37,6 +40,7 @@ export async function gateReads(file: string): Promise<Reading> {
     const objects = parseManifestStream(input.text, input.name).objects.map((o) => {
       const value = JSON.parse(JSON.stringify(o.value)) as Record<string, Record<string, unknown>>;
       value.metadata = { ...(value.metadata ?? {}), labels: { ...((value.metadata?.labels as object) ?? {}), [PROBE_LABEL]: 'x' } };
+      delete value.metadata.managedFields; // kubectl's printer leaves them out
       return value;
     });
     return { ok: true, objects };
@@ -66,6 +70,11 @@ export function canonical(value: unknown): string {
   return JSON.stringify(value, (_key, v: unknown) =>
     v !== null && typeof v === 'object' && !Array.isArray(v) ? Object.fromEntries(Object.keys(v).sort().map((k) => [k, (v as Record<string, unknown>)[k]])) : v,
   );
+}
+
+function canExist(object: unknown): boolean {
+  const o = object as { apiVersion?: unknown; kind?: unknown };
+  return typeof o.apiVersion === 'string' && o.apiVersion !== '' && typeof o.kind === 'string' && o.kind !== '';
 }
 
 /** kubectl prints one pretty JSON object per decoded object, one after another. */

@@ -8,11 +8,15 @@ import { mkdir, readFile, truncate, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { Readable } from 'node:stream';
 import { describe, it, type TestContext } from 'node:test';
-import { MAX_OBJECTS, MAX_POLICIES, MAX_POLICY_REPOSITORIES } from '../../src/check.js';
+import { MAX_NODES_PER_RUN, MAX_OBJECTS, MAX_POLICIES, MAX_POLICY_REPOSITORIES } from '../../src/check.js';
+import { MAX_LINE_CHARS } from '../../src/manifests/stream.js';
+import { MAX_EXPANDED_NODES, MAX_NODES_PER_DOCUMENT, MAX_SCALAR_CHARS } from '../../src/manifests/yaml-decoder.js';
 import { MAX_GATE_DIR_BYTES } from '../../src/policy/gate-dir.js';
 import { MAX_MANIFEST_BYTES, MAX_MANIFEST_FILES, MAX_TOTAL_INPUT_BYTES, MAX_WALK_DEPTH, MAX_WALK_ENTRIES } from '../../src/input/files.js';
 import { gateMeasured, PROJECT_ROOT, type MeasuredRun } from '../helpers/gate.js';
 import { clusterPolicy, deployment, makeRepo, type TempRepo } from '../helpers/repo.js';
+
+const MIB = (bytes: number) => bytes / 1024 / 1024;
 
 /** The bound of the issue: no input may take gate past this. */
 const RSS_BOUND_MB = 512;
@@ -65,7 +69,7 @@ describe('limits: standard input', () => {
   it(`stops reading a 100 MB stream on stdin at ${MAX_MANIFEST_BYTES / 1024 / 1024} MiB and names the limit`, async (t) => {
     await withRepo(async (repo) => {
       const run = await gateMeasured(['check', '-', '--offline'], { cwd: repo.dir, input: Readable.from(largeManifest(100 * 1024 * 1024)), limitSeconds: 30 });
-      expectLimit(t, run, /^gate: <stdin>: /, /standard input holds more than 16 MiB/);
+      expectLimit(t, run, /^gate: <stdin>: /, new RegExp(`standard input holds more than ${MIB(MAX_MANIFEST_BYTES)} MiB`));
     });
   });
 });
@@ -78,7 +82,7 @@ describe('limits: files and folders', () => {
       await writeFile(big, '');
       await truncate(big, MAX_MANIFEST_BYTES + 1);
       const run = await gateMeasured(['check', 'apps', '--offline'], { cwd: repo.dir });
-      expectLimit(t, run, /apps\/big\.yaml: /, /larger than 16 MiB \(the limit for one manifest file\)/);
+      expectLimit(t, run, /apps\/big\.yaml: /, new RegExp(`larger than ${MIB(MAX_MANIFEST_BYTES)} MiB \\(the limit for one manifest file\\)`));
     });
   });
 
@@ -87,7 +91,7 @@ describe('limits: files and folders', () => {
       const part = Array.from(largeManifest(MAX_TOTAL_INPUT_BYTES / 3)).join('');
       for (const name of ['a', 'b', 'c', 'd']) await repo.write(`apps/${name}.yaml`, part);
       const run = await gateMeasured(['check', 'apps', '--offline'], { cwd: repo.dir, limitSeconds: 30 });
-      expectLimit(t, run, /apps\/[cd]\.yaml: /, /the manifests given hold more than 20 MiB together \(the limit\); .*--exclude/);
+      expectLimit(t, run, /apps\/[cd]\.yaml: /, new RegExp(`the manifests given hold more than ${MIB(MAX_TOTAL_INPUT_BYTES)} MiB together \\(the limit\\); .*--exclude`));
     });
   });
 
@@ -134,16 +138,15 @@ describe('limits: documents and objects', () => {
     });
   });
 
-  it('130 000 documents in one file end in that limit, not a stack overflow', async (t) => {
+  it('130 000 documents in one file end in the per-file document limit, not a stack overflow', async (t) => {
     await withRepo(async (repo) => {
       await repo.write('apps/tiny.yaml', tinyDocuments(130_000, 'c'));
       const run = await gateMeasured(['check', 'apps', '--offline'], { cwd: repo.dir, limitSeconds: 60 });
-      // The parse of this one file (src/manifests/document.ts) holds every document's tree:
-      // its memory is the YAML reader's to bound, so it is reported here, not asserted.
       t.diagnostic(`peak RSS ${run.peakRssMb.toFixed(0)} MB for 130 000 documents in one file`);
       assert.equal(run.code, 2, run.stderr);
-      assert.match(run.stderr, /^gate: apps\/tiny\.yaml: more than 50000 Kubernetes objects/);
+      assert.match(run.stderr, /^gate: apps\/tiny\.yaml:\d+: more than 50000 YAML documents in one file \(the limit\)/);
       assert.doesNotMatch(run.stderr, /internal error|call stack/);
+      assert.ok(run.peakRssMb <= 512, `peak RSS ${run.peakRssMb} MB`);
     });
   });
 });
@@ -211,6 +214,60 @@ describe('scale within the limits', () => {
       assert.notEqual(run.code, 2, run.stderr);
       assert.notEqual(run.code, 3, run.stderr);
       assert.ok(run.peakRssMb <= RSS_BOUND_MB, `peak RSS ${run.peakRssMb.toFixed(0)} MB`);
+    });
+  });
+});
+
+describe('limits: inside one YAML stream', () => {
+  const header = 'apiVersion: v1\nkind: ConfigMap\nmetadata: {name: big}\ndata:\n';
+
+  it('refuses a line longer than the limit (a 29 MB flow-style line took 2.7 GB)', async (t) => {
+    await withRepo(async (repo) => {
+      const items = Array.from({ length: Math.ceil(MAX_LINE_CHARS / 8) + 10 }, (_, i) => `k${i}: v`).join(', ');
+      await repo.write('apps/flow.yaml', `${header.replace('data:\n', '')}data: {${items}}\n`);
+      const run = await gateMeasured(['check', 'apps', '--offline'], { cwd: repo.dir });
+      expectLimit(t, run, /apps\/flow\.yaml:4: /, new RegExp(`a line of more than ${MAX_LINE_CHARS} characters \\(the limit\\)`));
+    });
+  });
+
+  it('refuses a scalar longer than the limit (a 30 MB scalar took 1 GB)', async (t) => {
+    await withRepo(async (repo) => {
+      const line = `${'x'.repeat(1000)}\n`;
+      const body = `    ${line}`.repeat(Math.ceil(MAX_SCALAR_CHARS / 1000) + 10);
+      await repo.write('apps/scalar.yaml', `${header}  blob: |\n${body}`);
+      const run = await gateMeasured(['check', 'apps', '--offline'], { cwd: repo.dir });
+      expectLimit(t, run, /apps\/scalar\.yaml:\d+: /, new RegExp(`a value of more than ${MAX_SCALAR_CHARS} characters \\(the limit\\)`));
+    });
+  });
+
+  it('refuses a document with more keys than the limit (1 M keys took 1.5 GB)', async (t) => {
+    await withRepo(async (repo) => {
+      const keys = Array.from({ length: MAX_NODES_PER_DOCUMENT / 2 + 10 }, (_, i) => `  k${i}: v\n`).join('');
+      await repo.write('apps/keys.yaml', header + keys);
+      const run = await gateMeasured(['check', 'apps', '--offline'], { cwd: repo.dir });
+      expectLimit(t, run, /apps\/keys\.yaml:\d+: /, new RegExp(`a document with more than ${MAX_NODES_PER_DOCUMENT} keys and values \\(the limit\\)`));
+    });
+  });
+
+  it('refuses more keys and values in one run than the limit, spread over documents and files', async (t) => {
+    await withRepo(async (repo) => {
+      // Documents just under the per-document limit, in files under the per-file limit.
+      const perDocument = Math.floor(MAX_NODES_PER_DOCUMENT / 2) - 1000;
+      const keys = Array.from({ length: perDocument }, (_, i) => `  k${i}: v\n`).join('');
+      const documents = Math.ceil(MAX_NODES_PER_RUN / (2 * perDocument)) + 1;
+      for (let d = 0; d < documents; d++) await repo.write(`apps/part${d}.yaml`, header.replace('name: big', `name: big${d}`) + keys);
+      const run = await gateMeasured(['check', 'apps', '--offline'], { cwd: repo.dir, limitSeconds: 60 });
+      expectLimit(t, run, /apps\/part\d+\.yaml:\d+: /, new RegExp(`more than ${MAX_NODES_PER_RUN} keys and values \\(the limit for one run\\)`));
+    });
+  });
+
+  it('refuses aliases that expand past the limit (a "billion laughs")', async (t) => {
+    await withRepo(async (repo) => {
+      const levels = ['a0: &a0 [x, x, x, x, x, x, x, x, x, x]'];
+      for (let i = 1; i < 9; i++) levels.push(`a${i}: &a${i} [${Array(10).fill(`*a${i - 1}`).join(', ')}]`);
+      await repo.write('apps/laughs.yaml', `${header}${levels.map((l) => `  ${l}\n`).join('')}`);
+      const run = await gateMeasured(['check', 'apps', '--offline'], { cwd: repo.dir });
+      expectLimit(t, run, /apps\/laughs\.yaml:\d+: /, new RegExp(`aliases expand this document to more than ${MAX_EXPANDED_NODES} nodes \\(the limit`));
     });
   });
 });

@@ -58,7 +58,7 @@ describe('containers-registries.d', () => {
     addRegistriesFile(config, 'docker:\n  reg.example.com:\n    lookaside: https://a\ndefault-docker:\n  lookaside: https://b\n', '/r/a.yaml');
     const refused = (text: string, pattern: RegExp) =>
       assert.throws(() => addRegistriesFile(config, text, '/r/b.yaml'), (e: unknown) => e instanceof GateError && e.code === 'REGISTRIES_D_INVALID' && pattern.test(e.message));
-    refused('docker:\n  reg.example.com:\n    lookaside: https://c\n', /already defined in \/r\/a\.yaml:3/);
+    refused('docker:\n  reg.example.com:\n    lookaside: https://c\n', /already defined in \/r\/a\.yaml:2/);
     refused('default-docker:\n  lookaside: https://c\n', /"default-docker" is already defined/);
     refused('docker:\n  other.example.com:\n    look-aside: https://c\n', /unknown key "look-aside"/);
     refused('docker:\n  other.example.com:\n    lookaside: ftp://c\n', /unsupported lookaside URL/);
