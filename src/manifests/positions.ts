@@ -6,12 +6,22 @@ export type PathSegment = string | number;
 
 /** Line (1-based) where a mapping or sequence starts. */
 export const START_LINE: unique symbol = Symbol('gate.startLine');
-/** For a mapping: key -> line of that key (the last one when a key repeats). */
+/** For a mapping: its keys' lines, as a flat list key, line, key, line… (the last one wins when a key repeats). */
 export const KEY_LINES: unique symbol = Symbol('gate.keyLines');
+
+export type KeyLineList = Array<string | number>;
 
 interface Positioned {
   [START_LINE]?: number;
-  [KEY_LINES]?: Record<string, number>;
+  [KEY_LINES]?: KeyLineList;
+}
+
+/** The recorded line of `key` in a mapping. (A flat list: a mapping records few keys, and this is cheap to build.) */
+export function keyLine(node: object, key: string): number | undefined {
+  const list = (node as Positioned)[KEY_LINES];
+  if (list === undefined) return undefined;
+  for (let i = list.length - 2; i >= 0; i -= 2) if (list[i] === key) return list[i + 1] as number;
+  return undefined;
 }
 
 /** Line of the value at `path` under `root`: the nearest enclosing node's line when there is no better one. */
@@ -29,12 +39,12 @@ export function lineOf(root: unknown, path: readonly PathSegment[], fallback: nu
       const key = String(segment);
       if (!Object.hasOwn(node, key)) break;
       next = node[key];
-      const keyLine = node[KEY_LINES]?.[key];
-      if (keyLine !== undefined) line = keyLine;
+      const recorded = keyLine(node, key);
+      if (recorded !== undefined) line = recorded;
     }
     const own = startLine(next);
     // A nested mapping or sequence starts where its key is, or on the next line: its key's line is the better answer.
-    if (own !== undefined && (Array.isArray(current) || node[KEY_LINES]?.[String(segment)] === undefined)) line = own;
+    if (own !== undefined && (Array.isArray(current) || keyLine(node, String(segment)) === undefined)) line = own;
     current = next;
   }
   return line;
@@ -58,7 +68,7 @@ export function exactLineOf(root: unknown, path: readonly PathSegment[]): number
     } else {
       const key = String(segment);
       if (!Object.hasOwn(node, key)) return undefined;
-      line = node[KEY_LINES]?.[key];
+      line = keyLine(node, key);
       current = node[key];
     }
   }

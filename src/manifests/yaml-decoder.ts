@@ -13,7 +13,7 @@
 
 import jsYaml from 'js-yaml';
 import { GateError, type GateErrorCode, type Warning } from '../errors.js';
-import { KEY_LINES, START_LINE } from './positions.js';
+import { KEY_LINES, START_LINE, keyLine, type KeyLineList } from './positions.js';
 import { resolvePlain, type PlainScalar } from './scalars.js';
 
 /** Nesting deeper than this is refused (it only appears in hostile input). */
@@ -93,6 +93,9 @@ function hasContentAfterDocumentEnd(chunk: string): boolean {
 const EXPLICIT_KEY = /^[ \t-]*\?(?:[ \t]|$)/m;
 /** `!<` where a node can start: a verbatim tag. */
 const VERBATIM_TAG = /(?:^|[\s[\]{},:-])!</;
+
+/** Lines per chunk the packed open stack can hold (2^25; a chunk is at most 2^25 characters). */
+const LINE_SPAN = 33_554_432;
 
 /** Thrown from the fast listener: this document needs the recording pass. */
 const NEEDS_EXACT = Symbol('needs exact pass');
@@ -193,7 +196,7 @@ interface Recorder {
 /**
  * The fast pass: lines only — the start line of every document and sequence item, and
  * the lines of the keys asked for. It runs at every node of every manifest, so it keeps
- * a stack of start positions and turns a position into a line only when one is kept.
+ * one number per open node (its start position and line) and little else.
  */
 class FastRecorder implements Recorder {
   documentLine: number | undefined;
@@ -202,7 +205,6 @@ class FastRecorder implements Recorder {
   /** Flat triples (depth of the mapping, key, line) waiting for their mapping to close. */
   private readonly pendingKeys: Array<number | string> = [];
   nodes = 0;
-  private newlines: number[] | undefined;
   private readonly wanted: ReadonlySet<string> | undefined;
   private readonly longestWanted: number;
 
@@ -213,18 +215,25 @@ class FastRecorder implements Recorder {
 
   readonly listener = (event: 'open' | 'close', state: ParseState): void => {
     if (event === 'open') {
-      this.starts.push(state.position);
+      // Position and line in one number: one push per node (a chunk is at most 32 MiB, so both fit).
+      this.starts.push(state.position * LINE_SPAN + state.line);
       return;
     }
-    const start = this.starts.pop()!;
+    const packed = this.starts.pop()!;
+    const startLine = packed % LINE_SPAN;
+    const start = (packed - startLine) / LINE_SPAN;
     const problem = checkNode(state, ++this.nodes);
-    if (problem !== undefined) throw nodeError(problem, this.ctx, this.lineAt(state.input, start));
+    if (problem !== undefined) throw nodeError(problem, this.ctx, this.ctx.firstLine + startLine);
     const value = state.result;
     if (value === 'image') this.imageScalars++;
     const kind = state.kind;
     if (kind === 'scalar') {
-      if (typeof value !== 'string') checkScalar(state, value, this.ctx.firstLine + state.line, this.ctx);
-      else if (value.length <= this.longestWanted) {
+      if (typeof value !== 'string') {
+        // Booleans and small integers are the same as keys and values to both readers.
+        if (typeof value !== 'boolean' && !(typeof value === 'number' && Number.isInteger(value) && Math.abs(value) < 1e6)) {
+          checkScalar(state, value, this.ctx.firstLine + state.line, this.ctx);
+        }
+      } else if (value.length <= this.longestWanted) {
         if (value === '<<') {
           if (state.tag === '?' && isKey(state)) throw NEEDS_EXACT;
         } else if ((this.wanted === undefined || this.wanted.has(value)) && isKey(state)) {
@@ -233,47 +242,31 @@ class FastRecorder implements Recorder {
         }
       }
     } else if (kind === 'mapping' || kind === 'sequence') {
-      this.closeCollection(state, value as object, start);
+      this.closeCollection(state, value as object, start, this.ctx.firstLine + startLine);
     } else if (typeof value === 'object' && value !== null) {
       throw NEEDS_EXACT; // an alias of a mapping or sequence
     }
-    if (this.starts.length === 0) this.documentLine = this.lineAt(state.input, start);
+    if (this.starts.length === 0) this.documentLine = this.ctx.firstLine + startLine;
   };
 
-  private closeCollection(state: ParseState, node: object, start: number): void {
+  private closeCollection(state: ParseState, node: object, start: number, line: number): void {
     // A flow mapping or sequence used as a key: the exact pass refuses it. (A block one can
     // only be a key after "?", and such documents go to the exact pass from the start.)
     const open = state.input.charCodeAt(start);
     if ((open === 0x5b || open === 0x7b) && isKey(state)) throw NEEDS_EXACT;
     const depth = this.starts.length + 1;
-    if (this.wanted === undefined || this.starts.length === 0 || startsItem(state.input, start)) hide(node, START_LINE, this.lineAt(state.input, start));
+    if (this.wanted === undefined || this.starts.length === 0 || startsItem(state.input, start)) hide(node, START_LINE, line);
     const pending = this.pendingKeys;
     if (pending.length === 0 || pending[pending.length - 3] !== depth) return;
-    const keyLines = Object.create(null) as Record<string, number>;
-    while (pending.length > 0 && pending[pending.length - 3] === depth) {
-      const keyLine = pending.pop() as number;
-      const key = pending.pop() as string;
-      pending.pop();
-      keyLines[key] ??= keyLine; // popped last-first: the first seen here is the last in the text
-    }
+    // The mapping's keys are the last triples, in text order.
+    let first = pending.length - 3;
+    while (first >= 3 && pending[first - 3] === depth) first -= 3;
+    const keyLines: KeyLineList = [];
+    for (let i = first; i < pending.length; i += 3) keyLines.push(pending[i + 1], pending[i + 2]);
+    pending.length = first;
     if (state.kind === 'mapping') hide(node, KEY_LINES, keyLines);
   }
 
-  /** Line (in the file) of a position in the parser's input. */
-  private lineAt(input: string, position: number): number {
-    if (this.newlines === undefined) {
-      this.newlines = [];
-      for (let i = input.indexOf('\n'); i !== -1; i = input.indexOf('\n', i + 1)) this.newlines.push(i);
-    }
-    let low = 0;
-    let high = this.newlines.length;
-    while (low < high) {
-      const mid = (low + high) >> 1;
-      if (this.newlines[mid] < position) low = mid + 1;
-      else high = mid;
-    }
-    return this.ctx.firstLine + low;
-  }
 }
 
 interface NodeRecord {
@@ -358,13 +351,13 @@ class ExactRecorder implements Recorder {
       throw doubt('its keys and values do not pair up', 'write it without merge keys, aliases or explicit "?" keys');
     }
     const merged = new Map<string, unknown>();
-    const keyLines = Object.create(null) as Record<string, number>;
+    const keyLines = new Map<string, number>();
     for (let i = 0; i < children.length; i += 2) {
       const key = children[i];
       const value = children[i + 1];
       if (!isMergeKey(key)) {
         merged.set(String(key.value), value.value);
-        keyLines[String(key.value)] = key.line;
+        keyLines.set(String(key.value), key.line);
         continue;
       }
       const sources = mergeSources(value);
@@ -373,10 +366,9 @@ class ExactRecorder implements Recorder {
       }
       for (let j = sources.length - 1; j >= 0; j--) {
         const source = sources[j];
-        const sourceLines = (source as Record<symbol, Record<string, number> | undefined>)[KEY_LINES];
         for (const k of Object.keys(source)) {
           merged.set(k, source[k]);
-          keyLines[k] = sourceLines?.[k] ?? key.line;
+          keyLines.set(k, keyLine(source, k) ?? key.line);
         }
       }
     }
@@ -384,7 +376,7 @@ class ExactRecorder implements Recorder {
       for (const k of keys) delete target[k];
       for (const [k, v] of merged) Object.defineProperty(target, k, { value: v, enumerable: true, writable: true, configurable: true });
     }
-    hide(target, KEY_LINES, keyLines);
+    hide(target, KEY_LINES, [...keyLines].flat());
   }
 }
 
