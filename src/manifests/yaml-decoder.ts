@@ -116,6 +116,9 @@ interface ParseState {
  * would read only the first.
  */
 export function decodeYamlChunk(chunk: string, ctx: ChunkContext): DecodedDocument | undefined {
+  if (chunk.length >= LINE_SPAN) {
+    throw new GateError('LIMIT_EXCEEDED', `a YAML document of more than ${LINE_SPAN} characters (the limit)`, { file: ctx.file, line: ctx.firstLine });
+  }
   const verbatim = chunk.includes('!<') ? VERBATIM_TAG.exec(chunk) : null;
   if (verbatim) {
     // js-yaml reads `!<?>` as "no tag" and resolves the value; go-yaml keeps it a string.
@@ -485,6 +488,10 @@ function lineOfError(e: jsYaml.YAMLException, ctx: ChunkContext): number {
 
 function asGateError(e: unknown, ctx: ChunkContext): GateError {
   if (e instanceof GateError) return e;
+  if (e instanceof jsYaml.YAMLException && /^unknown tag /.test(e.reason)) {
+    const tag = e.reason.replace(/^unknown tag /, '');
+    return new GateError('INPUT_INVALID', `the YAML tag ${tag} is refused: a tag can make Kubernetes and gate read a value differently (go-yaml decodes !!binary, for one); write the value without it`, { file: ctx.file, line: lineOfError(e, ctx) });
+  }
   if (e instanceof jsYaml.YAMLException) {
     const hint = ctx.firstLine >= 0 && /\{\{/.test(e.mark?.snippet ?? '') ? ' (a Helm or Go template? check the rendered manifests: helm template … | gate check -)' : '';
     return new GateError('INPUT_INVALID', `not valid YAML: ${e.reason}${hint}`, { file: ctx.file, line: lineOfError(e, ctx) }, { cause: e });

@@ -9,7 +9,7 @@ const plain = (v: unknown): unknown => JSON.parse(JSON.stringify(v));
 function refused(text: string, pattern: RegExp): void {
   assert.throws(
     () => parseManifestStream(text, 'm.yaml'),
-    (e: unknown) => e instanceof GateError && e.code === 'INPUT_INVALID' && pattern.test(e.message),
+    (e: unknown) => e instanceof GateError && (e.code === 'INPUT_INVALID' || e.code === 'LIMIT_EXCEEDED') && pattern.test(e.message),
   );
 }
 
@@ -59,5 +59,27 @@ describe('reading manifest streams', () => {
     for (let i = 1; i < 9; i++) bomb.push(`${String.fromCharCode(97 + i)}: &${String.fromCharCode(97 + i)} [${Array(10).fill(`*${String.fromCharCode(96 + i)}`).join(',')}]`);
     refused(`${bomb.join('\n')}\n`, /alias|Excessive|not valid YAML/i);
     refused(`${'['.repeat(300)}${']'.repeat(300)}\n`, /nested deeper|not valid YAML/);
+  });
+
+  it('points at the line of each image key: block, flow, JSON, after a merge, in a List', () => {
+    const image = ['spec', 'containers', 0, 'image'];
+    const block = parseManifestStream('apiVersion: v1\nkind: Pod\nmetadata: {name: a}\nspec:\n  containers:\n  - name: c\n    image: x:1\n', 'm.yaml');
+    assert.equal(block.objects[0].lineOf(image), 7);
+    const flow = parseManifestStream('apiVersion: v1\nkind: Pod\nmetadata: {name: a}\nspec: {containers: [\n  {name: c,\n   image: x:1}]}\n', 'm.yaml');
+    assert.equal(flow.objects[0].lineOf(image), 6);
+    const json = parseManifestStream('{"apiVersion": "v1", "kind": "Pod",\n "metadata": {"name": "a"},\n "spec": {"containers": [\n   {"name": "c",\n    "image": "x:1"}]}}\n{"apiVersion": "v1", "kind": "Pod", "spec": {"containers": [{"image": "y:1"}]}}\n', 'm.json');
+    assert.deepEqual(json.objects.map((o) => o.lineOf(image)), [5, 6]);
+    // The merged image comes from the anchor, and its line is the anchor's.
+    const merged = parseManifestStream('apiVersion: v1\nkind: Pod\nmetadata: {name: a}\nx: &base\n  image: x:1\nspec:\n  containers:\n  - name: c\n    <<: *base\n', 'm.yaml');
+    assert.equal(merged.objects[0].value.spec && (merged.objects[0].value.spec as { containers: Array<{ image: string }> }).containers[0].image, 'x:1');
+    assert.equal(merged.objects[0].lineOf(image), 5);
+    const list = parseManifestStream('apiVersion: v1\nkind: List\nitems:\n- apiVersion: v1\n  kind: Pod\n  spec:\n    containers:\n    - image: x:1\n- apiVersion: v1\n  kind: Pod\n  spec: {containers: [{image: y:1}]}\n', 'm.yaml');
+    assert.deepEqual(list.objects.map((o) => [o.line, o.lineOf(image)]), [[4, 8], [9, 11]]);
+  });
+
+  it('gives the exact line of any field on demand (an invalid policy among the manifests), not only of image keys', () => {
+    const { objects } = parseManifestStream('apiVersion: v1\nkind: Pod\nmetadata:\n  name: a\n  labels:\n    tier: web\n', 'm.yaml');
+    assert.equal(objects[0].lineOf(['metadata', 'labels', 'tier']), 6);
+    assert.equal(objects[0].lineOf(['metadata', 'name']), 4);
   });
 });
