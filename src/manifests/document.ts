@@ -42,7 +42,6 @@ export interface ParseOptions {
 /** The keys whose lines manifest reports name: image fields, embedded manifests. */
 const REPORTED_KEYS: ReadonlySet<string> = new Set(['image', 'reference', 'manifest', 'podSpecPatch', 'key']);
 
-const LIST_KIND = /List$/;
 
 export interface YamlDocument {
   value: unknown;
@@ -123,7 +122,12 @@ function sameJson(a: unknown, b: unknown, depth: number): boolean {
   return ka.every((k) => Object.hasOwn(rb, k) && sameJson(ra[k], rb[k], depth + 1));
 }
 
-/** Top-level objects, with `*List` kinds flattened into their items. */
+/**
+ * Top-level objects, lists flattened as apimachinery's unstructured decoder does: ANY
+ * object with an `items` field is a list, whatever its kind — Kubernetes applies its
+ * items and drops the object itself; an item with neither kind nor apiVersion takes the
+ * list's kind (less "List") and apiVersion.
+ */
 function collectObjects(
   value: unknown,
   prefix: readonly PathSegment[],
@@ -138,19 +142,61 @@ function collectObjects(
   if (!isPlainObject(value)) {
     throw new GateError('INPUT_INVALID', `expected a Kubernetes object (a mapping), found ${describe(value)}`, { file, line });
   }
-  const kind = value.kind;
-  if (typeof kind === 'string' && LIST_KIND.test(kind) && Array.isArray(value.items)) {
-    value.items.forEach((item, i) => collectObjects(item, [...prefix, 'items', i], file, locate, out, warnings));
+  if (Object.hasOwn(value, 'items')) {
+    collectItems(value, prefix, file, locate, out, warnings, line);
     return;
   }
-  const apiVersion = value.apiVersion;
+  addObject(value, prefix, file, locate, out, warnings, line, prefix.length === 0 ? imageScalars : undefined);
+}
+
+function collectItems(
+  list: Record<string, unknown>,
+  prefix: readonly PathSegment[],
+  file: string,
+  locate: (path: readonly PathSegment[]) => number,
+  out: ManifestObject[],
+  warnings: Warning[],
+  line: number,
+): void {
+  const items = list.items;
+  const kind = typeof list.kind === 'string' ? list.kind : '';
+  if (items === null) return; // a list of nothing, to Kubernetes too
+  if (!Array.isArray(items)) {
+    throw new GateError('INPUT_INVALID', `"items" that is not a list: Kubernetes reads every object with an items field as a list, and refuses this one`, { file, line });
+  }
+  if (!kind.endsWith('List')) {
+    warnings.push({ file, line, message: `${kind || 'an object'} with an "items" field: Kubernetes reads it as a list, applies its items and drops the object itself; so does gate` });
+  }
+  const itemKind = kind.endsWith('List') ? kind.slice(0, -'List'.length) : kind;
+  items.forEach((item, i) => {
+    const path = [...prefix, 'items', i];
+    const itemLine = locate(path);
+    if (!isPlainObject(item) || Object.hasOwn(item, 'items')) {
+      throw new GateError('INPUT_INVALID', `item ${i} of a list is ${isPlainObject(item) ? 'itself a list' : describe(item)}: Kubernetes refuses the file`, { file, line: itemLine });
+    }
+    const inherits = item.kind === undefined && item.apiVersion === undefined;
+    addObject(inherits ? { ...item, kind: itemKind, apiVersion: list.apiVersion } : item, path, file, locate, out, warnings, itemLine);
+  });
+}
+
+function addObject(
+  value: Record<string, unknown>,
+  prefix: readonly PathSegment[],
+  file: string,
+  locate: (path: readonly PathSegment[]) => number,
+  out: ManifestObject[],
+  warnings: Warning[],
+  line: number,
+  imageScalars?: number,
+): void {
+  const { kind, apiVersion } = value;
   if (typeof kind !== 'string' || kind === '' || typeof apiVersion !== 'string' || apiVersion === '') {
     // kubectl and Argo CD refuse such a document, so nothing in it can run.
     const missing = typeof kind !== 'string' || kind === '' ? 'kind' : 'apiVersion';
     warnings.push({ file, line, message: `not a Kubernetes object (no ${missing}): skipped, as kubectl and Argo CD would refuse it` });
     return;
   }
-  const whole = prefix.length === 0 ? { imageScalars } : {};
+  const whole = imageScalars !== undefined ? { imageScalars } : {};
   out.push({ value, file, line, ...whole, lineOf: (path) => (prefix.length === 0 ? locate(path) : locate([...prefix, ...path])) });
 }
 

@@ -89,6 +89,11 @@ function hasContentAfterDocumentEnd(chunk: string): boolean {
   });
 }
 
+/** An escaped line break followed by an empty line (see decodeYamlChunk). */
+const ESCAPED_BREAK_THEN_BLANK = /\\\r?\n[ \t]*\r?\n/;
+/** Unpaired UTF-16 surrogates: what a `\ud800` escape leaves in a string. */
+const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+
 /** A line whose first item is an explicit key indicator, "? ". */
 const EXPLICIT_KEY = /^[ \t-]*\?(?:[ \t]|$)/m;
 /** `!<` where a node can start: a verbatim tag. */
@@ -124,6 +129,14 @@ export function decodeYamlChunk(chunk: string, ctx: ChunkContext): DecodedDocume
     // js-yaml reads `!<?>` as "no tag" and resolves the value; go-yaml keeps it a string.
     throw new GateError('INPUT_INVALID', 'a verbatim YAML tag ("!<…>") is refused: write the value without it', { file: ctx.file, line: ctx.firstLine + lineIndex(chunk, verbatim.index) });
   }
+  const escapedBreak = chunk.includes('\\') ? ESCAPED_BREAK_THEN_BLANK.exec(chunk) : null;
+  if (escapedBreak) {
+    throw new GateError(
+      'INPUT_INVALID',
+      'a backslash at the end of a line, then a blank line: in a double-quoted string go-yaml keeps a line break there and js-yaml does not, so a key or an image could read differently; join the lines or use a block scalar',
+      { file: ctx.file, line: ctx.firstLine + lineIndex(chunk, escapedBreak.index) },
+    );
+  }
   if (hasContentAfterDocumentEnd(chunk)) {
     throw new GateError(
       'INPUT_INVALID',
@@ -153,6 +166,7 @@ export function decodeYamlChunk(chunk: string, ctx: ChunkContext): DecodedDocume
         const key = duplicatedKey(chunk, e.mark?.position ?? 0);
         ctx.warnings.push({ file: ctx.file, line: lineOfError(e, ctx), message: `duplicate key${key ? ` "${key}"` : ''}; Kubernetes keeps the last value, and so does gate` });
         json = true;
+        exact = true; // the exact pass tells a repeated key from keys of different types that read the same
         continue;
       }
       throw asGateError(e, ctx);
@@ -167,6 +181,9 @@ export function decodeYamlChunk(chunk: string, ctx: ChunkContext): DecodedDocume
     }
     ctx.budget?.spend(recorder.nodes, ctx.file, ctx.firstLine);
     if (present.length === 0) return undefined;
+    if ((chunk.includes('\\u') || chunk.includes('\\U')) && hasLoneSurrogate(present[0], 0)) {
+      throw new GateError('INPUT_INVALID', 'an escape (\\uD800…) that leaves half of a UTF-16 surrogate pair: Kubernetes refuses it in YAML and replaces it in JSON; remove it', { file: ctx.file, line: ctx.firstLine });
+    }
     return { value: present[0], line: recorder.documentLine ?? ctx.firstLine, imageScalars: recorder.imageScalars };
   }
 }
@@ -233,7 +250,7 @@ class FastRecorder implements Recorder {
     if (kind === 'scalar') {
       if (typeof value !== 'string') {
         // Booleans and small integers are the same as keys and values to both readers.
-        if (typeof value !== 'boolean' && !(typeof value === 'number' && Number.isInteger(value) && Math.abs(value) < 1e6)) {
+        if (typeof value !== 'boolean' && !(typeof value === 'number' && Number.isInteger(value) && Math.abs(value) < 1e6 && !Object.is(value, -0))) {
           checkScalar(state, value, this.ctx.firstLine + state.line, this.ctx);
         }
       } else if (value.length <= this.longestWanted) {
@@ -323,6 +340,10 @@ class ExactRecorder implements Recorder {
     if (state.kind === 'mapping') {
       this.applyMapping(value as Record<string, unknown>, children, line);
     } else if (state.kind === 'sequence') {
+      // `[a: b]`: js-yaml builds that one-pair mapping without telling the listener, so a merge key in it would go unapplied.
+      if (children.length > (value as unknown[]).length) {
+        throw this.error('a one-pair mapping inside a flow sequence ([key: value]) next to merge keys or aliases: write it as [{key: value}]', line);
+      }
       record.itemKinds = children.map((c) => c.kind);
     } else if (state.kind === null && typeof value === 'object' && value !== null) {
       record.size = this.sizes.get(value) ?? 1;
@@ -342,12 +363,19 @@ class ExactRecorder implements Recorder {
     const doubt = (why: string, fix = 'write it with plain keys and values') => this.error(`gate cannot be sure it reads this mapping as Kubernetes does (${why}); ${fix}`, line);
     if (children.length % 2 !== 0) throw doubt('a key without a value, or an explicit "?" key');
     const lastValue = new Map<string, unknown>();
+    const typed = new Set<string>();
     let merges = false;
     for (let i = 0; i < children.length; i += 2) {
       const key = children[i];
       if (key.kind !== 'scalar') throw doubt('a key that is a mapping, a sequence or an alias; Kubernetes refuses a mapping or sequence as a key', 'make the key a plain string');
       if (isMergeKey(key)) merges = true;
-      lastValue.set(String(key.value), children[i + 1].value);
+      const text = String(key.value);
+      // go-yaml keeps `1:` and `"1":` (or `yes:` and `"true":`) apart, and sigs.k8s.io/yaml then keeps one of them at random.
+      if (lastValue.has(text) && (typeof key.value !== 'string' || typed.has(text))) {
+        throw this.error(`keys that read the same ("${text}") but are of different types or spellings: Kubernetes keeps one of them at random; remove one`, key.line);
+      }
+      if (typeof key.value !== 'string') typed.add(text);
+      lastValue.set(text, children[i + 1].value);
     }
     const keys = Object.keys(target);
     if (keys.length !== lastValue.size || keys.some((k) => !lastValue.has(k) || !sameValue(lastValue.get(k), target[k]))) {
@@ -407,7 +435,7 @@ function checkScalar(state: ParseState, value: unknown, line: number, ctx: Chunk
  * that need no exponent; any other number key is refused.
  */
 function numberKeyIsExact(n: number): boolean {
-  if (!Number.isFinite(n) || Math.abs(n) >= 1e6) return false;
+  if (!Number.isFinite(n) || Math.abs(n) >= 1e6 || Object.is(n, -0)) return false;
   if (Number.isInteger(n)) return true;
   return Math.abs(n) >= 1e-4 && Number(n.toPrecision(6)) === n;
 }
@@ -474,6 +502,13 @@ function duplicatedKey(chunk: string, position: number): string | undefined {
   const found = /^(?:"((?:[^"\\\n]|\\.)*)"|'((?:[^'\n]|'')*)'|([^\s:][^:\n]*?))\s*:/.exec(chunk.slice(position, position + 300));
   if (!found) return undefined;
   return found[1] ?? found[2]?.replaceAll("''", "'") ?? found[3];
+}
+
+function hasLoneSurrogate(value: unknown, depth: number): boolean {
+  if (typeof value === 'string') return LONE_SURROGATE.test(value);
+  if (typeof value !== 'object' || value === null || depth > MAX_DEPTH) return false;
+  if (Array.isArray(value)) return value.some((v) => hasLoneSurrogate(v, depth + 1));
+  return Object.keys(value).some((k) => LONE_SURROGATE.test(k) || hasLoneSurrogate((value as Record<string, unknown>)[k], depth + 1));
 }
 
 function lineIndex(text: string, index: number): number {

@@ -3,7 +3,8 @@
 // side, the libraries of `kubectl apply` and Argo CD) is the judge, over
 // - test/fixtures/decoding: tricky manifests by class (merge keys, tags, line breaks in
 //   comments, document separators, BOMs, duplicate and case-varied keys, scalar types,
-//   JSON streams, aliases), each named by what it tries;
+//   JSON streams, aliases, lists), each named by what it tries; `found-*` ones were found
+//   by an adversarial review of this decoder and are kept so that they stay fixed;
 // - the 397-file real-world corpus, which gate must read without refusing any file;
 // - a bounded fuzz run (fast-check) that mutates a manifest along the same classes.
 // When both read a file, the objects must be identical. gate may refuse a file kubectl
@@ -31,6 +32,10 @@ const DELIBERATE_REFUSALS: Array<[string, RegExp]> = [
   ['a "..." marker and more text before the next "---"', /more than one YAML document between two "---" lines/],
   ['a byte-order mark inside the text', /byte-order mark/],
   ['number keys sigs.k8s.io/yaml spells as 32-bit floats', /the number key/],
+  ['keys of different types that read the same (1 and "1"), of which Kubernetes keeps one at random', /keys that read the same/],
+  ['an escaped line break followed by a blank line (go-yaml keeps a line break, js-yaml does not)', /a backslash at the end of a line, then a blank line/],
+  ['escapes that leave half of a surrogate pair', /half of a UTF-16 surrogate pair/],
+  ['merge keys in forms js-yaml does not report to gate (a one-pair mapping in a flow sequence, explicit keys)', /one-pair mapping inside a flow sequence|gate cannot be sure it reads this mapping/],
 ];
 
 function refusalClass(message: string): string | undefined {
@@ -73,11 +78,11 @@ describe('gate reads manifests as kubectl does (kubectl is the oracle)', () => {
     // Most fixtures must be read, not refused: refusing everything would pass the checks above.
     assert.ok(count('same') >= 45, `only ${count('same')} fixtures read identically`);
     // Each class is covered: the hostile images of these fixtures are where kubectl puts them.
-    for (const name of ['merge-after-explicit-key', 'merge-brings-kind', 'merge-two-merge-keys', 'separator-hash-glued', 'duplicate-image-key', 'json-concatenated', 'bom-second-document', 'scalar-date-like-image']) {
+    for (const name of ['merge-after-explicit-key', 'merge-brings-kind', 'merge-two-merge-keys', 'separator-hash-glued', 'duplicate-image-key', 'json-concatenated', 'bom-second-document', 'scalar-date-like-image', 'found-items-under-configmap', 'list-item-inherits-kind']) {
       const c = comparisons.find((x) => x.file.endsWith(`${name}.yaml`));
       assert.equal(c?.outcome, 'same', `${name}: ${c ? describeComparison(c) : 'missing'}`);
     }
-    for (const name of ['tag-binary-image', 'linebreak-nel-in-comment', 'linebreak-cr-hides-kind', 'separator-dots-end', 'merge-tagged']) {
+    for (const name of ['tag-binary-image', 'linebreak-nel-in-comment', 'linebreak-cr-hides-kind', 'separator-dots-end', 'merge-tagged', 'found-dq-escaped-linebreak-blank-forged-key-block', 'found-key-int-vs-string-collide']) {
       const c = comparisons.find((x) => x.file.endsWith(`${name}.yaml`));
       assert.equal(c?.outcome, 'gate-refuses', `${name}: ${c ? describeComparison(c) : 'missing'}`);
     }
