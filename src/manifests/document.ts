@@ -159,7 +159,9 @@ function collectItems(
   line: number,
 ): void {
   const items = list.items;
-  const kind = typeof list.kind === 'string' ? list.kind : '';
+  // Go's GetKind()/GetAPIVersion(): "" for a field that is missing, empty or not a string.
+  const kind = nonEmptyString(list.kind);
+  const apiVersion = nonEmptyString(list.apiVersion);
   if (items === null) return; // a list of nothing, to Kubernetes too
   if (!Array.isArray(items)) {
     throw new GateError('INPUT_INVALID', `"items" that is not a list: Kubernetes reads every object with an items field as a list, and refuses this one`, { file, line });
@@ -174,9 +176,13 @@ function collectItems(
     if (!isPlainObject(item) || Object.hasOwn(item, 'items')) {
       throw new GateError('INPUT_INVALID', `item ${i} of a list is ${isPlainObject(item) ? 'itself a list' : describe(item)}: Kubernetes refuses the file`, { file, line: itemLine });
     }
-    const inherits = item.kind === undefined && item.apiVersion === undefined;
-    addObject(inherits ? { ...item, kind: itemKind, apiVersion: list.apiVersion } : item, path, file, locate, out, warnings, itemLine);
+    const inherits = nonEmptyString(item.kind) === '' && nonEmptyString(item.apiVersion) === '';
+    addObject(inherits ? { ...item, kind: itemKind, apiVersion } : item, path, file, locate, out, warnings, itemLine);
   });
+}
+
+function nonEmptyString(v: unknown): string {
+  return typeof v === 'string' ? v : '';
 }
 
 function addObject(

@@ -222,12 +222,15 @@ function scanPodSpec(ctx: Context, specPath: PathSegment[], spec: unknown, out: 
       addUse(ctx, [...specPath, list, i, 'image'], container.image, pod, out, { problem });
     });
   }
-  const volumes = spec.volumes;
-  if (Array.isArray(volumes)) {
-    volumes.forEach((volume, i) => {
-      if (isPlainObject(volume) && isPlainObject(volume.image)) addUse(ctx, [...specPath, 'volumes', i, 'image', 'reference'], volume.image.reference, pod, out);
-    });
-  }
+  scanImageVolumes(ctx, specPath, spec.volumes, pod, out);
+}
+
+/** Image volumes (`volumes[].image.reference`) of a pod spec or an Argo template. */
+function scanImageVolumes(ctx: Context, ownerPath: PathSegment[], volumes: unknown, pod: PodContext, out: Extraction): void {
+  if (!Array.isArray(volumes)) return;
+  volumes.forEach((volume, i) => {
+    if (isPlainObject(volume) && isPlainObject(volume.image)) addUse(ctx, [...ownerPath, 'volumes', i, 'image', 'reference'], volume.image.reference, pod, out);
+  });
 }
 
 function podContext(spec: Record<string, unknown>): PodContext {
@@ -286,6 +289,7 @@ function scanWorkflowSpec(ctx: Context, specPath: string[], out: Extraction): vo
     ]) {
       if (isPlainObject(value)) addUse(ctx, [...templatePath, ...path, 'image'], value.image, pod, out);
     }
+    scanImageVolumes(ctx, templatePath, template.volumes, pod, out);
     const manifest = isPlainObject(template.resource) ? template.resource.manifest : undefined;
     if (typeof manifest === 'string') scanEmbedded(ctx, [...templatePath, 'resource', 'manifest'], manifest, out);
     if (typeof template.podSpecPatch === 'string') scanEmbedded(ctx, [...templatePath, 'podSpecPatch'], template.podSpecPatch, out, pod);
@@ -298,6 +302,7 @@ function scanWorkflowSpec(ctx: Context, specPath: string[], out: Extraction): vo
   if (Array.isArray(templates)) templates.forEach((t, i) => scanTemplate([...specPath, 'templates', i], t));
   if (spec.templateDefaults !== undefined) scanTemplate([...specPath, 'templateDefaults'], spec.templateDefaults);
   if (typeof spec.podSpecPatch === 'string') scanEmbedded(ctx, [...specPath, 'podSpecPatch'], spec.podSpecPatch, out, workflowPod);
+  scanImageVolumes(ctx, specPath, spec.volumes, workflowPod, out);
 }
 
 /**

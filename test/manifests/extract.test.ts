@@ -93,6 +93,19 @@ describe('image extraction by kind', () => {
     assert.match(triggered.problem?.message ?? '', /ImageChange trigger \(ImageStreamTag builds\/app:latest\)/);
   });
 
+  it('reads image volumes of an Argo Workflow, at the workflow and in a template', () => {
+    const text = 'apiVersion: argoproj.io/v1alpha1\nkind: Workflow\nmetadata: {name: wf}\nspec:\n  volumes:\n  - name: models\n    image: {reference: reg.io/wf-volume:1}\n  templates:\n  - name: main\n    container: {image: reg.io/wf-main:1}\n    volumes:\n    - name: data\n      image: {reference: reg.io/wf-template-volume:1}\n';
+    const uses = parseManifestStream(text, 'wf.yaml').objects.flatMap((o) => extractImages(o, 'default').uses);
+    assert.deepEqual(
+      uses.map((u) => [u.image, u.source.path, u.source.line]).sort(),
+      [
+        ['reg.io/wf-main:1', 'spec.templates[0].container.image', 10],
+        ['reg.io/wf-template-volume:1', 'spec.templates[0].volumes[0].image.reference', 13],
+        ['reg.io/wf-volume:1', 'spec.volumes[0].image.reference', 7],
+      ],
+    );
+  });
+
   it('reads Argo Workflows templates, including a manifest embedded in a string', () => {
     const uses = assertFound('pipelines.yaml', [
       ['reg.io/wf-defaults:1', 'Workflow', 'wf-*', 'spec.templateDefaults.container.image'],
