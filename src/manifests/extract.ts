@@ -181,6 +181,7 @@ function extractKnown(ctx: Context, key: string, out: Extraction): boolean {
   const workflowSpec = WORKFLOW_SPEC_PATHS[key];
   if (workflowSpec) {
     scanWorkflowSpec(ctx, workflowSpec.split('.'), out);
+    if (key === 'argoproj.io/Workflow') scanWorkflowStatus(ctx, out);
     return true;
   }
   const taskSpecs = TEKTON_TASK_SPECS[key];
@@ -264,8 +265,12 @@ function scanCustomStrategy(ctx: Context, out: Extraction): void {
 }
 
 /** Argo Workflows: every template's container, script, containerSet, initContainers and sidecars. */
-function scanWorkflowSpec(ctx: Context, specPath: string[], out: Extraction): void {
-  const spec = valueAt(ctx.object.value, specPath);
+/**
+ * A workflow spec's templates and pod-level fields; `storedTemplates` instead: only those
+ * templates, with the spec's pod context (pull secrets, service account, defaults).
+ */
+function scanWorkflowSpec(ctx: Context, specPath: string[], out: Extraction, storedTemplates?: Array<[PathSegment[], unknown]>): void {
+  const spec = valueAt(ctx.object.value, specPath) ?? (storedTemplates ? {} : undefined);
   if (!isPlainObject(spec)) return;
   const workflowPod: PodContext = {
     pullSecrets: secretNames(spec.imagePullSecrets),
@@ -292,17 +297,48 @@ function scanWorkflowSpec(ctx: Context, specPath: string[], out: Extraction): vo
     scanImageVolumes(ctx, templatePath, template.volumes, pod, out);
     const manifest = isPlainObject(template.resource) ? template.resource.manifest : undefined;
     if (typeof manifest === 'string') scanEmbedded(ctx, [...templatePath, 'resource', 'manifest'], manifest, out);
+    if (isPlainObject(template.resource) && template.resource.manifestFrom !== undefined) {
+      // Fail closed: the object comes from an artifact when the workflow runs.
+      addUse(ctx, [...templatePath, 'resource', 'manifestFrom'], '', pod, out, {
+        problem: {
+          reason: 'UNSUPPORTED',
+          message: `${ctx.prefix}${formatPath([...templatePath, 'resource', 'manifestFrom'])} creates an object read from an artifact when the workflow runs: gate cannot check the images it holds`,
+          hint: 'write the manifest inline (resource.manifest), where gate checks it',
+        },
+      });
+    }
     if (typeof template.podSpecPatch === 'string') scanEmbedded(ctx, [...templatePath, 'podSpecPatch'], template.podSpecPatch, out, pod);
     // DAG tasks and steps may define their template inline.
     for (const { path, value } of [...expand(template, 'dag.tasks.*.inline'), ...expand(template, 'steps.*.*.inline')]) {
       scanTemplate([...templatePath, ...path], value);
     }
   };
+  if (storedTemplates) {
+    for (const [templatePath, template] of storedTemplates) scanTemplate(templatePath, template);
+    return;
+  }
   const templates = spec.templates;
   if (Array.isArray(templates)) templates.forEach((t, i) => scanTemplate([...specPath, 'templates', i], t));
   if (spec.templateDefaults !== undefined) scanTemplate([...specPath, 'templateDefaults'], spec.templateDefaults);
   if (typeof spec.podSpecPatch === 'string') scanEmbedded(ctx, [...specPath, 'podSpecPatch'], spec.podSpecPatch, out, workflowPod);
+  // The pod that garbage-collects artifacts runs with the workflow's artifactGC.podSpecPatch.
+  const gcPatch = isPlainObject(spec.artifactGC) ? spec.artifactGC.podSpecPatch : undefined;
+  if (typeof gcPatch === 'string') scanEmbedded(ctx, [...specPath, 'artifactGC', 'podSpecPatch'], gcPatch, out, workflowPod);
   scanImageVolumes(ctx, specPath, spec.volumes, workflowPod, out);
+}
+
+/**
+ * A Workflow's status as written in the manifest: the controller runs a stored
+ * template spec it finds there instead of fetching the referenced one.
+ */
+function scanWorkflowStatus(ctx: Context, out: Extraction): void {
+  const status = valueAt(ctx.object.value, ['status']);
+  if (!isPlainObject(status)) return;
+  if (isPlainObject(status.storedWorkflowTemplateSpec)) scanWorkflowSpec(ctx, ['status', 'storedWorkflowTemplateSpec'], out);
+  if (isPlainObject(status.storedTemplates)) {
+    const stored = status.storedTemplates;
+    scanWorkflowSpec(ctx, ['spec'], out, Object.keys(stored).map((k) => [['status', 'storedTemplates', k], stored[k]]));
+  }
 }
 
 /**

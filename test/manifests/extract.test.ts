@@ -106,6 +106,27 @@ describe('image extraction by kind', () => {
     );
   });
 
+  it("reads a Workflow's artifactGC pod patch and stored templates in its status, and denies a manifest read from an artifact", () => {
+    const text = [
+      'apiVersion: argoproj.io/v1alpha1\nkind: Workflow\nmetadata: {name: wf}\nspec:',
+      '  workflowTemplateRef: {name: harmless}',
+      '  artifactGC:\n    strategy: OnWorkflowDeletion\n    podSpecPatch: |\n      containers: [{name: main, image: reg.io/artgc:1}]',
+      '  templates:\n  - name: make\n    resource: {action: create, manifestFrom: {artifact: {name: obj}}}',
+      'status:\n  storedWorkflowTemplateSpec:\n    templates: [{name: main, container: {image: reg.io/stored:1}}]',
+      '  storedTemplates:\n    namespaced/harmless/main: {name: main, container: {image: reg.io/stored2:1}}\n',
+    ].join('\n');
+    const uses = parseManifestStream(text, 'wf.yaml').objects.flatMap((o) => extractImages(o, 'default').uses);
+    assert.deepEqual(
+      uses.map((u) => [u.image, u.source.path, u.problem?.reason ?? null]).sort(),
+      [
+        ['', 'spec.templates[0].resource.manifestFrom', 'UNSUPPORTED'],
+        ['reg.io/artgc:1', 'spec.artifactGC.podSpecPatch#containers[0].image', null],
+        ['reg.io/stored2:1', 'status.storedTemplates.namespaced/harmless/main.container.image', null],
+        ['reg.io/stored:1', 'status.storedWorkflowTemplateSpec.templates[0].container.image', null],
+      ],
+    );
+  });
+
   it('reads Argo Workflows templates, including a manifest embedded in a string', () => {
     const uses = assertFound('pipelines.yaml', [
       ['reg.io/wf-defaults:1', 'Workflow', 'wf-*', 'spec.templateDefaults.container.image'],
