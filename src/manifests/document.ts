@@ -53,7 +53,7 @@ export interface YamlDocument {
 export function parseManifestStream(text: string, file: string, options: ParseOptions = {}): ParsedStream {
   const { documents, warnings } = readYamlDocuments(text, file, { keyLines: REPORTED_KEYS, ...options });
   const objects: ManifestObject[] = [];
-  for (const doc of documents) collectObjects(doc.value, [], file, doc.locate, objects, warnings, doc.imageScalars);
+  for (const doc of documents) collectObjects(doc.value, { file, locate: doc.locate, out: objects, warnings }, doc.imageScalars);
   return { objects, warnings };
 }
 
@@ -122,88 +122,68 @@ function sameJson(a: unknown, b: unknown, depth: number): boolean {
   return ka.every((k) => Object.hasOwn(rb, k) && sameJson(ra[k], rb[k], depth + 1));
 }
 
+/** Where the objects of one document go, and how its lines are found. */
+interface Collector {
+  file: string;
+  locate: (path: readonly PathSegment[]) => number;
+  out: ManifestObject[];
+  warnings: Warning[];
+}
+
 /**
  * Top-level objects, lists flattened as apimachinery's unstructured decoder does: ANY
  * object with an `items` field is a list, whatever its kind — Kubernetes applies its
  * items and drops the object itself; an item with neither kind nor apiVersion takes the
  * list's kind (less "List") and apiVersion.
  */
-function collectObjects(
-  value: unknown,
-  prefix: readonly PathSegment[],
-  file: string,
-  locate: (path: readonly PathSegment[]) => number,
-  out: ManifestObject[],
-  warnings: Warning[],
-  imageScalars?: number,
-): void {
+function collectObjects(value: unknown, c: Collector, imageScalars?: number): void {
   if (value === null || value === undefined) return;
-  const line = locate(prefix);
+  const line = c.locate([]);
   if (!isPlainObject(value)) {
-    throw new GateError('INPUT_INVALID', `expected a Kubernetes object (a mapping), found ${describe(value)}`, { file, line });
+    throw new GateError('INPUT_INVALID', `expected a Kubernetes object (a mapping), found ${describe(value)}`, { file: c.file, line });
   }
-  if (Object.hasOwn(value, 'items')) {
-    collectItems(value, prefix, file, locate, out, warnings, line);
-    return;
-  }
-  addObject(value, prefix, file, locate, out, warnings, line, prefix.length === 0 ? imageScalars : undefined);
+  if (Object.hasOwn(value, 'items')) collectItems(value, c, line);
+  else addObject(value, [], c, line, imageScalars);
 }
 
-function collectItems(
-  list: Record<string, unknown>,
-  prefix: readonly PathSegment[],
-  file: string,
-  locate: (path: readonly PathSegment[]) => number,
-  out: ManifestObject[],
-  warnings: Warning[],
-  line: number,
-): void {
+function collectItems(list: Record<string, unknown>, c: Collector, line: number): void {
   const items = list.items;
-  // Go's GetKind()/GetAPIVersion(): "" for a field that is missing, empty or not a string.
-  const kind = nonEmptyString(list.kind);
-  const apiVersion = nonEmptyString(list.apiVersion);
+  const kind = goString(list.kind);
+  const apiVersion = goString(list.apiVersion);
   if (items === null) return; // a list of nothing, to Kubernetes too
   if (!Array.isArray(items)) {
-    throw new GateError('INPUT_INVALID', `"items" that is not a list: Kubernetes reads every object with an items field as a list, and refuses this one`, { file, line });
+    throw new GateError('INPUT_INVALID', `"items" that is not a list: Kubernetes reads every object with an items field as a list, and refuses this one`, { file: c.file, line });
   }
   if (!kind.endsWith('List')) {
-    warnings.push({ file, line, message: `${kind || 'an object'} with an "items" field: Kubernetes reads it as a list, applies its items and drops the object itself; so does gate` });
+    c.warnings.push({ file: c.file, line, message: `${kind || 'an object'} with an "items" field: Kubernetes reads it as a list, applies its items and drops the object itself; so does gate` });
   }
   const itemKind = kind.endsWith('List') ? kind.slice(0, -'List'.length) : kind;
   items.forEach((item, i) => {
-    const path = [...prefix, 'items', i];
-    const itemLine = locate(path);
+    const path = ['items', i];
+    const itemLine = c.locate(path);
     if (!isPlainObject(item) || Object.hasOwn(item, 'items')) {
-      throw new GateError('INPUT_INVALID', `item ${i} of a list is ${isPlainObject(item) ? 'itself a list' : describe(item)}: Kubernetes refuses the file`, { file, line: itemLine });
+      throw new GateError('INPUT_INVALID', `item ${i} of a list is ${isPlainObject(item) ? 'itself a list' : describe(item)}: Kubernetes refuses the file`, { file: c.file, line: itemLine });
     }
-    const inherits = nonEmptyString(item.kind) === '' && nonEmptyString(item.apiVersion) === '';
-    addObject(inherits ? { ...item, kind: itemKind, apiVersion } : item, path, file, locate, out, warnings, itemLine);
+    const inherits = goString(item.kind) === '' && goString(item.apiVersion) === '';
+    addObject(inherits ? { ...item, kind: itemKind, apiVersion } : item, path, c, itemLine);
   });
 }
 
-function nonEmptyString(v: unknown): string {
+/** Go's GetKind()/GetAPIVersion(): "" for a field that is missing, empty or not a string. */
+function goString(v: unknown): string {
   return typeof v === 'string' ? v : '';
 }
 
-function addObject(
-  value: Record<string, unknown>,
-  prefix: readonly PathSegment[],
-  file: string,
-  locate: (path: readonly PathSegment[]) => number,
-  out: ManifestObject[],
-  warnings: Warning[],
-  line: number,
-  imageScalars?: number,
-): void {
-  const { kind, apiVersion } = value;
-  if (typeof kind !== 'string' || kind === '' || typeof apiVersion !== 'string' || apiVersion === '') {
+function addObject(value: Record<string, unknown>, prefix: readonly PathSegment[], c: Collector, line: number, imageScalars?: number): void {
+  const missing = goString(value.kind) === '' ? 'kind' : goString(value.apiVersion) === '' ? 'apiVersion' : undefined;
+  if (missing) {
     // kubectl and Argo CD refuse such a document, so nothing in it can run.
-    const missing = typeof kind !== 'string' || kind === '' ? 'kind' : 'apiVersion';
-    warnings.push({ file, line, message: `not a Kubernetes object (no ${missing}): skipped, as kubectl and Argo CD would refuse it` });
+    c.warnings.push({ file: c.file, line, message: `not a Kubernetes object (no ${missing}): skipped, as kubectl and Argo CD would refuse it` });
     return;
   }
+  const { locate } = c;
   const whole = imageScalars !== undefined ? { imageScalars } : {};
-  out.push({ value, file, line, ...whole, lineOf: (path) => (prefix.length === 0 ? locate(path) : locate([...prefix, ...path])) });
+  c.out.push({ value, file: c.file, line, ...whole, lineOf: (path) => (prefix.length === 0 ? locate(path) : locate([...prefix, ...path])) });
 }
 
 export function valueAt(value: unknown, path: readonly PathSegment[]): unknown {

@@ -15,6 +15,7 @@ import jsYaml from 'js-yaml';
 import { GateError, type GateErrorCode, type Warning } from '../errors.js';
 import { KEY_LINES, START_LINE, keyLine, type KeyLineList } from './positions.js';
 import { resolvePlain, type PlainScalar } from './scalars.js';
+import { lineNumberAt } from './stream.js';
 
 /** Nesting deeper than this is refused (it only appears in hostile input). */
 export const MAX_DEPTH = 200;
@@ -127,14 +128,14 @@ export function decodeYamlChunk(chunk: string, ctx: ChunkContext): DecodedDocume
   const verbatim = chunk.includes('!<') ? VERBATIM_TAG.exec(chunk) : null;
   if (verbatim) {
     // js-yaml reads `!<?>` as "no tag" and resolves the value; go-yaml keeps it a string.
-    throw new GateError('INPUT_INVALID', 'a verbatim YAML tag ("!<…>") is refused: write the value without it', { file: ctx.file, line: ctx.firstLine + lineIndex(chunk, verbatim.index) });
+    throw new GateError('INPUT_INVALID', 'a verbatim YAML tag ("!<…>") is refused: write the value without it', { file: ctx.file, line: ctx.firstLine - 1 + lineNumberAt(chunk, verbatim.index) });
   }
   const escapedBreak = chunk.includes('\\') ? ESCAPED_BREAK_THEN_BLANK.exec(chunk) : null;
   if (escapedBreak) {
     throw new GateError(
       'INPUT_INVALID',
       'a backslash at the end of a line, then a blank line: in a double-quoted string go-yaml keeps a line break there and js-yaml does not, so a key or an image could read differently; join the lines or use a block scalar',
-      { file: ctx.file, line: ctx.firstLine + lineIndex(chunk, escapedBreak.index) },
+      { file: ctx.file, line: ctx.firstLine - 1 + lineNumberAt(chunk, escapedBreak.index) },
     );
   }
   if (hasContentAfterDocumentEnd(chunk)) {
@@ -509,12 +510,6 @@ function hasLoneSurrogate(value: unknown, depth: number): boolean {
   if (typeof value !== 'object' || value === null || depth > MAX_DEPTH) return false;
   if (Array.isArray(value)) return value.some((v) => hasLoneSurrogate(v, depth + 1));
   return Object.keys(value).some((k) => LONE_SURROGATE.test(k) || hasLoneSurrogate((value as Record<string, unknown>)[k], depth + 1));
-}
-
-function lineIndex(text: string, index: number): number {
-  let line = 0;
-  for (let j = text.indexOf('\n'); j !== -1 && j < index; j = text.indexOf('\n', j + 1)) line++;
-  return line;
 }
 
 function lineOfError(e: jsYaml.YAMLException, ctx: ChunkContext): number {
