@@ -26,6 +26,8 @@ import { summarise, type ExemptionRef, type ImageResult, type Report } from './r
 import { allow } from './verify/verdict.js';
 import type { ProgressListener } from './report/progress.js';
 import { GATE_VERSION } from './version.js';
+import type { KindRegistry } from './verify/kind.types.js';
+import { KINDS } from './verify/kinds.js';
 
 export interface CheckOptions {
   paths: string[];
@@ -62,6 +64,8 @@ export interface CheckOptions {
   /** A folder where SIGNED verdicts are kept for `cacheTtlSeconds` (shared safely between runs). */
   cacheDir?: string;
   cacheTtlSeconds?: number;
+  /** The requirement kinds policies may use (verify/kinds.ts); a test registers one more here. */
+  kinds?: KindRegistry;
 }
 
 export interface CheckIO extends InputIO {
@@ -180,8 +184,9 @@ export async function prepare(options: CheckOptions, io: CheckIO, objects: Manif
         : `no policy to check against: no .gate/ folder at or above ${describeInputs(options.paths)} (up to the repository root), and no ImagePolicy or ClusterImagePolicy in the manifests; run gate init, or pass --gate-dir or --policies`,
     );
   }
-  const policies = buildPolicySet([...config.policyObjects, ...inputPolicies], options.namespace);
-  const gatePolicies = inputPolicies.length > 0 && config.policyObjects.length > 0 ? buildPolicySet(config.policyObjects, options.namespace) : undefined;
+  const kinds = options.kinds ?? KINDS;
+  const policies = buildPolicySet([...config.policyObjects, ...inputPolicies], options.namespace, kinds);
+  const gatePolicies = inputPolicies.length > 0 && config.policyObjects.length > 0 ? buildPolicySet(config.policyObjects, options.namespace, kinds) : undefined;
   const deadline = now.getTime() + (options.timeoutSeconds ?? DEFAULTS.timeoutSeconds) * 1000;
   const requestTimeoutMs = (options.requestTimeoutSeconds ?? DEFAULTS.requestTimeoutSeconds) * 1000;
   const clock = () => io.now().getTime();
@@ -200,7 +205,7 @@ export async function prepare(options: CheckOptions, io: CheckIO, objects: Manif
   const network = options.offline ? undefined : buildNetwork(options, io, { deadline, requestTimeoutMs, remaining, clock }, caFiles, objects, config.secretObjects, locations, warnings, cluster);
   const cache = options.cacheDir ? new VerdictCache(path.resolve(io.cwd, options.cacheDir), (options.cacheTtlSeconds ?? DEFAULTS.cacheTtlSeconds) * 1000, clock) : undefined;
   const requireDigest = options.requireDigest ? '--require-digest' : config.settings.requireDigest ? `requireDigest in ${CONFIG_FILE}` : undefined;
-  const decider = new Decider({ policies, gatePolicies, keys, registries: config.registries, now, show: (file) => displayName(file, io.cwd), network, cache, requireDigest, trace, onTagResolved: () => io.progress?.tagResolved() });
+  const decider = new Decider({ policies, gatePolicies, keys, kinds, registries: config.registries, now, show: (file) => displayName(file, io.cwd), network, cache, requireDigest, trace, onTagResolved: () => io.progress?.tagResolved() });
   return { decider, keys, settings: config.settings, policies, locations, now, close: async () => await network?.http.close() };
 }
 
@@ -298,7 +303,7 @@ function refuseOversizedInputs(inputs: InputText[], what: string): void {
 }
 
 /** Validates every policy; the same policy twice is fine only if both copies agree. */
-function buildPolicySet(objects: ManifestObject[], defaultNamespace: string): PolicySet {
+function buildPolicySet(objects: ManifestObject[], defaultNamespace: string, kinds: KindRegistry): PolicySet {
   if (objects.length > MAX_POLICIES) {
     const { file, line } = objects[MAX_POLICIES];
     throw new GateError('LIMIT_EXCEEDED', `more than ${MAX_POLICIES} ImagePolicies and ClusterImagePolicies (the limit for one run); merge policies that share requirements into one with several repositories`, { file, line });
@@ -306,7 +311,7 @@ function buildPolicySet(objects: ManifestObject[], defaultNamespace: string): Po
   const byId = new Map<string, PolicyResource>();
   let repositories = 0;
   for (const object of objects) {
-    const policy = validatePolicy(object, defaultNamespace);
+    const policy = validatePolicy(object, defaultNamespace, kinds);
     repositories += policy.repositories.length;
     if (repositories > MAX_POLICY_REPOSITORIES) {
       throw new GateError('LIMIT_EXCEEDED', `more than ${MAX_POLICY_REPOSITORIES} repository patterns over all policies (the limit for one run); use wildcards ("registry.example.com/team/*") instead of listing repositories one by one`, policy.origin);

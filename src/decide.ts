@@ -9,7 +9,7 @@ import type { ImageUse } from './manifests/extract.js';
 import type { KeyStore } from './policy/keys.js';
 import { lookasideFor, sigstoreAttachmentsFor, type RegistriesConfig } from './policy/registries-d.js';
 import { selectPolicy, type PolicySelection } from './policy/select.js';
-import type { PolicyResource, PolicySet, RepositoryRule, SignedByRequirement } from './policy/types.js';
+import type { PolicyResource, PolicySet, RepositoryRule } from './policy/types.js';
 import { parseReference, referenceString, repositoryName, withDefaultTag, type ImageReference } from './reference/reference.js';
 import type { RegistryClient } from './registry/client.js';
 import type { CredentialCandidate } from './registry/credentials.js';
@@ -20,7 +20,11 @@ import { HttpLookaside } from './signatures/http-lookaside.js';
 import { FileLookaside } from './signatures/lookaside.js';
 import { appended, ExtensionApiSource, SigstoreAttachments } from './signatures/registry-apis.js';
 import type { SignatureLookupResult, SignatureSource } from './signatures/source.js';
-import { evaluateSignatures, evaluateSignedBy, preflight, type ResolvedSignedBy } from './verify/evaluate.js';
+import { TrustStore } from './engine/trust.js';
+import { evaluateRequirements, preflight, type ResolvedRequirement, type VerifyOnce } from './verify/evaluate.js';
+import type { Evidence, KindRegistry, Verified } from './verify/kind.types.js';
+import { KINDS } from './verify/kinds.js';
+import { createHash } from 'node:crypto';
 import { allow, deny, type Verdict } from './verify/verdict.js';
 import { VerdictCache } from './cache.js';
 import { GATE_VERSION } from './version.js';
@@ -49,6 +53,8 @@ export interface DeciderOptions {
    */
   gatePolicies?: PolicySet;
   keys: KeyStore;
+  /** The requirement kinds (verify/kinds.ts); a test may add one. */
+  kinds?: KindRegistry;
   registries: RegistriesConfig;
   now: Date;
   /** File path -> name for messages. */
@@ -67,7 +73,7 @@ export interface DeciderOptions {
 export interface DecisionTrace {
   image?: string;
   selection?: PolicySelection;
-  requirements?: ResolvedSignedBy[];
+  requirements?: ResolvedRequirement[];
   /** The reference signatures must name (a tag defaulted to latest). */
   intended?: ImageReference;
   digest?: { value: string; fromTag: boolean };
@@ -77,11 +83,27 @@ export interface DecisionTrace {
 export class Decider {
   private readonly digests = new Map<string, Promise<string>>();
   private readonly lookups = new Map<string, Promise<SignatureLookupResult>>();
-  private readonly evaluations = new Map<string, ReturnType<typeof evaluateSignedBy>>();
+  private readonly verified = new Map<string, Promise<Verified<unknown>>>();
+  readonly kinds: KindRegistry;
+  readonly trusts: TrustStore;
   private readonly warnedRules = new Set<RepositoryRule>();
   readonly warnings: Warning[] = [];
 
-  constructor(private readonly options: DeciderOptions) {}
+  constructor(private readonly options: DeciderOptions) {
+    this.kinds = options.kinds ?? KINDS;
+    this.trusts = new TrustStore(options.keys, this.warnings);
+  }
+
+  /** A kind's crypto step, once per (kind, blob, trust) in the run: the pin re-check and explain reuse it. */
+  readonly verifyOnce: VerifyOnce = (kind, blob, trust) => {
+    const key = [kind.type, blob.sha256, trust.sha256].join('\u0000');
+    let pending = this.verified.get(key);
+    if (!pending) {
+      pending = kind.verify(blob, trust.value, this.options.now);
+      this.verified.set(key, pending);
+    }
+    return pending;
+  };
 
   /** `pullSecrets`: the pull secrets of the uses decided together, in order. */
   async decide(use: ImageUse, pullSecrets: string[]): Promise<Decision> {
@@ -158,14 +180,18 @@ export class Decider {
     const { resource, rule } = selection.match;
     const policy: PolicyRef = { kind: resource.kind, name: resource.name, namespace: resource.namespace, repository: rule.name };
     const network = this.options.network;
-    const pre = preflight(rule.policy, use.image, rule.name, network !== undefined);
+    const pre = preflight(rule.policy, use.image, rule.name, this.kinds);
     if (pre.done) return { verdict: { ...pre.verdict, digest: pre.verdict.digest ?? parsed.ref.digest }, policy };
     const ref = pre.ref;
+    if (ref.digest === undefined && !network) {
+      return { verdict: deny('NOT_PINNED', `"${referenceString(ref)}" is a tag: gate needs a registry to resolve the tag to the digest that signatures cover, and this run is offline`,
+        `pin the image by digest: image: ${repositoryName(ref)}@sha256:<digest> (skopeo inspect --format '{{.Digest}}' docker://${referenceString(ref)})`), policy };
+    }
 
     try {
       // Keys first: a missing key is a configuration error, whatever the registry says.
       const label = `${resource.kind}/${resource.name} (repository "${rule.name}")`;
-      const resolved = await Promise.all(pre.requirements.map((r) => this.resolveKeys(r, use.namespace, label)));
+      const resolved: ResolvedRequirement[] = await Promise.all(pre.pending.map(async (p) => ({ ...p, trust: await this.trusts.resolve(p.kind, p.requirement, use.namespace, label) })));
       // Traced before the registry is asked: explain shows the keys even when the tag cannot be resolved.
       if (trace) Object.assign(trace, { requirements: resolved, intended: withDefaultTag(ref) });
       const credentials = network ? await network.credentials.candidates(use.namespace, pullSecrets, ref.domain) : [];
@@ -173,7 +199,7 @@ export class Decider {
       if (trace) trace.digest = { value: digest, fromTag: ref.digest === undefined };
       const cacheKey = VerdictCache.key([
         GATE_VERSION, digest, referenceString(withDefaultTag(ref)),
-        resolved.map((r) => [r.keyMaterial, r.requirement.signedIdentity]),
+        resolved.map((r) => [r.trust.sha256, r.kind.cacheParts(r.requirement)]),
         rule.policy.simple?.storeURL ?? lookasideFor(this.options.registries, ref)?.base ?? `registry:${ref.domain}`,
       ]);
       const cached = await this.options.cache?.get(cacheKey);
@@ -181,15 +207,7 @@ export class Decider {
       const found = await this.lookup(ref, digest, rule, resource, use.namespace, credentials);
       if (trace) trace.lookup = found;
       if (!found.ok) return { verdict: deny(found.reason, found.message, found.hint, digest), policy };
-      const verdict = await evaluateSignatures(resolved, withDefaultTag(ref), digest, found.signatures, this.options.now, (r, i, d, s, n) => {
-        const key = [d, referenceString(i), r.keySource, JSON.stringify(r.requirement.signedIdentity), found.searched].join('\u0000');
-        let pending = this.evaluations.get(key);
-        if (!pending) {
-          pending = evaluateSignedBy(r, i, d, s, n);
-          this.evaluations.set(key, pending);
-        }
-        return pending;
-      });
+      const verdict = await evaluateRequirements(resolved, { digest, intended: withDefaultTag(ref) }, evidenceOf(found.signatures), this.verifyOnce);
       if (verdict.allowed) await this.options.cache?.put(cacheKey, verdict.message);
       if (verdict.reason === 'NO_SIGNATURE') {
         const ignored = found.ignored > 0 ? ` (${found.ignored} sigstore signature(s) found, which signedBy ignores)` : '';
@@ -215,16 +233,6 @@ export class Decider {
       this.digests.set(key, pending);
     }
     return pending;
-  }
-
-  private async resolveKeys(requirement: SignedByRequirement, namespace: string, label: string): Promise<ResolvedSignedBy> {
-    const key = await this.options.keys.resolve({
-      keySecret: requirement.keySecret,
-      namespace: requirement.keySecretNamespace ?? namespace,
-      policy: label,
-      origin: requirement.origin,
-    });
-    return { requirement, trusted: key.trusted, keySource: key.source, keyMaterial: key.material };
   }
 
   /**
@@ -311,4 +319,9 @@ function credentialKey(credentials: CredentialCandidate[]): string {
 
 function offline(message: string): SignatureSource {
   return { lookup: async () => ({ ok: false, reason: 'UNSUPPORTED', message, hint: 'run without --offline so that gate can reach it', searched: message }) };
+}
+
+/** Until the stores return typed evidence: every blob they return is simple signing. */
+function evidenceOf(signatures: Array<{ bytes: Uint8Array; location: string }>): Evidence[] {
+  return signatures.map((s) => ({ format: 'simple-signing', bytes: s.bytes, location: s.location, sha256: createHash('sha256').update(s.bytes).digest('hex') }));
 }

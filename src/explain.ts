@@ -12,7 +12,10 @@ import { rankCandidates } from './policy/select.js';
 import type { Requirement } from './policy/types.js';
 import { parseReference, referenceString } from './reference/reference.js';
 import type { ExemptionRef } from './report/model.js';
-import { checkSignature, describeIdentityRule } from './verify/evaluate.js';
+import { everyOutcome, type VerifyOnce } from './verify/evaluate.js';
+import type { ExplainFields, KindRegistry } from './verify/kind.types.js';
+import type { Evidence } from './verify/kind.types.js';
+import { createHash } from 'node:crypto';
 import type { ReasonCode } from './verify/verdict.js';
 import { GATE_VERSION } from './version.js';
 
@@ -43,7 +46,8 @@ export interface Explanation {
     candidates: Array<{ kind: string; name: string; namespace: string | null; pattern: string; file: string; line: number; matches: boolean; exact: boolean; score: number; why: string; chosen: boolean }>;
     ignored: string[];
   };
-  requirements: Array<{ type: Requirement['type']; keySecret?: string; keySource?: string; fingerprints?: string[]; identity?: string }>;
+  /** Each requirement's type and what its kind shows (signedBy: keySecret, keySource, fingerprints, identity). */
+  requirements: Array<{ type: Requirement['type'] } & ExplainFields>;
   digest: { value: string; fromTag: boolean } | null;
   signatures: {
     searched: string;
@@ -93,9 +97,9 @@ export async function runExplain(image: string, options: ExplainOptions, io: Che
         })),
         ignored: ignored.map((r) => `${r.kind}/${r.name}`),
       },
-      requirements: requirementsOf(trace, chosen?.policy.simple?.requirements ?? []),
+      requirements: requirementsOf(trace, chosen ? [...(chosen.policy.trust ? [chosen.policy.trust] : []), ...(chosen.policy.simple?.requirements ?? [])] : [], engine.decider.kinds),
       digest: trace.digest ?? null,
-      signatures: await signatureFates(trace, engine.now),
+      signatures: await signatureFates(trace, engine.decider.verifyOnce),
       verdict,
       warnings,
     };
@@ -113,36 +117,28 @@ function readReference(image: string): Explanation['reference'] {
   return { valid: true, registry: domain, repository: path, ...(tag ? { tag } : {}), ...(digest ? { digest } : {}), normalised: referenceString(parsed.ref), containersImageProblem };
 }
 
-function requirementsOf(trace: DecisionTrace, declared: Requirement[]): Explanation['requirements'] {
+function requirementsOf(trace: DecisionTrace, declared: Requirement[], kinds: KindRegistry): Explanation['requirements'] {
   return declared.map((requirement) => {
-    if (requirement.type !== 'signedBy') return { type: requirement.type };
+    const kind = kinds[requirement.type];
     const resolved = trace.requirements?.find((r) => r.requirement === requirement);
-    return {
-      type: 'signedBy',
-      keySecret: requirement.keySecret,
-      ...(resolved ? { keySource: resolved.keySource, fingerprints: resolved.trusted.fingerprints } : {}),
-      ...(trace.intended ? { identity: describeIdentityRule(requirement.signedIdentity, trace.intended) } : {}),
-    };
+    return { type: requirement.type, ...(kind ? kind.explain(requirement, resolved?.trust, trace.intended) : {}) };
   });
 }
 
 /** Every signature under every requirement: containers/image stops at the first good one, explain does not. */
-async function signatureFates(trace: DecisionTrace, now: Date): Promise<Explanation['signatures']> {
+async function signatureFates(trace: DecisionTrace, verify: VerifyOnce): Promise<Explanation['signatures']> {
   const { lookup, requirements, intended, digest } = trace;
   if (!lookup) return null;
   if (!lookup.ok) return { searched: lookup.searched, ok: false, reason: lookup.reason, message: lookup.message, ignored: 0, each: [] };
-  const each = [];
-  for (const signature of lookup.signatures) {
-    const outcomes = [];
-    for (const resolved of requirements ?? []) {
-      const outcome = await checkSignature(resolved, intended!, digest!.value, signature, now);
-      outcomes.push(
-        outcome.passed
-          ? { passed: true, message: `signed by ${outcome.signer} for "${outcome.signedReference}"` }
-          : { passed: false, reason: outcome.reason, message: outcome.message },
-      );
-    }
-    each.push({ location: signature.location, requirements: outcomes });
-  }
+  const blobs: Evidence[] = lookup.signatures.map((s) => ({ format: 'simple-signing', bytes: s.bytes, location: s.location, sha256: createHash('sha256').update(s.bytes).digest('hex') }));
+  const rows = await everyOutcome(requirements ?? [], { digest: digest!.value, intended: intended! }, blobs, verify);
+  const each = rows.map((row) => ({
+    location: row.location,
+    requirements: row.outcomes.map((outcome) =>
+      outcome.passed
+        ? { passed: true, message: `signed by ${outcome.signer} for "${outcome.signedReference}"` }
+        : { passed: false, reason: outcome.reason, message: outcome.message },
+    ),
+  }));
   return { searched: lookup.searched, ok: true, ignored: lookup.ignored, each };
 }

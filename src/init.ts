@@ -18,7 +18,7 @@ import { addRegistriesFile, emptyRegistriesConfig } from './policy/registries-d.
 import { CONFIG_FILE, parseSettings } from './policy/settings.js';
 import { validatePolicy } from './policy/validate.js';
 import { parseReference, repositoryName } from './reference/reference.js';
-import { parseArmoredPublicKeys } from './verify/openpgp.js';
+import { parseArmoredPublicKeys } from './verify/simple-signing/openpgp.js';
 
 export interface InitOptions {
   /** The folder that gets .gate/ (the repository root). */

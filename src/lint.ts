@@ -29,18 +29,14 @@ export async function runLint(options: Omit<CheckOptions, 'paths'>, io: CheckIO)
     for (const resource of resources) {
       for (const rule of resource.repositories) {
         for (const requirement of rule.policy.simple?.requirements ?? []) {
-          if (requirement.type !== 'signedBy') continue;
-          used.add(requirement.keySecret);
-          const namespace = requirement.keySecretNamespace ?? resource.namespace ?? options.namespace;
-          if (tried.has(`${requirement.keySecret}\0${namespace}`)) continue;
-          tried.add(`${requirement.keySecret}\0${namespace}`);
+          const kind = engine.decider.kinds[requirement.type];
+          if (kind?.needs !== 'signatures') continue;
+          const need = kind.key(requirement, resource.namespace ?? options.namespace);
+          used.add(`${need.secret}.${need.extension}`);
+          if (tried.has(`${need.secret}\0${need.namespace}`)) continue;
+          tried.add(`${need.secret}\0${need.namespace}`);
           try {
-            await keys.resolve({
-              keySecret: requirement.keySecret,
-              namespace,
-              policy: `${resource.kind}/${resource.name} (repository "${rule.name}")`,
-              origin: requirement.origin,
-            });
+            await engine.decider.trusts.resolve(kind, requirement, resource.namespace ?? options.namespace, `${resource.kind}/${resource.name} (repository "${rule.name}")`);
           } catch (e) {
             if (!(e instanceof GateError)) throw e;
             findings.push({ level: 'error', file: e.position?.file ?? requirement.origin.file, line: e.position?.line ?? requirement.origin.line, message: `${e.code}: ${e.message}` });
@@ -50,11 +46,11 @@ export async function runLint(options: Omit<CheckOptions, 'paths'>, io: CheckIO)
     }
     if (locations.keysDir) {
       const files = await readdir(locations.keysDir).catch(() => [] as string[]);
-      for (const file of files.filter((f) => f.endsWith('.asc') && !used.has(f.slice(0, -4)))) {
+      for (const file of files.filter((f) => f.endsWith('.asc') && !used.has(f))) {
         findings.push({ level: 'warning', file: displayName(path.join(locations.keysDir, file), io.cwd), line: 1, message: `no policy names keySecret "${file.slice(0, -4)}": this key is not used` });
       }
     }
-    for (const w of [...warnings, ...keys.warnings]) findings.push({ level: 'warning', file: w.file ?? '.gate', line: w.line ?? 1, message: w.message });
+    for (const w of [...warnings, ...keys.warnings, ...engine.decider.warnings]) findings.push({ level: 'warning', file: w.file ?? '.gate', line: w.line ?? 1, message: w.message });
     findings.sort((a, b) => (a.level === b.level ? 0 : a.level === 'error' ? -1 : 1) || a.file.localeCompare(b.file) || a.line - b.line);
     const errors = findings.filter((f) => f.level === 'error').length;
     return {

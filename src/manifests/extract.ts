@@ -4,7 +4,7 @@
 // reported as found by that generic walk. Nothing is skipped silently.
 
 import type { Warning } from '../errors.js';
-import { formatPath } from '../policy/validate.js';
+import { formatPath } from './strict.js';
 import { isPlainObject, parseManifestStream, readYamlDocuments, valueAt, type ManifestObject, type PathSegment } from './document.js';
 
 export interface ImageSource {

@@ -13,7 +13,7 @@
 import { GateError } from '../errors.js';
 import { isPlainObject, readYamlDocuments, type PathSegment, type YamlDocument } from '../manifests/document.js';
 import type { Origin } from './types.js';
-import { formatPath, suggest } from './validate.js';
+import { formatPath, suggest } from '../manifests/strict.js';
 
 export const CONFIG_FILE = 'config.yaml';
 

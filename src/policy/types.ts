@@ -1,10 +1,10 @@
 // Portieris ImagePolicy / ClusterImagePolicy (portieris.cloud.ibm.com/v1), validated.
 // Field names follow the CRD so a reader can map every value back to the YAML.
 
-export interface Origin {
-  file: string;
-  line: number;
-}
+import type { Origin } from '../manifests/strict.js';
+import type { Requirement } from '../verify/kind.types.js';
+
+export type { Origin, Requirement };
 
 export type PolicyKind = 'ImagePolicy' | 'ClusterImagePolicy';
 
@@ -30,8 +30,8 @@ export interface RepositoryRule {
 
 export interface Policy {
   simple?: SimplePolicy;
-  /** Notary v1 (Portieris `trust`): gate cannot evaluate it, so an enabled trust policy denies. */
-  trustEnabled: boolean;
+  /** Notary v1 (Portieris `trust`), when enabled: read by the kind registered for the trust section. */
+  trust?: Requirement;
   /** IBM Vulnerability Advisor: likewise unsupported, denies when enabled. */
   vulnerabilityEnabled: boolean;
   mutateImage?: boolean;
@@ -42,31 +42,6 @@ export interface SimplePolicy {
   storeURL?: string;
   storeSecret?: string;
 }
-
-export type Requirement =
-  | { type: 'insecureAcceptAnything'; origin: Origin }
-  | { type: 'reject'; origin: Origin }
-  | SignedByRequirement;
-
-export interface SignedByRequirement {
-  type: 'signedBy';
-  keySecret: string;
-  keySecretNamespace?: string;
-  signedIdentity: SignedIdentity;
-  origin: Origin;
-}
-
-/**
- * Portieris' names for containers/image's signedIdentity types; an empty or absent
- * type is containers/image's default, matchRepoDigestOrExact.
- */
-export type SignedIdentity =
-  | { type: 'matchRepoDigestOrExact' }
-  | { type: 'matchExact' }
-  | { type: 'matchRepository' }
-  | { type: 'matchExactReference'; dockerReference: string }
-  | { type: 'matchExactRepository'; dockerRepository: string }
-  | { type: 'remapIdentity'; prefix: string; signedPrefix: string };
 
 export interface PolicySet {
   imagePolicies: PolicyResource[];

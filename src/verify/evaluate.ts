@@ -1,37 +1,47 @@
-// The verdict for one image under one Portieris policy. Two steps, both pure:
-// `preflight` decides everything that needs no signature (unsupported policy parts,
-// reject, accept-anything, an unpinned reference); `evaluateSignatures` applies the
-// signedBy requirements to the signatures found, the way containers/image's
-// prSignedBy does: requirements are AND-ed, and any one good signature satisfies one.
+// The verdict for one image under one Portieris policy, in two pure steps, dispatched
+// through the requirement kinds (verify/kinds.ts) and never on a type string:
+//  - `preflight` decides everything that needs no evidence: the trust section, the
+//    Vulnerability Advisor, the reference containers/image must read, and each
+//    requirement that decides alone (reject denies; insecureAcceptAnything is met).
+//    ACCEPT_ANYTHING comes only from an empty requirement list or from requirements
+//    that are all met without evidence, as in Portieris.
+//  - `evaluateRequirements` applies the requirements that need signatures, the way
+//    containers/image's prSignedBy does: they are AND-ed, and any one good signature
+//    satisfies one. Crypto goes through `verify`, which the caller memoises by (blob,
+//    trust); acceptance (digest, identity) is cheap and runs every time.
 
-import type { Policy, SignedByRequirement, SignedIdentity } from '../policy/types.js';
-import { parseReference, referenceString, repositoryName, type ImageReference } from '../reference/reference.js';
-import { identityMatches, remap } from './identity.js';
-import { verifySignedMessage, type TrustedKeys } from './openpgp.js';
-import { parseSimpleSigningPayload } from './payload.js';
+import type { Policy } from '../policy/types.js';
+import { parseReference, repositoryName, type ImageReference } from '../reference/reference.js';
+import type { Evidence, KindRegistry, Requirement, SignatureKind, Target, Trust, Verified } from './kind.types.js';
 import { allow, deny, SIGNATURE_FAILURE_RANK, type ReasonCode, type Verdict } from './verdict.js';
+
+/** A requirement that needs signatures, with its kind. */
+export interface PendingRequirement {
+  requirement: Requirement;
+  kind: SignatureKind;
+}
 
 export type Preflight =
   | { done: true; verdict: Verdict }
-  | { done: false; ref: ImageReference; requirements: SignedByRequirement[] };
+  | { done: false; ref: ImageReference; pending: PendingRequirement[] };
 
 /**
  * `image` is the image string as written; `pattern` the repository pattern that
- * selected `policy`. `canResolveTags` is false while gate works offline: a tag then
- * cannot be verified.
+ * selected `policy`. Tags are the caller's business (admission decides whether one
+ * can be verified): preflight only reads what the policy asks.
  */
-export function preflight(policy: Policy, image: string, pattern: string, canResolveTags: boolean): Preflight {
+export function preflight(policy: Policy, image: string, pattern: string, kinds: KindRegistry): Preflight {
   const done = (verdict: Verdict): Preflight => ({ done: true, verdict });
-  if (policy.trustEnabled) {
-    return done(deny('UNSUPPORTED', `the policy for "${pattern}" enables Notary v1 content trust (trust.enabled), which gate cannot verify`,
-      'verify these images with simple signing instead, or leave them to the in-cluster webhook and exempt them here'));
+  if (policy.trust) {
+    const outcome = decideAlone(policy.trust, kinds, pattern);
+    if (outcome && !outcome.allowed) return done(outcome);
   }
   if (policy.vulnerabilityEnabled) {
     return done(deny('UNSUPPORTED', `the policy for "${pattern}" enables IBM Vulnerability Advisor checks (vulnerability.ICCRVA.enabled), which gate cannot evaluate`,
       'remove the vulnerability section from the policy gate reads, or verify these images in the cluster only'));
   }
-  const requirements = policy.simple?.requirements ?? [];
-  if (requirements.length === 0) {
+  const requirements = [...(policy.trust ? [policy.trust] : []), ...(policy.simple?.requirements ?? [])];
+  if ((policy.simple?.requirements ?? []).length === 0 && !policy.trust) {
     return done(allow('ACCEPT_ANYTHING', `the policy for "${pattern}" has no simple requirements: Portieris admits it without checking signatures`));
   }
   // From here on Portieris hands the image to containers/image, which parses it again
@@ -46,62 +56,61 @@ export function preflight(policy: Policy, image: string, pattern: string, canRes
     return done(deny('INVALID_REFERENCE', 'Docker references with both a tag and digest are currently not supported (containers/image, and so Portieris, refuse them)',
       `use "${repositoryName(ref)}@${ref.digest}" without the tag`));
   }
-  if (requirements.some((r) => r.type === 'reject')) {
-    return done(deny('REJECTED_BY_POLICY', `images matching "${pattern}" are rejected by policy (a "reject" requirement)`,
-      'use an image from a repository the policy allows, or change the policy in a reviewed commit'));
+  const pending: PendingRequirement[] = [];
+  let accepted: Verdict | undefined;
+  for (const requirement of requirements) {
+    const kind = kinds[requirement.type];
+    if (kind === undefined) return done(unsupported(requirement, pattern));
+    if (kind.needs === 'signatures') {
+      pending.push({ requirement, kind });
+      continue;
+    }
+    const outcome = decideAlone(requirement, kinds, pattern)!;
+    if (!outcome.allowed) return done(outcome);
+    accepted ??= outcome;
   }
-  const signedBy = requirements.filter((r): r is SignedByRequirement => r.type === 'signedBy');
-  if (signedBy.length === 0) {
-    return done(allow('ACCEPT_ANYTHING', `the policy for "${pattern}" accepts any image (insecureAcceptAnything)`));
-  }
-  if (ref.digest === undefined && !canResolveTags) {
-    return done(deny('NOT_PINNED', `"${referenceString(ref)}" is a tag: gate needs a registry to resolve the tag to the digest that signatures cover, and this run is offline`,
-      `pin the image by digest: image: ${repositoryName(ref)}@sha256:<digest> (skopeo inspect --format '{{.Digest}}' docker://${referenceString(ref)})`));
-  }
-  // A tag is resolved to its digest by the caller, which can reach the registry.
-  return { done: false, ref, requirements: signedBy };
+  if (pending.length === 0) return done(accepted!);
+  return { done: false, ref, pending };
 }
 
-export interface UntrustedSignature {
-  bytes: Uint8Array;
-  /** Where it was read from, for messages (`file:///…/signature-2`). */
-  location: string;
+/** The outcome of a requirement whose kind decides without evidence; undefined when it needs evidence. */
+function decideAlone(requirement: Requirement, kinds: KindRegistry, pattern: string): Verdict | undefined {
+  const kind = kinds[requirement.type];
+  if (kind === undefined) return unsupported(requirement, pattern);
+  if (kind.needs === 'signatures') return undefined;
+  const outcome = kind.decide(requirement, pattern);
+  return outcome.accept ? allow('ACCEPT_ANYTHING', outcome.message) : deny(outcome.reason, outcome.message, outcome.hint);
 }
 
-export interface ResolvedSignedBy {
-  requirement: SignedByRequirement;
-  trusted: TrustedKeys;
-  /** Where the keys came from, for messages (`.gate/keys/team-key.asc`). */
-  keySource: string;
-  /** A hash of the exact key material (for caches: a revocation changes it). */
-  keyMaterial?: string;
+/** A requirement no registered kind can evaluate: denied, never skipped. */
+function unsupported(requirement: Requirement, pattern: string): Verdict {
+  return deny('UNSUPPORTED', `the policy for "${pattern}" has a "${requirement.type}" requirement, which this gate cannot evaluate`,
+    'upgrade gate, or leave these images to the in-cluster webhook and exempt them here');
 }
 
-interface SignatureRejection {
-  reason: ReasonCode;
-  message: string;
+/** A requirement that needs signatures, with the trust its kind built from the key. */
+export interface ResolvedRequirement extends PendingRequirement {
+  trust: Trust;
 }
+
+/** The crypto step of a kind for one blob and one trust; the caller memoises it. */
+export type VerifyOnce = (kind: SignatureKind, blob: Evidence, trust: Trust) => Promise<Verified<unknown>>;
 
 export type RequirementOutcome =
   | { passed: true; signer: string; location: string; signedReference: string }
   | { passed: false; reason: ReasonCode; message: string };
 
-/** One signedBy requirement against every signature found: any one good signature passes it. */
-export async function evaluateSignedBy(
-  resolved: ResolvedSignedBy,
-  intended: ImageReference,
-  digest: string,
-  signatures: UntrustedSignature[],
-  now: Date,
-): Promise<RequirementOutcome> {
-  if (signatures.length === 0) {
+/** One requirement against every blob its kind reads: any one good signature passes it. */
+export async function evaluateRequirement(resolved: ResolvedRequirement, target: Target, blobs: readonly Evidence[], verify: VerifyOnce): Promise<RequirementOutcome> {
+  const consumed = blobs.filter((b) => resolved.kind.consumes(b));
+  if (consumed.length === 0) {
     return { passed: false, reason: 'NO_SIGNATURE', message: 'A signature was required, but no signature exists' };
   }
-  const rejections: SignatureRejection[] = [];
-  for (const signature of signatures) {
-    const checked = await checkSignature(resolved, intended, digest, signature, now);
-    if (checked.passed) return checked;
-    rejections.push({ reason: checked.reason, message: `${signature.location}: ${checked.message}` });
+  const rejections: Array<{ reason: ReasonCode; message: string }> = [];
+  for (const blob of consumed) {
+    const outcome = await checkBlob(resolved, target, blob, verify);
+    if (outcome.passed) return outcome;
+    rejections.push({ reason: outcome.reason, message: `${blob.location}: ${outcome.message}` });
   }
   const reason = SIGNATURE_FAILURE_RANK.find((r) => rejections.some((x) => x.reason === r)) ?? rejections[0].reason;
   const message =
@@ -111,93 +120,53 @@ export async function evaluateSignedBy(
   return { passed: false, reason, message };
 }
 
-export async function checkSignature(
-  resolved: ResolvedSignedBy,
-  intended: ImageReference,
-  digest: string,
-  signature: UntrustedSignature,
-  now: Date,
-): Promise<RequirementOutcome> {
-  const crypto = await verifySignedMessage(signature.bytes, resolved.trusted, now);
-  if (!crypto.ok) {
-    const message = crypto.code === 'UNTRUSTED_KEY' ? `${crypto.message} (trusted: ${resolved.trusted.fingerprints.join(', ')} from ${resolved.keySource})` : crypto.message;
-    return { passed: false, reason: crypto.code, message };
+/** Crypto, then acceptance, for one blob. */
+export async function checkBlob(resolved: ResolvedRequirement, target: Target, blob: Evidence, verify: VerifyOnce): Promise<RequirementOutcome> {
+  const { kind, requirement, trust } = resolved;
+  const verified = await verify(kind, blob, trust);
+  if (!verified.ok) {
+    const message = verified.reason === 'UNTRUSTED_KEY' ? `${verified.message} (trusted: ${trust.ids.join(', ')} from ${trust.source})` : verified.message;
+    return { passed: false, reason: verified.reason, message };
   }
-  // Only now is the payload signed data; it is still a claim to check, not a fact.
-  const parsed = parseSimpleSigningPayload(crypto.signedPayload);
-  if (!parsed.ok) return { passed: false, reason: 'BAD_SIGNATURE', message: `invalid signature payload: ${parsed.message}` };
-  const claim = parsed.payload;
-  if (claim.dockerManifestDigest !== digest) {
-    return { passed: false, reason: 'DIGEST_MISMATCH', message: `Signature for digest ${claim.dockerManifestDigest} does not match the image digest ${digest}` };
-  }
-  const rule = resolved.requirement.signedIdentity;
-  if (!identityMatches(rule, intended, claim.dockerReference)) {
-    return {
-      passed: false,
-      reason: 'IDENTITY_MISMATCH',
-      message: `signed for "${claim.dockerReference}", but the policy requires ${describeIdentityRule(rule, intended)}`,
-    };
-  }
-  return { passed: true, signer: crypto.signerFingerprint, location: signature.location, signedReference: claim.dockerReference };
+  const accepted = kind.accept(verified.claim, target, requirement);
+  if (!accepted.ok) return { passed: false, reason: accepted.reason, message: accepted.message };
+  return { passed: true, signer: verified.signer, location: blob.location, signedReference: accepted.signedReference };
 }
 
 /** All requirements must pass (AND); the first failure is the verdict. */
-export async function evaluateSignatures(
-  requirements: ResolvedSignedBy[],
-  intended: ImageReference,
-  digest: string,
-  signatures: UntrustedSignature[],
-  now: Date,
-  evaluate: typeof evaluateSignedBy = evaluateSignedBy,
-): Promise<Verdict> {
+export async function evaluateRequirements(requirements: readonly ResolvedRequirement[], target: Target, blobs: readonly Evidence[], verify: VerifyOnce): Promise<Verdict> {
   const accepted: string[] = [];
   for (const [i, resolved] of requirements.entries()) {
-    const outcome = await evaluate(resolved, intended, digest, signatures, now);
-    const which = requirements.length > 1 ? `requirement ${i + 1} of ${requirements.length} (keySecret ${resolved.requirement.keySecret}): ` : '';
-    if (!outcome.passed) return deny(outcome.reason, which + outcome.message, hintFor(outcome.reason, resolved, intended, digest), digest);
-    accepted.push(`${outcome.signer} (keySecret ${resolved.requirement.keySecret} from ${resolved.keySource}) for "${outcome.signedReference}" in ${outcome.location}`);
-  }
-  return allow('SIGNED', `signed by ${accepted.join(' and ')}`, digest);
-}
-
-export function describeIdentityRule(rule: SignedIdentity, intended: ImageReference): string {
-  const image = referenceString(intended);
-  switch (rule.type) {
-    case 'matchRepoDigestOrExact':
-      return intended.digest !== undefined
-        ? `any tag or digest of repository "${repositoryName(intended)}" (default matchRepoDigestOrExact)`
-        : `exactly "${image}" (default matchRepoDigestOrExact)`;
-    case 'matchExact':
-      return `exactly "${image}" (matchExact)`;
-    case 'matchRepository':
-      return `repository "${repositoryName(intended)}" (matchRepository)`;
-    case 'matchExactReference':
-      return `exactly "${rule.dockerReference}" (matchExactReference)`;
-    case 'matchExactRepository':
-      return `repository "${rule.dockerRepository}" (matchExactRepository)`;
-    case 'remapIdentity': {
-      const remapped = remap(intended, rule.prefix, rule.signedPrefix);
-      const target = remapped ? describeIdentityRule({ type: 'matchRepoDigestOrExact' }, remapped) : `a valid remapped name`;
-      return `${target} after remapping "${rule.prefix}" to "${rule.signedPrefix}" (remapIdentity)`;
+    const outcome = await evaluateRequirement(resolved, target, blobs, verify);
+    const label = resolved.kind.label(resolved.requirement);
+    const which = requirements.length > 1 ? `requirement ${i + 1} of ${requirements.length} (${label}): ` : '';
+    if (!outcome.passed) {
+      return deny(outcome.reason, which + outcome.message, resolved.kind.hint(outcome.reason, resolved.requirement, resolved.trust, target), target.digest);
     }
+    accepted.push(`${outcome.signer} (${label} from ${resolved.trust.source}) for "${outcome.signedReference}" in ${outcome.location}`);
   }
+  return allow('SIGNED', `signed by ${accepted.join(' and ')}`, target.digest);
 }
 
-function hintFor(reason: ReasonCode, resolved: ResolvedSignedBy, intended: ImageReference, digest: string): string {
-  const fingerprints = resolved.trusted.fingerprints.join(' or ');
-  const repository = repositoryName(intended);
-  switch (reason) {
-    case 'NO_SIGNATURE':
-      return `sign ${repository}@${digest} with the key in ${resolved.keySource} (${fingerprints}), e.g. skopeo copy --sign-by ${resolved.trusted.fingerprints[0]} …, and publish the signature where gate looked`;
-    case 'UNTRUSTED_KEY':
-      return `re-sign with a trusted key (${fingerprints}), or add the signer's public key to ${resolved.keySource} in a reviewed commit`;
-    case 'IDENTITY_MISMATCH':
-      return `re-sign the image as ${repository}:<tag> (skopeo copy --sign-by signs the reference it copies to), or widen signedIdentity in the policy`;
-    case 'DIGEST_MISMATCH':
-      return `the signature belongs to other image bytes: sign ${repository}@${digest} itself`;
-    case 'BAD_SIGNATURE':
-      return 'replace the broken signature: sign again with a valid, unexpired key';
-    default:
-      return '';
+/**
+ * Every blob under every requirement, for `gate explain`: containers/image stops at the
+ * first good signature, and so does the verdict; explain shows what became of each.
+ * With a memoised `verify` this costs no crypto beyond the verdict's.
+ */
+export async function everyOutcome(requirements: readonly ResolvedRequirement[], target: Target, blobs: readonly Evidence[], verify: VerifyOnce): Promise<Array<{ location: string; outcomes: RequirementOutcome[] }>> {
+  const rows = [];
+  for (const blob of blobs.filter((b) => requirements.some((r) => r.kind.consumes(b)))) {
+    const outcomes = [];
+    for (const resolved of requirements) {
+      outcomes.push(resolved.kind.consumes(blob) ? await checkBlob(resolved, target, blob, verify) : { passed: false as const, reason: 'NO_SIGNATURE' as const, message: `a ${blob.format} blob, which ${resolved.kind.type} does not read` });
+    }
+    rows.push({ location: blob.location, outcomes });
   }
+  return rows;
+}
+
+/** @deprecated until the stores return typed evidence (signatures/). */
+export interface UntrustedSignature {
+  bytes: Uint8Array;
+  location: string;
 }

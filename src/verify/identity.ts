@@ -2,7 +2,6 @@
 // containers/image signature/policy_reference_match.go, restated. `intended` is the
 // image being admitted, normalised, with `:latest` when it had neither tag nor digest.
 
-import type { SignedIdentity } from '../policy/types.js';
 import {
   isNameOnly,
   parseReference,
@@ -10,6 +9,19 @@ import {
   repositoryName,
   type ImageReference,
 } from '../reference/reference.js';
+
+/**
+ * Portieris' names for containers/image's signedIdentity types; an empty or absent
+ * type is containers/image's default, matchRepoDigestOrExact. Shared by every kind
+ * whose signatures name a docker reference.
+ */
+export type SignedIdentity =
+  | { type: 'matchRepoDigestOrExact' }
+  | { type: 'matchExact' }
+  | { type: 'matchRepository' }
+  | { type: 'matchExactReference'; dockerReference: string }
+  | { type: 'matchExactRepository'; dockerRepository: string }
+  | { type: 'remapIdentity'; prefix: string; signedPrefix: string };
 
 export function identityMatches(rule: SignedIdentity, intended: ImageReference, signedReference: string): boolean {
   const parsed = parseReference(signedReference, 'containers-image');
@@ -59,4 +71,28 @@ export function remap(intended: ImageReference, prefix: string, signedPrefix: st
   const parsed = parseReference(rewritten, 'containers-image');
   if (!parsed.ok || referenceString(parsed.ref) !== rewritten) return undefined;
   return parsed.ref;
+}
+
+/** The rule in words, for messages and `gate explain`. */
+export function describeIdentityRule(rule: SignedIdentity, intended: ImageReference): string {
+  const image = referenceString(intended);
+  switch (rule.type) {
+    case 'matchRepoDigestOrExact':
+      return intended.digest !== undefined
+        ? `any tag or digest of repository "${repositoryName(intended)}" (default matchRepoDigestOrExact)`
+        : `exactly "${image}" (default matchRepoDigestOrExact)`;
+    case 'matchExact':
+      return `exactly "${image}" (matchExact)`;
+    case 'matchRepository':
+      return `repository "${repositoryName(intended)}" (matchRepository)`;
+    case 'matchExactReference':
+      return `exactly "${rule.dockerReference}" (matchExactReference)`;
+    case 'matchExactRepository':
+      return `repository "${rule.dockerRepository}" (matchExactRepository)`;
+    case 'remapIdentity': {
+      const remapped = remap(intended, rule.prefix, rule.signedPrefix);
+      const target = remapped ? describeIdentityRule({ type: 'matchRepoDigestOrExact' }, remapped) : `a valid remapped name`;
+      return `${target} after remapping "${rule.prefix}" to "${rule.signedPrefix}" (remapIdentity)`;
+    }
+  }
 }

@@ -3,6 +3,7 @@ import { describe, it } from 'node:test';
 import { GateError } from '../../src/errors.js';
 import { parseManifestStream } from '../../src/manifests/document.js';
 import { validatePolicy } from '../../src/policy/validate.js';
+import type { SignedByRequirement } from '../../src/verify/simple-signing/config.js';
 
 function validate(yaml: string) {
   const [object] = parseManifestStream(yaml, 'policy.yaml').objects;
@@ -52,7 +53,7 @@ describe('policy validation', () => {
     policy: {}
 `);
     assert.equal(policy.repositories.length, 2);
-    const types = policy.repositories[0].policy.simple?.requirements.map((r) => (r.type === 'signedBy' ? r.signedIdentity.type : r.type));
+    const types = policy.repositories[0].policy.simple?.requirements.map((r) => (r.type === 'signedBy' ? (r as SignedByRequirement).signedIdentity.type : r.type));
     assert.deepEqual(types, ['matchRepoDigestOrExact', 'matchExactReference', 'remapIdentity', 'matchRepoDigestOrExact']);
     assert.equal(policy.namespace, null);
   });

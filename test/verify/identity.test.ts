@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import type { SignedIdentity } from '../../src/policy/types.js';
+import type { SignedIdentity } from '../../src/verify/identity.js';
 import { parseReference, withDefaultTag } from '../../src/reference/reference.js';
 import { identityMatches } from '../../src/verify/identity.js';
 

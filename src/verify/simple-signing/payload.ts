@@ -3,8 +3,8 @@
 // `critical`, no duplicates, the exact type string, a valid digest. Call this only
 // on bytes that an OpenPGP signature check has already accepted.
 
-import { validateDigest } from '../reference/reference.js';
-import { parseStrictJson, StrictJsonError, type JsonObject, type JsonValue } from './strict-json.js';
+import { validateDigest } from '../../reference/reference.js';
+import { parseStrictJson, StrictJsonError, type JsonObject, type JsonValue } from '../strict-json.js';
 
 export const SIMPLE_SIGNING_TYPE = 'atomic container signature';
 

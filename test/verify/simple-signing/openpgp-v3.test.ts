@@ -3,10 +3,10 @@
 
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { canonicalText } from '../../src/verify/openpgp-v3.js';
-import { parseArmoredPublicKeys, verifySignedMessage, type TrustedKeys } from '../../src/verify/openpgp.js';
-import { Gpg1Signer, GpgHome } from '../helpers/gpg.js';
-import { run } from '../helpers/tools.js';
+import { canonicalText } from '../../../src/verify/simple-signing/openpgp-v3.js';
+import { parseArmoredPublicKeys, verifySignedMessage, type TrustedKeys } from '../../../src/verify/simple-signing/openpgp.js';
+import { Gpg1Signer, GpgHome } from '../../helpers/gpg.js';
+import { run } from '../../helpers/tools.js';
 
 const PAYLOAD = JSON.stringify({ critical: { type: 'atomic container signature' } });
 let home: GpgHome;

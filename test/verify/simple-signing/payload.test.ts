@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { parseSimpleSigningPayload } from '../../src/verify/payload.js';
+import { parseSimpleSigningPayload } from '../../../src/verify/simple-signing/payload.js';
 
 const DIGEST = 'sha256:' + 'a'.repeat(64);
 const good = {

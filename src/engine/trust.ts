@@ -1,0 +1,52 @@
+// From a requirement to the trust its kind verifies with: the key store finds the raw
+// key material (policy/keys.ts, in its order of sources), the kind reads it in its own
+// format, once per (kind, material) in a run. A key the kind cannot read stops the run
+// (KEY_INVALID: a configuration error, whatever the registry says); keys the kind leaves
+// out, and a Secret in the manifests that holds other keys than the one used, are warned.
+
+import { GateError, type Warning } from '../errors.js';
+import type { KeyStore } from '../policy/keys.js';
+import type { KeyMaterial, KeyNeed, Requirement, SignatureKind, Trust } from '../verify/kind.types.js';
+import { once } from './memo.js';
+
+export class TrustStore {
+  private readonly resolved = new Map<string, Promise<Trust>>();
+  private readonly built = new Map<string, Promise<Trust>>();
+  /** `warnings`: where to say what the kinds left out (the run's list). */
+  constructor(
+    private readonly keys: KeyStore,
+    readonly warnings: Warning[],
+  ) {}
+
+  /** `label` names the policy that asks, for messages (`ClusterImagePolicy/x (repository "…")`). */
+  resolve(kind: SignatureKind, requirement: Requirement, namespace: string, label: string): Promise<Trust> {
+    const need = kind.key(requirement, namespace);
+    return once(this.resolved, [kind.type, need.namespace, need.secret, need.extension].join('\u0000'), async () => {
+      const found = await this.keys.resolve({ ...need, policy: label, origin: requirement.origin });
+      const trust = await this.build(kind, found.material, need, label);
+      if (found.deployed) await this.compare(kind, found.deployed, trust, need);
+      return trust;
+    });
+  }
+
+  private build(kind: SignatureKind, material: KeyMaterial, need: KeyNeed, label: string): Promise<Trust> {
+    return once(this.built, `${kind.type}\u0000${material.sha256}\u0000${material.source}`, async () => {
+      const read = await kind.trust(material, need);
+      if (!read.ok) throw new GateError('KEY_INVALID', `keySecret "${need.secret}" from ${material.source} (used by ${label}): ${read.message}`, material.origin);
+      for (const message of read.warnings) this.warnings.push({ ...material.origin, message });
+      return { value: read.value, ids: read.ids, source: material.source, sha256: material.sha256 };
+    });
+  }
+
+  /** The Secret the webhook would read, against the key gate used. */
+  private async compare(kind: SignatureKind, deployed: KeyMaterial, used: Trust, need: KeyNeed): Promise<void> {
+    const other = await kind.trust(deployed, need);
+    const same = other.ok && [...other.ids].sort().join() === [...used.ids].sort().join();
+    if (!same) {
+      this.warnings.push({
+        ...deployed.origin,
+        message: `Secret "${need.secret}" in the manifests holds other keys than ${used.source}, which gate used; the in-cluster webhook would trust the Secret`,
+      });
+    }
+  }
+}
