@@ -5,6 +5,7 @@
 
 import { exemptionRef, prepare, type CheckIO, type CheckOptions } from './check.js';
 import type { DecisionTrace } from './decide.js';
+import { failureVerdict } from './engine/failures.js';
 import type { Warning } from './errors.js';
 import type { ImageUse } from './manifests/extract.js';
 import { findExemption } from './policy/exemptions.js';
@@ -12,6 +13,7 @@ import { rankCandidates } from './policy/select.js';
 import type { Requirement } from './policy/types.js';
 import { parseReference, referenceString } from './reference/reference.js';
 import type { ExemptionRef } from './report/model.js';
+import { simpleSigning } from './signatures/evidence.js';
 import { checkSignature, describeIdentityRule } from './verify/evaluate.js';
 import type { ReasonCode } from './verify/verdict.js';
 import { GATE_VERSION } from './version.js';
@@ -130,9 +132,13 @@ function requirementsOf(trace: DecisionTrace, declared: Requirement[]): Explanat
 async function signatureFates(trace: DecisionTrace, now: Date): Promise<Explanation['signatures']> {
   const { lookup, requirements, intended, digest } = trace;
   if (!lookup) return null;
-  if (!lookup.ok) return { searched: lookup.searched, ok: false, reason: lookup.reason, message: lookup.message, ignored: 0, each: [] };
+  if (!lookup.ok) {
+    const failed = failureVerdict(lookup.failure);
+    return { searched: lookup.searched, ok: false, reason: failed.reason, message: failed.message, ignored: 0, each: [] };
+  }
+  const { signatures, others } = simpleSigning(lookup.blobs);
   const each = [];
-  for (const signature of lookup.signatures) {
+  for (const signature of signatures) {
     const outcomes = [];
     for (const resolved of requirements ?? []) {
       const outcome = await checkSignature(resolved, intended!, digest!.value, signature, now);
@@ -144,5 +150,5 @@ async function signatureFates(trace: DecisionTrace, now: Date): Promise<Explanat
     }
     each.push({ location: signature.location, requirements: outcomes });
   }
-  return { searched: lookup.searched, ok: true, ignored: lookup.ignored, each };
+  return { searched: lookup.searched, ok: true, ignored: others, each };
 }
