@@ -7,24 +7,22 @@
 import type { Warning } from './errors.js';
 import type { ImageUse } from './manifests/extract.js';
 import type { KeyStore } from './policy/keys.js';
-import { lookasideFor, sigstoreAttachmentsFor, type RegistriesConfig } from './policy/registries-d.js';
+import { lookasideFor, type RegistriesConfig } from './policy/registries-d.js';
 import { selectPolicy, type PolicySelection } from './policy/select.js';
-import type { PolicyResource, PolicySet, RepositoryRule } from './policy/types.js';
+import type { PolicySet } from './policy/types.js';
 import { parseReference, referenceString, repositoryName, withDefaultTag, type ImageReference } from './reference/reference.js';
 import type { RegistryClient } from './registry/client.js';
-import type { CredentialCandidate } from './registry/credentials.js';
+import { credentialKey, type CredentialCandidate } from './registry/credentials.js';
 import { TransportError, type HttpClient } from './registry/http.js';
-import type { CredentialFinder } from './registry/pull-secrets.js';
+import type { CredentialFinder } from './engine/credentials.js';
+import { failureVerdict } from './engine/failures.js';
 import type { PolicyRef } from './report/model.js';
-import { HttpLookaside } from './signatures/http-lookaside.js';
-import { FileLookaside } from './signatures/lookaside.js';
-import { appended, ExtensionApiSource, SigstoreAttachments } from './signatures/registry-apis.js';
-import type { SignatureLookupResult, SignatureSource } from './signatures/source.js';
+import type { EvidenceLookup } from './signatures/evidence.js';
+import { SignatureStores } from './signatures/stores.js';
 import { TrustStore } from './engine/trust.js';
 import { evaluateRequirements, preflight, type ResolvedRequirement, type VerifyOnce } from './verify/evaluate.js';
-import type { Evidence, KindRegistry, Verified } from './verify/kind.types.js';
+import type { KindRegistry, Verified } from './verify/kind.types.js';
 import { KINDS } from './verify/kinds.js';
-import { createHash } from 'node:crypto';
 import { allow, deny, type Verdict } from './verify/verdict.js';
 import { VerdictCache } from './cache.js';
 import { GATE_VERSION } from './version.js';
@@ -77,21 +75,21 @@ export interface DecisionTrace {
   /** The reference signatures must name (a tag defaulted to latest). */
   intended?: ImageReference;
   digest?: { value: string; fromTag: boolean };
-  lookup?: SignatureLookupResult;
+  lookup?: EvidenceLookup;
 }
 
 export class Decider {
   private readonly digests = new Map<string, Promise<string>>();
-  private readonly lookups = new Map<string, Promise<SignatureLookupResult>>();
   private readonly verified = new Map<string, Promise<Verified<unknown>>>();
+  private readonly stores: SignatureStores;
   readonly kinds: KindRegistry;
   readonly trusts: TrustStore;
-  private readonly warnedRules = new Set<RepositoryRule>();
   readonly warnings: Warning[] = [];
 
   constructor(private readonly options: DeciderOptions) {
     this.kinds = options.kinds ?? KINDS;
     this.trusts = new TrustStore(options.keys, this.warnings);
+    this.stores = new SignatureStores({ registries: options.registries, network: options.network, show: options.show, warn: (w) => this.warnings.push(w) });
   }
 
   /** A kind's crypto step, once per (kind, blob, trust) in the run: the pin re-check and explain reuse it. */
@@ -204,21 +202,20 @@ export class Decider {
       ]);
       const cached = await this.options.cache?.get(cacheKey);
       if (cached) return { verdict: { ...allow('SIGNED', `${cached.message} (verified by an earlier run; cached)`), digest }, policy };
-      const found = await this.lookup(ref, digest, rule, resource, use.namespace, credentials);
+      const found = await this.stores.lookup(ref, digest, { rule, resource, namespace: use.namespace, credentials });
       if (trace) trace.lookup = found;
-      if (!found.ok) return { verdict: deny(found.reason, found.message, found.hint, digest), policy };
-      const verdict = await evaluateRequirements(resolved, { digest, intended: withDefaultTag(ref) }, evidenceOf(found.signatures), this.verifyOnce);
+      if (!found.ok) return { verdict: failureVerdict(found.failure, digest), policy };
+      const verdict = await evaluateRequirements(resolved, { digest, intended: withDefaultTag(ref) }, found.blobs, this.verifyOnce);
+      const others = found.blobs.filter((b) => !resolved.some((r) => r.kind.consumes(b))).length;
       if (verdict.allowed) await this.options.cache?.put(cacheKey, verdict.message);
       if (verdict.reason === 'NO_SIGNATURE') {
-        const ignored = found.ignored > 0 ? ` (${found.ignored} sigstore signature(s) found, which signedBy ignores)` : '';
+        const ignored = others > 0 ? ` (${others} sigstore signature(s) found, which signedBy ignores)` : '';
         verdict.message += `${ignored}; looked in ${found.searched}${found.note ? ` (${found.note})` : ''}`;
-        if (!rule.policy.simple?.storeURL && !lookasideFor(this.options.registries, ref)) {
-          verdict.hint = `say where the signatures of ${repositoryName(ref)} are: a registries.d file in .gate/registries.d/ with "docker: {${repositoryName(ref).replace(/\/[^/]*$/, '')}: {lookaside: <URL>}}", or simple.storeURL in the policy`;
-        }
+        if (found.unconfigured) verdict.hint = found.unconfigured;
       }
       return { verdict, policy };
     } catch (e) {
-      if (e instanceof TransportError) return { verdict: deny(e.reason, e.message, e.hint, ref.digest), policy };
+      if (e instanceof TransportError) return { verdict: failureVerdict(e.failure, ref.digest), policy };
       throw e;
     }
   }
@@ -235,70 +232,6 @@ export class Decider {
     return pending;
   }
 
-  /**
-   * Where the signatures are, in containers/image's order with one difference: a
-   * configured lookaside (storeURL, else registries.d) is read directly; the registry
-   * is asked for its signature API only when no lookaside is configured. Sigstore
-   * attachments are appended where registries.d asks for them.
-   */
-  private async lookup(
-    ref: ImageReference,
-    digest: string,
-    rule: RepositoryRule,
-    resource: PolicyResource,
-    namespace: string,
-    credentials: CredentialCandidate[],
-  ): Promise<SignatureLookupResult> {
-    const network = this.options.network;
-    const storeURL = rule.policy.simple?.storeURL;
-    const choice = lookasideFor(this.options.registries, ref);
-    if (!storeURL && choice) this.warnAboutWebhookStore(resource, rule, choice);
-    const base = storeURL ?? choice?.base;
-    const attachments = network !== undefined && sigstoreAttachmentsFor(this.options.registries, ref);
-    const key = [base ?? '(registry)', ref.domain, ref.path, digest, attachments, storeURL ? (rule.policy.simple?.storeSecret ?? '') + namespace : '', credentialKey(credentials)].join('\u0000');
-    let pending = this.lookups.get(key);
-    if (!pending) {
-      pending = (async () => {
-        let source = await this.primarySource(ref, base, storeURL ? rule.policy.simple?.storeSecret : undefined, namespace, credentials);
-        if (attachments) source = appended(source, new SigstoreAttachments(network.registry, credentials));
-        return source.lookup(ref, digest);
-      })();
-      this.lookups.set(key, pending);
-    }
-    return pending;
-  }
-
-  private async primarySource(ref: ImageReference, base: string | undefined, storeSecret: string | undefined, namespace: string, credentials: CredentialCandidate[]): Promise<SignatureSource> {
-    const network = this.options.network;
-    if (base?.startsWith('file:')) return new FileLookaside(base, this.options.show);
-    if (base !== undefined) {
-      if (!network) return offline(`signatures for ${repositoryName(ref)} are in an HTTP lookaside (${new URL(base).origin}), and this run is offline`);
-      const credential = storeSecret ? await network.credentials.storeCredential(namespace, storeSecret) : undefined;
-      return new HttpLookaside(base, network.http, credential, network.cleartextAllowed);
-    }
-    if (!network) {
-      const searched = `nowhere: no registries.d scope covers ${repositoryName(ref)} and the policy sets no storeURL`;
-      return { lookup: async () => ({ ok: true, signatures: [], ignored: 0, searched }) };
-    }
-    const ping = await network.registry.ping(ref.domain);
-    if (ping.supportsSignatures) return new ExtensionApiSource(network.registry, credentials);
-    const searched = `nowhere: ${ref.domain} has no signature API, no registries.d scope covers ${repositoryName(ref)} and the policy sets no storeURL`;
-    return { lookup: async () => ({ ok: true, signatures: [], ignored: 0, searched }) };
-  }
-
-  /**
-   * Without storeURL, Portieris does not read registries.d: it finds signatures only
-   * through the registry's signature API. Say so once per rule when gate used a lookaside.
-   */
-  private warnAboutWebhookStore(resource: PolicyResource, rule: RepositoryRule, choice: { origin: { file: string }; scope: string }): void {
-    if (this.warnedRules.has(rule)) return;
-    this.warnedRules.add(rule);
-    this.warnings.push({
-      ...rule.origin,
-      message: `${resource.kind}/${resource.name} repository "${rule.name}" sets no simple.storeURL: gate read signatures from the lookaside of ${choice.origin.file} (scope ${choice.scope}), but Portieris in the cluster reads only the registry's signature API then; publish the lookaside over https and set storeURL so that the webhook finds the same signatures`,
-    });
-  }
-
   /** Where a pattern for this image would go, and whether one already matches the normalised name. */
   private noPolicyHint(use: ImageUse, ref: ImageReference, scope: 'namespace' | 'cluster' | 'none', policies: PolicySet): string {
     const where = scope === 'namespace' ? `an ImagePolicy of namespace "${use.namespace}"` : 'a ClusterImagePolicy in .gate/policies/';
@@ -310,18 +243,4 @@ export class Decider {
     }
     return `add a repository pattern such as "${suggestion}" to ${where}`;
   }
-}
-
-/** Which credentials a result was obtained with: what one workload may see, another may not. */
-function credentialKey(credentials: CredentialCandidate[]): string {
-  return credentials.map((c) => c.source).join('\u0001');
-}
-
-function offline(message: string): SignatureSource {
-  return { lookup: async () => ({ ok: false, reason: 'UNSUPPORTED', message, hint: 'run without --offline so that gate can reach it', searched: message }) };
-}
-
-/** Until the stores return typed evidence: every blob they return is simple signing. */
-function evidenceOf(signatures: Array<{ bytes: Uint8Array; location: string }>): Evidence[] {
-  return signatures.map((s) => ({ format: 'simple-signing', bytes: s.bytes, location: s.location, sha256: createHash('sha256').update(s.bytes).digest('hex') }));
 }

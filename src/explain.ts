@@ -5,6 +5,7 @@
 
 import { exemptionRef, prepare, type CheckIO, type CheckOptions } from './check.js';
 import type { DecisionTrace } from './decide.js';
+import { failureVerdict } from './engine/failures.js';
 import type { Warning } from './errors.js';
 import type { ImageUse } from './manifests/extract.js';
 import { findExemption } from './policy/exemptions.js';
@@ -14,8 +15,6 @@ import { parseReference, referenceString } from './reference/reference.js';
 import type { ExemptionRef } from './report/model.js';
 import { everyOutcome, type VerifyOnce } from './verify/evaluate.js';
 import type { ExplainFields, KindRegistry } from './verify/kind.types.js';
-import type { Evidence } from './verify/kind.types.js';
-import { createHash } from 'node:crypto';
 import type { ReasonCode } from './verify/verdict.js';
 import { GATE_VERSION } from './version.js';
 
@@ -129,9 +128,12 @@ function requirementsOf(trace: DecisionTrace, declared: Requirement[], kinds: Ki
 async function signatureFates(trace: DecisionTrace, verify: VerifyOnce): Promise<Explanation['signatures']> {
   const { lookup, requirements, intended, digest } = trace;
   if (!lookup) return null;
-  if (!lookup.ok) return { searched: lookup.searched, ok: false, reason: lookup.reason, message: lookup.message, ignored: 0, each: [] };
-  const blobs: Evidence[] = lookup.signatures.map((s) => ({ format: 'simple-signing', bytes: s.bytes, location: s.location, sha256: createHash('sha256').update(s.bytes).digest('hex') }));
-  const rows = await everyOutcome(requirements ?? [], { digest: digest!.value, intended: intended! }, blobs, verify);
+  if (!lookup.ok) {
+    const failed = failureVerdict(lookup.failure);
+    return { searched: lookup.searched, ok: false, reason: failed.reason, message: failed.message, ignored: 0, each: [] };
+  }
+  const resolved = requirements ?? [];
+  const rows = await everyOutcome(resolved, { digest: digest!.value, intended: intended! }, lookup.blobs, verify);
   const each = rows.map((row) => ({
     location: row.location,
     requirements: row.outcomes.map((outcome) =>
@@ -140,5 +142,6 @@ async function signatureFates(trace: DecisionTrace, verify: VerifyOnce): Promise
         : { passed: false, reason: outcome.reason, message: outcome.message },
     ),
   }));
-  return { searched: lookup.searched, ok: true, ignored: lookup.ignored, each };
+  const ignored = lookup.blobs.filter((b) => !resolved.some((r) => r.kind.consumes(b))).length;
+  return { searched: lookup.searched, ok: true, ignored, each };
 }

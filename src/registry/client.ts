@@ -2,13 +2,16 @@
 // digest (HEAD, or GET and sha256 when no digest header comes back), manifests and blobs
 // by digest (hashed and checked), and the signature extension API. Authentication tries
 // the credentials in order — anonymous first — with Bearer tokens (cached per scope and
-// credential) or Basic, and remembers which one worked for each repository.
+// credential) or Basic, and remembers which one worked for each repository. One client
+// serves one run (its credentials, tokens and per-registry limits); the connections
+// underneath may be shared across runs (http.ts).
 
 import { createHash } from 'node:crypto';
 import type { ImageReference } from '../reference/reference.js';
 import { validateDigest } from '../reference/reference.js';
+import { once } from '../engine/memo.js';
 import { parseChallenge, type Challenge } from './challenge.js';
-import type { CredentialCandidate } from './credentials.js';
+import { basicAuthorization, type CredentialCandidate } from './credentials.js';
 import { redact, TransportError, type HttpClient, type HttpResponse } from './http.js';
 
 export const MANIFEST_MEDIA_TYPES = [
@@ -56,21 +59,16 @@ export class RegistryClient {
 
   /** GET /v2/ without credentials, once per registry. 200 and 401 both mean "a registry is here". */
   ping(domain: string): Promise<Ping> {
-    let pending = this.pings.get(domain);
-    if (!pending) {
-      pending = this.limited(domain, async () => {
-        const response = await this.options.http.fetch(`${this.endpoint(domain).origin}/v2/`, { maxBytes: 64 * 1024 });
-        if (response.status !== 200 && response.status !== 401) {
-          throw new TransportError('UNREACHABLE', `${domain} does not answer like a registry: GET /v2/ gave ${response.status}`);
-        }
-        const ownAnswer = new URL(response.url).origin === this.endpoint(domain).origin;
-        const challenge = ownAnswer ? parseChallenge(response.headers['www-authenticate']) : undefined;
-        if (challenge) this.challenges.set(domain, challenge);
-        return { supportsSignatures: ownAnswer && response.headers['x-registry-supports-signatures'] === '1' };
-      });
-      this.pings.set(domain, pending);
-    }
-    return pending;
+    return once(this.pings, domain, async () => {
+      const response = await this.options.http.fetch(`${this.endpoint(domain).origin}/v2/`, { maxBytes: 64 * 1024, slot: this.slotOf(domain) });
+      if (response.status !== 200 && response.status !== 401) {
+        throw new TransportError('unreachable', `${domain} does not answer like a registry: GET /v2/ gave ${response.status}`);
+      }
+      const ownAnswer = new URL(response.url).origin === this.endpoint(domain).origin;
+      const challenge = ownAnswer ? parseChallenge(response.headers['www-authenticate']) : undefined;
+      if (challenge) this.challenges.set(domain, challenge);
+      return { supportsSignatures: ownAnswer && response.headers['x-registry-supports-signatures'] === '1' };
+    });
   }
 
   /** The digest a tag points to now: the top-level manifest (an index for a multi-arch image). */
@@ -85,12 +83,12 @@ export class RegistryClient {
     const get = await this.authorized(ref, 'GET', path, { accept }, credentials, MAX_MANIFEST_BYTES);
     this.expectFound(get, ref, 'tag');
     if (SCHEMA1.test(get.headers['content-type'] ?? '')) {
-      throw new TransportError('UNSUPPORTED', `${ref.domain}/${ref.path}:${ref.tag} is a Docker schema 1 manifest, which gate does not verify`, 'push the image again with a current client (schema 2 or OCI)');
+      throw new TransportError('unsupported', `${ref.domain}/${ref.path}:${ref.tag} is a Docker schema 1 manifest, which gate does not verify`, 'push the image again with a current client (schema 2 or OCI)');
     }
     const computed = sha256(get.body);
     const claimed = get.headers['docker-content-digest'];
     if (claimed && claimed !== computed) {
-      throw new TransportError('UNREACHABLE', `${ref.domain} served a manifest for ${ref.path}:${ref.tag} whose sha256 is ${computed}, not the ${claimed} it announced (a broken cache or proxy?)`);
+      throw new TransportError('unreachable', `${ref.domain} served a manifest for ${ref.path}:${ref.tag} whose sha256 is ${computed}, not the ${claimed} it announced (a broken cache or proxy?)`);
     }
     return computed;
   }
@@ -101,7 +99,7 @@ export class RegistryClient {
     if (response.status === 404) return undefined;
     this.expectOk(response, ref, 'manifest');
     if (reference.startsWith('sha256:') && sha256(response.body) !== reference) {
-      throw new TransportError('UNREACHABLE', `${ref.domain} served manifest bytes for ${ref.path}@${reference} that do not match that digest`);
+      throw new TransportError('unreachable', `${ref.domain} served manifest bytes for ${ref.path}@${reference} that do not match that digest`);
     }
     return { bytes: response.body, mediaType: (response.headers['content-type'] ?? '').split(';')[0].trim() };
   }
@@ -110,7 +108,7 @@ export class RegistryClient {
   async blob(ref: ImageReference, digest: string, credentials: CredentialCandidate[], maxBytes: number): Promise<Uint8Array> {
     const response = await this.authorized(ref, 'GET', `/v2/${ref.path}/blobs/${digest}`, {}, credentials, maxBytes);
     this.expectOk(response, ref, 'blob');
-    if (sha256(response.body) !== digest) throw new TransportError('UNREACHABLE', `${ref.domain} served blob bytes for ${ref.path}@${digest} that do not match that digest`);
+    if (sha256(response.body) !== digest) throw new TransportError('unreachable', `${ref.domain} served blob bytes for ${ref.path}@${digest} that do not match that digest`);
     return response.body;
   }
 
@@ -127,14 +125,14 @@ export class RegistryClient {
 
   private expectFound(response: HttpResponse, ref: ImageReference, what: string): void {
     if (response.status === 404) {
-      throw new TransportError('INVALID_REFERENCE', `${ref.domain}/${ref.path}:${ref.tag} does not exist in the registry (404 for the ${what})`, 'push the image, or fix the name or tag');
+      throw new TransportError('not-found', `${ref.domain}/${ref.path}:${ref.tag} does not exist in the registry (404 for the ${what})`, 'push the image, or fix the name or tag');
     }
     this.expectOk(response, ref, what);
   }
 
   private expectOk(response: HttpResponse, ref: ImageReference, what: string): void {
     if (response.status !== 200) {
-      throw new TransportError('UNREACHABLE', `${ref.domain} answered ${response.status} for the ${what} of ${ref.path} (${redact(response.url)})`);
+      throw new TransportError('unreachable', `${ref.domain} answered ${response.status} for the ${what} of ${ref.path} (${redact(response.url)})`);
     }
   }
 
@@ -177,7 +175,7 @@ export class RegistryClient {
     }
     if (notFound && refused.every((r) => r.endsWith('(404)'))) return notFound;
     throw new TransportError(
-      'AUTH_FAILED',
+      'auth',
       `${ref.domain} refused access to ${ref.path} with every credential: ${refused.join(', ')}`,
       `give gate a pull secret for ${ref.domain} (imagePullSecrets of the pod or its ServiceAccount), or --auth-file / docker login for CI`,
     );
@@ -196,9 +194,7 @@ export class RegistryClient {
     const scope = `repository:${ref.path}:pull`;
     const send = async (): Promise<HttpResponse> => {
       const authorization = await this.authorization(ref.domain, scope, candidate);
-      return this.limited(ref.domain, () =>
-        this.options.http.fetch(url, { method, headers: authorization ? { ...headers, authorization } : headers, maxBytes }),
-      );
+      return this.options.http.fetch(url, { method, headers: authorization ? { ...headers, authorization } : headers, maxBytes, slot: this.slotOf(ref.domain) });
     };
     // Learn how the registry authenticates once (GET /v2/), before any request of it:
     // concurrent requests then all get their token first instead of a 401 each.
@@ -221,7 +217,7 @@ export class RegistryClient {
   private async authorization(domain: string, scope: string, candidate: CredentialCandidate): Promise<string | undefined> {
     const challenge = this.challenges.get(domain);
     if (!challenge) return undefined;
-    const basic = candidate.anonymous ? undefined : `Basic ${Buffer.from(`${candidate.username}:${candidate.password}`).toString('base64')}`;
+    const basic = candidate.anonymous ? undefined : basicAuthorization(candidate);
     if (challenge.scheme === 'basic') return basic;
     const token = await this.token(domain, challenge, scope, candidate, basic);
     return token ? `Bearer ${token}` : undefined;
@@ -244,38 +240,40 @@ export class RegistryClient {
     try {
       url = new URL(realm ?? '');
     } catch {
-      throw new TransportError('UNREACHABLE', `${domain} names no valid token service (realm ${JSON.stringify(realm ?? null)})`);
+      throw new TransportError('unreachable', `${domain} names no valid token service (realm ${JSON.stringify(realm ?? null)})`);
     }
     // Credentials go to the realm the registry names, and in clear text only to a host declared insecure.
     if (url.protocol !== 'https:' && !(url.protocol === 'http:' && this.options.cleartextAllowed(url.host))) {
-      throw new TransportError('AUTH_FAILED', `${domain} sends its clients to a token service over ${url.protocol} (${redact(url.href)}); gate sends credentials in clear text only to hosts named with --insecure-registry`);
+      throw new TransportError('auth', `${domain} sends its clients to a token service over ${url.protocol} (${redact(url.href)}); gate sends credentials in clear text only to hosts named with --insecure-registry`);
     }
     if (challenge.params.service) url.searchParams.set('service', challenge.params.service);
     url.searchParams.set('scope', scope);
     const response = await this.options.http.fetch(url.href, { headers: basic ? { authorization: basic } : {}, maxBytes: MAX_TOKEN_BYTES });
     const now = this.options.http.now();
     if (response.status === 401 || response.status === 403) return { expiresAt: now + DEFAULT_TOKEN_SECONDS * 1000 };
-    if (response.status !== 200) throw new TransportError('UNREACHABLE', `the token service of ${domain} answered ${response.status} (${redact(url.href)})`);
+    if (response.status !== 200) throw new TransportError('unreachable', `the token service of ${domain} answered ${response.status} (${redact(url.href)})`);
     let body: { token?: unknown; access_token?: unknown; expires_in?: unknown };
     try {
       body = JSON.parse(Buffer.from(response.body).toString('utf8')) as typeof body;
     } catch {
-      throw new TransportError('UNREACHABLE', `the token service of ${domain} did not answer with JSON`);
+      throw new TransportError('unreachable', `the token service of ${domain} did not answer with JSON`);
     }
     const token = typeof body.token === 'string' ? body.token : typeof body.access_token === 'string' ? body.access_token : undefined;
-    if (!token) throw new TransportError('UNREACHABLE', `the token service of ${domain} gave no token`);
+    if (!token) throw new TransportError('unreachable', `the token service of ${domain} gave no token`);
     // Refresh a little before the end of the lifetime (60 s when the service names none).
     const lifetime = typeof body.expires_in === 'number' && body.expires_in > 0 ? body.expires_in : DEFAULT_TOKEN_SECONDS;
     return { token, expiresAt: now + Math.max(lifetime - 10, 1) * 1000 };
   }
 
-  private limited<T>(domain: string, fn: () => Promise<T>): Promise<T> {
+  /** Each attempt of a request to `domain` takes one of its slots; the back-off between attempts does not. */
+  private slotOf(domain: string): <T>(attempt: () => Promise<T>) => Promise<T> {
     let slot = this.slots.get(domain);
     if (!slot) {
       slot = new Semaphore(this.options.perRegistry);
       this.slots.set(domain, slot);
     }
-    return slot.run(fn);
+    const semaphore = slot;
+    return (attempt) => semaphore.run(attempt);
   }
 }
 

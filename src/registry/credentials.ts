@@ -15,6 +15,16 @@ export type CredentialCandidate = { anonymous: true; source: 'anonymous' } | ({ 
 
 export const ANONYMOUS: CredentialCandidate = { anonymous: true, source: 'anonymous' };
 
+/** Which credentials a result was obtained with: what one workload may see, another may not. */
+export function credentialKey(credentials: CredentialCandidate[]): string {
+  return credentials.map((c) => c.source).join('\u0001');
+}
+
+/** The Authorization header value of HTTP Basic auth (RFC 7617). */
+export function basicAuthorization(credential: { username: string; password: string }): string {
+  return `Basic ${Buffer.from(`${credential.username}:${credential.password}`).toString('base64')}`;
+}
+
 export interface DockerConfig {
   auths: Map<string, { username: string; password: string }>;
   credsStore?: string;

@@ -1,25 +1,47 @@
-// HTTP for registries and lookasides, on undici: keep-alive pools per origin, the
-// trust roots of each origin (system CAs plus certs.d), a timeout per request and a
-// deadline for the whole run, bounded bodies, retries (retry.ts), and redirects
-// followed by hand so that an Authorization header never reaches another origin.
+// HTTP for registries and lookasides, on undici. Two lifetimes: `Connections` (keep-alive
+// pools per origin and trust roots) may live as long as the process; an `HttpClient` is
+// one run's view of them, with that run's deadline, per-request timeout and clock. Bodies
+// are bounded, 429/5xx retried (retry.ts), and redirects followed by hand so that an
+// Authorization header never reaches another origin.
 
+import { createHash } from 'node:crypto';
 import { Agent, type Dispatcher } from 'undici';
-import type { ReasonCode } from '../verify/verdict.js';
+import { once } from '../engine/memo.js';
 import { RETRIED_STATUSES, retryDecision } from './retry.js';
 
 /**
- * A registry or signature store that gave no usable answer. Its reason is the denial's:
- * TIMEOUT, UNREACHABLE, THROTTLED and AUTH_FAILED make the run incomplete (exit 3);
- * a few answers are definite (a tag that does not exist) and carry their own reason.
+ * Why a registry or signature store gave no usable answer, in transport words; what a
+ * kind means for the verdict is decided in one place (engine/failures.ts).
  */
+export type FailureKind =
+  | 'unreachable' // no usable answer: network, TLS, a server error, an answer too large or garbled
+  | 'throttled' // 429/5xx still, after the retries the time left allowed
+  | 'auth' // refused with every credential, or credentials that may not be sent
+  | 'timeout' // the run's budget or the per-request limit ran out
+  | 'too-many' // a store listing more signatures than any real one holds
+  | 'malformed' // a stored blob or attachment that is not what the store's format says
+  | 'not-found' // the tag asked for does not exist
+  | 'unsupported' // an answer gate does not read (a schema 1 manifest)
+  | 'offline'; // the store is on the network and the run is offline
+
+export interface StoreFailure {
+  kind: FailureKind;
+  message: string;
+  hint?: string;
+}
+
 export class TransportError extends Error {
   constructor(
-    readonly reason: ReasonCode,
+    readonly kind: FailureKind,
     message: string,
     readonly hint?: string,
   ) {
     super(message);
     this.name = 'TransportError';
+  }
+
+  get failure(): StoreFailure {
+    return { kind: this.kind, message: this.message, ...(this.hint ? { hint: this.hint } : {}) };
   }
 }
 
@@ -36,6 +58,11 @@ export interface HttpRequest {
   headers?: Record<string, string>;
   /** Largest body accepted; a larger one is an error. */
   maxBytes: number;
+  /**
+   * Wraps each attempt (a concurrency slot): the back-off between attempts runs outside
+   * it, so a 429 does not hold a slot while it waits.
+   */
+  slot?: <T>(attempt: () => Promise<T>) => Promise<T>;
 }
 
 export interface HttpOptions {
@@ -46,28 +73,60 @@ export interface HttpOptions {
   caFor(hostPort: string): Promise<string[]>;
   now?: () => number;
   sleep?: (ms: number) => Promise<void>;
+  /** Pools shared with other runs; absent, the client makes its own and closes them. */
+  connections?: Connections;
 }
 
 const MAX_REDIRECTS = 5;
 const TLS_CODES = /CERT|SELF_SIGNED|UNABLE_TO|ERR_TLS|ERR_SSL|HOSTNAME/;
 
-export class HttpClient {
+/**
+ * Keep-alive pools that may outlive a run: one undici Agent per origin, trust roots and
+ * connect timeout, so that a run with other roots (another .gate/certs.d) never shares a
+ * TLS context. Holds no credentials and no deadline.
+ */
+export class Connections {
   private readonly agents = new Map<string, Promise<Agent>>();
+
+  agent(origin: string, ca: string[], connectTimeoutMs: number): Promise<Agent> {
+    const roots = createHash('sha256').update(ca.join('\u0000')).digest('hex');
+    return once(this.agents, `${origin} ${roots} ${connectTimeoutMs}`, async () =>
+      // The connect timeout covers the TCP connect and the TLS handshake (undici's default is 10 s).
+      new Agent({ keepAliveTimeout: 10_000, connections: 16, connect: { timeout: connectTimeoutMs, ...(ca.length > 0 ? { ca } : {}) } }),
+    );
+  }
+
+  /** Ends every connection: a request still connecting is dropped, not awaited. */
+  async close(): Promise<void> {
+    const agents = [...this.agents.values()];
+    this.agents.clear();
+    await Promise.all(agents.map(async (a) => (await a).destroy()));
+  }
+}
+
+/** One run's HTTP: its deadline, per-request limit, clock and trust roots, over shared or own Connections. */
+export class HttpClient {
+  private readonly roots = new Map<string, Promise<string[]>>();
+  private readonly connections: Connections;
+  private readonly ownsConnections: boolean;
   readonly now: () => number;
   private readonly sleep: (ms: number) => Promise<void>;
 
   constructor(private readonly options: HttpOptions) {
     this.now = options.now ?? Date.now;
     this.sleep = options.sleep ?? ((ms) => new Promise((resolve) => setTimeout(resolve, ms)));
+    this.ownsConnections = options.connections === undefined;
+    this.connections = options.connections ?? new Connections();
   }
 
   /** GET or HEAD with retries; throws TransportError when no usable answer comes. */
   async fetch(url: string, request: HttpRequest): Promise<HttpResponse> {
+    const slot = request.slot ?? ((attempt) => attempt());
     for (let attempt = 1; ; attempt++) {
-      const response = await this.followRedirects(url, request);
+      const response = await slot(() => this.followRedirects(url, request));
       if (!RETRIED_STATUSES.has(response.status)) return response;
       const decision = retryDecision(response.status, response.headers['retry-after'], attempt, this.now(), this.options.deadlineMs);
-      if (!decision.retry) throw new TransportError('THROTTLED', `${redact(url)}: ${decision.why}`);
+      if (!decision.retry) throw new TransportError('throttled', `${redact(url)}: ${decision.why}`);
       await this.sleep(decision.delayMs);
     }
   }
@@ -79,15 +138,15 @@ export class HttpClient {
       const response = await this.once(current, request.method ?? 'GET', headers, request.maxBytes);
       const location = response.headers.location;
       if (![301, 302, 303, 307, 308].includes(response.status) || !location) return response;
-      if (hop >= MAX_REDIRECTS) throw new TransportError('UNREACHABLE', `${redact(url)}: more than ${MAX_REDIRECTS} redirects`);
+      if (hop >= MAX_REDIRECTS) throw new TransportError('unreachable', `${redact(url)}: more than ${MAX_REDIRECTS} redirects`);
       let next: URL;
       try {
         next = new URL(location, current);
       } catch {
-        throw new TransportError('UNREACHABLE', `${redact(url)}: a redirect to an invalid location`);
+        throw new TransportError('unreachable', `${redact(url)}: a redirect to an invalid location`);
       }
-      if (next.protocol !== 'https:' && next.protocol !== 'http:') throw new TransportError('UNREACHABLE', `${redact(url)}: redirect to ${next.protocol} refused`);
-      if (current.protocol === 'https:' && next.protocol === 'http:') throw new TransportError('UNREACHABLE', `${redact(url)}: redirect from https to http refused`);
+      if (next.protocol !== 'https:' && next.protocol !== 'http:') throw new TransportError('unreachable', `${redact(url)}: redirect to ${next.protocol} refused`);
+      if (current.protocol === 'https:' && next.protocol === 'http:') throw new TransportError('unreachable', `${redact(url)}: redirect from https to http refused`);
       // Credentials belong to their own origin: a redirect elsewhere (a CDN) goes without them.
       if (next.origin !== current.origin) headers = withoutAuthorization(headers);
       current = next;
@@ -97,7 +156,7 @@ export class HttpClient {
   private async once(url: URL, method: 'GET' | 'HEAD', headers: Record<string, string>, maxBytes: number): Promise<HttpResponse> {
     const remaining = this.options.deadlineMs - this.now();
     const where = redact(url.href);
-    if (remaining <= 0) throw new TransportError('TIMEOUT', `${where}: the time budget ran out before this request`);
+    if (remaining <= 0) throw new TransportError('timeout', `${where}: the time budget ran out before this request`);
     const perRequest = this.options.requestTimeoutMs;
     // --request-timeout bounds each phase (connect + TLS in the agent, headers, each stall
     // of the body); the run's budget cuts whatever is still running at the deadline.
@@ -123,7 +182,7 @@ export class HttpClient {
     const declared = Number(responseHeaders['content-length'] ?? NaN);
     if (method === 'GET' && declared > maxBytes) {
       answer.body.destroy();
-      throw new TransportError('UNREACHABLE', `${where}: the response is ${declared} bytes, more than the ${maxBytes} accepted`);
+      throw new TransportError('unreachable', `${where}: the response is ${declared} bytes, more than the ${maxBytes} accepted`);
     }
     const chunks: Buffer[] = [];
     let total = 0;
@@ -132,7 +191,7 @@ export class HttpClient {
         total += (chunk as Buffer).length;
         if (total > maxBytes) {
           answer.body.destroy();
-          throw new TransportError('UNREACHABLE', `${where}: the response is larger than the ${maxBytes} bytes accepted`);
+          throw new TransportError('unreachable', `${where}: the response is larger than the ${maxBytes} bytes accepted`);
         }
         chunks.push(chunk as Buffer);
       }
@@ -143,22 +202,14 @@ export class HttpClient {
     return { status: answer.statusCode, headers: responseHeaders, body: Buffer.concat(chunks), url: url.href };
   }
 
-  private agentFor(url: URL): Promise<Agent> {
-    let agent = this.agents.get(url.origin);
-    if (!agent) {
-      agent = (async () => {
-        const ca = url.protocol === 'https:' ? await this.options.caFor(url.host) : [];
-        // The connect timeout covers the TCP connect and the TLS handshake (undici's default is 10 s).
-        return new Agent({ keepAliveTimeout: 10_000, connections: 16, connect: { timeout: this.options.requestTimeoutMs, ...(ca.length > 0 ? { ca } : {}) } });
-      })();
-      this.agents.set(url.origin, agent);
-    }
-    return agent;
+  private async agentFor(url: URL): Promise<Agent> {
+    const ca = url.protocol === 'https:' ? await once(this.roots, url.host, () => this.options.caFor(url.host)) : [];
+    return this.connections.agent(url.origin, ca, this.options.requestTimeoutMs);
   }
 
-  /** Ends every connection: a request still connecting when the run is over is dropped, not awaited. */
+  /** The end of the run: closes the connections only when this client made them. */
   async close(): Promise<void> {
-    await Promise.all([...this.agents.values()].map(async (a) => (await a).destroy()));
+    if (this.ownsConnections) await this.connections.close();
   }
 }
 
@@ -199,7 +250,7 @@ function toTransportError(e: unknown, where: string, limit: TimeLimit, phase: Ph
   const duringBody = phase === 'body';
   if ('budgetMs' in limit) {
     const what = duringBody ? 'the answer was not complete' : 'no answer';
-    return new TransportError('TIMEOUT', `${where}: ${what} within ${seconds(limit.budgetMs)} s, the time budget of the run ran out (raise --timeout, or the plugin parameter timeout)`);
+    return new TransportError('timeout', `${where}: ${what} within ${seconds(limit.budgetMs)} s, the time budget of the run ran out (raise --timeout, or the plugin parameter timeout)`);
   }
   if (/TIMEOUT/.test(code) || error.name === 'TimeoutError' || error.name === 'AbortError' || code === 'UND_ERR_ABORTED') {
     const s = seconds(limit.perRequestMs);
@@ -209,13 +260,13 @@ function toTransportError(e: unknown, where: string, limit: TimeLimit, phase: Ph
         : duringBody
           ? `the answer stalled for ${s} s in the middle of its body`
           : `no answer within ${s} s`;
-    return new TransportError('TIMEOUT', `${where}: ${what}, the per-request limit (--request-timeout)`);
+    return new TransportError('timeout', `${where}: ${what}, the per-request limit (--request-timeout)`);
   }
   if (TLS_CODES.test(code)) {
-    return new TransportError('UNREACHABLE', `${where}: TLS: ${message} (trust the registry's CA with .gate/certs.d/<host:port>/ca.crt or --ca-file)`);
+    return new TransportError('unreachable', `${where}: TLS: ${message} (trust the registry's CA with .gate/certs.d/<host:port>/ca.crt or --ca-file)`);
   }
   if (duringBody || code === 'UND_ERR_RES_CONTENT_LENGTH_MISMATCH' || code === 'UND_ERR_SOCKET') {
-    return new TransportError('UNREACHABLE', `${where}: the connection broke ${duringBody ? 'in the middle of the response (truncated)' : ''}: ${message}`.replace(/ +:/, ':'));
+    return new TransportError('unreachable', `${where}: the connection broke ${duringBody ? 'in the middle of the response (truncated)' : ''}: ${message}`.replace(/ +:/, ':'));
   }
   const plain: Record<string, string> = {
     ENOTFOUND: 'no such host (DNS)',
@@ -225,7 +276,7 @@ function toTransportError(e: unknown, where: string, limit: TimeLimit, phase: Ph
     EHOSTUNREACH: 'host unreachable',
     ENETUNREACH: 'network unreachable',
   };
-  return new TransportError('UNREACHABLE', `${where}: ${plain[code] ?? `${code ? `${code}: ` : ''}${message}`}`, 'check the registry name and the network; in an air-gapped run, pin digests and use --offline');
+  return new TransportError('unreachable', `${where}: ${plain[code] ?? `${code ? `${code}: ` : ''}${message}`}`, 'check the registry name and the network; in an air-gapped run, pin digests and use --offline');
 }
 
 function flatten(headers: Record<string, string | string[] | undefined>): Record<string, string> {

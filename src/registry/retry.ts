@@ -1,7 +1,7 @@
 // When to try a registry request again. Pure: the clock is passed in.
 // 429 and 502/503/504 are retried with exponential backoff, or after the server's
-// Retry-After, as long as the wait fits in the time left; then the caller reports
-// THROTTLED — never "unsigned".
+// Retry-After, as long as the wait fits in the time left; then the request fails as
+// throttled — never "unsigned".
 
 export const RETRIED_STATUSES: ReadonlySet<number> = new Set([429, 502, 503, 504]);
 export const MAX_ATTEMPTS = 4;

@@ -1,11 +1,27 @@
 // What kind of signature a stored blob is, decided from its first bytes exactly as
-// containers/image's internal/signature FromBlob does. An unrecognised blob is an
-// error that fails the whole lookup (an armoured signature included).
+// containers/image's internal/signature FromBlob does, and the one place a stored blob
+// becomes an UntrustedBlob. An unrecognised blob is an error that fails the whole
+// lookup (an armoured signature included).
+
+import { createHash } from 'node:crypto';
+import type { UntrustedBlob } from './evidence.js';
 
 export type SniffedBlob =
   | { format: 'simple-signing'; blob: Uint8Array }
-  | { format: 'sigstore-json'; blob: Uint8Array }
+  | { format: 'sigstore-json'; blob: Uint8Array; mimeType?: string; annotations?: Record<string, string> }
   | { format: 'unknown'; message: string; armoured?: boolean };
+
+/** A stored blob typed for the evaluators, or why it is no signature gate knows. */
+export function typedBlob(bytes: Uint8Array, location: string): { ok: true; blob: UntrustedBlob } | { ok: false; message: string; armoured: boolean } {
+  const sniffed = sniffSignatureBlob(bytes);
+  if (sniffed.format === 'unknown') return { ok: false, message: sniffed.message, armoured: sniffed.armoured === true };
+  const lifted = sniffed.format === 'sigstore-json' ? { ...(sniffed.mimeType !== undefined ? { mediaType: sniffed.mimeType } : {}), ...(sniffed.annotations ? { annotations: sniffed.annotations } : {}) } : {};
+  return { ok: true, blob: { format: sniffed.format, bytes: sniffed.blob, location, sha256: sha256Hex(sniffed.blob), ...lifted } };
+}
+
+export function sha256Hex(bytes: Uint8Array): string {
+  return createHash('sha256').update(bytes).digest('hex');
+}
 
 // OpenPGP packet headers that start a simple-signing blob: compressed data
 // (0xA0-0xA3 old format, 0xC8 new), one-pass signature (0x90-0x92 and 0x3D, as
@@ -28,8 +44,8 @@ export function sniffSignatureBlob(blob: Uint8Array): SniffedBlob {
   const data = blob.subarray(newline + 1);
   if (format === 'simple-signing') return { format: 'simple-signing', blob: data };
   if (format === 'sigstore-json') {
-    const problem = sigstoreJsonProblem(data);
-    return problem ? { format: 'unknown', message: `invalid sigstore-json signature: ${problem}` } : { format: 'sigstore-json', blob: data };
+    const read = readSigstoreJson(data);
+    return typeof read === 'string' ? { format: 'unknown', message: `invalid sigstore-json signature: ${read}` } : { format: 'sigstore-json', blob: data, ...read };
   }
   return { format: 'unknown', message: `unrecognized signature format "${format}"` };
 }
@@ -39,7 +55,7 @@ export function sniffSignatureBlob(blob: Uint8Array): SniffedBlob {
  * when it reads the list, and a decoding error fails the whole lookup; gate does the same
  * even though a signedBy requirement then ignores the blob.
  */
-function sigstoreJsonProblem(data: Uint8Array): string | undefined {
+function readSigstoreJson(data: Uint8Array): string | { mimeType?: string; annotations?: Record<string, string> } {
   let value: unknown;
   try {
     value = JSON.parse(new TextDecoder('utf-8', { ignoreBOM: true }).decode(data));
@@ -56,5 +72,8 @@ function sigstoreJsonProblem(data: Uint8Array): string | undefined {
     if (typeof annotations !== 'object' || Array.isArray(annotations)) return 'annotations is not an object';
     if (Object.values(annotations).some((v) => typeof v !== 'string')) return 'an annotation is not a string';
   }
-  return undefined;
+  return {
+    ...(typeof mimeType === 'string' ? { mimeType } : {}),
+    ...(annotations ? { annotations: { ...(annotations as Record<string, string>) } } : {}),
+  };
 }

@@ -164,9 +164,3 @@ export async function everyOutcome(requirements: readonly ResolvedRequirement[],
   }
   return rows;
 }
-
-/** @deprecated until the stores return typed evidence (signatures/). */
-export interface UntrustedSignature {
-  bytes: Uint8Array;
-  location: string;
-}

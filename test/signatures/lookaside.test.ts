@@ -5,7 +5,8 @@ import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { after, before, describe, it } from 'node:test';
 import { parseReference } from '../../src/reference/reference.js';
-import { FileLookaside } from '../../src/signatures/lookaside.js';
+import { reasonFor } from '../../src/engine/failures.js';
+import { fileLookaside, type Lookaside } from '../../src/signatures/lookaside.js';
 import { sniffSignatureBlob } from '../../src/signatures/format.js';
 
 const DIGEST = 'sha256:' + 'd'.repeat(64);
@@ -22,11 +23,11 @@ describe('file lookaside', () => {
   });
   after(() => rm(root, { recursive: true, force: true }));
 
-  async function store(name: string, blobs: Buffer[]): Promise<FileLookaside> {
+  async function store(name: string, blobs: Buffer[]): Promise<Lookaside> {
     const dir = path.join(root, name, 'team/app@sha256=' + 'd'.repeat(64));
     await mkdir(dir, { recursive: true });
     for (const [i, blob] of blobs.entries()) await writeFile(path.join(dir, `signature-${i + 1}`), blob);
-    return new FileLookaside(pathToFileURL(path.join(root, name)).href);
+    return fileLookaside(pathToFileURL(path.join(root, name)).href);
   }
 
   it('reads signature-1, -2, … up to the first gap, under the repository path without host', async () => {
@@ -34,33 +35,33 @@ describe('file lookaside', () => {
     await writeFile(path.join(root, 'gap/team/app@sha256=' + 'd'.repeat(64), 'signature-4'), ONE_PASS);
     const result = await source.lookup(ref, DIGEST);
     assert.ok(result.ok);
-    assert.equal(result.signatures.length, 2);
+    assert.equal(result.blobs.length, 2);
   });
 
   it('finds nothing when the folder does not exist', async () => {
-    const result = await new FileLookaside(pathToFileURL(path.join(root, 'absent')).href).lookup(ref, DIGEST);
+    const result = await fileLookaside(pathToFileURL(path.join(root, 'absent')).href).lookup(ref, DIGEST);
     assert.ok(result.ok);
-    assert.equal(result.signatures.length, 0);
+    assert.equal(result.blobs.length, 0);
   });
 
   it('gives up past 128 signatures', async () => {
     const source = await store('many', Array.from({ length: 129 }, () => ONE_PASS));
     const result = await source.lookup(ref, DIGEST);
     assert.equal(result.ok, false);
-    assert.ok(!result.ok && /more than 128 signatures/.test(result.message));
+    assert.ok(!result.ok && /more than 128 signatures/.test(result.failure.message));
   });
 
   it('refuses a signature larger than 4 MiB without reading it whole', async () => {
     const source = await store('big', [Buffer.concat([ONE_PASS, Buffer.alloc(4 * 1024 * 1024)])]);
     const result = await source.lookup(ref, DIGEST);
-    assert.ok(!result.ok && result.reason === 'BAD_SIGNATURE' && /larger than/.test(result.message));
+    assert.ok(!result.ok && reasonFor(result.failure.kind) === 'BAD_SIGNATURE' && /larger than/.test(result.failure.message));
   });
 
   it('reports a signature path it cannot read as unreachable', async () => {
     const source = await store('dir', []);
     await mkdir(path.join(root, 'dir/team/app@sha256=' + 'd'.repeat(64), 'signature-1'));
     const result = await source.lookup(ref, DIGEST);
-    assert.ok(!result.ok && result.reason === 'UNREACHABLE');
+    assert.ok(!result.ok && reasonFor(result.failure.kind) === 'UNREACHABLE');
   });
 });
 

@@ -2,13 +2,15 @@
 // secret of the pod spec, then those of its ServiceAccount; gate adds the CI's own
 // credentials last (--auth-file, docker/podman config, credential helpers). A Secret is
 // looked for in the checked manifests (where it would be deployed), then in .gate/, then,
-// with --cluster, in the cluster.
+// with --cluster, in the cluster. It lives in engine/ because it joins manifests, the
+// cluster and the registry's credential formats; registry/ knows none of the first two.
 
 import type { SecretData, SecretReader } from '../cluster/secrets.js';
 import type { Warning } from '../errors.js';
 import { isPlainObject, valueAt, type ManifestObject } from '../manifests/document.js';
-import type { CiCredentials } from './auth-files.js';
-import { ANONYMOUS, lookupAuth, parseDockerConfig, type Credential, type CredentialCandidate, type DockerConfig } from './credentials.js';
+import type { CiCredentials } from '../registry/auth-files.js';
+import { ANONYMOUS, lookupAuth, parseDockerConfig, type Credential, type CredentialCandidate, type DockerConfig } from '../registry/credentials.js';
+import { once } from './memo.js';
 
 export class CredentialFinder {
   private readonly configs = new Map<string, Promise<DockerConfig | undefined>>();
@@ -50,36 +52,31 @@ export class CredentialFinder {
 
   private dockerConfig(namespace: string, name: string): Promise<DockerConfig | undefined> {
     const key = `${namespace}/${name}`;
-    let pending = this.configs.get(key);
-    if (!pending) {
-      pending = (async () => {
-        const secret = await this.secret(namespace, name);
-        if (!secret) {
-          this.warnOnce(key, `pull secret ${key} is neither in the checked manifests nor in .gate/${this.cluster ? ' nor in the cluster' : ' (--cluster reads it from the cluster)'}`);
-          return undefined;
-        }
-        const modern = secret.data['.dockerconfigjson'];
-        const legacy = secret.data['.dockercfg'];
-        const raw = modern ?? legacy;
-        if (!raw) {
-          this.warnOnce(key, `pull secret ${key} (${secret.source}) has neither .dockerconfigjson nor .dockercfg`);
-          return undefined;
-        }
-        let parsed: DockerConfig | string;
-        try {
-          parsed = parseDockerConfig(JSON.parse(raw.toString('utf8')), modern === undefined);
-        } catch {
-          parsed = 'not JSON';
-        }
-        if (typeof parsed === 'string') {
-          this.warnOnce(key, `pull secret ${key} (${secret.source}) is malformed: ${parsed}`);
-          return undefined;
-        }
-        return parsed;
-      })();
-      this.configs.set(key, pending);
-    }
-    return pending;
+    return once(this.configs, key, async () => {
+      const secret = await this.secret(namespace, name);
+      if (!secret) {
+        this.warnOnce(key, `pull secret ${key} is neither in the checked manifests nor in .gate/${this.cluster ? ' nor in the cluster' : ' (--cluster reads it from the cluster)'}`);
+        return undefined;
+      }
+      const modern = secret.data['.dockerconfigjson'];
+      const legacy = secret.data['.dockercfg'];
+      const raw = modern ?? legacy;
+      if (!raw) {
+        this.warnOnce(key, `pull secret ${key} (${secret.source}) has neither .dockerconfigjson nor .dockercfg`);
+        return undefined;
+      }
+      let parsed: DockerConfig | string;
+      try {
+        parsed = parseDockerConfig(JSON.parse(raw.toString('utf8')), modern === undefined);
+      } catch {
+        parsed = 'not JSON';
+      }
+      if (typeof parsed === 'string') {
+        this.warnOnce(key, `pull secret ${key} (${secret.source}) is malformed: ${parsed}`);
+        return undefined;
+      }
+      return parsed;
+    });
   }
 
   private async secret(namespace: string, name: string): Promise<SecretData | undefined> {
