@@ -37,12 +37,3 @@ export type EvidenceLookup =
       unconfigured?: string;
     }
   | { ok: false; failure: StoreFailure; searched: string };
-
-/**
- * The simple-signing blobs in the shape verify/evaluate takes, and how many blobs of
- * other formats a signedBy requirement therefore leaves aside.
- */
-export function simpleSigning(blobs: readonly UntrustedBlob[]): { signatures: Array<{ bytes: Uint8Array; location: string }>; others: number } {
-  const signatures = blobs.filter((b) => b.format === 'simple-signing').map(({ bytes, location }) => ({ bytes, location }));
-  return { signatures, others: blobs.length - signatures.length };
-}
