@@ -1,95 +1,17 @@
-// The verdict for one image under one Portieris policy, in two pure steps, dispatched
-// through the requirement kinds (verify/kinds.ts) and never on a type string:
-//  - `preflight` decides everything that needs no evidence: the trust section, the
-//    Vulnerability Advisor, the reference containers/image must read, and each
-//    requirement that decides alone (reject denies; insecureAcceptAnything is met).
-//    ACCEPT_ANYTHING comes only from an empty requirement list or from requirements
-//    that are all met without evidence, as in Portieris.
-//  - `evaluateRequirements` applies the requirements that need signatures, the way
-//    containers/image's prSignedBy does: they are AND-ed, and any one good signature
-//    satisfies one. Crypto goes through `verify`, which the caller memoises by (blob,
-//    trust); acceptance (digest, identity) is cheap and runs every time.
+// The verdict on the evidence: the requirements that need signatures (policy/admission.ts
+// has decided everything else), applied the way containers/image's prSignedBy applies
+// them: they are AND-ed, and any one good signature satisfies one. Each requirement
+// goes through its kind (verify/kinds.ts): crypto through `verify`, which the caller
+// memoises by (kind, blob, trust), then acceptance (digest, identity), which is cheap
+// and runs every time. NO_SIGNATURE says where gate looked and what it left aside.
 
-import type { Policy } from '../policy/types.js';
-import { parseReference, repositoryName, type ImageReference } from '../reference/reference.js';
-import type { Evidence, KindRegistry, Requirement, SignatureKind, Target, Trust, Verified } from './kind.types.js';
+import type { Evidence, Requirement, SignatureKind, Target, Trust, Verified } from './kind.types.js';
 import { allow, deny, SIGNATURE_FAILURE_RANK, type ReasonCode, type Verdict } from './verdict.js';
 
-/** A requirement that needs signatures, with its kind. */
-export interface PendingRequirement {
+/** A requirement that needs signatures, with the trust its kind built from the key. */
+export interface ResolvedRequirement {
   requirement: Requirement;
   kind: SignatureKind;
-}
-
-export type Preflight =
-  | { done: true; verdict: Verdict }
-  | { done: false; ref: ImageReference; pending: PendingRequirement[] };
-
-/**
- * `image` is the image string as written; `pattern` the repository pattern that
- * selected `policy`. Tags are the caller's business (admission decides whether one
- * can be verified): preflight only reads what the policy asks.
- */
-export function preflight(policy: Policy, image: string, pattern: string, kinds: KindRegistry): Preflight {
-  const done = (verdict: Verdict): Preflight => ({ done: true, verdict });
-  if (policy.trust) {
-    const outcome = decideAlone(policy.trust, kinds, pattern);
-    if (outcome && !outcome.allowed) return done(outcome);
-  }
-  if (policy.vulnerabilityEnabled) {
-    return done(deny('UNSUPPORTED', `the policy for "${pattern}" enables IBM Vulnerability Advisor checks (vulnerability.ICCRVA.enabled), which gate cannot evaluate`,
-      'remove the vulnerability section from the policy gate reads, or verify these images in the cluster only'));
-  }
-  const requirements = [...(policy.trust ? [policy.trust] : []), ...(policy.simple?.requirements ?? [])];
-  if ((policy.simple?.requirements ?? []).length === 0 && !policy.trust) {
-    return done(allow('ACCEPT_ANYTHING', `the policy for "${pattern}" has no simple requirements: Portieris admits it without checking signatures`));
-  }
-  // From here on Portieris hands the image to containers/image, which parses it again
-  // with its own grammar and refuses what that grammar refuses, whatever the requirements.
-  const parsed = parseReference(image, 'containers-image');
-  if (!parsed.ok) {
-    return done(deny('INVALID_REFERENCE', `containers/image, which verifies signatures for Portieris, cannot read "${image}": ${parsed.message}`,
-      'write the image with a lower-case repository, and a registry host that has a "." or ":" or is localhost'));
-  }
-  const ref = parsed.ref;
-  if (ref.tag !== undefined && ref.digest !== undefined) {
-    return done(deny('INVALID_REFERENCE', 'Docker references with both a tag and digest are currently not supported (containers/image, and so Portieris, refuse them)',
-      `use "${repositoryName(ref)}@${ref.digest}" without the tag`));
-  }
-  const pending: PendingRequirement[] = [];
-  let accepted: Verdict | undefined;
-  for (const requirement of requirements) {
-    const kind = kinds[requirement.type];
-    if (kind === undefined) return done(unsupported(requirement, pattern));
-    if (kind.needs === 'signatures') {
-      pending.push({ requirement, kind });
-      continue;
-    }
-    const outcome = decideAlone(requirement, kinds, pattern)!;
-    if (!outcome.allowed) return done(outcome);
-    accepted ??= outcome;
-  }
-  if (pending.length === 0) return done(accepted!);
-  return { done: false, ref, pending };
-}
-
-/** The outcome of a requirement whose kind decides without evidence; undefined when it needs evidence. */
-function decideAlone(requirement: Requirement, kinds: KindRegistry, pattern: string): Verdict | undefined {
-  const kind = kinds[requirement.type];
-  if (kind === undefined) return unsupported(requirement, pattern);
-  if (kind.needs === 'signatures') return undefined;
-  const outcome = kind.decide(requirement, pattern);
-  return outcome.accept ? allow('ACCEPT_ANYTHING', outcome.message) : deny(outcome.reason, outcome.message, outcome.hint);
-}
-
-/** A requirement no registered kind can evaluate: denied, never skipped. */
-function unsupported(requirement: Requirement, pattern: string): Verdict {
-  return deny('UNSUPPORTED', `the policy for "${pattern}" has a "${requirement.type}" requirement, which this gate cannot evaluate`,
-    'upgrade gate, or leave these images to the in-cluster webhook and exempt them here');
-}
-
-/** A requirement that needs signatures, with the trust its kind built from the key. */
-export interface ResolvedRequirement extends PendingRequirement {
   trust: Trust;
 }
 
@@ -133,19 +55,40 @@ export async function checkBlob(resolved: ResolvedRequirement, target: Target, b
   return { passed: true, signer: verified.signer, location: blob.location, signedReference: accepted.signedReference };
 }
 
+/** What a store found, as the evaluation needs it. */
+export interface Found {
+  blobs: readonly Evidence[];
+  /** Where gate looked, in words. */
+  searched: string;
+  /** Why nothing was found, when the store can tell. */
+  note?: string;
+  /** Set when no store is configured for the image: how to say where its signatures are. */
+  unconfigured?: string;
+}
+
 /** All requirements must pass (AND); the first failure is the verdict. */
-export async function evaluateRequirements(requirements: readonly ResolvedRequirement[], target: Target, blobs: readonly Evidence[], verify: VerifyOnce): Promise<Verdict> {
+export async function evaluateRequirements(requirements: readonly ResolvedRequirement[], target: Target, found: Found, verify: VerifyOnce): Promise<Verdict> {
   const accepted: string[] = [];
   for (const [i, resolved] of requirements.entries()) {
-    const outcome = await evaluateRequirement(resolved, target, blobs, verify);
+    const outcome = await evaluateRequirement(resolved, target, found.blobs, verify);
     const label = resolved.kind.label(resolved.requirement);
     const which = requirements.length > 1 ? `requirement ${i + 1} of ${requirements.length} (${label}): ` : '';
     if (!outcome.passed) {
-      return deny(outcome.reason, which + outcome.message, resolved.kind.hint(outcome.reason, resolved.requirement, resolved.trust, target), target.digest);
+      const hint = resolved.kind.hint(outcome.reason, resolved.requirement, resolved.trust, target);
+      if (outcome.reason !== 'NO_SIGNATURE') return deny(outcome.reason, which + outcome.message, hint, target.digest);
+      return deny('NO_SIGNATURE', which + outcome.message + noSignatureDetail(resolved.kind, found), found.unconfigured ?? hint, target.digest);
     }
     accepted.push(`${outcome.signer} (${label} from ${resolved.trust.source}) for "${outcome.signedReference}" in ${outcome.location}`);
   }
   return allow('SIGNED', `signed by ${accepted.join(' and ')}`, target.digest);
+}
+
+/** What the kind left aside, and where gate looked. */
+function noSignatureDetail(kind: SignatureKind, found: Found): string {
+  const ignored = found.blobs.filter((b) => !kind.consumes(b));
+  const formats = [...new Set(ignored.map((b) => (b.format.startsWith('sigstore') ? 'sigstore' : b.format)))].join(' or ');
+  const aside = ignored.length > 0 ? ` (${ignored.length} ${formats} signature(s) found, which ${kind.type} ignores)` : '';
+  return `${aside}; looked in ${found.searched}${found.note ? ` (${found.note})` : ''}`;
 }
 
 /**
