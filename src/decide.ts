@@ -22,7 +22,8 @@ import { appended, ExtensionApiSource, SigstoreAttachments } from './signatures/
 import type { SignatureLookupResult, SignatureSource } from './signatures/source.js';
 import { evaluateSignatures, evaluateSignedBy, preflight, type ResolvedSignedBy } from './verify/evaluate.js';
 import { allow, deny, type Verdict } from './verify/verdict.js';
-import { VerdictCache } from './cache.js';
+import { decisionKey } from './cache/key.js';
+import type { VerdictStore } from './cache/verdict-store.js';
 import { GATE_VERSION } from './version.js';
 
 export interface Decision {
@@ -54,7 +55,7 @@ export interface DeciderOptions {
   /** File path -> name for messages. */
   show: (file: string) => string;
   network?: Network;
-  cache?: VerdictCache;
+  cache?: VerdictStore;
   /** Where a digest is required for every image (`--require-digest`, config.yaml); absent: only where a policy's annotation asks. */
   requireDigest?: string;
   /** Filled in by the first decision made (gate explain makes one). */
@@ -171,13 +172,17 @@ export class Decider {
       const credentials = network ? await network.credentials.candidates(use.namespace, pullSecrets, ref.domain) : [];
       const digest = ref.digest ?? (await this.resolveTag(ref, credentials));
       if (trace) trace.digest = { value: digest, fromTag: ref.digest === undefined };
-      const cacheKey = VerdictCache.key([
-        GATE_VERSION, digest, referenceString(withDefaultTag(ref)),
-        resolved.map((r) => [r.keyMaterial, r.requirement.signedIdentity]),
-        rule.policy.simple?.storeURL ?? lookasideFor(this.options.registries, ref)?.base ?? `registry:${ref.domain}`,
-      ]);
+      const cacheKey = decisionKey({
+        gateVersion: GATE_VERSION,
+        digest,
+        intended: referenceString(withDefaultTag(ref)),
+        requirements: resolved.map((r) => [r.keyMaterial, r.requirement.signedIdentity]),
+        store: rule.policy.simple?.storeURL ?? lookasideFor(this.options.registries, ref)?.base ?? `registry:${ref.domain}`,
+        // Not part of the answer between runs: see cache/key.ts.
+        credentials: null,
+      });
       const cached = await this.options.cache?.get(cacheKey);
-      if (cached) return { verdict: { ...allow('SIGNED', `${cached.message} (verified by an earlier run; cached)`), digest }, policy };
+      if (cached?.digest === digest) return { verdict: { ...allow(cached.reason, `${cached.message} (verified by an earlier run; cached)`), digest }, policy };
       const found = await this.lookup(ref, digest, rule, resource, use.namespace, credentials);
       if (trace) trace.lookup = found;
       if (!found.ok) return { verdict: deny(found.reason, found.message, found.hint, digest), policy };
@@ -190,7 +195,7 @@ export class Decider {
         }
         return pending;
       });
-      if (verdict.allowed) await this.options.cache?.put(cacheKey, verdict.message);
+      if (verdict.allowed && verdict.reason === 'SIGNED') await this.options.cache?.put(cacheKey, { reason: 'SIGNED', message: verdict.message, digest, signers: [] });
       if (verdict.reason === 'NO_SIGNATURE') {
         const ignored = found.ignored > 0 ? ` (${found.ignored} sigstore signature(s) found, which signedBy ignores)` : '';
         verdict.message += `${ignored}; looked in ${found.searched}${found.note ? ` (${found.note})` : ''}`;

@@ -3,11 +3,12 @@
 // score, the requirements and their keys, where signatures were looked for, and what
 // became of each signature under each requirement.
 
-import { exemptionRef, prepare, type CheckIO, type CheckOptions } from './check.js';
+import { prepare, type CheckIO, type CheckOptions } from './check.js';
 import type { DecisionTrace } from './decide.js';
 import type { Warning } from './errors.js';
 import type { ImageUse } from './manifests/extract.js';
-import { findExemption } from './policy/exemptions.js';
+import { exemptionRef } from './engine/results.js';
+import { applyExemption, findExemption, needsDecision } from './policy/exemptions.js';
 import { rankCandidates } from './policy/select.js';
 import type { Requirement } from './policy/types.js';
 import { parseReference, referenceString } from './reference/reference.js';
@@ -75,9 +76,13 @@ export async function runExplain(image: string, options: ExplainOptions, io: Che
     const { candidates, ignored } = rankCandidates(image, options.namespace, engine.policies);
     const chosen = trace.selection?.found ? trace.selection.match.rule : undefined;
 
-    const verdict = exempt && !exempt.expired
-      ? { verdict: 'allow' as const, reason: 'EXEMPT' as const, message: `exempted until ${exempt.exemption.expires} (owner ${exempt.exemption.owner}): ${exempt.exemption.reason}; without the exemption: ${decision.verdict.reason}: ${decision.verdict.message}` }
-      : { verdict: decision.verdict.allowed ? ('allow' as const) : ('deny' as const), reason: decision.verdict.reason, message: decision.verdict.message, ...(decision.verdict.hint ? { hint: decision.verdict.hint } : {}), ...(decision.pin ? { pin: decision.pin } : {}) };
+    // The same rule as gate check; explain decided anyway, so an EXEMPT verdict also says what it would be without.
+    const applied = applyExemption(exempt, image, decision.verdict);
+    if (applied.warning) warnings.push(applied.warning);
+    const final = applied.verdict;
+    const verdict = !needsDecision(exempt)
+      ? { verdict: 'allow' as const, reason: final.reason, message: final.message }
+      : { verdict: final.allowed ? ('allow' as const) : ('deny' as const), reason: final.reason, message: final.message, ...(final.hint ? { hint: final.hint } : {}), ...(decision.pin ? { pin: decision.pin } : {}) };
 
     return {
       gateVersion: GATE_VERSION,

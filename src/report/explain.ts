@@ -3,7 +3,7 @@
 import { formatWarning } from '../errors.js';
 import type { Explanation } from '../explain.js';
 import { REASONS } from './reasons.js';
-import { safeLines, visible } from './untrusted.js';
+import { safeLines, visible } from './escape.js';
 
 export function renderExplanation(untrusted: Explanation): string {
   const e = visible(untrusted);
