@@ -1,6 +1,7 @@
 // The composition root of `gate check`: input -> manifests -> policy -> registry and
 // signatures -> verify -> report. Every piece of I/O is built here and handed to the
-// Decider (decide.ts); the rules live in policy/ and verify/.
+// Decider (decide.ts); the rules live in policy/ and verify/, and decisions become
+// results in engine/results.ts.
 
 import path from 'node:path';
 import { ClusterSecrets } from './cluster/secrets.js';

@@ -138,4 +138,17 @@ spec:
       await repo.write('.gate/config.yaml', '');
     }
   });
+
+  it('an expired exemption is named in the denial, as gate check names it', async () => {
+    await repo.write('.gate/config.yaml', 'exemptions:\n- image: "registry.example.com/other/*"\n  reason: tools image (T-1)\n  owner: ops@example.com\n  expires: 2001-01-01\n');
+    try {
+      const { code, e } = await explain(['registry.example.com/other/tool:2', '-n', 'shop', '--offline']);
+      assert.equal(code, 1);
+      assert.equal(e.verdict.reason, 'REJECTED_BY_POLICY');
+      assert.match(e.verdict.message, /; the exemption at \.gate\/config\.yaml:2 \("registry\.example\.com\/other\/\*", owner ops@example\.com\) expired after 2001-01-01$/);
+      assert.equal(e.exemption?.expired, true);
+    } finally {
+      await repo.write('.gate/config.yaml', '');
+    }
+  });
 });
