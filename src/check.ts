@@ -1,29 +1,30 @@
 // The composition root of `gate check`: input -> manifests -> policy -> registry and
 // signatures -> verify -> report. Every piece of I/O is built here and handed to the
-// Decider (decide.ts); the rules live in policy/ and verify/.
+// Decider (engine/decider.ts); the rules live in policy/ and verify/, and decisions become
+// results in engine/results.ts.
 
 import path from 'node:path';
 import { ClusterSecrets } from './cluster/secrets.js';
-import { VerdictCache } from './cache.js';
-import { Decider, type Decision, type DecisionTrace, type Network } from './decide.js';
+import { openVerdictStore } from './cache/open.js';
+import { Decider, type Network } from './engine/decider.js';
 import { CredentialFinder } from './engine/credentials.js';
 import { GateError, type Warning } from './errors.js';
-import { readBounded } from './input/bounded-read.js';
+import { readOrFail } from './input/bounded-read.js';
 import { displayName, MAX_TOTAL_INPUT_BYTES, mebibytes, readInputs, type InputIO, type InputText } from './input/files.js';
 import { NodeBudget, parseManifestStream, type ManifestObject } from './manifests/document.js';
-import { extractImages, secretNames, type ImageUse } from './manifests/extract.js';
-import { findExemption, type ExemptionMatch } from './policy/exemptions.js';
+import { extractImages, type ImageUse } from './manifests/extract.js';
+import { withServiceAccountSecrets } from './manifests/service-accounts.js';
 import { findGateDir, gateLocations, loadGateConfig, type GateLocations } from './policy/gate-dir.js';
-import { CONFIG_FILE, type Exemption, type GateSettings } from './policy/settings.js';
+import { CONFIG_FILE, type GateSettings } from './policy/settings.js';
 import { KeyStore } from './policy/keys.js';
 import type { PolicyResource, PolicySet } from './policy/types.js';
 import { looksLikePolicy, validatePolicy } from './policy/validate.js';
+import { byVerdictThenSource, decideGroup, groupUses, mapLimit } from './engine/results.js';
 import { CiCredentials } from './registry/auth-files.js';
 import { RegistryClient } from './registry/client.js';
 import { endpointFor, SYSTEM_CERTS_DIRS, trustRootsFor } from './registry/endpoint.js';
 import { HttpClient } from './registry/http.js';
-import { summarise, type ExemptionRef, type ImageResult, type Report } from './report/model.js';
-import { allow } from './verify/verdict.js';
+import { summarise, type Report } from './report/model.js';
 import type { ProgressListener } from './report/progress.js';
 import { GATE_VERSION } from './version.js';
 import type { KindRegistry } from './verify/kind.types.js';
@@ -126,13 +127,7 @@ export async function checkInputs(inputs: InputText[], what: string, options: Ch
       for (const warning of extraction.warnings) warnings.push(warning);
     }
 
-    const serviceAccounts = serviceAccountSecrets(objects, options.namespace);
-    for (const use of uses) {
-      const fromAccount = serviceAccounts.get(`${use.namespace}/${use.serviceAccount}`) ?? [];
-      use.pullSecrets = [...new Set([...use.pullSecrets, ...fromAccount])];
-    }
-
-    const groups = groupUses(uses);
+    const groups = groupUses(withServiceAccountSecrets(uses, objects, options.namespace));
     io.progress?.start(groups.length);
     const results = await mapLimit(groups, options.concurrency ?? DEFAULTS.concurrency, async (group) => {
       const result = await decideGroup(group, decider, settings.exemptions, now, warnings);
@@ -168,7 +163,7 @@ export interface Engine {
  * Builds the engine for manifests already parsed (`objects`: their policies and Secrets
  * count too); `warnings` collects what loading .gate/ has to say.
  */
-export async function prepare(options: CheckOptions, io: CheckIO, objects: ManifestObject[], warnings: Warning[], trace?: DecisionTrace): Promise<Engine> {
+export async function prepare(options: CheckOptions, io: CheckIO, objects: ManifestObject[], warnings: Warning[]): Promise<Engine> {
   const now = io.now();
   const locations = await locateGate(options, io.cwd);
   const explicit = new Set<keyof GateLocations>((['gateDir', 'policiesDir', 'keysDir', 'registriesDir'] as const).filter((k) => options[k] !== undefined));
@@ -203,9 +198,9 @@ export async function prepare(options: CheckOptions, io: CheckIO, objects: Manif
 
   const caFiles = await readCaFiles(options.caFiles ?? [], io.cwd);
   const network = options.offline ? undefined : buildNetwork(options, io, { deadline, requestTimeoutMs, remaining, clock }, caFiles, objects, config.secretObjects, locations, warnings, cluster);
-  const cache = options.cacheDir ? new VerdictCache(path.resolve(io.cwd, options.cacheDir), (options.cacheTtlSeconds ?? DEFAULTS.cacheTtlSeconds) * 1000, clock) : undefined;
+  const cache = openVerdictStore(options.cacheDir, { cwd: io.cwd, ttlMs: (options.cacheTtlSeconds ?? DEFAULTS.cacheTtlSeconds) * 1000, now: clock });
   const requireDigest = options.requireDigest ? '--require-digest' : config.settings.requireDigest ? `requireDigest in ${CONFIG_FILE}` : undefined;
-  const decider = new Decider({ policies, gatePolicies, keys, kinds, registries: config.registries, now, show: (file) => displayName(file, io.cwd), network, cache, requireDigest, trace, onTagResolved: () => io.progress?.tagResolved() });
+  const decider = new Decider({ policies, gatePolicies, keys, kinds, registries: config.registries, now, show: (file) => displayName(file, io.cwd), network, cache, requireDigest, onTagResolved: () => io.progress?.tagResolved() });
   return { decider, keys, settings: config.settings, policies, locations, now, close: async () => await network?.http.close() };
 }
 
@@ -245,15 +240,18 @@ function buildNetwork(
   };
 }
 
+const CA_FILE_LIMIT = 1024 * 1024;
+
 /** --ca-file must name readable PEM files: a typo must not silently trust nothing more. */
 async function readCaFiles(files: string[], cwd: string): Promise<string[]> {
   const pems: string[] = [];
   for (const file of files) {
-    const read = await readBounded(path.resolve(cwd, file), 1024 * 1024);
-    if (read.kind !== 'ok') {
-      throw new GateError('INPUT_UNREADABLE', `--ca-file: ${read.kind === 'absent' ? 'no such file' : read.kind === 'too-large' ? 'larger than 1 MiB' : read.message}`, { file });
-    }
-    const pem = Buffer.from(read.bytes).toString('utf8');
+    const bytes = await readOrFail(path.resolve(cwd, file), CA_FILE_LIMIT, {
+      file,
+      unreadable: (problem) => `--ca-file: ${problem}`,
+      tooLarge: { code: 'INPUT_UNREADABLE', message: `--ca-file: larger than ${mebibytes(CA_FILE_LIMIT)}` },
+    });
+    const pem = Buffer.from(bytes).toString('utf8');
     if (!pem.includes('-----BEGIN CERTIFICATE-----')) throw new GateError('INPUT_INVALID', '--ca-file: not a PEM certificate', { file });
     pems.push(pem);
   }
@@ -262,13 +260,6 @@ async function readCaFiles(files: string[], cwd: string): Promise<string[]> {
 
 function describeInputs(paths: string[]): string {
   return paths.map((p) => (p === '-' ? 'standard input' : p)).join(', ');
-}
-
-/** Denials first, then by where the image is first used: the order both views show. */
-function byVerdictThenSource(a: ImageResult, b: ImageResult): number {
-  const rank = (r: ImageResult) => (r.verdict === 'deny' ? 0 : 1);
-  const where = (r: ImageResult) => (r.sources[0] ? `${r.sources[0].file}\u0000${String(r.sources[0].line).padStart(9, '0')}` : '');
-  return rank(a) - rank(b) || where(a).localeCompare(where(b)) || a.image.localeCompare(b.image) || a.namespace.localeCompare(b.namespace);
 }
 
 async function locateGate(options: CheckOptions, cwd: string): Promise<GateLocations> {
@@ -332,110 +323,4 @@ function buildPolicySet(objects: ManifestObject[], defaultNamespace: string, kin
     imagePolicies: all.filter((p) => p.kind === 'ImagePolicy'),
     clusterImagePolicies: all.filter((p) => p.kind === 'ClusterImagePolicy'),
   };
-}
-
-/** ServiceAccount pull secrets by `namespace/name`, from the input (DESIGN: the SA counts when it is there). */
-function serviceAccountSecrets(objects: ManifestObject[], defaultNamespace: string): Map<string, string[]> {
-  const map = new Map<string, string[]>();
-  for (const { value } of objects) {
-    if (value.kind !== 'ServiceAccount' || value.apiVersion !== 'v1') continue;
-    const meta = (value.metadata ?? {}) as Record<string, unknown>;
-    if (typeof meta.name !== 'string') continue;
-    const namespace = typeof meta.namespace === 'string' && meta.namespace !== '' ? meta.namespace : defaultNamespace;
-    map.set(`${namespace}/${meta.name}`, secretNames(value.imagePullSecrets));
-  }
-  return map;
-}
-
-/** One group per (image string, namespace); a use with a problem of its own is its own group. */
-function groupUses(uses: ImageUse[]): ImageUse[][] {
-  const groups = new Map<string, ImageUse[]>();
-  for (const use of uses) {
-    const key = [use.image, use.namespace, use.problem?.message ?? ''].join('\u0000');
-    const group = groups.get(key);
-    if (group) group.push(use);
-    else groups.set(key, [use]);
-  }
-  return [...groups.values()];
-}
-
-/**
- * One result per (image, namespace): when uses with different pull secrets got different
- * verdicts, the first denial stands for all, saying which uses it concerns.
- */
-function combine(decided: Array<{ uses: ImageUse[]; decision: Decision }>): Decision {
-  const first = decided[0].decision;
-  if (decided.every(({ decision }) => decision.verdict.allowed === first.verdict.allowed && decision.verdict.reason === first.verdict.reason)) return first;
-  const denied = decided.find(({ decision }) => !decision.verdict.allowed) ?? decided[0];
-  const secrets = denied.uses[0].pullSecrets.length > 0 ? `pull secrets ${denied.uses[0].pullSecrets.join(', ')}` : 'no pull secret';
-  const others = decided.filter((d) => d !== denied).map(({ uses, decision }) => `${uses.length} use(s) with ${uses[0].pullSecrets.join(', ') || 'no pull secret'}: ${decision.verdict.reason}`);
-  const verdict = { ...denied.decision.verdict, message: `for the ${denied.uses.length} use(s) with ${secrets}: ${denied.decision.verdict.message} (other uses: ${others.join('; ')})` };
-  return { ...denied.decision, verdict };
-}
-
-/**
- * The result for one (image, namespace): an exemption that holds, else the Decider's
- * verdict per set of pull secrets, combined; an expired exemption is named in a denial.
- */
-async function decideGroup(group: ImageUse[], decider: Decider, exemptions: Exemption[], now: Date, warnings: Warning[]): Promise<ImageResult> {
-  const exempt = findExemption(group[0].image, group[0].namespace, exemptions, now);
-  if (exempt && !exempt.expired) return toResult(group, { verdict: allow('EXEMPT', exemptionMessage(exempt)), policy: null }, exempt);
-  // Uses with other pull secrets may see other things: each set is decided on its own.
-  const bySecrets = new Map<string, ImageUse[]>();
-  for (const use of group) {
-    const key = use.pullSecrets.join(',');
-    const same = bySecrets.get(key);
-    if (same) same.push(use);
-    else bySecrets.set(key, [use]);
-  }
-  const decided = await Promise.all([...bySecrets.values()].map(async (uses) => ({ uses, decision: await decider.decide(uses[0], uses[0].pullSecrets) })));
-  const decision = combine(decided);
-  if (exempt) {
-    const { exemption } = exempt;
-    const where = `the exemption at ${exemption.origin.file}:${exemption.origin.line} ("${exemption.image}", owner ${exemption.owner})`;
-    if (!decision.verdict.allowed) decision.verdict = { ...decision.verdict, message: `${decision.verdict.message}; ${where} expired after ${exemption.expires}` };
-    else warnings.push({ ...exemption.origin, message: `${where} expired after ${exemption.expires}, and ${group[0].image} passes without it: remove the exemption` });
-  }
-  return toResult(group, decision, exempt);
-}
-
-function exemptionMessage({ exemption }: ExemptionMatch): string {
-  return `exempted until ${exemption.expires} by ${exemption.origin.file}:${exemption.origin.line} (owner ${exemption.owner}): ${exemption.reason}; not verified`;
-}
-
-function toResult(group: ImageUse[], decided: Decision, exempt?: ExemptionMatch): ImageResult {
-  const first = group[0];
-  const sources = group.map((use) => ({ ...use.source, pullSecrets: use.pullSecrets }));
-  const { verdict } = decided;
-  return {
-    image: first.image,
-    digest: verdict.digest ?? null,
-    namespace: first.namespace,
-    verdict: verdict.allowed ? 'allow' : 'deny',
-    reason: verdict.reason,
-    message: verdict.message,
-    ...(verdict.hint ? { hint: verdict.hint } : {}),
-    policy: decided.policy,
-    ...(exempt ? { exemption: exemptionRef(exempt) } : {}),
-    ...(decided.pin ? { pin: decided.pin } : {}),
-    sources,
-  };
-}
-
-export function exemptionRef({ exemption, expired }: ExemptionMatch): ExemptionRef {
-  const { image, namespace, reason, owner, expires, origin } = exemption;
-  return { image, namespace, reason, owner, expires, expired, file: origin.file, line: origin.line };
-}
-
-async function mapLimit<T, R>(items: T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
-  const results = new Array<R>(items.length);
-  let next = 0;
-  const worker = async (): Promise<void> => {
-    while (next < items.length) {
-      const index = next++;
-      results[index] = await fn(items[index]);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
-  return results;
 }

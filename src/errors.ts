@@ -1,8 +1,6 @@
 // Errors that stop a run before a verdict can be given (DESIGN.md §3, exit code 2).
 // A denial is never an exception: it is a Verdict value (verify/verdict.ts).
 
-import { escapeControls, notACommand } from './report/untrusted.js';
-
 export type GateErrorCode =
   | 'USAGE' // bad flags or arguments
   | 'INPUT_UNREADABLE' // a path that cannot be read
@@ -37,18 +35,33 @@ export class GateError extends Error {
     this.position = position;
   }
 
-  /** One line for a terminal or a CI log: `file:line: message`. */
-  /** `file:line: message` on one line; what the repository wrote in it is shown escaped. */
+  /**
+   * `file:line: message`, the message's line breaks folded. Raw: what the repository
+   * wrote in it (a file name) is escaped by whoever prints it (report/escape.ts).
+   */
   oneLine(): string {
     const where = this.position
       ? `${this.position.file}${this.position.line !== undefined ? `:${this.position.line}` : ''}: `
       : '';
-    return notACommand(escapeControls(`${where}${this.message.replace(/\s*\n\s*/g, ' ')}`));
+    return `${where}${this.message.replace(/\s*\n\s*/g, ' ')}`;
   }
 }
 
-export function isGateError(e: unknown): e is GateError {
-  return e instanceof GateError;
+/** Exit codes of a run stopped by an error (DESIGN.md §3): bad input, or no verdict could be reached. */
+export const EXIT_BAD_INPUT = 2;
+export const EXIT_INCOMPLETE = 3;
+
+/** A cluster or credential helper that does not answer is not bad input: no verdict could be reached. */
+export function exitCodeForError(e: GateError): typeof EXIT_BAD_INPUT | typeof EXIT_INCOMPLETE {
+  return e.code === 'SOURCE_UNAVAILABLE' ? EXIT_INCOMPLETE : EXIT_BAD_INPUT;
+}
+
+/**
+ * What gate says of an error it did not expect (exit EXIT_INCOMPLETE). `debug`: the
+ * process can show the stack when GATE_DEBUG is set, so the line says how.
+ */
+export function internalErrorText(e: unknown, debug = false): string {
+  return `internal error: ${errorMessage(e)} (no verdict was reached; ${debug ? 'set GATE_DEBUG=1 for details and ' : ''}please report it)`;
 }
 
 /** Something a user should know that does not stop the run; part of every report. */
@@ -56,10 +69,6 @@ export interface Warning {
   file?: string;
   line?: number;
   message: string;
-}
-
-export function warningAt(position: SourcePosition | undefined, message: string): Warning {
-  return position ? { file: position.file, ...(position.line !== undefined ? { line: position.line } : {}), message } : { message };
 }
 
 export function formatWarning(warning: Warning): string {

@@ -3,19 +3,18 @@
 // score, the requirements and their keys, where signatures were looked for, and what
 // became of each signature under each requirement.
 
-import { exemptionRef, prepare, type CheckIO, type CheckOptions } from './check.js';
-import type { DecisionTrace } from './decide.js';
+import { prepare, type CheckIO, type CheckOptions } from './check.js';
+import type { DecisionStep } from './engine/decider.js';
 import { failureVerdict } from './engine/failures.js';
 import type { Warning } from './errors.js';
 import type { ImageUse } from './manifests/extract.js';
-import { findExemption } from './policy/exemptions.js';
+import { exemptionRef } from './engine/results.js';
+import { applyExemption, findExemption, needsDecision } from './policy/exemptions.js';
 import { rankCandidates } from './policy/select.js';
 import type { Requirement } from './policy/types.js';
 import { parseReference, referenceString } from './reference/reference.js';
-import type { ExemptionRef } from './report/model.js';
-import { everyOutcome, type VerifyOnce } from './verify/evaluate.js';
-import type { ExplainFields, KindRegistry } from './verify/kind.types.js';
-import type { ReasonCode } from './verify/verdict.js';
+import type { Explanation } from './report/explanation.js';
+import type { KindRegistry } from './verify/kind.types.js';
 import { GATE_VERSION } from './version.js';
 
 export interface ExplainOptions extends Omit<CheckOptions, 'paths'> {
@@ -23,47 +22,10 @@ export interface ExplainOptions extends Omit<CheckOptions, 'paths'> {
   pullSecrets?: string[];
 }
 
-export interface Explanation {
-  gateVersion: string;
-  image: string;
-  namespace: string;
-  reference: {
-    /** docker/distribution's reading (Portieris); null fields when it cannot read the image. */
-    valid: boolean;
-    message?: string;
-    registry?: string;
-    repository?: string;
-    tag?: string;
-    digest?: string;
-    normalised?: string;
-    /** Why containers/image, which verifies for Portieris, cannot read it; null when it can. */
-    containersImageProblem: string | null;
-  };
-  exemption: ExemptionRef | null;
-  policy: {
-    scope: 'namespace' | 'cluster' | 'none';
-    candidates: Array<{ kind: string; name: string; namespace: string | null; pattern: string; file: string; line: number; matches: boolean; exact: boolean; score: number; why: string; chosen: boolean }>;
-    ignored: string[];
-  };
-  /** Each requirement's type and what its kind shows (signedBy: keySecret, keySource, fingerprints, identity). */
-  requirements: Array<{ type: Requirement['type'] } & ExplainFields>;
-  digest: { value: string; fromTag: boolean } | null;
-  signatures: {
-    searched: string;
-    ok: boolean;
-    reason?: ReasonCode;
-    message?: string;
-    ignored: number;
-    each: Array<{ location: string; requirements: Array<{ passed: boolean; reason?: ReasonCode; message: string }> }>;
-  } | null;
-  verdict: { verdict: 'allow' | 'deny'; reason: ReasonCode; message: string; hint?: string; pin?: string };
-  warnings: Warning[];
-}
-
 export async function runExplain(image: string, options: ExplainOptions, io: CheckIO): Promise<Explanation> {
   const warnings: Warning[] = [];
-  const trace: DecisionTrace = {};
-  const engine = await prepare({ ...options, paths: ['.'], cacheDir: undefined }, io, [], warnings, trace);
+  const steps: Steps = {};
+  const engine = await prepare({ ...options, paths: ['.'], cacheDir: undefined }, io, [], warnings);
   try {
     const use: ImageUse = {
       image,
@@ -72,15 +34,19 @@ export async function runExplain(image: string, options: ExplainOptions, io: Che
       pullSecrets: options.pullSecrets ?? [],
       serviceAccount: 'default',
     };
-    const decision = await engine.decider.decide(use, use.pullSecrets);
+    const decision = await engine.decider.decide(use, (step) => record(steps, step));
     warnings.push(...engine.decider.warnings, ...engine.keys.warnings);
     const exempt = findExemption(image, options.namespace, engine.settings.exemptions, engine.now);
     const { candidates, ignored } = rankCandidates(image, options.namespace, engine.policies);
-    const chosen = trace.selection?.found ? trace.selection.match.rule : undefined;
+    const chosen = steps.selection?.found ? steps.selection.match.rule : undefined;
 
-    const verdict = exempt && !exempt.expired
-      ? { verdict: 'allow' as const, reason: 'EXEMPT' as const, message: `exempted until ${exempt.exemption.expires} (owner ${exempt.exemption.owner}): ${exempt.exemption.reason}; without the exemption: ${decision.verdict.reason}: ${decision.verdict.message}` }
-      : { verdict: decision.verdict.allowed ? ('allow' as const) : ('deny' as const), reason: decision.verdict.reason, message: decision.verdict.message, ...(decision.verdict.hint ? { hint: decision.verdict.hint } : {}), ...(decision.pin ? { pin: decision.pin } : {}) };
+    // The same rule as gate check; explain decided anyway, so an EXEMPT verdict also says what it would be without.
+    const applied = applyExemption(exempt, image, decision.verdict);
+    if (applied.warning) warnings.push(applied.warning);
+    const final = applied.verdict;
+    const verdict = !needsDecision(exempt)
+      ? { verdict: 'allow' as const, reason: final.reason, message: final.message }
+      : { verdict: final.allowed ? ('allow' as const) : ('deny' as const), reason: final.reason, message: final.message, ...(final.hint ? { hint: final.hint } : {}), ...(decision.pin ? { pin: decision.pin } : {}) };
 
     return {
       gateVersion: GATE_VERSION,
@@ -89,16 +55,16 @@ export async function runExplain(image: string, options: ExplainOptions, io: Che
       reference: readReference(image),
       exemption: exempt ? exemptionRef(exempt) : null,
       policy: {
-        scope: trace.selection?.scope ?? 'none',
+        scope: steps.selection?.scope ?? 'none',
         candidates: candidates.map((c) => ({
           kind: c.resource.kind, name: c.resource.name, namespace: c.resource.namespace, pattern: c.rule.name, file: c.rule.origin.file, line: c.rule.origin.line,
           matches: c.matches, exact: c.exact, score: c.quality, why: c.why, chosen: c.rule === chosen,
         })),
         ignored: ignored.map((r) => `${r.kind}/${r.name}`),
       },
-      requirements: requirementsOf(trace, chosen ? [...(chosen.policy.trust ? [chosen.policy.trust] : []), ...(chosen.policy.simple?.requirements ?? [])] : [], engine.decider.kinds),
-      digest: trace.digest ?? null,
-      signatures: await signatureFates(trace, engine.decider.verifyOnce),
+      requirements: requirementsOf(steps, chosen ? [...(chosen.policy.trust ? [chosen.policy.trust] : []), ...(chosen.policy.simple?.requirements ?? [])] : [], engine.decider.kinds),
+      digest: steps.digest ?? null,
+      signatures: signatureFates(steps),
       verdict,
       warnings,
     };
@@ -116,25 +82,52 @@ function readReference(image: string): Explanation['reference'] {
   return { valid: true, registry: domain, repository: path, ...(tag ? { tag } : {}), ...(digest ? { digest } : {}), normalised: referenceString(parsed.ref), containersImageProblem };
 }
 
-function requirementsOf(trace: DecisionTrace, declared: Requirement[], kinds: KindRegistry): Explanation['requirements'] {
+/** What the Decider told of its steps, as explain keeps it. */
+interface Steps {
+  selection?: Extract<DecisionStep, { step: 'selection' }>['selection'];
+  requirements?: Extract<DecisionStep, { step: 'requirements' }>;
+  digest?: { value: string; fromTag: boolean };
+  lookup?: Extract<DecisionStep, { step: 'evidence' }>['lookup'];
+  fates?: Extract<DecisionStep, { step: 'fates' }>['fates'];
+}
+
+function record(steps: Steps, event: DecisionStep): void {
+  switch (event.step) {
+    case 'selection':
+      steps.selection = event.selection;
+      return;
+    case 'requirements':
+      steps.requirements = event;
+      return;
+    case 'digest':
+      steps.digest = { value: event.value, fromTag: event.fromTag };
+      return;
+    case 'evidence':
+      steps.lookup = event.lookup;
+      return;
+    case 'fates':
+      steps.fates = event.fates;
+      return;
+  }
+}
+
+function requirementsOf(steps: Steps, declared: Requirement[], kinds: KindRegistry): Explanation['requirements'] {
   return declared.map((requirement) => {
-    const kind = kinds[requirement.type];
-    const resolved = trace.requirements?.find((r) => r.requirement === requirement);
-    return { type: requirement.type, ...(kind ? kind.explain(requirement, resolved?.trust, trace.intended) : {}) };
+    const kind = Object.hasOwn(kinds, requirement.type) ? kinds[requirement.type] : undefined;
+    const resolved = steps.requirements?.requirements.find((r) => r.requirement === requirement);
+    return { type: requirement.type, ...(kind ? kind.explain(requirement, resolved?.trust, steps.requirements?.intended) : {}) };
   });
 }
 
-/** Every signature under every requirement: containers/image stops at the first good one, explain does not. */
-async function signatureFates(trace: DecisionTrace, verify: VerifyOnce): Promise<Explanation['signatures']> {
-  const { lookup, requirements, intended, digest } = trace;
+/** Every signature under every requirement, as the Decider judged each: containers/image stops at the first good one, explain does not. */
+function signatureFates(steps: Steps): Explanation['signatures'] {
+  const { lookup, requirements, fates } = steps;
   if (!lookup) return null;
   if (!lookup.ok) {
     const failed = failureVerdict(lookup.failure);
     return { searched: lookup.searched, ok: false, reason: failed.reason, message: failed.message, ignored: 0, each: [] };
   }
-  const resolved = requirements ?? [];
-  const rows = await everyOutcome(resolved, { digest: digest!.value, intended: intended! }, lookup.blobs, verify);
-  const each = rows.map((row) => ({
+  const each = (fates ?? []).map((row) => ({
     location: row.location,
     requirements: row.outcomes.map((outcome) =>
       outcome.passed
@@ -142,6 +135,7 @@ async function signatureFates(trace: DecisionTrace, verify: VerifyOnce): Promise
         : { passed: false, reason: outcome.reason, message: outcome.message },
     ),
   }));
+  const resolved = requirements?.requirements ?? [];
   const ignored = lookup.blobs.filter((b) => !resolved.some((r) => r.kind.consumes(b))).length;
   return { searched: lookup.searched, ok: true, ignored, each };
 }

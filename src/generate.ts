@@ -6,14 +6,14 @@
 
 import path from 'node:path';
 import { checkInputs, type CheckIO, type CheckOptions } from './check.js';
-import { GateError, errorMessage } from './errors.js';
+import { GateError, EXIT_INCOMPLETE, exitCodeForError, internalErrorText } from './errors.js';
 import { arrayParameter, booleanParameter, mapParameter, readArgoApp, stringParameter, type ArgoApp } from './input/argocd.js';
 import { displayName, findRepositoryRoot, type InputText } from './input/files.js';
 import { render, type Rendered, type RenderMode } from './input/render.js';
 import { objectLabel } from './manifests/extract.js';
 import { exitCodeOf, type ImageResult, type Report } from './report/model.js';
 import { shortDigests } from './report/text.js';
-import { escapeControls } from './report/untrusted.js';
+import { escapeControls, inertLine } from './report/escape.js';
 
 /** Below Argo CD's 60 s repo-server timeout, which also covers the git fetch and the tarball. */
 export const DEFAULT_GENERATE_TIMEOUT_SECONDS = 45;
@@ -69,6 +69,7 @@ export async function runGenerate(options: GenerateOptions, io: CheckIO): Promis
       directory: { recurse: booleanParameter(app, 'recurse') },
       env: io.env,
       deadlineMs: deadline,
+      now: () => io.now().getTime(),
     });
   } catch (e) {
     // Nothing rendered means nothing to hand over, even in warn mode.
@@ -91,7 +92,7 @@ export async function runGenerate(options: GenerateOptions, io: CheckIO): Promis
   } catch (e) {
     // An empty render never passes, even in warn mode: Argo CD would prune the whole app.
     if (warn && e instanceof GateError && e.code !== 'INPUT_EMPTY') {
-      return { stdout: rendered.bytes, stderr: `WARN gate could not check the manifests: ${e.oneLine()}\n`, exitCode: 0 };
+      return { stdout: rendered.bytes, stderr: `WARN gate could not check the manifests: ${inertLine(e.oneLine())}\n`, exitCode: 0 };
     }
     return failure(e);
   }
@@ -151,6 +152,6 @@ function verdictLine(prefix: string, result: ImageResult): string {
 }
 
 function failure(e: unknown): GenerateOutcome {
-  if (e instanceof GateError) return { stderr: `gate: ${e.oneLine()}\n`, exitCode: e.code === 'SOURCE_UNAVAILABLE' ? 3 : 2 };
-  return { stderr: `gate: internal error: ${errorMessage(e)} (no verdict was reached; please report it)\n`, exitCode: 3 };
+  if (e instanceof GateError) return { stderr: `gate: ${inertLine(e.oneLine())}\n`, exitCode: exitCodeForError(e) };
+  return { stderr: `gate: ${internalErrorText(e)}\n`, exitCode: EXIT_INCOMPLETE };
 }

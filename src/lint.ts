@@ -9,7 +9,7 @@ import { prepare, type CheckIO, type CheckOptions } from './check.js';
 import { GateError, type Warning } from './errors.js';
 import { displayName } from './input/files.js';
 import { lintExemptions, lintPolicies, type Finding } from './policy/lint.js';
-import { safeLines, visible } from './report/untrusted.js';
+import { safeLines, visible } from './report/escape.js';
 
 export interface LintReport {
   findings: Finding[];

@@ -1,9 +1,9 @@
 #!/usr/bin/env node
 // Command-line wiring only: flags -> options -> runCheck / runGenerate -> output -> exit code.
 
-import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
+import { generateCacheLocation } from '../cache/open.js';
 import { DEFAULTS, runCheck, type CheckIO, type CheckOptions } from '../check.js';
 import { DEFAULT_GENERATE_TIMEOUT_SECONDS, runGenerate } from '../generate.js';
 import { killRenderers, watchRenderers } from '../input/render.js';
@@ -12,19 +12,16 @@ import { runExplain } from '../explain.js';
 import { renderExplanation } from '../report/explain.js';
 import { runInit } from '../init.js';
 import { renderLint, runLint } from '../lint.js';
-import { GateError, errorMessage } from '../errors.js';
+import { EXIT_BAD_INPUT, EXIT_INCOMPLETE, GateError, errorMessage, exitCodeForError, internalErrorText } from '../errors.js';
 import { reportFileProblem, writeProblem, writeReportFile } from '../report/report-file.js';
 import { FORMATS, parseOutputSpec, planOutputs, renderFailure, renderReport, type OutputSpec, type RenderContext } from '../report/outputs.js';
 import { exitCodeOf, type Report } from '../report/model.js';
 import { shouldColor } from '../report/text.js';
 import { TerminalProgress } from '../report/progress.js';
-import { escapeControls } from '../report/untrusted.js';
+import { escapeControls, inertLine } from '../report/escape.js';
 import { exitCodeFor } from '../verify/verdict.js';
 import { GATE_VERSION } from '../version.js';
 import { STOP_SIGNALS, SUPERVISED_ENV, type RendererMessage } from './supervision.js';
-
-const EXIT_BAD_INPUT = 2;
-const EXIT_INCOMPLETE = 3;
 
 /** Flags both commands take: where the configuration is, and how to reach registries. */
 interface CommonFlags {
@@ -302,7 +299,7 @@ async function writeOutputs(outputs: OutputSpec[], render: (spec: OutputSpec) =>
     try {
       await writeReportFile(path.resolve(process.cwd(), spec.file), text);
     } catch (e) {
-      process.stderr.write(`gate: ${new GateError('OUTPUT_UNWRITABLE', `cannot write the ${spec.format} report to ${spec.file}: ${writeProblem(e)}`).oneLine()}\n`);
+      process.stderr.write(`gate: ${inertLine(new GateError('OUTPUT_UNWRITABLE', `cannot write the ${spec.format} report to ${spec.file}: ${writeProblem(e)}`).oneLine())}\n`);
       ok = false;
     }
   }
@@ -370,17 +367,17 @@ async function runPinCommand(paths: string[], flags: PinFlags): Promise<number> 
 /** Exit 2 with one line for bad input; 3 for anything that kept gate from a verdict. */
 function reportFailure(e: unknown): number {
   if (e instanceof GateError) {
-    process.stderr.write(`gate: ${e.oneLine()}\n`);
-    return e.code === 'SOURCE_UNAVAILABLE' ? EXIT_INCOMPLETE : EXIT_BAD_INPUT;
+    process.stderr.write(`gate: ${inertLine(e.oneLine())}\n`);
+    return exitCodeForError(e);
   }
-  process.stderr.write(`gate: internal error: ${errorMessage(e)} (no verdict was reached; set GATE_DEBUG=1 for details and please report it)\n`);
+  process.stderr.write(`gate: ${internalErrorText(e, true)}\n`);
   if (process.env.GATE_DEBUG) process.stderr.write(`${e instanceof Error ? e.stack : String(e)}\n`);
   return EXIT_INCOMPLETE;
 }
 
 /** stdout carries only manifests, and only when gate allows them; everything else goes to stderr. */
 async function runGenerateCommand(flags: GenerateFlags): Promise<number> {
-  const cacheDir = flags.cacheDir ?? process.env.GATE_CACHE_DIR ?? path.join(tmpdir(), 'gate-cache');
+  const cacheDir = flags.cacheDir ?? generateCacheLocation(process.env);
   const outcome = await runGenerate({ ...commonCheckOptions(flags), cacheDir, namespace: flags.namespace, timeoutSeconds: flags.timeout }, checkIO(flags));
   process.stderr.write(outcome.stderr);
   if (outcome.stdout) await write(outcome.stdout);
@@ -473,7 +470,7 @@ for (const signal of STOP_SIGNALS) {
 
 // An error nobody awaited must not end the run with exit 1, which means "denied".
 process.on('unhandledRejection', (e: unknown) => {
-  process.stderr.write(`gate: internal error: ${errorMessage(e)} (no verdict was reached; please report it)\n`, () => process.exit(EXIT_INCOMPLETE));
+  process.stderr.write(`gate: ${internalErrorText(e)}\n`, () => process.exit(EXIT_INCOMPLETE));
 });
 
 // Exit as soon as the verdict is written: a connection left open by a registry or a

@@ -3,6 +3,7 @@
 // ($KUBECONFIG, ~/.kube/config) or the in-cluster service account. Read-only, and
 // only Secrets gate was told to use by name.
 
+import { once } from '../engine/memo.js';
 
 export interface SecretData {
   /** Decoded `data` merged with `stringData`. */
@@ -29,13 +30,7 @@ export class ClusterSecrets implements SecretReader {
   ) {}
 
   get(namespace: string, name: string): Promise<SecretData | undefined> {
-    const key = `${namespace}/${name}`;
-    let pending = this.cache.get(key);
-    if (!pending) {
-      pending = this.read(namespace, name);
-      this.cache.set(key, pending);
-    }
-    return pending;
+    return once(this.cache, `${namespace}/${name}`, () => this.read(namespace, name));
   }
 
   private async read(namespace: string, name: string): Promise<SecretData | undefined> {

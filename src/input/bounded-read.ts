@@ -4,6 +4,7 @@
 
 import { constants } from 'node:fs';
 import { open, type FileHandle } from 'node:fs/promises';
+import { GateError, type GateErrorCode } from '../errors.js';
 
 export type BoundedRead =
   | { kind: 'ok'; bytes: Uint8Array }
@@ -68,6 +69,46 @@ export async function readBounded(file: string, limit: number): Promise<BoundedR
   } finally {
     await handle.close();
   }
+}
+
+/** How a caller words a read that failed: each file gate reads has its own sentence. */
+export interface ReadFailureWords {
+  /** The file as the error's position names it; absent when the message names it itself. */
+  file?: string;
+  /** The message for a file that is missing or cannot be read, from what went wrong. */
+  unreadable: (problem: string) => string;
+  /** The code of that error (default INPUT_UNREADABLE). */
+  code?: GateErrorCode;
+  /** The error for a file past the limit. */
+  tooLarge: { code: GateErrorCode; message: string };
+  /** What a missing file is called (default "no such file"). */
+  absent?: string;
+}
+
+/** The bytes of `file`, or a GateError worded by `what`: missing, unreadable, not regular, too large. */
+export async function readOrFail(file: string, limit: number, what: ReadFailureWords): Promise<Uint8Array> {
+  const bytes = await readIfPresentOrFail(file, limit, what);
+  if (bytes === undefined) throw new GateError(what.code ?? 'INPUT_UNREADABLE', what.unreadable(what.absent ?? 'no such file'), at(what));
+  return bytes;
+}
+
+/** readOrFail for a file that may be missing: undefined then. */
+export async function readIfPresentOrFail(file: string, limit: number, what: ReadFailureWords): Promise<Uint8Array | undefined> {
+  const read = await readBounded(file, limit);
+  switch (read.kind) {
+    case 'ok':
+      return read.bytes;
+    case 'absent':
+      return undefined;
+    case 'too-large':
+      throw new GateError(what.tooLarge.code, what.tooLarge.message, at(what));
+    case 'error':
+      throw new GateError(what.code ?? 'INPUT_UNREADABLE', what.unreadable(read.message), at(what));
+  }
+}
+
+function at(what: ReadFailureWords): { file: string } | undefined {
+  return what.file === undefined ? undefined : { file: what.file };
 }
 
 /** What a non-regular file is, in words, for messages. */

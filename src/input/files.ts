@@ -8,7 +8,7 @@ import { realpath, stat } from 'node:fs/promises';
 import path from 'node:path';
 import fg from 'fast-glob';
 import { GateError } from '../errors.js';
-import { describeErrno, fileType, readBounded } from './bounded-read.js';
+import { describeErrno, fileType, readOrFail } from './bounded-read.js';
 
 export interface InputText {
   /** Name used in reports: relative to the working directory when inside it. */
@@ -166,18 +166,14 @@ export async function findRepositoryRoot(start: string): Promise<string | undefi
 
 async function readManifestFile(absolute: string, cwd: string, budget: ByteBudget): Promise<InputText> {
   const name = displayName(absolute, cwd);
-  const read = await readBounded(absolute, MAX_MANIFEST_BYTES);
-  switch (read.kind) {
-    case 'ok':
-      budget.spend(read.bytes.length, name);
-      return { name, text: decode(read.bytes, name) };
-    case 'absent':
-      throw new GateError('INPUT_UNREADABLE', 'cannot read it: no such file or directory', { file: name });
-    case 'too-large':
-      throw new GateError('LIMIT_EXCEEDED', `larger than ${mebibytes(MAX_MANIFEST_BYTES)} (the limit for one manifest file); refusing to read it`, { file: name });
-    case 'error':
-      throw new GateError('INPUT_UNREADABLE', `cannot read it: ${read.message}`, { file: name });
-  }
+  const bytes = await readOrFail(absolute, MAX_MANIFEST_BYTES, {
+    file: name,
+    unreadable: (problem) => `cannot read it: ${problem}`,
+    absent: 'no such file or directory',
+    tooLarge: { code: 'LIMIT_EXCEEDED', message: `larger than ${mebibytes(MAX_MANIFEST_BYTES)} (the limit for one manifest file); refusing to read it` },
+  });
+  budget.spend(bytes.length, name);
+  return { name, text: decode(bytes, name) };
 }
 
 /** Relative to the working directory when that stays short, absolute otherwise. */

@@ -8,7 +8,7 @@ import { spawn } from 'node:child_process';
 import { access, constants, realpath, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { GateError } from '../errors.js';
-import { readBounded } from './bounded-read.js';
+import { readOrFail } from './bounded-read.js';
 import { listFiles, MAX_MANIFEST_BYTES, MAX_TOTAL_INPUT_BYTES, mebibytes, pathExists } from './files.js';
 
 export type RenderMode = 'helm' | 'kustomize' | 'directory';
@@ -35,6 +35,8 @@ export interface RenderRequest {
   env: NodeJS.ProcessEnv;
   /** Epoch ms after which the renderer is killed. */
   deadlineMs: number;
+  /** The run's clock (epoch ms), which the deadline was computed from. */
+  now: () => number;
 }
 
 /**
@@ -161,7 +163,7 @@ export function killRenderers(): void {
  * whole group is killed and gate stops waiting, even if a grandchild holds the pipes.
  */
 function runRenderer(program: string, args: string[], request: RenderRequest): Promise<Buffer> {
-  const remaining = request.deadlineMs - Date.now();
+  const remaining = request.deadlineMs - request.now();
   const name = path.basename(program);
   if (remaining <= 0) return Promise.reject(new GateError('RENDER_FAILED', `no time left to run ${name}`));
   return new Promise((resolve, reject) => {
@@ -234,11 +236,13 @@ async function refuseHelmGlobals(root: string): Promise<void> {
 
 /** A file of the app, bounded and only if regular (a FIFO would block the render forever). */
 async function readRepositoryFile(file: string, limit: number, base: string): Promise<Buffer> {
-  const read = await readBounded(file, limit);
   const name = path.relative(base, file);
-  if (read.kind === 'ok') return Buffer.from(read.bytes.buffer, read.bytes.byteOffset, read.bytes.length);
-  if (read.kind === 'too-large') throw new GateError('LIMIT_EXCEEDED', `${name} is larger than ${mebibytes(limit)} (the limit for one manifest file)`);
-  throw new GateError('RENDER_FAILED', `cannot read ${name}: ${read.kind === 'absent' ? 'no such file' : read.message}`);
+  const bytes = await readOrFail(file, limit, {
+    code: 'RENDER_FAILED',
+    unreadable: (problem) => `cannot read ${name}: ${problem}`,
+    tooLarge: { code: 'LIMIT_EXCEEDED', message: `${name} is larger than ${mebibytes(limit)} (the limit for one manifest file)` },
+  });
+  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length);
 }
 
 function tail(stderr: string): string {

@@ -5,7 +5,7 @@
 import { stat } from 'node:fs/promises';
 import path from 'node:path';
 import { GateError, type Warning } from '../errors.js';
-import { readBounded } from '../input/bounded-read.js';
+import { readOrFail } from '../input/bounded-read.js';
 import { ByteBudget, displayName, listFiles, mebibytes, pathExists } from '../input/files.js';
 import { parseManifestStream, type ManifestObject } from '../manifests/document.js';
 import { addRegistriesFile, emptyRegistriesConfig, type RegistriesConfig } from './registries-d.js';
@@ -137,13 +137,13 @@ async function readObjects(dir: string, cwd: string, warnings: Warning[], budget
 /** Reads a configuration file whole (bounded, and counted against `budget` when given), as UTF-8. */
 export async function readText(file: string, cwd: string, budget?: ByteBudget): Promise<string> {
   const name = displayName(file, cwd);
-  const read = await readBounded(file, CONFIG_FILE_LIMIT);
-  if (read.kind === 'ok') {
-    budget?.spend(read.bytes.length, name);
-    return new TextDecoder().decode(read.bytes);
-  }
-  if (read.kind === 'too-large') throw new GateError('LIMIT_EXCEEDED', `larger than ${mebibytes(CONFIG_FILE_LIMIT)} (the limit for one configuration file)`, { file: name });
-  throw new GateError('INPUT_UNREADABLE', `cannot read it: ${read.kind === 'absent' ? 'no such file' : read.message}`, { file: name });
+  const bytes = await readOrFail(file, CONFIG_FILE_LIMIT, {
+    file: name,
+    unreadable: (problem) => `cannot read it: ${problem}`,
+    tooLarge: { code: 'LIMIT_EXCEEDED', message: `larger than ${mebibytes(CONFIG_FILE_LIMIT)} (the limit for one configuration file)` },
+  });
+  budget?.spend(bytes.length, name);
+  return new TextDecoder().decode(bytes);
 }
 
 function unexpected(object: ManifestObject, expected: string, dir: string, cwd: string): GateError {

@@ -7,7 +7,8 @@
 //  - exemptions that expired, expire soon, or can match nothing.
 
 import { parseReference } from '../reference/reference.js';
-import { hasExpired } from './exemptions.js';
+import { exemptionEnd, hasExpired } from './exemptions.js';
+import { inApiOrder } from './select.js';
 import type { Exemption } from './settings.js';
 import type { Origin, PolicyResource, PolicySet } from './types.js';
 import { patternMatchesImage } from './wildcard.js';
@@ -36,7 +37,7 @@ export function lintPolicies(policies: PolicySet): Finding[] {
   for (const [ns, resources] of byNamespace) groups.push([`the ImagePolicies of namespace ${ns}`, resources]);
   for (const [scope, resources] of groups) {
     const first = new Map<string, { resource: PolicyResource; origin: Origin; name: string }>();
-    for (const resource of [...resources].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))) {
+    for (const resource of inApiOrder(resources)) {
       for (const rule of resource.repositories) {
         // "a**" matches what "a*" matches, with the same score: the same pattern.
         const same = rule.name.replace(/\*+/g, '*');
@@ -57,8 +58,7 @@ export function lintExemptions(exemptions: readonly Exemption[], now: Date): Fin
     const what = `exemption "${e.image}"${e.namespace ? ` in namespace ${e.namespace}` : ''} (owner ${e.owner})`;
     if (hasExpired(e, now)) findings.push(error(e.origin, `${what} expired after ${e.expires}: sign the image and remove the exemption, or renew it in a reviewed commit`));
     else {
-      const [y, m, d] = e.expires.split('-').map(Number);
-      const left = Math.ceil((Date.UTC(y, m - 1, d + 1) - now.getTime()) / DAY_MS);
+      const left = Math.ceil((exemptionEnd(e) - now.getTime()) / DAY_MS);
       if (left <= SOON_DAYS) findings.push(warning(e.origin, `${what} expires in ${left} day(s), after ${e.expires}`));
     }
     findings.push(...patternFindings(e.image, e.origin, `exemption of ${e.owner}${e.namespace ? ` in namespace ${e.namespace}` : ''}: pattern`));

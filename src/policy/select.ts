@@ -18,30 +18,38 @@ export type PolicySelection =
   | { found: true; match: PolicyMatch; scope: 'namespace' | 'cluster' }
   | { found: false; scope: 'namespace' | 'cluster' | 'none'; message: string };
 
+/** The resources selection chooses from for a namespace, and those it leaves out. */
+export interface PolicyScope {
+  scope: 'namespace' | 'cluster' | 'none';
+  /** In API order. */
+  resources: PolicyResource[];
+  /** The ClusterImagePolicies an ImagePolicy in the namespace shuts out. */
+  ignored: PolicyResource[];
+}
+
 /**
- * Any ImagePolicy in the workload's namespace shuts out every ClusterImagePolicy
- * there, even when none of its repositories match. No match means deny.
+ * Any ImagePolicy in the workload's namespace shuts out every ClusterImagePolicy there,
+ * even when none of its repositories match.
  */
+export function scopeFor(namespace: string, policies: PolicySet): PolicyScope {
+  const index = indexOf(policies);
+  const local = index.byNamespace.get(namespace) ?? [];
+  if (local.length > 0) return { scope: 'namespace', resources: local, ignored: policies.clusterImagePolicies };
+  return { scope: index.cluster.length > 0 ? 'cluster' : 'none', resources: index.cluster, ignored: [] };
+}
+
+/** The best pattern in scope; no match means deny. */
 export function selectPolicy(image: string, namespace: string, policies: PolicySet): PolicySelection {
-  const local = indexOf(policies).byNamespace.get(namespace) ?? [];
-  if (local.length > 0) {
-    const match = bestMatch(image, local);
-    if (match) return { found: true, match, scope: 'namespace' };
-    return {
-      found: false,
-      scope: 'namespace',
-      message: `no repository pattern matches "${image}" in the ImagePolicies of namespace "${namespace}" (${names(local)}); ClusterImagePolicies do not apply where a namespace has an ImagePolicy`,
-    };
-  }
-  if (policies.clusterImagePolicies.length === 0) {
-    return { found: false, scope: 'none', message: `no ImagePolicy in namespace "${namespace}" and no ClusterImagePolicy at all` };
-  }
-  const match = bestMatch(image, indexOf(policies).cluster);
-  if (match) return { found: true, match, scope: 'cluster' };
+  const { scope, resources } = scopeFor(namespace, policies);
+  if (scope === 'none') return { found: false, scope, message: `no ImagePolicy in namespace "${namespace}" and no ClusterImagePolicy at all` };
+  const match = bestMatch(image, resources);
+  if (match) return { found: true, match, scope };
   return {
     found: false,
-    scope: 'cluster',
-    message: `no repository pattern matches "${image}" in the ClusterImagePolicies (${names(policies.clusterImagePolicies)}) and namespace "${namespace}" has no ImagePolicy`,
+    scope,
+    message: scope === 'namespace'
+      ? `no repository pattern matches "${image}" in the ImagePolicies of namespace "${namespace}" (${names(resources)}); ClusterImagePolicies do not apply where a namespace has an ImagePolicy`
+      : `no repository pattern matches "${image}" in the ClusterImagePolicies (${names(resources)}) and namespace "${namespace}" has no ImagePolicy`,
   };
 }
 
@@ -83,11 +91,9 @@ export interface Candidate {
  * them; `ignored` are the ClusterImagePolicies an ImagePolicy in the namespace shuts out.
  */
 export function rankCandidates(image: string, namespace: string, policies: PolicySet): { candidates: Candidate[]; ignored: PolicyResource[] } {
-  const local = policies.imagePolicies.filter((p) => p.namespace === namespace);
-  const inScope = local.length > 0 ? local : policies.clusterImagePolicies;
-  const ignored = local.length > 0 ? policies.clusterImagePolicies : [];
+  const { resources, ignored } = scopeFor(namespace, policies);
   const candidates: Candidate[] = [];
-  for (const resource of inApiOrder(inScope)) {
+  for (const resource of resources) {
     for (const rule of resource.repositories) {
       const score = scorePattern(rule.name, image);
       candidates.push({ resource, rule, ...score, why: explainScore(rule.name, image, score) });
@@ -134,7 +140,8 @@ function indexOf(policies: PolicySet): PolicyIndex {
   return index;
 }
 
-function inApiOrder(resources: PolicyResource[]): PolicyResource[] {
+/** Resources as the API server lists them: by name. */
+export function inApiOrder(resources: readonly PolicyResource[]): PolicyResource[] {
   return [...resources].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
 }
 

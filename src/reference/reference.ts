@@ -138,13 +138,6 @@ export function withDefaultTag(ref: ImageReference): ImageReference {
   return isNameOnly(ref) ? { ...ref, tag: 'latest' } : ref;
 }
 
-/** Host without port, as pull secrets are keyed (Portieris looks up auths by exact hostname). */
-export function registryHost(ref: ImageReference): string {
-  if (ref.domain.startsWith('[')) return ref.domain.slice(0, ref.domain.indexOf(']') + 1);
-  const colon = ref.domain.indexOf(':');
-  return colon >= 0 ? ref.domain.slice(0, colon) : ref.domain;
-}
-
 
 /**
  * containers/image's test for remapIdentity prefixes: a host[:port], or an

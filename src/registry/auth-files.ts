@@ -6,10 +6,11 @@
 // shell) with the registry on stdin. Nothing read here is ever printed.
 
 import { spawn } from 'node:child_process';
-import { readBounded } from '../input/bounded-read.js';
+import { readIfPresentOrFail, readOrFail, type ReadFailureWords } from '../input/bounded-read.js';
 import { homedir } from 'node:os';
 import path from 'node:path';
 import { GateError } from '../errors.js';
+import { once } from '../engine/memo.js';
 import { lookupAuth, parseDockerConfig, specificHelper, type Credential, type DockerConfig } from './credentials.js';
 
 const HELPER_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
@@ -38,12 +39,7 @@ export class CiCredentials {
 
   /** The CI credential for a registry (host[:port]), if any file or helper has one. */
   credentialFor(registry: string): Promise<Credential | undefined> {
-    let pending = this.found.get(registry);
-    if (!pending) {
-      pending = this.lookup(registry);
-      this.found.set(registry, pending);
-    }
-    return pending;
+    return once(this.found, registry, () => this.lookup(registry));
   }
 
   private async lookup(registry: string): Promise<Credential | undefined> {
@@ -83,11 +79,14 @@ export class CiCredentials {
 
 /** A missing default file is fine; a named file that is missing or malformed stops the run. */
 async function readConfig(file: string, required: boolean): Promise<LoadedConfig | undefined> {
-  const read = await readBounded(file, FILE_LIMIT);
-  if (read.kind === 'absent' && !required) return undefined;
-  if (read.kind === 'too-large') throw new GateError('INPUT_INVALID', `the auth file is larger than ${FILE_LIMIT} bytes`, { file });
-  if (read.kind !== 'ok') throw new GateError('INPUT_UNREADABLE', `cannot read the auth file: ${read.kind === 'absent' ? 'no such file' : read.message}`, { file });
-  const text = Buffer.from(read.bytes).toString('utf8');
+  const words: ReadFailureWords = {
+    file,
+    unreadable: (problem) => `cannot read the auth file: ${problem}`,
+    tooLarge: { code: 'INPUT_INVALID', message: `the auth file is larger than ${FILE_LIMIT} bytes` },
+  };
+  const bytes = required ? await readOrFail(file, FILE_LIMIT, words) : await readIfPresentOrFail(file, FILE_LIMIT, words);
+  if (bytes === undefined) return undefined;
+  const text = Buffer.from(bytes).toString('utf8');
   let json: unknown;
   try {
     json = JSON.parse(text);

@@ -1,9 +1,9 @@
 // The text view of `gate explain`: each step of the decision in the order gate takes it.
 
 import { formatWarning } from '../errors.js';
-import type { Explanation } from '../explain.js';
+import type { Explanation } from './explanation.js';
 import { REASONS } from './reasons.js';
-import { safeLines, visible } from './untrusted.js';
+import { safeLines, visible } from './escape.js';
 
 export function renderExplanation(untrusted: Explanation): string {
   const e = visible(untrusted);

@@ -6,6 +6,7 @@
 import type { GateError } from '../errors.js';
 import { objectLabel } from '../manifests/extract.js';
 import { isIncomplete } from '../verify/verdict.js';
+import { inertLine } from './escape.js';
 import type { ImageResult, Report, ReportSource } from './model.js';
 
 interface Case {
@@ -26,7 +27,7 @@ export function renderJunit(report: Report): string {
 /** The run stopped on bad input: one suite with one errored case, so CI shows why. */
 export function renderJunitError(error: GateError): string {
   const where = error.position ? `${error.position.file}${error.position.line ? `:${error.position.line}` : ''}` : 'gate';
-  const body = `    <testcase name="${xml(`gate could not check the manifests (${error.code})`)}" classname="${xml(where)}">\n      <error type="${xml(error.code)}" message="${xml(error.oneLine())}">${xml(error.oneLine())}</error>\n    </testcase>\n`;
+  const body = `    <testcase name="${xml(`gate could not check the manifests (${error.code})`)}" classname="${xml(where)}">\n      <error type="${xml(error.code)}" message="${xml(inertLine(error.oneLine()))}">${xml(inertLine(error.oneLine()))}</error>\n    </testcase>\n`;
   return document(`<testsuites name="gate" tests="1" failures="0" errors="1" skipped="0">\n  <testsuite name="gate" tests="1" failures="0" errors="1" skipped="0">\n${body}  </testsuite>\n</testsuites>\n`);
 }
 

@@ -5,6 +5,7 @@
 
 import type { GateError } from '../errors.js';
 import { formatWarning } from '../errors.js';
+import { inertLine } from './escape.js';
 import type { ImageResult, Report } from './model.js';
 import { REASONS } from './reasons.js';
 import { plural, shortDigests } from './text.js';
@@ -44,7 +45,7 @@ export function renderMarkdown(report: Report): string {
 }
 
 export function renderMarkdownError(error: GateError): string {
-  return `## ⛔ gate could not check the manifests\n\n\`${error.code}\`: ${text(error.oneLine())}\n\nNo image was verified; fix the input or configuration and run again.\n`;
+  return `## ⛔ gate could not check the manifests\n\n\`${error.code}\`: ${text(inertLine(error.oneLine()))}\n\nNo image was verified; fix the input or configuration and run again.\n`;
 }
 
 function row(result: ImageResult): string {

@@ -10,9 +10,25 @@ import { renderMarkdown, renderMarkdownError } from './markdown.js';
 import type { Report } from './model.js';
 import { renderSarif, renderSarifError } from './sarif.js';
 import { renderText } from './text.js';
+import { inertLine } from './escape.js';
 
-export const FORMATS = ['text', 'json', 'sarif', 'junit', 'github', 'markdown'] as const;
-export type Format = (typeof FORMATS)[number];
+/** Every format: its view of a report, and its shape for a run that stopped with `error` (exit `exitCode`). */
+const VIEWS = {
+  text: { render: (report, context) => renderText(report, { color: context.color }), failure: (error) => `gate: ${inertLine(error.oneLine())}\n` },
+  json: { render: (report) => renderJson(report), failure: (error) => renderJsonError(error) },
+  sarif: { render: (report, context) => renderSarif(report, context.cwd), failure: (error, context, exitCode) => renderSarifError(error, context.cwd, exitCode) },
+  junit: { render: (report) => renderJunit(report), failure: (error) => renderJunitError(error) },
+  github: { render: (report) => renderGithub(report), failure: (error) => renderGithubError(error) },
+  markdown: { render: (report) => renderMarkdown(report), failure: (error) => renderMarkdownError(error) },
+} satisfies Record<string, View>;
+
+interface View {
+  render(report: Report, context: RenderContext): string;
+  failure(error: GateError, context: RenderContext, exitCode: number): string;
+}
+
+export type Format = keyof typeof VIEWS;
+export const FORMATS = Object.keys(VIEWS) as Format[];
 
 export interface OutputSpec {
   format: Format;
@@ -30,7 +46,7 @@ export function parseOutputSpec(value: string): OutputSpec {
   const equals = value.indexOf('=');
   const format = (equals < 0 ? value : value.slice(0, equals)).trim();
   const file = equals < 0 ? undefined : value.slice(equals + 1);
-  if (!(FORMATS as readonly string[]).includes(format)) {
+  if (!Object.hasOwn(VIEWS, format)) {
     throw new GateError('USAGE', `--output: unknown format "${format}"; use one of ${FORMATS.join(', ')}, optionally =FILE (e.g. -o sarif=gate.sarif)`);
   }
   if (file !== undefined && file.trim() === '') throw new GateError('USAGE', `--output ${format}=: the file name is missing`);
@@ -57,36 +73,10 @@ export function planOutputs(specs: OutputSpec[]): OutputSpec[] {
 }
 
 export function renderReport(format: Format, report: Report, context: RenderContext): string {
-  switch (format) {
-    case 'text':
-      return renderText(report, { color: context.color });
-    case 'json':
-      return renderJson(report);
-    case 'sarif':
-      return renderSarif(report, context.cwd);
-    case 'junit':
-      return renderJunit(report);
-    case 'github':
-      return renderGithub(report);
-    case 'markdown':
-      return renderMarkdown(report);
-  }
+  return VIEWS[format].render(report, context);
 }
 
 /** The run stopped with `error` (exit `exitCode`): each format's shape for a failed run. */
 export function renderFailure(format: Format, error: GateError, context: RenderContext, exitCode: number): string {
-  switch (format) {
-    case 'text':
-      return `gate: ${error.oneLine()}\n`;
-    case 'json':
-      return renderJsonError(error);
-    case 'sarif':
-      return renderSarifError(error, context.cwd, exitCode);
-    case 'junit':
-      return renderJunitError(error);
-    case 'github':
-      return renderGithubError(error);
-    case 'markdown':
-      return renderMarkdownError(error);
-  }
+  return VIEWS[format].failure(error, context, exitCode);
 }

@@ -5,7 +5,7 @@
 import { formatWarning } from '../errors.js';
 import { objectLabel } from '../manifests/extract.js';
 import type { Report, ReportSource } from './model.js';
-import { safeLines, visible } from './untrusted.js';
+import { safeLines, visible } from './escape.js';
 
 export interface TextStyle {
   color: boolean;

@@ -91,13 +91,16 @@ function noSignatureDetail(kind: SignatureKind, found: Found): string {
   return `${aside}; looked in ${found.searched}${found.note ? ` (${found.note})` : ''}`;
 }
 
+/** What became of each blob a requirement reads, under each requirement in order. */
+export type BlobFates = Array<{ location: string; outcomes: RequirementOutcome[] }>;
+
 /**
  * Every blob under every requirement, for `gate explain`: containers/image stops at the
  * first good signature, and so does the verdict; explain shows what became of each.
  * With a memoised `verify` this costs no crypto beyond the verdict's.
  */
-export async function everyOutcome(requirements: readonly ResolvedRequirement[], target: Target, blobs: readonly Evidence[], verify: VerifyOnce): Promise<Array<{ location: string; outcomes: RequirementOutcome[] }>> {
-  const rows = [];
+export async function everyOutcome(requirements: readonly ResolvedRequirement[], target: Target, blobs: readonly Evidence[], verify: VerifyOnce): Promise<BlobFates> {
+  const rows: BlobFates = [];
   for (const blob of blobs.filter((b) => requirements.some((r) => r.kind.consumes(b)))) {
     const outcomes = [];
     for (const resolved of requirements) {

@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { rm } from 'node:fs/promises';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import type { Explanation } from '../../src/explain.js';
+import type { Explanation } from '../../src/report/explanation.js';
 import { gate } from '../helpers/gate.js';
 import { GpgHome, skopeoSign, skopeoVerify } from '../helpers/gpg.js';
 import { makeRepo, ociManifest, sha256Digest, type TempRepo } from '../helpers/repo.js';
@@ -134,6 +134,19 @@ spec:
       assert.equal(e.verdict.reason, 'EXEMPT');
       assert.match(e.verdict.message, /without the exemption: REJECTED_BY_POLICY/);
       assert.equal(e.exemption?.owner, 'ops@example.com');
+    } finally {
+      await repo.write('.gate/config.yaml', '');
+    }
+  });
+
+  it('an expired exemption is named in the denial, as gate check names it', async () => {
+    await repo.write('.gate/config.yaml', 'exemptions:\n- image: "registry.example.com/other/*"\n  reason: tools image (T-1)\n  owner: ops@example.com\n  expires: 2001-01-01\n');
+    try {
+      const { code, e } = await explain(['registry.example.com/other/tool:2', '-n', 'shop', '--offline']);
+      assert.equal(code, 1);
+      assert.equal(e.verdict.reason, 'REJECTED_BY_POLICY');
+      assert.match(e.verdict.message, /; the exemption at \.gate\/config\.yaml:2 \("registry\.example\.com\/other\/\*", owner ops@example\.com\) expired after 2001-01-01$/);
+      assert.equal(e.exemption?.expired, true);
     } finally {
       await repo.write('.gate/config.yaml', '');
     }

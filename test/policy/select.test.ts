@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { selectPolicy } from '../../src/policy/select.js';
+import { rankCandidates, scopeFor, selectPolicy } from '../../src/policy/select.js';
 import type { PolicyResource, PolicySet } from '../../src/policy/types.js';
 
 function resource(kind: PolicyResource['kind'], name: string, patterns: string[], namespace: string | null = null): PolicyResource {
@@ -79,5 +79,32 @@ describe('policy selection (Portieris GetPolicyToEnforce / FindImagePolicy)', ()
     const c = resource('ClusterImagePolicy', 'c', ['docker.io/library/*']);
     assert.equal(chosen('nginx:1.25', 'shop', set([], [c])), 'none(cluster)');
     assert.equal(chosen('docker.io/library/nginx:1.25', 'shop', set([], [c])), 'c:docker.io/library/*');
+  });
+});
+
+describe('scopeFor: which policies an image in a namespace is chosen from', () => {
+  const clusterB = resource('ClusterImagePolicy', 'b', ['*']);
+  const clusterA = resource('ClusterImagePolicy', 'a', ['registry.example.com/*']);
+  const shop = resource('ImagePolicy', 'shop', ['registry.example.com/shop/*'], 'shop');
+
+  it('an ImagePolicy in the namespace shuts out every ClusterImagePolicy', () => {
+    const scope = scopeFor('shop', set([shop], [clusterB, clusterA]));
+    assert.equal(scope.scope, 'namespace');
+    assert.deepEqual(scope.resources.map((r) => r.name), ['shop']);
+    assert.deepEqual(scope.ignored.map((r) => r.name), ['b', 'a']);
+  });
+
+  it('otherwise the ClusterImagePolicies, in API order (by name); none at all is scope none', () => {
+    const scope = scopeFor('web', set([shop], [clusterB, clusterA]));
+    assert.deepEqual([scope.scope, scope.resources.map((r) => r.name), scope.ignored], ['cluster', ['a', 'b'], []]);
+    assert.equal(scopeFor('web', set([shop], [])).scope, 'none');
+  });
+
+  it('rankCandidates and selectPolicy see the same scope', () => {
+    const policies = set([shop], [clusterB, clusterA]);
+    const { candidates, ignored } = rankCandidates('registry.example.com/shop/web:1', 'shop', policies);
+    assert.deepEqual(candidates.map((c) => c.resource.name), ['shop']);
+    assert.deepEqual(ignored.map((r) => r.name), ['b', 'a']);
+    assert.equal(chosen('registry.example.com/shop/web:1', 'shop', policies), 'shop:registry.example.com/shop/*');
   });
 });

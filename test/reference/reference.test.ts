@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { parseReference, referenceString, registryHost, repositoryName } from '../../src/reference/reference.js';
+import { parseReference, referenceString, repositoryName } from '../../src/reference/reference.js';
 
 const HEX = 'a'.repeat(64);
 
@@ -58,11 +58,5 @@ describe('parseReference (docker/distribution ParseNormalizedNamed)', () => {
     assert.equal(fork.ok, false);
     const same = parseReference('quay.io/a/b:1', 'containers-image');
     assert.ok(same.ok && referenceString(same.ref) === 'quay.io/a/b:1');
-  });
-
-  it('keys pull secrets by host without port', () => {
-    const parsed = parseReference('registry.example.com:5000/app:1');
-    assert.ok(parsed.ok);
-    assert.equal(registryHost(parsed.ref), 'registry.example.com');
   });
 });

@@ -10,7 +10,7 @@ import { runLint } from '../../src/lint.js';
 import { parseManifestStream } from '../../src/manifests/document.js';
 import type { Policy } from '../../src/policy/types.js';
 import { validatePolicy } from '../../src/policy/validate.js';
-import { preflight } from '../../src/verify/evaluate.js';
+import { preflight } from '../../src/policy/admission.js';
 import { KINDS } from '../../src/verify/kinds.js';
 import { makeRepo, type TempRepo } from '../helpers/repo.js';
 

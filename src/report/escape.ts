@@ -1,5 +1,5 @@
 // Text from the repository (file names, image strings, policy fields, exemption reasons)
-// is untrusted. Before it reaches a terminal or a CI log its control characters are
+// is shown, never obeyed. Before it reaches a terminal or a CI log its control characters are
 // written as escapes, so that it can neither forge lines (newline, carriage return), nor
 // send escape sequences, nor reorder what is shown (bidirectional controls); and no line
 // may start with what the GitHub Actions runner takes for a workflow command.
@@ -23,6 +23,11 @@ export function visible<T>(value: T): T {
 /** The runner reads a line that starts (after blanks) with `::` or `##[` as a command: such a line gets a `\` first. */
 export function notACommand(line: string): string {
   return line.replace(/^(\s*)(::|##\[)/, '$1\\$2');
+}
+
+/** One line of repository text for a log: its controls escaped, and not a workflow command. */
+export function inertLine(line: string): string {
+  return notACommand(escapeControls(line));
 }
 
 /** notACommand for every line of a text view. */

@@ -1,0 +1,229 @@
+// The verdict for one image use, as a checklist of steps; every rule lives elsewhere:
+//   1. admission (policy/admission.ts): the reference, the policy that applies, what the
+//      policy decides alone, a tag offline;
+//   2. trust (engine/trust.ts): each requirement's key, read by its kind;
+//   3. digest: the one in the reference, else the registry's answer for the tag;
+//   4. the cache of earlier runs (cache/);
+//   5. evidence (signatures/stores.ts): every blob stored for the digest, typed;
+//   6. evaluation (verify/evaluate.ts and the kinds);
+//   7. for a tag: the digest form to pin, and NOT_PINNED where a digest is required.
+// Each distinct thing is fetched or computed once per run: a tag's digest per
+// credential set, a store's blobs (signatures/stores.ts), a kind's crypto per (blob,
+// trust), a reference's reading and policy selection per image. A step listener sees
+// what the first decision looked at (`gate explain`); failures of the transport become
+// denials in engine/failures.ts.
+
+import type { Warning } from '../errors.js';
+import type { ImageUse } from '../manifests/extract.js';
+import { admitReference, cannotLoosen, digestRequiredBy, noPolicy, offlineTag, preflight, requireDigest, type Admitted, type PinOutcome } from '../policy/admission.js';
+import type { KeyStore } from '../policy/keys.js';
+import type { RegistriesConfig } from '../policy/registries-d.js';
+import { selectPolicy, type PolicySelection } from '../policy/select.js';
+import type { PolicySet } from '../policy/types.js';
+import { referenceString, withDefaultTag, type ImageReference } from '../reference/reference.js';
+import type { RegistryClient } from '../registry/client.js';
+import { credentialKey, type CredentialCandidate } from '../registry/credentials.js';
+import { TransportError, type HttpClient } from '../registry/http.js';
+import type { PolicyRef } from '../report/model.js';
+import type { EvidenceLookup } from '../signatures/evidence.js';
+import { SignatureStores } from '../signatures/stores.js';
+import { evaluateRequirements, everyOutcome, type BlobFates, type ResolvedRequirement, type VerifyOnce } from '../verify/evaluate.js';
+import type { KindRegistry, Verified } from '../verify/kind.types.js';
+import { KINDS } from '../verify/kinds.js';
+import { allow, deny, type Verdict } from '../verify/verdict.js';
+import { decisionKey } from '../cache/key.js';
+import type { VerdictStore } from '../cache/verdict-store.js';
+import { GATE_VERSION } from '../version.js';
+import type { CredentialFinder } from './credentials.js';
+import { failureVerdict } from './failures.js';
+import { once } from './memo.js';
+import { TrustStore } from './trust.js';
+
+export interface Decision {
+  verdict: Verdict;
+  policy: PolicyRef | null;
+  /** A tag whose digest verified, and whose digest form verifies too: what to write instead. */
+  pin?: string;
+}
+
+/** What reaches the network; absent when gate runs offline. */
+export interface Network {
+  registry: RegistryClient;
+  http: HttpClient;
+  credentials: CredentialFinder;
+  cleartextAllowed(hostPort: string): boolean;
+}
+
+export interface DeciderOptions {
+  /** Every policy: .gate/ and those in the manifests — what Portieris would see in the cluster. */
+  policies: PolicySet;
+  /**
+   * The .gate/ policies alone, when the manifests carry policies of their own: those
+   * may make a verdict stricter, never looser (a manifest cannot unlock itself).
+   */
+  gatePolicies?: PolicySet;
+  keys: KeyStore;
+  /** The requirement kinds (verify/kinds.ts); a test may add one. */
+  kinds?: KindRegistry;
+  registries: RegistriesConfig;
+  now: Date;
+  /** File path -> name for messages. */
+  show: (file: string) => string;
+  network?: Network;
+  cache?: VerdictStore;
+  /** Where a digest is required for every image (`--require-digest`, config.yaml); absent: only where a policy's annotation asks. */
+  requireDigest?: string;
+  /** Called when a tag was resolved to its digest (progress). */
+  onTagResolved?: () => void;
+}
+
+/** What a decision looked at, step by step, for `gate explain`. */
+export type DecisionStep =
+  | { step: 'selection'; selection: PolicySelection }
+  | { step: 'requirements'; requirements: ResolvedRequirement[]; intended: ImageReference }
+  | { step: 'digest'; value: string; fromTag: boolean }
+  | { step: 'evidence'; lookup: EvidenceLookup }
+  | { step: 'fates'; fates: BlobFates };
+
+export type StepListener = (step: DecisionStep) => void;
+
+/** What every step of one image under one policy set reads, computed once. */
+interface DecisionContext {
+  use: ImageUse;
+  policies: PolicySet;
+  reference: Admitted<ImageReference>;
+  selection: PolicySelection;
+}
+
+export class Decider {
+  private readonly digests = new Map<string, Promise<string>>();
+  private readonly verified = new Map<string, Promise<Verified<unknown>>>();
+  private readonly contexts = new WeakMap<PolicySet, Map<string, Omit<DecisionContext, 'use'>>>();
+  private readonly stores: SignatureStores;
+  readonly kinds: KindRegistry;
+  readonly trusts: TrustStore;
+  readonly warnings: Warning[] = [];
+
+  constructor(private readonly options: DeciderOptions) {
+    this.kinds = options.kinds ?? KINDS;
+    this.trusts = new TrustStore(options.keys, this.warnings);
+    this.stores = new SignatureStores({ registries: options.registries, network: options.network, show: options.show, warn: (w) => this.warnings.push(w) });
+  }
+
+  /** A kind's crypto step, once per (kind, blob, trust) in the run: the pin re-check and explain reuse it. */
+  readonly verifyOnce: VerifyOnce = (kind, blob, trust) =>
+    once(this.verified, [kind.type, blob.sha256, trust.sha256].join('\u0000'), () => kind.verify(blob, trust.value, this.options.now));
+
+  /** The verdict for a use (its pull secrets included); `onStep` sees the steps of this decision, not of the pin it leads to. */
+  async decide(use: ImageUse, onStep?: StepListener): Promise<Decision> {
+    const cluster = await this.decideUnder(this.options.policies, use, onStep);
+    const gatePolicies = this.options.gatePolicies;
+    if (!gatePolicies || !cluster.verdict.allowed) return cluster;
+    const gate = await this.decideUnder(gatePolicies, use);
+    if (gate.verdict.allowed) return cluster;
+    return { ...gate, verdict: cannotLoosen(gate.verdict) };
+  }
+
+  /**
+   * The verdict, then what a tag reference needs: the digest form to pin (verified in
+   * that form too: a pattern or signedIdentity may treat it differently), and a denial
+   * when a digest is required.
+   */
+  private async decideUnder(policies: PolicySet, use: ImageUse, onStep?: StepListener): Promise<Decision> {
+    const context = this.context(use, policies);
+    const decision = await this.verify(context, onStep);
+    const { reference, selection } = context;
+    if (!decision.verdict.allowed || !reference.ok || reference.value.digest !== undefined) return decision;
+
+    const { verdict } = decision;
+    const tag = reference.value.tag;
+    const name = use.image.endsWith(`:${tag}`) ? use.image.slice(0, -(tag!.length + 1)) : use.image;
+    let pin: PinOutcome = { kind: 'none' };
+    if (verdict.reason === 'SIGNED' && verdict.digest) {
+      const pinned = `${name}@${verdict.digest}`;
+      const again = await this.decide({ ...use, image: pinned });
+      pin = again.verdict.allowed ? { kind: 'verified', pin: pinned } : { kind: 'denied', pinned, verdict: again.verdict };
+    }
+    const offered = pin.kind === 'verified' ? pin.pin : undefined;
+    const required = digestRequiredBy(this.options.requireDigest, selection.found ? selection.match.resource : undefined);
+    if (!required) return { ...decision, pin: offered };
+    return { ...decision, pin: offered, verdict: requireDigest(use.image, name, verdict, required, pin) };
+  }
+
+  /** The reference and the policy selection, once per (image, namespace, policy set). */
+  private context(use: ImageUse, policies: PolicySet): DecisionContext {
+    let byImage = this.contexts.get(policies);
+    if (!byImage) this.contexts.set(policies, (byImage = new Map()));
+    const key = `${use.image}\u0000${use.namespace}`;
+    let computed = byImage.get(key);
+    if (!computed) {
+      computed = { policies, reference: admitReference(use.image), selection: selectPolicy(use.image, use.namespace, policies) };
+      byImage.set(key, computed);
+    }
+    return { ...computed, use };
+  }
+
+  private async verify(context: DecisionContext, onStep?: StepListener): Promise<Decision> {
+    const { use, reference, selection, policies } = context;
+    const none = (verdict: Verdict): Decision => ({ verdict, policy: null });
+    if (use.problem) return none(deny(use.problem.reason, use.problem.message, use.problem.hint));
+    if (!reference.ok) return none(reference.verdict);
+    onStep?.({ step: 'selection', selection });
+    if (!selection.found) return none(noPolicy(selection.message, use.image, use.namespace, reference.value, selection.scope, policies));
+
+    const { resource, rule } = selection.match;
+    const policy: PolicyRef = { kind: resource.kind, name: resource.name, namespace: resource.namespace, repository: rule.name };
+    const pre = preflight(rule.policy, use.image, rule.name, this.kinds);
+    if (pre.done) return { verdict: { ...pre.verdict, digest: pre.verdict.digest ?? reference.value.digest }, policy };
+    const ref = pre.ref;
+    const network = this.options.network;
+    if (ref.digest === undefined && !network) return { verdict: offlineTag(ref), policy };
+
+    try {
+      // Keys first: a missing key is a configuration error, whatever the registry says.
+      const label = `${resource.kind}/${resource.name} (repository "${rule.name}")`;
+      const requirements: ResolvedRequirement[] = await Promise.all(
+        pre.pending.map(async ({ requirement, kind }) => ({ requirement, kind, trust: await this.trusts.resolve(kind, requirement, use.namespace, label) })),
+      );
+      const intended = withDefaultTag(ref);
+      // Told before the registry is asked: explain shows the keys even when the tag cannot be resolved.
+      onStep?.({ step: 'requirements', requirements, intended });
+      const credentials = network ? await network.credentials.candidates(use.namespace, use.pullSecrets, ref.domain) : [];
+      const digest = ref.digest ?? (await this.resolveTag(ref, credentials));
+      onStep?.({ step: 'digest', value: digest, fromTag: ref.digest === undefined });
+
+      const cacheKey = decisionKey({
+        gateVersion: GATE_VERSION,
+        digest,
+        intended: referenceString(intended),
+        requirements: requirements.map((r) => [r.kind.type, r.trust.sha256, r.kind.cacheParts(r.requirement)]),
+        store: this.stores.identity(ref, rule),
+        // Not part of the answer between runs: see cache/key.ts.
+        credentials: null,
+      });
+      const cached = await this.options.cache?.get(cacheKey);
+      if (cached?.digest === digest) return { verdict: { ...allow(cached.reason, `${cached.message} (verified by an earlier run; cached)`), digest }, policy };
+
+      const found = await this.stores.lookup(ref, digest, { rule, resource, namespace: use.namespace, credentials });
+      onStep?.({ step: 'evidence', lookup: found });
+      if (!found.ok) return { verdict: failureVerdict(found.failure, digest), policy };
+      const target = { digest, intended };
+      const verdict = await evaluateRequirements(requirements, target, found, this.verifyOnce);
+      if (onStep) onStep({ step: 'fates', fates: await everyOutcome(requirements, target, found.blobs, this.verifyOnce) });
+      if (verdict.allowed && verdict.reason === 'SIGNED') await this.options.cache?.put(cacheKey, { reason: 'SIGNED', message: verdict.message, digest, signers: [] });
+      return { verdict, policy };
+    } catch (e) {
+      if (e instanceof TransportError) return { verdict: failureVerdict(e.failure, ref.digest), policy };
+      throw e;
+    }
+  }
+
+  /** One HEAD (or GET) per distinct tag reference and set of credentials in the run. */
+  private resolveTag(ref: ImageReference, credentials: CredentialCandidate[]): Promise<string> {
+    return once(this.digests, `${referenceString(ref)}\u0000${credentialKey(credentials)}`, () => {
+      const pending = this.options.network!.registry.resolveTag(ref, credentials);
+      void pending.then(() => this.options.onTagResolved?.(), () => undefined);
+      return pending;
+    });
+  }
+}

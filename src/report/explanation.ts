@@ -1,0 +1,45 @@
+// What `gate explain` shows: the steps of one decision, as data. The report views
+// (report/explain.ts, JSON) render it; the command (explain.ts) fills it from the
+// Decider's step events.
+
+import type { Warning } from '../errors.js';
+import type { ExplainFields, Requirement } from '../verify/kind.types.js';
+import type { ReasonCode } from '../verify/verdict.js';
+import type { ExemptionRef } from './model.js';
+
+export interface Explanation {
+  gateVersion: string;
+  image: string;
+  namespace: string;
+  reference: {
+    /** docker/distribution's reading (Portieris); null fields when it cannot read the image. */
+    valid: boolean;
+    message?: string;
+    registry?: string;
+    repository?: string;
+    tag?: string;
+    digest?: string;
+    normalised?: string;
+    /** Why containers/image, which verifies for Portieris, cannot read it; null when it can. */
+    containersImageProblem: string | null;
+  };
+  exemption: ExemptionRef | null;
+  policy: {
+    scope: 'namespace' | 'cluster' | 'none';
+    candidates: Array<{ kind: string; name: string; namespace: string | null; pattern: string; file: string; line: number; matches: boolean; exact: boolean; score: number; why: string; chosen: boolean }>;
+    ignored: string[];
+  };
+  /** Each requirement's type and what its kind shows (signedBy: keySecret, keySource, fingerprints, identity). */
+  requirements: Array<{ type: Requirement['type'] } & ExplainFields>;
+  digest: { value: string; fromTag: boolean } | null;
+  signatures: {
+    searched: string;
+    ok: boolean;
+    reason?: ReasonCode;
+    message?: string;
+    ignored: number;
+    each: Array<{ location: string; requirements: Array<{ passed: boolean; reason?: ReasonCode; message: string }> }>;
+  } | null;
+  verdict: { verdict: 'allow' | 'deny'; reason: ReasonCode; message: string; hint?: string; pin?: string };
+  warnings: Warning[];
+}
