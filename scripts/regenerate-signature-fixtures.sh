@@ -35,7 +35,9 @@ GNUPGHOME=$(mktemp -d)
 export GNUPGHOME
 GPG1HOME=$(mktemp -d)
 work=$(mktemp -d)
-trap 'gpgconf --kill all >/dev/null 2>&1 || true; rm -rf "$GNUPGHOME" "$GPG1HOME" "$work"' EXIT
+# gpg's chatter goes to a log, shown only when the script fails.
+trap 'status=$?; [ "$status" -eq 0 ] || cat "$work/gpg.log" >&2; gpgconf --kill all >/dev/null 2>&1 || true; rm -rf "$GNUPGHOME" "$GPG1HOME" "$work"' EXIT
+: > "$work/gpg.log"
 # In gpg.conf, so that the gpg skopeo starts (through gpgme) keeps the same clock.
 echo "faked-system-time $KEYS_DATE" > "$GNUPGHOME/gpg.conf"
 

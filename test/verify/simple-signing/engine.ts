@@ -5,6 +5,7 @@
 export { parseArmoredPublicKeys, verifySignedMessage, type TrustedKeys } from '../../../src/verify/openpgp.js';
 export { parseSimpleSigningPayload } from '../../../src/verify/payload.js';
 export { identityMatches } from '../../../src/verify/identity.js';
+export type { SignedIdentity } from '../../../src/policy/types.js';
 export {
   checkSignature,
   evaluateSignatures,

@@ -1,13 +1,12 @@
 // Reads one folder of test/fixtures/signatures/ (made by scripts/regenerate-signature-fixtures.sh)
 // into the inputs the simple-signing functions take. scenario.json holds inputs only.
 
+import assert from 'node:assert/strict';
 import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
-import assert from 'node:assert/strict';
-import type { SignedIdentity } from '../../../src/policy/types.js';
 import { parseReference, withDefaultTag, type ImageReference } from '../../../src/reference/reference.js';
 import { PROJECT_ROOT } from '../../helpers/gate.js';
-import { parseArmoredPublicKeys, type ResolvedSignedBy, type UntrustedSignature } from './engine.js';
+import { parseArmoredPublicKeys, type ResolvedSignedBy, type SignedIdentity, type UntrustedSignature } from './engine.js';
 
 export const SIGNATURE_FIXTURES = path.join(PROJECT_ROOT, 'test/fixtures/signatures');
 

@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { ReasonCode } from '../../../src/verify/verdict.js';
 import { GpgHome, skopeoVerify } from '../../helpers/gpg.js';
-import { checkSignature, evaluateSignatures, identityMatches, parseSimpleSigningPayload, verifySignedMessage } from './engine.js';
+import { checkSignature, evaluateSignatures, evaluateSignedBy, identityMatches, parseSimpleSigningPayload, verifySignedMessage } from './engine.js';
 import { loadScenario, scenarioNames, type Scenario } from './scenarios.js';
 
 const REPO = 'registry.example.com/team/web';
@@ -177,6 +177,13 @@ describe('the simple-signing layers one at a time, on scenarios whose signature 
     const outcomes = [];
     for (const signature of scenario.signatures) outcomes.push(await checkSignature(requirement, scenario.intended, scenario.digest, signature, scenario.now));
     assert.deepEqual(outcomes.map((o) => (o.passed ? 'passed' : o.reason)), ['BAD_SIGNATURE', 'UNTRUSTED_KEY', 'passed']);
+  });
+
+  it('judges each requirement of two-requirements-one-unmet on its own: the team key passes, the other key finds no signature of its own', async () => {
+    const scenario = await loadScenario('two-requirements-one-unmet');
+    const outcomes = [];
+    for (const requirement of scenario.requirements) outcomes.push(await evaluateSignedBy(requirement, scenario.intended, scenario.digest, scenario.signatures, scenario.now));
+    assert.deepEqual(outcomes.map((o) => (o.passed ? 'passed' : o.reason)), ['passed', 'UNTRUSTED_KEY']);
   });
 
   it('accepts the expired signature when checked on the day it was valid: the verdict follows the injected date', async () => {
