@@ -7,8 +7,8 @@ import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { findExemption, hasExpired } from '../../src/policy/exemptions.js';
 import { parseSettings, type Exemption } from '../../src/policy/settings.js';
-import { GateError } from '../../src/errors.js';
 import type { ImageResult } from '../../src/report/model.js';
+import { throwsGateError } from '../helpers/assert.js';
 import { assertValidSarif, parseJunit } from '../helpers/formats.js';
 import { gate } from '../helpers/gate.js';
 import { checkAt, copyExample } from '../helpers/in-process.js';
@@ -113,7 +113,7 @@ describe('exemptions in .gate/config.yaml', () => {
 
 describe('config.yaml validation', () => {
   const fails = (text: string, message: RegExp, line: number) => {
-    assert.throws(() => parseSettings(text, '.gate/config.yaml'), (e: unknown) => e instanceof GateError && e.code === 'CONFIG_INVALID' && message.test(e.message) && e.position?.line === line);
+    throwsGateError(() => parseSettings(text, '.gate/config.yaml'), 'CONFIG_INVALID', { message, line });
   };
   const entry = (extra: string) => `exemptions:\n- image: "a.example.com/*"\n  reason: r\n  owner: o\n${extra}`;
 

@@ -68,6 +68,25 @@ export class GpgHome {
     return text.replace(/^:-----BEGIN/m, '-----BEGIN');
   }
 
+  /** Imports public keys (an armoured block as committed in .gate/keys/). */
+  async importKeys(armored: string): Promise<void> {
+    await this.gpg(['--import'], armored);
+  }
+
+  /** Every key in the keyring as gpg lists it: the primary fingerprint, then the subkeys'. */
+  async listKeys(): Promise<Array<{ primary: string; subkeys: string[] }>> {
+    const lines = (await this.gpg(['--with-colons', '--list-keys'])).stdout.toString('utf8').split('\n');
+    const keys: Array<{ primary: string; subkeys: string[] }> = [];
+    let pending: 'pub' | 'sub' | undefined;
+    for (const fields of lines.map((l) => l.split(':'))) {
+      if (fields[0] === 'pub' || fields[0] === 'sub') pending = fields[0];
+      else if (fields[0] === 'fpr' && pending === 'pub') keys.push({ primary: fields[9], subkeys: [] });
+      else if (fields[0] === 'fpr' && pending === 'sub') keys[keys.length - 1].subkeys.push(fields[9]);
+      if (fields[0] === 'fpr') pending = undefined;
+    }
+    return keys;
+  }
+
   /** One armoured block holding every key named. */
   async exportPublic(...fingerprints: string[]): Promise<string> {
     return (await this.gpg(['--armor', '--export', ...fingerprints])).stdout.toString('utf8');

@@ -1,16 +1,13 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { GateError } from '../../src/errors.js';
 import { parseManifestStream } from '../../src/manifests/document.js';
+import { throwsGateError } from '../helpers/assert.js';
 
 /** The value as JSON sees it: positions ride on parsed values under symbols. */
 const plain = (v: unknown): unknown => JSON.parse(JSON.stringify(v));
 
 function refused(text: string, pattern: RegExp): void {
-  assert.throws(
-    () => parseManifestStream(text, 'm.yaml'),
-    (e: unknown) => e instanceof GateError && (e.code === 'INPUT_INVALID' || e.code === 'LIMIT_EXCEEDED') && pattern.test(e.message),
-  );
+  throwsGateError(() => parseManifestStream(text, 'm.yaml'), ['INPUT_INVALID', 'LIMIT_EXCEEDED'], { message: pattern });
 }
 
 describe('reading manifest streams', () => {

@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
 import path from 'node:path';
 import { describe, it } from 'node:test';
-import { GateError } from '../../src/errors.js';
 import { addRegistriesFile, emptyRegistriesConfig, lookasideFor, scopesFor } from '../../src/policy/registries-d.js';
 import { parseReference } from '../../src/reference/reference.js';
+import { throwsGateError } from '../helpers/assert.js';
 
 const D = 'sha256:' + 'c'.repeat(64);
 
@@ -57,7 +57,7 @@ describe('containers-registries.d', () => {
     const config = emptyRegistriesConfig();
     addRegistriesFile(config, 'docker:\n  reg.example.com:\n    lookaside: https://a\ndefault-docker:\n  lookaside: https://b\n', '/r/a.yaml');
     const refused = (text: string, pattern: RegExp) =>
-      assert.throws(() => addRegistriesFile(config, text, '/r/b.yaml'), (e: unknown) => e instanceof GateError && e.code === 'REGISTRIES_D_INVALID' && pattern.test(e.message));
+      throwsGateError(() => addRegistriesFile(config, text, '/r/b.yaml'), 'REGISTRIES_D_INVALID', { message: pattern });
     refused('docker:\n  reg.example.com:\n    lookaside: https://c\n', /already defined in \/r\/a\.yaml:2/);
     refused('default-docker:\n  lookaside: https://c\n', /"default-docker" is already defined/);
     refused('docker:\n  other.example.com:\n    look-aside: https://c\n', /unknown key "look-aside"/);

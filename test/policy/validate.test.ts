@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { GateError } from '../../src/errors.js';
 import { parseManifestStream } from '../../src/manifests/document.js';
 import { validatePolicy } from '../../src/policy/validate.js';
 import type { SignedByRequirement } from '../../src/verify/simple-signing/config.js';
+import { throwsGateError } from '../helpers/assert.js';
 
 function validate(yaml: string) {
   const [object] = parseManifestStream(yaml, 'policy.yaml').objects;
@@ -12,16 +12,7 @@ function validate(yaml: string) {
 
 /** Asserts a POLICY_INVALID error at `line` whose message matches `pattern`. */
 function rejects(yaml: string, line: number, pattern: RegExp): void {
-  assert.throws(
-    () => validate(yaml),
-    (e: unknown) => {
-      assert.ok(e instanceof GateError, String(e));
-      assert.equal(e.code, 'POLICY_INVALID');
-      assert.equal(e.position?.line, line, e.message);
-      assert.match(e.message, pattern);
-      return true;
-    },
-  );
+  throwsGateError(() => validate(yaml), 'POLICY_INVALID', { line, message: pattern });
 }
 
 const head = `apiVersion: portieris.cloud.ibm.com/v1
