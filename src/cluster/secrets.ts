@@ -3,7 +3,7 @@
 // ($KUBECONFIG, ~/.kube/config) or the in-cluster service account. Read-only, and
 // only Secrets gate was told to use by name.
 
-import { once } from '../engine/memo.js';
+import { once } from '../memo.js';
 
 export interface SecretData {
   /** Decoded `data` merged with `stringData`. */

@@ -10,7 +10,7 @@ import type { Warning } from '../errors.js';
 import { isPlainObject, valueAt, type ManifestObject } from '../manifests/document.js';
 import type { CiCredentials } from '../registry/auth-files.js';
 import { ANONYMOUS, lookupAuth, parseDockerConfig, type Credential, type CredentialCandidate, type DockerConfig } from '../registry/credentials.js';
-import { once } from './memo.js';
+import { once } from '../memo.js';
 
 export class CredentialFinder {
   private readonly configs = new Map<string, Promise<DockerConfig | undefined>>();

@@ -36,7 +36,7 @@ import type { VerdictStore } from '../cache/verdict-store.js';
 import { GATE_VERSION } from '../version.js';
 import type { CredentialFinder } from './credentials.js';
 import { failureVerdict } from './failures.js';
-import { once } from './memo.js';
+import { once } from '../memo.js';
 import { TrustStore } from './trust.js';
 
 export interface Decision {

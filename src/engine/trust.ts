@@ -7,7 +7,7 @@
 import { GateError, type Warning } from '../errors.js';
 import type { KeyStore } from '../policy/keys.js';
 import type { KeyMaterial, KeyNeed, Requirement, SignatureKind, Trust } from '../verify/kind.types.js';
-import { once } from './memo.js';
+import { once } from '../memo.js';
 
 export class TrustStore {
   private readonly resolved = new Map<string, Promise<Trust>>();

@@ -20,7 +20,7 @@ import type { ManifestObject } from '../manifests/document.js';
 import { findSecret, secretValue } from '../manifests/secrets.js';
 import { editDistance, type Origin } from '../manifests/strict.js';
 import { valueAt } from '../manifests/document.js';
-import { once } from '../engine/memo.js';
+import { once } from '../memo.js';
 import type { SecretReader } from '../cluster/secrets.js';
 import type { KeyMaterial, KeyNeed } from '../verify/kind.types.js';
 

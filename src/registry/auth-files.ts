@@ -10,7 +10,7 @@ import { readIfPresentOrFail, readOrFail, type ReadFailureWords } from '../input
 import { homedir } from 'node:os';
 import path from 'node:path';
 import { GateError } from '../errors.js';
-import { once } from '../engine/memo.js';
+import { once } from '../memo.js';
 import { lookupAuth, parseDockerConfig, specificHelper, type Credential, type DockerConfig } from './credentials.js';
 
 const HELPER_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;

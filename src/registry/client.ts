@@ -9,7 +9,7 @@
 import { createHash } from 'node:crypto';
 import type { ImageReference } from '../reference/reference.js';
 import { validateDigest } from '../reference/reference.js';
-import { once } from '../engine/memo.js';
+import { once } from '../memo.js';
 import { parseChallenge, type Challenge } from './challenge.js';
 import { basicAuthorization, type CredentialCandidate } from './credentials.js';
 import { redact, TransportError, type HttpClient, type HttpResponse } from './http.js';

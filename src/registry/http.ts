@@ -6,7 +6,7 @@
 
 import { createHash } from 'node:crypto';
 import { Agent, type Dispatcher } from 'undici';
-import { once } from '../engine/memo.js';
+import { once } from '../memo.js';
 import { RETRIED_STATUSES, retryDecision } from './retry.js';
 
 /**

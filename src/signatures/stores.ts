@@ -5,7 +5,7 @@
 // appended where registries.d asks for them. A new store is one file and a line here.
 
 import type { Warning } from '../errors.js';
-import { once } from '../engine/memo.js';
+import { once } from '../memo.js';
 import { lookasideFor, sigstoreAttachmentsFor, type LookasideChoice, type RegistriesConfig } from '../policy/registries-d.js';
 import type { PolicyResource, RepositoryRule } from '../policy/types.js';
 import { repositoryName, type ImageReference } from '../reference/reference.js';

@@ -14,7 +14,7 @@ import { parseManifestStream } from '../../src/manifests/document.js';
 import { lintExemptions } from '../../src/policy/lint.js';
 import { parseSettings, type Exemption } from '../../src/policy/settings.js';
 import { validatePolicy } from '../../src/policy/validate.js';
-import { scopeOf } from '../../src/init.js';
+import { scopeOf } from '../../src/commands/init.js';
 import { scopesFor } from '../../src/policy/registries-d.js';
 import { patternMatchesImage } from '../../src/policy/wildcard.js';
 import { parseReference } from '../../src/reference/reference.js';

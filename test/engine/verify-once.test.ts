@@ -6,8 +6,8 @@
 
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { runCheck } from '../../src/check.js';
-import { runExplain } from '../../src/explain.js';
+import { runCheck } from '../../src/commands/check.js';
+import { runExplain } from '../../src/commands/explain.js';
 import type { SignatureKind } from '../../src/verify/kind.types.js';
 import { KINDS } from '../../src/verify/kinds.js';
 import { deployment } from '../helpers/repo.js';

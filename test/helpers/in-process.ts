@@ -4,7 +4,7 @@
 import { cp, mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { runCheck, type CheckOptions } from '../../src/check.js';
+import { runCheck, type CheckOptions } from '../../src/commands/check.js';
 import type { Report } from '../../src/report/model.js';
 import type { ProgressListener } from '../../src/report/progress.js';
 import { PROJECT_ROOT } from './gate.js';

@@ -6,7 +6,7 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, it } from 'node:test';
-import { applyReplacements, planPins, unifiedDiff } from '../../src/pin.js';
+import { applyReplacements, planPins, unifiedDiff } from '../../src/commands/pin.js';
 import type { Report } from '../../src/report/model.js';
 import type { ReasonCode } from '../../src/verify/verdict.js';
 import { mustRun, requireTool, run } from '../helpers/tools.js';

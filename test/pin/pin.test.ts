@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { readFile, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { runCheck } from '../../src/check.js';
+import { runCheck } from '../../src/commands/check.js';
 import { gate, gateJson } from '../helpers/gate.js';
 import { recordingProgress } from '../helpers/in-process.js';
 import { mustRun, requireTool, run } from '../helpers/tools.js';

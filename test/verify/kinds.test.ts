@@ -5,8 +5,8 @@
 
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { runExplain } from '../../src/explain.js';
-import { runLint } from '../../src/lint.js';
+import { runExplain } from '../../src/commands/explain.js';
+import { runLint } from '../../src/commands/lint.js';
 import { parseManifestStream } from '../../src/manifests/document.js';
 import type { Policy } from '../../src/policy/types.js';
 import { validatePolicy } from '../../src/policy/validate.js';

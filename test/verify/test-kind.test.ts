@@ -5,8 +5,8 @@
 import assert from 'node:assert/strict';
 import { createHmac } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
-import { runCheck } from '../../src/check.js';
-import { runExplain } from '../../src/explain.js';
+import { runCheck } from '../../src/commands/check.js';
+import { runExplain } from '../../src/commands/explain.js';
 import { KINDS } from '../../src/verify/kinds.js';
 import { GpgHome } from '../helpers/gpg.js';
 import { deployment, makeRepo, sha256Digest, type TempRepo } from '../helpers/repo.js';

@@ -1,34 +1,31 @@
-// The composition root of `gate check`: input -> manifests -> policy -> registry and
-// signatures -> verify -> report. Every piece of I/O is built here and handed to the
-// Decider (engine/decider.ts); the rules live in policy/ and verify/, and decisions become
-// results in engine/results.ts.
+// The composition root of a run: .gate/ found and loaded, the policies validated, the
+// keys, the network (per-run credentials and deadline over the process-lived
+// connections), the cache, and the Decider that gets them all. The commands (gate
+// check, explain, generate, pin, policy lint) build one and only wire; the rules live in
+// policy/, verify/ and the kinds.
 
 import path from 'node:path';
-import { ClusterSecrets } from './cluster/secrets.js';
-import { openVerdictStore } from './cache/open.js';
-import { Decider, type Network } from './engine/decider.js';
-import { CredentialFinder } from './engine/credentials.js';
-import { GateError, type Warning } from './errors.js';
-import { readOrFail } from './input/bounded-read.js';
-import { displayName, MAX_TOTAL_INPUT_BYTES, mebibytes, readInputs, type InputIO, type InputText } from './input/files.js';
-import { NodeBudget, parseManifestStream, type ManifestObject } from './manifests/document.js';
-import { extractImages, type ImageUse } from './manifests/extract.js';
-import { withServiceAccountSecrets } from './manifests/service-accounts.js';
-import { findGateDir, gateLocations, loadGateConfig, type GateLocations } from './policy/gate-dir.js';
-import { CONFIG_FILE, type GateSettings } from './policy/settings.js';
-import { KeyStore } from './policy/keys.js';
-import type { PolicyResource, PolicySet } from './policy/types.js';
-import { looksLikePolicy, validatePolicy } from './policy/validate.js';
-import { byVerdictThenSource, decideGroup, groupUses, mapLimit } from './engine/results.js';
-import { CiCredentials } from './registry/auth-files.js';
-import { RegistryClient } from './registry/client.js';
-import { endpointFor, SYSTEM_CERTS_DIRS, trustRootsFor } from './registry/endpoint.js';
-import { HttpClient } from './registry/http.js';
-import { summarise, type Report } from './report/model.js';
-import type { ProgressListener } from './report/progress.js';
-import { GATE_VERSION } from './version.js';
-import type { KindRegistry } from './verify/kind.types.js';
-import { KINDS } from './verify/kinds.js';
+import { ClusterSecrets } from '../cluster/secrets.js';
+import { openVerdictStore } from '../cache/open.js';
+import { Decider, type Network } from './decider.js';
+import { CredentialFinder } from './credentials.js';
+import { GateError, type Warning } from '../errors.js';
+import { readOrFail } from '../input/bounded-read.js';
+import { displayName, mebibytes, type InputIO } from '../input/files.js';
+import type { ManifestObject } from '../manifests/document.js';
+import { findGateDir, gateLocations, loadGateConfig, type GateLocations } from '../policy/gate-dir.js';
+import { CONFIG_FILE, type GateSettings } from '../policy/settings.js';
+import { KeyStore } from '../policy/keys.js';
+import type { PolicySet } from '../policy/types.js';
+import { looksLikePolicy } from '../policy/validate.js';
+import { CiCredentials } from '../registry/auth-files.js';
+import { RegistryClient } from '../registry/client.js';
+import { endpointFor, SYSTEM_CERTS_DIRS, trustRootsFor } from '../registry/endpoint.js';
+import { HttpClient, type Connections } from '../registry/http.js';
+import type { ProgressListener } from '../report/progress.js';
+import type { KindRegistry } from '../verify/kind.types.js';
+import { KINDS } from '../verify/kinds.js';
+import { buildPolicySet } from '../policy/policy-set.js';
 
 export interface CheckOptions {
   paths: string[];
@@ -76,77 +73,15 @@ export interface CheckIO extends InputIO {
   log?: (line: string) => void;
   /** Told how the run advances (a progress line on a terminal). */
   progress?: ProgressListener;
+  /**
+   * Connections kept by a process that lives longer than one run (a plugin server):
+   * TLS sessions and keep-alive sockets per origin and trust roots, no credentials.
+   * Absent: the run opens its own and closes them at its end.
+   */
+  connections?: Connections;
 }
-
-/** Kubernetes objects in one run: each one stays in memory until the report. */
-export const MAX_OBJECTS = 50_000;
-/** Keys and values in the manifests of one run (60 MB of real manifests; 10 000 Deployments hold 380 000). */
-export const MAX_NODES_PER_RUN = 2_000_000;
-/** Policies (ImagePolicy and ClusterImagePolicy, from .gate/ and the manifests) in one run; real clusters have tens. */
-export const MAX_POLICIES = 5_000;
-/** Repository patterns over all policies: every image is compared with each of them. */
-export const MAX_POLICY_REPOSITORIES = 10_000;
 
 export const DEFAULTS = { timeoutSeconds: 120, requestTimeoutSeconds: 15, concurrency: 16, registryConcurrency: 8, cacheTtlSeconds: 3600 } as const;
-
-export async function runCheck(options: CheckOptions, io: CheckIO): Promise<Report> {
-  const inputs = await readInputs(options.paths, io, options.exclude);
-  return checkInputs(inputs, describeInputs(options.paths), options, io);
-}
-
-/**
- * Checks manifests already read (files, stdin, or a renderer's output); `what` names
- * them in messages. `options.paths` still says where to look for .gate/.
- */
-export async function checkInputs(inputs: InputText[], what: string, options: CheckOptions, io: CheckIO): Promise<Report> {
-  const warnings: Warning[] = [];
-  const objects: ManifestObject[] = [];
-  refuseOversizedInputs(inputs, what);
-  const budget = new NodeBudget(MAX_NODES_PER_RUN);
-  for (const input of inputs) {
-    const parsed = parseManifestStream(input.text, input.name, { budget });
-    // Loops, not push(...spread): a spread of 200 000 objects overflows the call stack.
-    for (const object of parsed.objects) objects.push(object);
-    for (const warning of parsed.warnings) warnings.push(warning);
-    if (objects.length > MAX_OBJECTS) {
-      throw new GateError('LIMIT_EXCEEDED', `more than ${MAX_OBJECTS} Kubernetes objects in ${what} (the limit for one run); check the folders in separate runs, or leave files out with --exclude`, { file: input.name });
-    }
-  }
-  if (objects.length === 0 && !options.allowEmpty) {
-    // An empty render (a failed `kustomize build | gate check -` without pipefail) must not pass.
-    throw new GateError('INPUT_EMPTY', `no Kubernetes objects in ${what}: nothing to check, which is never what a gate should approve`);
-  }
-
-  const engine = await prepare(options, io, objects, warnings);
-  const { decider, keys, settings, now } = engine;
-  try {
-    const uses: ImageUse[] = [];
-    for (const object of objects) {
-      const extraction = extractImages(object, options.namespace);
-      for (const use of extraction.uses) uses.push(use);
-      for (const warning of extraction.warnings) warnings.push(warning);
-    }
-
-    const groups = groupUses(withServiceAccountSecrets(uses, objects, options.namespace));
-    io.progress?.start(groups.length);
-    const results = await mapLimit(groups, options.concurrency ?? DEFAULTS.concurrency, async (group) => {
-      const result = await decideGroup(group, decider, settings.exemptions, now, warnings);
-      io.progress?.decided();
-      return result;
-    });
-    for (const warning of [decider.warnings, keys.warnings].flat()) warnings.push(warning);
-    return {
-      gateVersion: GATE_VERSION,
-      summary: summarise(results),
-      results: results.sort(byVerdictThenSource),
-      warnings,
-      scanned: { files: inputs.length, objects: objects.length },
-    };
-  } finally {
-    io.progress?.stop();
-    await engine.close();
-  }
-}
 
 /** Everything a decision needs, built once per run: .gate/, the policies, keys, the network, the Decider. */
 export interface Engine {
@@ -221,6 +156,7 @@ function buildNetwork(
     deadlineMs: time.deadline,
     now: time.clock,
     caFor: (hostPort) => trustRootsFor(hostPort, certsDirs, caFiles, io.env),
+    connections: io.connections,
   });
   const insecure = new Set(options.insecureRegistries ?? []);
   const registry = new RegistryClient({
@@ -258,7 +194,7 @@ async function readCaFiles(files: string[], cwd: string): Promise<string[]> {
   return pems;
 }
 
-function describeInputs(paths: string[]): string {
+export function describeInputs(paths: string[]): string {
   return paths.map((p) => (p === '-' ? 'standard input' : p)).join(', ');
 }
 
@@ -279,48 +215,3 @@ function abs(p: string | undefined, cwd: string): string | undefined {
   return p === undefined ? undefined : path.resolve(cwd, p);
 }
 
-/**
- * Rendered output never passed through readInputs' budget: the same total applies to it
- * (file inputs were already stopped there, before being read whole).
- */
-function refuseOversizedInputs(inputs: InputText[], what: string): void {
-  let total = 0;
-  for (const input of inputs) {
-    total += Buffer.byteLength(input.text, 'utf8');
-    if (total > MAX_TOTAL_INPUT_BYTES) {
-      throw new GateError('LIMIT_EXCEEDED', `${what} hold more than ${mebibytes(MAX_TOTAL_INPUT_BYTES)} of manifests together (the limit for one run); check smaller parts in separate runs`, { file: input.name });
-    }
-  }
-}
-
-/** Validates every policy; the same policy twice is fine only if both copies agree. */
-function buildPolicySet(objects: ManifestObject[], defaultNamespace: string, kinds: KindRegistry): PolicySet {
-  if (objects.length > MAX_POLICIES) {
-    const { file, line } = objects[MAX_POLICIES];
-    throw new GateError('LIMIT_EXCEEDED', `more than ${MAX_POLICIES} ImagePolicies and ClusterImagePolicies (the limit for one run); merge policies that share requirements into one with several repositories`, { file, line });
-  }
-  const byId = new Map<string, PolicyResource>();
-  let repositories = 0;
-  for (const object of objects) {
-    const policy = validatePolicy(object, defaultNamespace, kinds);
-    repositories += policy.repositories.length;
-    if (repositories > MAX_POLICY_REPOSITORIES) {
-      throw new GateError('LIMIT_EXCEEDED', `more than ${MAX_POLICY_REPOSITORIES} repository patterns over all policies (the limit for one run); use wildcards ("registry.example.com/team/*") instead of listing repositories one by one`, policy.origin);
-    }
-    const id = `${policy.kind}/${policy.namespace ?? ''}/${policy.name}`;
-    const existing = byId.get(id);
-    if (existing && existing.fingerprint !== policy.fingerprint) {
-      throw new GateError(
-        'POLICY_CONFLICT',
-        `${policy.kind} "${policy.name}"${policy.namespace ? ` in namespace "${policy.namespace}"` : ''} is defined twice with different content (also at ${existing.origin.file}:${existing.origin.line})`,
-        policy.origin,
-      );
-    }
-    if (!existing) byId.set(id, policy);
-  }
-  const all = [...byId.values()];
-  return {
-    imagePolicies: all.filter((p) => p.kind === 'ImagePolicy'),
-    clusterImagePolicies: all.filter((p) => p.kind === 'ClusterImagePolicy'),
-  };
-}

@@ -5,11 +5,11 @@
 
 import { readdir } from 'node:fs/promises';
 import path from 'node:path';
-import { prepare, type CheckIO, type CheckOptions } from './check.js';
-import { GateError, type Warning } from './errors.js';
-import { displayName } from './input/files.js';
-import { lintExemptions, lintPolicies, type Finding } from './policy/lint.js';
-import { safeLines, visible } from './report/escape.js';
+import { prepare, type CheckIO, type CheckOptions } from '../engine/engine.js';
+import { GateError, type Warning } from '../errors.js';
+import { displayName } from '../input/files.js';
+import { lintExemptions, lintPolicies, type Finding } from '../policy/lint.js';
+import { safeLines, visible } from '../report/escape.js';
 
 export interface LintReport {
   findings: Finding[];

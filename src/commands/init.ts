@@ -7,18 +7,18 @@ import { spawn } from 'node:child_process';
 import { mkdir, readFile, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { GateError } from './errors.js';
-import { readBounded } from './input/bounded-read.js';
-import { pathExists } from './input/files.js';
-import { parseManifestStream } from './manifests/document.js';
-import { GATE_DIR } from './policy/gate-dir.js';
-import { KEY_SECRET_NAME } from './policy/keys.js';
-import { canMatchAnImage } from './policy/lint.js';
-import { addRegistriesFile, emptyRegistriesConfig } from './policy/registries-d.js';
-import { CONFIG_FILE, parseSettings } from './policy/settings.js';
-import { validatePolicy } from './policy/validate.js';
-import { parseReference, repositoryName } from './reference/reference.js';
-import { parseArmoredPublicKeys } from './verify/simple-signing/openpgp.js';
+import { GateError } from '../errors.js';
+import { readBounded } from '../input/bounded-read.js';
+import { pathExists } from '../input/files.js';
+import { parseManifestStream } from '../manifests/document.js';
+import { GATE_DIR } from '../policy/gate-dir.js';
+import { KEY_SECRET_NAME } from '../policy/keys.js';
+import { canMatchAnImage } from '../policy/lint.js';
+import { addRegistriesFile, emptyRegistriesConfig } from '../policy/registries-d.js';
+import { CONFIG_FILE, parseSettings } from '../policy/settings.js';
+import { validatePolicy } from '../policy/validate.js';
+import { parseReference, repositoryName } from '../reference/reference.js';
+import { parseArmoredPublicKeys } from '../verify/simple-signing/openpgp.js';
 
 export interface InitOptions {
   /** The folder that gets .gate/ (the repository root). */

@@ -6,14 +6,14 @@
 
 import path from 'node:path';
 import { checkInputs, type CheckIO, type CheckOptions } from './check.js';
-import { GateError, EXIT_INCOMPLETE, exitCodeForError, internalErrorText } from './errors.js';
-import { arrayParameter, booleanParameter, mapParameter, readArgoApp, stringParameter, type ArgoApp } from './input/argocd.js';
-import { displayName, findRepositoryRoot, type InputText } from './input/files.js';
-import { render, type Rendered, type RenderMode } from './input/render.js';
-import { objectLabel } from './manifests/extract.js';
-import { exitCodeOf, type ImageResult, type Report } from './report/model.js';
-import { shortDigests } from './report/text.js';
-import { escapeControls, inertLine } from './report/escape.js';
+import { GateError, EXIT_INCOMPLETE, exitCodeForError, internalErrorText } from '../errors.js';
+import { arrayParameter, booleanParameter, mapParameter, readArgoApp, stringParameter, type ArgoApp } from '../input/argocd.js';
+import { displayName, findRepositoryRoot, type InputText } from '../input/files.js';
+import { render, type Rendered, type RenderMode } from '../input/render.js';
+import { objectLabel } from '../manifests/extract.js';
+import { exitCodeOf, type ImageResult, type Report } from '../report/model.js';
+import { shortDigests } from '../report/text.js';
+import { escapeControls, inertLine } from '../report/escape.js';
 
 /** Below Argo CD's 60 s repo-server timeout, which also covers the git fetch and the tarball. */
 export const DEFAULT_GENERATE_TIMEOUT_SECONDS = 45;

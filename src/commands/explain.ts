@@ -3,19 +3,19 @@
 // score, the requirements and their keys, where signatures were looked for, and what
 // became of each signature under each requirement.
 
-import { prepare, type CheckIO, type CheckOptions } from './check.js';
-import type { DecisionStep } from './engine/decider.js';
-import { failureVerdict } from './engine/failures.js';
-import type { Warning } from './errors.js';
-import type { ImageUse } from './manifests/extract.js';
-import { exemptionRef } from './engine/results.js';
-import { applyExemption, findExemption, needsDecision } from './policy/exemptions.js';
-import { rankCandidates } from './policy/select.js';
-import type { Requirement } from './policy/types.js';
-import { parseReference, referenceString } from './reference/reference.js';
-import type { Explanation } from './report/explanation.js';
-import type { KindRegistry } from './verify/kind.types.js';
-import { GATE_VERSION } from './version.js';
+import { prepare, type CheckIO, type CheckOptions } from '../engine/engine.js';
+import type { DecisionStep } from '../engine/decider.js';
+import { failureVerdict } from '../engine/failures.js';
+import type { Warning } from '../errors.js';
+import type { ImageUse } from '../manifests/extract.js';
+import { exemptionRef } from '../engine/results.js';
+import { applyExemption, findExemption, needsDecision } from '../policy/exemptions.js';
+import { rankCandidates } from '../policy/select.js';
+import type { Requirement } from '../policy/types.js';
+import { parseReference, referenceString } from '../reference/reference.js';
+import type { Explanation } from '../report/explanation.js';
+import type { KindRegistry } from '../verify/kind.types.js';
+import { GATE_VERSION } from '../version.js';
 
 export interface ExplainOptions extends Omit<CheckOptions, 'paths'> {
   /** Pull secrets to try, as a pod's imagePullSecrets would name them. */

@@ -11,10 +11,10 @@ import { randomBytes } from 'node:crypto';
 import { rename, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { runCheck, type CheckIO, type CheckOptions } from './check.js';
-import { readText } from './policy/gate-dir.js';
-import { parseReference } from './reference/reference.js';
-import type { Report } from './report/model.js';
-import { isIncomplete } from './verify/verdict.js';
+import { readText } from '../policy/gate-dir.js';
+import { parseReference } from '../reference/reference.js';
+import type { Report } from '../report/model.js';
+import { isIncomplete } from '../verify/verdict.js';
 
 export interface Replacement {
   /** 1-based. */
