@@ -39,8 +39,8 @@ export interface InitOutcome {
   fingerprints: string[];
 }
 
-/** The shipped schemas: <package>/schemas, two folders above dist/src/. */
-const SCHEMAS = fileURLToPath(new URL('../../schemas/', import.meta.url));
+/** The shipped schemas: <package>/schemas, three folders above dist/src/commands/. */
+const SCHEMAS = fileURLToPath(new URL('../../../schemas/', import.meta.url));
 const SCHEMA_FILES = ['image-policy.schema.json', 'config.schema.json'];
 const POLICY_FILE = 'policies/signed-images.yaml';
 const REGISTRIES_FILE = 'registries.d/gate-init.yaml';

@@ -1,16 +1,20 @@
 // Which credentials to try for an image, in Portieris' order: anonymous, then each pull
 // secret of the pod spec, then those of its ServiceAccount; gate adds the CI's own
 // credentials last (--auth-file, docker/podman config, credential helpers). A Secret is
-// looked for in the checked manifests (where it would be deployed), then in .gate/, then,
-// with --cluster, in the cluster. It lives in engine/ because it joins manifests, the
+// looked for in the order of SECRET_PRECEDENCE: the checked manifests (where it would be
+// deployed), then .gate/, then, with --cluster, the cluster. It lives in engine/ because it joins manifests, the
 // cluster and the registry's credential formats; registry/ knows none of the first two.
 
 import type { SecretData, SecretReader } from '../cluster/secrets.js';
 import type { Warning } from '../errors.js';
-import { isPlainObject, valueAt, type ManifestObject } from '../manifests/document.js';
+import { valueAt, type ManifestObject } from '../manifests/document.js';
+import { findSecret, secretValues } from '../manifests/secrets.js';
 import type { CiCredentials } from '../registry/auth-files.js';
 import { ANONYMOUS, lookupAuth, parseDockerConfig, type Credential, type CredentialCandidate, type DockerConfig } from '../registry/credentials.js';
 import { once } from '../memo.js';
+
+/** Where a pull secret or storeSecret is looked for, in order: the first that has it wins. */
+export const SECRET_PRECEDENCE = ['manifests', 'gate', 'cluster'] as const;
 
 export class CredentialFinder {
   private readonly configs = new Map<string, Promise<DockerConfig | undefined>>();
@@ -80,16 +84,37 @@ export class CredentialFinder {
   }
 
   private async secret(namespace: string, name: string): Promise<SecretData | undefined> {
-    const inInput = this.inputSecrets.find((s) => matches(s, name, namespace, this.defaultNamespace));
-    if (inInput) return fromManifest(inInput);
-    const inGate = this.gateSecrets.find((s) => matches(s, name, namespace, undefined));
-    if (inGate) return fromManifest(inGate);
-    try {
-      return await this.cluster?.get(namespace, name);
-    } catch (e) {
-      this.warnOnce(`cluster ${namespace}/${name}`, (e as Error).message);
-      return undefined;
+    for (const source of SECRET_PRECEDENCE) {
+      const found = await this.from(source, namespace, name);
+      if (found) return found;
     }
+    return undefined;
+  }
+
+  private async from(source: (typeof SECRET_PRECEDENCE)[number], namespace: string, name: string): Promise<SecretData | undefined> {
+    switch (source) {
+      case 'manifests':
+        return this.fromManifest(findSecret(this.inputSecrets, name, namespace, 'lands-in', this.defaultNamespace));
+      case 'gate':
+        return this.fromManifest(findSecret(this.gateSecrets, name, namespace, 'exact-or-unscoped', this.defaultNamespace));
+      case 'cluster':
+        try {
+          return await this.cluster?.get(namespace, name);
+        } catch (e) {
+          this.warnOnce(`cluster ${namespace}/${name}`, (e as Error).message);
+          return undefined;
+        }
+    }
+  }
+
+  /** A Secret from the manifests or .gate/, decoded by the one rule (manifests/secrets.ts). */
+  private fromManifest(secret: ManifestObject | undefined): SecretData | undefined {
+    if (!secret) return undefined;
+    const source = `Secret at ${secret.file}:${secret.line}`;
+    const { values, invalid } = secretValues(secret);
+    if (invalid.length > 0) this.warnOnce(`base64 ${source}`, `${source}: ${invalid.join(', ')} is not valid base64 and is left out`);
+    const type = valueAt(secret.value, ['type']);
+    return { data: values, type: typeof type === 'string' ? type : undefined, source };
   }
 
   private warnOnce(key: string, message: string): void {
@@ -97,22 +122,4 @@ export class CredentialFinder {
     this.warned.add(key);
     this.warnings.push({ message });
   }
-}
-
-/** A Secret with that name that lands in that namespace; `fallback` is where one without a namespace lands (any, when undefined). */
-function matches(secret: ManifestObject, name: string, namespace: string, fallback: string | undefined): boolean {
-  if (valueAt(secret.value, ['metadata', 'name']) !== name) return false;
-  const ns = valueAt(secret.value, ['metadata', 'namespace']);
-  if (typeof ns === 'string' && ns !== '') return ns === namespace;
-  return fallback === undefined || fallback === namespace;
-}
-
-function fromManifest(secret: ManifestObject): SecretData {
-  const data: Record<string, Buffer> = {};
-  const encoded = valueAt(secret.value, ['data']);
-  if (isPlainObject(encoded)) for (const [k, v] of Object.entries(encoded)) if (typeof v === 'string') data[k] = Buffer.from(v, 'base64');
-  const plain = valueAt(secret.value, ['stringData']);
-  if (isPlainObject(plain)) for (const [k, v] of Object.entries(plain)) if (typeof v === 'string') data[k] = Buffer.from(v, 'utf8');
-  const type = valueAt(secret.value, ['type']);
-  return { data, type: typeof type === 'string' ? type : undefined, source: `Secret at ${secret.file}:${secret.line}` };
 }

@@ -202,7 +202,7 @@ export class Decider {
         credentials: null,
       });
       const cached = await this.options.cache?.get(cacheKey);
-      if (cached?.digest === digest) return { verdict: { ...allow(cached.reason, `${cached.message} (verified by an earlier run; cached)`), digest }, policy };
+      if (cached?.digest === digest) return { verdict: { ...allow(cached.reason, `${cached.message} (verified by an earlier run; cached)`), digest, signers: cached.signers }, policy };
 
       const found = await this.stores.lookup(ref, digest, { rule, resource, namespace: use.namespace, credentials });
       onStep?.({ step: 'evidence', lookup: found });
@@ -210,7 +210,7 @@ export class Decider {
       const target = { digest, intended };
       const verdict = await evaluateRequirements(requirements, target, found, this.verifyOnce);
       if (onStep) onStep({ step: 'fates', fates: await everyOutcome(requirements, target, found.blobs, this.verifyOnce) });
-      if (verdict.allowed && verdict.reason === 'SIGNED') await this.options.cache?.put(cacheKey, { reason: 'SIGNED', message: verdict.message, digest, signers: [] });
+      if (verdict.allowed && verdict.reason === 'SIGNED') await this.options.cache?.put(cacheKey, { reason: 'SIGNED', message: verdict.message, digest, signers: verdict.signers ?? [] });
       return { verdict, policy };
     } catch (e) {
       if (e instanceof TransportError) return { verdict: failureVerdict(e.failure, ref.digest), policy };

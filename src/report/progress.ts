@@ -2,7 +2,7 @@
 // is a terminal and the run has lasted a second, redrawn in place, erased at the end.
 // Never in CI logs or under Argo CD (not terminals), so their output stays clean.
 
-/** What the run reports as it goes (check.ts and the Decider call these). */
+/** What the run reports as it goes (commands/check.ts and the Decider call these). */
 export interface ProgressListener {
   start(images: number): void;
   tagResolved(): void;

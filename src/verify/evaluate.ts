@@ -69,6 +69,7 @@ export interface Found {
 /** All requirements must pass (AND); the first failure is the verdict. */
 export async function evaluateRequirements(requirements: readonly ResolvedRequirement[], target: Target, found: Found, verify: VerifyOnce): Promise<Verdict> {
   const accepted: string[] = [];
+  const signers: string[] = [];
   for (const [i, resolved] of requirements.entries()) {
     const outcome = await evaluateRequirement(resolved, target, found.blobs, verify);
     const label = resolved.kind.label(resolved.requirement);
@@ -79,8 +80,9 @@ export async function evaluateRequirements(requirements: readonly ResolvedRequir
       return deny('NO_SIGNATURE', which + outcome.message + noSignatureDetail(resolved.kind, found), found.unconfigured ?? hint, target.digest);
     }
     accepted.push(`${outcome.signer} (${label} from ${resolved.trust.source}) for "${outcome.signedReference}" in ${outcome.location}`);
+    signers.push(outcome.signer);
   }
-  return allow('SIGNED', `signed by ${accepted.join(' and ')}`, target.digest);
+  return { ...allow('SIGNED', `signed by ${accepted.join(' and ')}`, target.digest), signers };
 }
 
 /** What the kind left aside, and where gate looked. */

@@ -30,6 +30,8 @@ export interface Verdict {
   hint?: string;
   /** The manifest digest the verdict is about, when known. */
   digest?: string;
+  /** SIGNED: who signed, one per requirement (fingerprints for signedBy). */
+  signers?: string[];
 }
 
 export function allow(reason: ReasonCode, message: string, digest?: string): Verdict {

@@ -312,6 +312,6 @@ describe('the shipped JSON Schemas agree with gate\'s validation', () => {
     const packed = await run('npm', ['pack', '--dry-run', '--json', '--ignore-scripts'], { cwd: PROJECT_ROOT });
     assert.equal(packed.code, 0, packed.stderr);
     const files = (JSON.parse(packed.stdout.toString('utf8')) as Array<{ files: Array<{ path: string }> }>)[0].files.map((f) => f.path);
-    for (const file of ['schemas/image-policy.schema.json', 'schemas/config.schema.json', 'dist/src/init.js']) assert.ok(files.includes(file), file);
+    for (const file of ['schemas/image-policy.schema.json', 'schemas/config.schema.json', 'dist/src/commands/init.js']) assert.ok(files.includes(file), file);
   });
 });

@@ -2,9 +2,11 @@
 // kept (trustServer, signerSecrets), but gate cannot evaluate it yet, so an enabled
 // trust policy is denied UNSUPPORTED, never allowed.
 //
-// When it is evaluated it becomes a kind that needs signatures (the signer keys of
-// signerSecrets, the trust server's signed targets) and that also supplies the digest
-// of a tag (`digestOf` in kind.types.ts), which Portieris compares with the digest the
+// When it is evaluated it becomes a kind that needs evidence: the signer keys of
+// signerSecrets as its trust, the trust server's signed targets as its blobs (a store
+// for them in signatures/), a pure check of that metadata — and, unlike signedBy, its
+// claim is the digest of a tag: the decider's digest step then takes the digest from
+// this kind instead of the registry, and Portieris compares it with the digest the
 // simple-signing requirements verify.
 
 import type { Origin } from '../../manifests/strict.js';
