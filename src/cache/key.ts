@@ -1,6 +1,7 @@
-// The one key a remembered decision is filed under. Pure: the same parts give the same
-// key in any process, so a cache shared between runs (or hosts) and the memos inside a
-// run can agree on what a decision depends on.
+// The keys remembered answers are filed under, in one place, each saying whether the
+// credential set is part of it: a decision kept between runs (decisionKey), and inside a
+// run a lookup of stored evidence (evidenceKey) and a tag's digest (tagKey). Pure: the
+// same parts give the same key in any process.
 
 import { createHash } from 'node:crypto';
 
@@ -35,4 +36,19 @@ export interface DecisionKeyParts {
 export function decisionKey(parts: DecisionKeyParts): string {
   const { gateVersion, digest, intended, requirements, store, credentials } = parts;
   return createHash('sha256').update(JSON.stringify([gateVersion, digest, intended, requirements, store, credentials])).digest('hex');
+}
+
+/**
+ * What one lookup of stored evidence is memoised under in a run: the store, the
+ * repository and digest, whether attachments were read, the store secret asked for,
+ * and — always — the credential set (what one workload's pull secrets may read,
+ * another's may not; each gets its own answer and its own AUTH_FAILED).
+ */
+export function evidenceKey(parts: { store: string; repository: string; digest: string; attachments: boolean; storeSecret: string; credentials: string }): string {
+  return JSON.stringify([parts.store, parts.repository, parts.digest, parts.attachments, parts.storeSecret, parts.credentials]);
+}
+
+/** What one tag resolution is memoised under in a run: the reference and — always — the credential set. */
+export function tagKey(parts: { reference: string; credentials: string }): string {
+  return JSON.stringify([parts.reference, parts.credentials]);
 }

@@ -31,7 +31,7 @@ import { evaluateRequirements, everyOutcome, type BlobFates, type ResolvedRequir
 import type { KindRegistry, Verified } from '../verify/kind.types.js';
 import { KINDS } from '../verify/kinds.js';
 import { allow, deny, type Verdict } from '../verify/verdict.js';
-import { decisionKey } from '../cache/key.js';
+import { decisionKey, tagKey } from '../cache/key.js';
 import type { VerdictStore } from '../cache/verdict-store.js';
 import { GATE_VERSION } from '../version.js';
 import type { CredentialFinder } from './credentials.js';
@@ -220,7 +220,7 @@ export class Decider {
 
   /** One HEAD (or GET) per distinct tag reference and set of credentials in the run. */
   private resolveTag(ref: ImageReference, credentials: CredentialCandidate[]): Promise<string> {
-    return once(this.digests, `${referenceString(ref)}\u0000${credentialKey(credentials)}`, () => {
+    return once(this.digests, tagKey({ reference: referenceString(ref), credentials: credentialKey(credentials) }), () => {
       const pending = this.options.network!.registry.resolveTag(ref, credentials);
       void pending.then(() => this.options.onTagResolved?.(), () => undefined);
       return pending;

@@ -5,6 +5,7 @@
 // appended where registries.d asks for them. A new store is one file and a line here.
 
 import type { Warning } from '../errors.js';
+import { evidenceKey } from '../cache/key.js';
 import { once } from '../memo.js';
 import { lookasideFor, sigstoreAttachmentsFor, type LookasideChoice, type RegistriesConfig } from '../policy/registries-d.js';
 import type { PolicyResource, RepositoryRule } from '../policy/types.js';
@@ -62,7 +63,14 @@ export class SignatureStores {
     const base = storeURL ?? choice?.base;
     const storeSecret = storeURL ? rule.policy.simple?.storeSecret : undefined;
     const attachments = this.options.network !== undefined && sigstoreAttachmentsFor(this.options.registries, ref);
-    const key = [base ?? '(registry)', ref.domain, ref.path, digest, attachments, storeURL ? (storeSecret ?? '') + namespace : '', credentialKey(credentials)].join('\u0000');
+    const key = evidenceKey({
+      store: base ?? '(registry)',
+      repository: `${ref.domain}/${ref.path}`,
+      digest,
+      attachments,
+      storeSecret: storeURL ? `${storeSecret ?? ''}\u0000${namespace}` : '',
+      credentials: credentialKey(credentials),
+    });
     return once(this.lookups, key, async () => {
       let source = await this.primary(ref, base, storeSecret, namespace, credentials);
       if (attachments) source = appended(source, new SigstoreAttachments(this.options.network!.registry, credentials));
