@@ -48,7 +48,7 @@ export async function checkInputs(inputs: InputText[], what: string, options: Ch
   }
 
   const engine = await prepare(options, io, objects, warnings);
-  const { decider, keys, settings, now } = engine;
+  const { decider, settings, now } = engine;
   try {
     const uses: ImageUse[] = [];
     for (const object of objects) {
@@ -64,7 +64,7 @@ export async function checkInputs(inputs: InputText[], what: string, options: Ch
       io.progress?.decided();
       return result;
     });
-    for (const warning of [decider.warnings, keys.warnings].flat()) warnings.push(warning);
+    for (const warning of decider.warnings) warnings.push(warning);
     return {
       gateVersion: GATE_VERSION,
       summary: summarise(results),

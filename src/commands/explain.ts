@@ -35,7 +35,7 @@ export async function runExplain(image: string, options: ExplainOptions, io: Che
       serviceAccount: 'default',
     };
     const decision = await engine.decider.decide(use, (step) => record(steps, step));
-    warnings.push(...engine.decider.warnings, ...engine.keys.warnings);
+    warnings.push(...engine.decider.warnings);
     const exempt = findExemption(image, options.namespace, engine.settings.exemptions, engine.now);
     const { candidates, ignored } = rankCandidates(image, options.namespace, engine.policies);
     const chosen = steps.selection?.found ? steps.selection.match.rule : undefined;

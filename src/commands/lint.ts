@@ -20,7 +20,7 @@ export async function runLint(options: Omit<CheckOptions, 'paths'>, io: CheckIO)
   const warnings: Warning[] = [];
   const engine = await prepare({ ...options, paths: ['.'], offline: true, cacheDir: undefined }, io, [], warnings);
   try {
-    const { policies, keys, settings, locations, now } = engine;
+    const { policies, settings, locations, now } = engine;
     const findings: Finding[] = [...lintPolicies(policies), ...lintExemptions(settings.exemptions, now)];
     const used = new Set<string>();
     // Each key is looked up once per namespace: a missing key is reported once, where it is first named.
@@ -28,13 +28,14 @@ export async function runLint(options: Omit<CheckOptions, 'paths'>, io: CheckIO)
     const resources = [...policies.clusterImagePolicies, ...policies.imagePolicies];
     for (const resource of resources) {
       for (const rule of resource.repositories) {
-        for (const requirement of rule.policy.simple?.requirements ?? []) {
-          const kind = engine.decider.kinds[requirement.type];
+        for (const requirement of [...(rule.policy.trust ? [rule.policy.trust] : []), ...(rule.policy.simple?.requirements ?? [])]) {
+          const kind = Object.hasOwn(engine.decider.kinds, requirement.type) ? engine.decider.kinds[requirement.type] : undefined;
           if (kind?.needs !== 'signatures') continue;
           const need = kind.key(requirement, resource.namespace ?? options.namespace);
           used.add(`${need.secret}.${need.extension}`);
-          if (tried.has(`${need.secret}\0${need.namespace}`)) continue;
-          tried.add(`${need.secret}\0${need.namespace}`);
+          const once = JSON.stringify([kind.type, need.secret, need.extension, need.namespace]);
+          if (tried.has(once)) continue;
+          tried.add(once);
           try {
             await engine.decider.trusts.resolve(kind, requirement, resource.namespace ?? options.namespace, `${resource.kind}/${resource.name} (repository "${rule.name}")`);
           } catch (e) {
@@ -45,12 +46,14 @@ export async function runLint(options: Omit<CheckOptions, 'paths'>, io: CheckIO)
       }
     }
     if (locations.keysDir) {
+      // Key files of every kind that reads keys (.asc for signedBy).
+      const extensions = new Set(Object.values(engine.decider.kinds).flatMap((k) => (k.needs === 'signatures' ? [`.${k.keyExtension}`] : [])));
       const files = await readdir(locations.keysDir).catch(() => [] as string[]);
-      for (const file of files.filter((f) => f.endsWith('.asc') && !used.has(f))) {
-        findings.push({ level: 'warning', file: displayName(path.join(locations.keysDir, file), io.cwd), line: 1, message: `no policy names keySecret "${file.slice(0, -4)}": this key is not used` });
+      for (const file of files.filter((f) => extensions.has(path.extname(f)) && !used.has(f))) {
+        findings.push({ level: 'warning', file: displayName(path.join(locations.keysDir, file), io.cwd), line: 1, message: `no policy names keySecret "${file.slice(0, -path.extname(file).length)}": this key is not used` });
       }
     }
-    for (const w of [...warnings, ...keys.warnings, ...engine.decider.warnings]) findings.push({ level: 'warning', file: w.file ?? '.gate', line: w.line ?? 1, message: w.message });
+    for (const w of [...warnings, ...engine.decider.warnings]) findings.push({ level: 'warning', file: w.file ?? '.gate', line: w.line ?? 1, message: w.message });
     findings.sort((a, b) => (a.level === b.level ? 0 : a.level === 'error' ? -1 : 1) || a.file.localeCompare(b.file) || a.line - b.line);
     const errors = findings.filter((f) => f.level === 'error').length;
     return {

@@ -48,7 +48,7 @@ export class CredentialFinder {
     const username = secret?.data.username?.toString('utf8');
     const password = secret?.data.password?.toString('utf8');
     if (!secret || username === undefined || password === undefined) {
-      this.warnOnce(`store ${namespace}/${name}`, `storeSecret ${namespace}/${name} ${secret ? 'has no data.username and data.password' : 'was not found'}; the lookaside is read without credentials`);
+      this.warnOnce(`store ${namespace}/${name}`, `storeSecret ${namespace}/${name} ${secret ? 'has no readable data.username and data.password' : 'was not found'}; the lookaside is read without credentials`);
       return undefined;
     }
     return { source: `storeSecret ${namespace}/${name}`, username, password };

@@ -86,7 +86,6 @@ export const DEFAULTS = { timeoutSeconds: 120, requestTimeoutSeconds: 15, concur
 /** Everything a decision needs, built once per run: .gate/, the policies, keys, the network, the Decider. */
 export interface Engine {
   decider: Decider;
-  keys: KeyStore;
   settings: GateSettings;
   policies: PolicySet;
   locations: GateLocations;
@@ -136,7 +135,7 @@ export async function prepare(options: CheckOptions, io: CheckIO, objects: Manif
   const cache = openVerdictStore(options.cacheDir, { cwd: io.cwd, ttlMs: (options.cacheTtlSeconds ?? DEFAULTS.cacheTtlSeconds) * 1000, now: clock });
   const requireDigest = options.requireDigest ? '--require-digest' : config.settings.requireDigest ? `requireDigest in ${CONFIG_FILE}` : undefined;
   const decider = new Decider({ policies, gatePolicies, keys, kinds, registries: config.registries, now, show: (file) => displayName(file, io.cwd), network, cache, requireDigest, onTagResolved: () => io.progress?.tagResolved() });
-  return { decider, keys, settings: config.settings, policies, locations, now, close: async () => await network?.http.close() };
+  return { decider, settings: config.settings, policies, locations, now, close: async () => await network?.http.close() };
 }
 
 function buildNetwork(

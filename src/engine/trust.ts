@@ -4,6 +4,7 @@
 // (KEY_INVALID: a configuration error, whatever the registry says); keys the kind leaves
 // out, and a Secret in the manifests that holds other keys than the one used, are warned.
 
+import { createHash } from 'node:crypto';
 import { GateError, type Warning } from '../errors.js';
 import type { KeyStore } from '../policy/keys.js';
 import type { KeyMaterial, KeyNeed, Requirement, SignatureKind, Trust } from '../verify/kind.types.js';
@@ -29,12 +30,18 @@ export class TrustStore {
     });
   }
 
+  /**
+   * Once per (kind, material, source, and what it was asked as): `need` reaches the kind
+   * for its messages, so a warning names each keySecret and namespace as before. The
+   * trust's hash is the kind's and the material's: what the crypto memo keys on.
+   */
   private build(kind: SignatureKind, material: KeyMaterial, need: KeyNeed, label: string): Promise<Trust> {
-    return once(this.built, `${kind.type}\u0000${material.sha256}\u0000${material.source}`, async () => {
+    return once(this.built, JSON.stringify([kind.type, material.sha256, material.source, need.secret, need.namespace]), async () => {
       const read = await kind.trust(material, need);
       if (!read.ok) throw new GateError('KEY_INVALID', `keySecret "${need.secret}" from ${material.source} (used by ${label}): ${read.message}`, material.origin);
       for (const message of read.warnings) this.warnings.push({ ...material.origin, message });
-      return { value: read.value, ids: read.ids, source: material.source, sha256: material.sha256 };
+      const sha256 = createHash('sha256').update(`${kind.type}\u0000${material.sha256}`).digest('hex');
+      return { value: read.value, ids: read.ids, source: material.source, sha256 };
     });
   }
 

@@ -2,6 +2,7 @@
 // pull secrets, lookaside credentials): find it by name and the namespace it lands in,
 // and decode its values with one base64 rule (the API server's: standard alphabet,
 // padded; whitespace is not part of the value but line breaks in YAML are tolerated).
+// Secrets read from the cluster (cluster/secrets.ts) come decoded by the API server.
 
 import { isPlainObject, valueAt, type ManifestObject } from './document.js';
 

@@ -8,6 +8,7 @@
 
 import { parseReference, referenceString, repositoryName, type ImageReference } from '../reference/reference.js';
 import type { KindRegistry, Requirement, SignatureKind } from '../verify/kind.types.js';
+import { insecureAcceptAnything } from '../verify/portieris/accept-anything.js';
 import { allow, deny, type Verdict } from '../verify/verdict.js';
 import { selectPolicy } from './select.js';
 import type { Policy, PolicyResource, PolicySet } from './types.js';
@@ -101,16 +102,28 @@ export function preflight(policy: Policy, image: string, pattern: string, kinds:
   return { done: false, ref, pending };
 }
 
-/** The outcome of a requirement whose kind decides without evidence; undefined when it needs evidence. */
+/**
+ * The outcome of a requirement whose kind decides without evidence; undefined when it
+ * needs evidence. The one allow is Portieris' insecureAcceptAnything, recognised by
+ * identity: another kind of that shape, or a type no kind knows, is UNSUPPORTED.
+ */
 function decideAlone(requirement: Requirement, kinds: KindRegistry, pattern: string): Verdict | undefined {
   const kind = Object.hasOwn(kinds, requirement.type) ? kinds[requirement.type] : undefined;
-  if (kind === undefined) {
-    return deny('UNSUPPORTED', `the policy for "${pattern}" has a "${requirement.type}" requirement, which this gate cannot evaluate`,
-      'upgrade gate, or leave these images to the in-cluster webhook and exempt them here');
+  switch (kind?.needs) {
+    case 'signatures':
+      return undefined;
+    case 'nothing': {
+      const denial = kind.deny(requirement, pattern);
+      return deny(denial.reason, denial.message, denial.hint);
+    }
+    case 'no-evidence-accepted':
+      if (kind === insecureAcceptAnything) return allow('ACCEPT_ANYTHING', kind.message(pattern));
+      break;
+    case undefined:
+      break;
   }
-  if (kind.needs === 'signatures') return undefined;
-  const outcome = kind.decide(requirement, pattern);
-  return outcome.accept ? allow('ACCEPT_ANYTHING', outcome.message) : deny(outcome.reason, outcome.message, outcome.hint);
+  return deny('UNSUPPORTED', `the policy for "${pattern}" has a "${requirement.type}" requirement, which this gate cannot evaluate`,
+    'upgrade gate, or leave these images to the in-cluster webhook and exempt them here');
 }
 
 /** A tag whose digest gate cannot establish: signatures cover digests, and offline no registry says which. */

@@ -13,7 +13,7 @@
 import { createHash } from 'node:crypto';
 import { readdir } from 'node:fs/promises';
 import path from 'node:path';
-import { GateError, type Warning } from '../errors.js';
+import { GateError } from '../errors.js';
 import { readBounded } from '../input/bounded-read.js';
 import { displayName } from '../input/files.js';
 import type { ManifestObject } from '../manifests/document.js';
@@ -46,7 +46,6 @@ type KeySourceName = (typeof KEY_PRECEDENCE)[number];
 
 export class KeyStore {
   private readonly found = new Map<string, Promise<FoundKey>>();
-  readonly warnings: Warning[] = [];
 
   constructor(
     private readonly keysDir: string | undefined,

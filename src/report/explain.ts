@@ -38,13 +38,13 @@ export function renderExplanation(untrusted: Explanation): string {
 
   if (e.requirements.length > 0) {
     out.push(`Requirements (all must be met)`);
+    // What each kind shows (verify/kind.types.ts ExplainFields), whatever the kind.
     e.requirements.forEach((q, i) => {
-      if (q.type !== 'signedBy') {
-        out.push(`  ${i + 1}. ${q.type}`);
-        return;
-      }
-      out.push(`  ${i + 1}. signedBy keySecret ${q.keySecret}${q.keySource ? ` — keys from ${q.keySource}: ${q.fingerprints!.join(', ')}` : ''}`);
+      const key = q.keySecret ? ` keySecret ${q.keySecret}${q.keySource ? ` — keys from ${q.keySource}: ${(q.fingerprints ?? []).join(', ')}` : ''}` : '';
+      out.push(`  ${i + 1}. ${q.type}${key}`);
       if (q.identity) out.push(`     identity: ${q.identity}`);
+      if (q.trustServer) out.push(`     trust server: ${q.trustServer}`);
+      if (q.signerSecrets && q.signerSecrets.length > 0) out.push(`     signer secrets: ${q.signerSecrets.join(', ')}`);
     });
     out.push('');
   }
@@ -55,7 +55,7 @@ export function renderExplanation(untrusted: Explanation): string {
     const s = e.signatures;
     out.push(`Signatures: looked in ${s.searched}`);
     if (!s.ok) out.push(`  the lookup failed: ${s.reason}: ${s.message}`);
-    else if (s.each.length === 0) out.push(`  none found${s.ignored > 0 ? ` (${s.ignored} sigstore signature(s), which signedBy ignores)` : ''}`);
+    else if (s.each.length === 0) out.push(`  none found${s.ignored > 0 ? ` (${s.ignored} blob(s) in formats these requirements do not read)` : ''}`);
     for (const sig of s.each) {
       out.push(`  ${sig.location}`);
       sig.requirements.forEach((q, i) => out.push(`    requirement ${i + 1}: ${q.passed ? '✔' : `✗ ${q.reason}:`} ${q.message}`));

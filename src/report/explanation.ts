@@ -1,5 +1,5 @@
 // What `gate explain` shows: the steps of one decision, as data. The report views
-// (report/explain.ts, JSON) render it; the command (explain.ts) fills it from the
+// (report/explain.ts, JSON) render it; the command (commands/explain.ts) fills it from the
 // Decider's step events.
 
 import type { Warning } from '../errors.js';

@@ -9,7 +9,7 @@ import type { CredentialCandidate } from '../registry/credentials.js';
 import { TransportError } from '../registry/http.js';
 import type { ImageReference } from '../reference/reference.js';
 import type { EvidenceLookup, UntrustedBlob } from './evidence.js';
-import { sha256Hex } from './format.js';
+import { untrustedBlob } from '../evidence.js';
 import { guarded, MAX_SIGNATURE_BYTES, MAX_SIGNATURES, type SignatureSource } from './source.js';
 
 const OCI_MANIFEST = 'application/vnd.oci.image.manifest.v1+json';
@@ -46,14 +46,13 @@ export class SigstoreAttachments implements SignatureSource {
         if (typeof layer.digest !== 'string' || !layer.digest.startsWith('sha256:')) throw new TransportError('malformed', `${searched} has a layer without a sha256 digest`);
         const bytes = await this.registry.blob(ref, layer.digest, this.credentials, MAX_SIGNATURE_BYTES);
         const annotations = stringsOf(layer.annotations);
-        blobs.push({
+        blobs.push(untrustedBlob({
           format: 'sigstore-attachment',
           bytes,
           location: `${searched} layer ${i + 1} (${layer.digest})`,
-          sha256: sha256Hex(bytes),
           ...(typeof layer.mediaType === 'string' ? { mediaType: layer.mediaType } : {}),
           ...(annotations ? { annotations } : {}),
-        });
+        }));
       }
       return blobs;
     });

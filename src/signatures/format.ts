@@ -3,7 +3,7 @@
 // becomes an UntrustedBlob. An unrecognised blob is an error that fails the whole
 // lookup (an armoured signature included).
 
-import { createHash } from 'node:crypto';
+import { untrustedBlob } from '../evidence.js';
 import type { UntrustedBlob } from './evidence.js';
 
 export type SniffedBlob =
@@ -16,11 +16,7 @@ export function typedBlob(bytes: Uint8Array, location: string): { ok: true; blob
   const sniffed = sniffSignatureBlob(bytes);
   if (sniffed.format === 'unknown') return { ok: false, message: sniffed.message, armoured: sniffed.armoured === true };
   const lifted = sniffed.format === 'sigstore-json' ? { ...(sniffed.mimeType !== undefined ? { mediaType: sniffed.mimeType } : {}), ...(sniffed.annotations ? { annotations: sniffed.annotations } : {}) } : {};
-  return { ok: true, blob: { format: sniffed.format, bytes: sniffed.blob, location, sha256: sha256Hex(sniffed.blob), ...lifted } };
-}
-
-export function sha256Hex(bytes: Uint8Array): string {
-  return createHash('sha256').update(bytes).digest('hex');
+  return { ok: true, blob: untrustedBlob({ format: sniffed.format, bytes: sniffed.blob, location, ...lifted }) };
 }
 
 // OpenPGP packet headers that start a simple-signing blob: compressed data

@@ -5,6 +5,7 @@
 // memoises by (kind, blob, trust), then acceptance (digest, identity), which is cheap
 // and runs every time. NO_SIGNATURE says where gate looked and what it left aside.
 
+import type { EvidenceFound } from '../evidence.js';
 import type { Evidence, Requirement, SignatureKind, Target, Trust, Verified } from './kind.types.js';
 import { allow, deny, SIGNATURE_FAILURE_RANK, type ReasonCode, type Verdict } from './verdict.js';
 
@@ -56,18 +57,12 @@ export async function checkBlob(resolved: ResolvedRequirement, target: Target, b
 }
 
 /** What a store found, as the evaluation needs it. */
-export interface Found {
-  blobs: readonly Evidence[];
-  /** Where gate looked, in words. */
-  searched: string;
-  /** Why nothing was found, when the store can tell. */
-  note?: string;
-  /** Set when no store is configured for the image: how to say where its signatures are. */
-  unconfigured?: string;
-}
+export type Found = EvidenceFound;
 
 /** All requirements must pass (AND); the first failure is the verdict. */
 export async function evaluateRequirements(requirements: readonly ResolvedRequirement[], target: Target, found: Found, verify: VerifyOnce): Promise<Verdict> {
+  // Nothing to evaluate is not a signature: an allow here would be an allow without evidence.
+  if (requirements.length === 0) return deny('UNSUPPORTED', 'no requirement to evaluate on the evidence', 'this is a bug in gate: please report it', target.digest);
   const accepted: string[] = [];
   const signers: string[] = [];
   for (const [i, resolved] of requirements.entries()) {

@@ -4,14 +4,17 @@
 // digest + intended reference). The engine knows kinds only through this file, and a
 // kind is registered in verify/kinds.ts; nothing else dispatches on a type string.
 //
-// Two shapes, as containers/image's PolicyRequirement has them: a kind that decides
-// without evidence (insecureAcceptAnything, reject, and what gate cannot evaluate), and a
-// kind that needs signatures and keys (signedBy). A kind that forgets a step does not
-// type-check: that is the guard against a fail-open requirement.
+// Three shapes, as containers/image's PolicyRequirement has them: a kind that denies
+// without evidence (reject, and what gate cannot evaluate yet), a kind that needs
+// signatures and keys (signedBy), and insecureAcceptAnything, the one kind met without
+// evidence (policy/admission.ts allows only for that very kind, by identity). A kind
+// that forgets a step does not type-check: that is the guard against a fail-open
+// requirement.
 
 import type { PathSegment } from '../manifests/document.js';
 import type { Origin, StrictReader } from '../manifests/strict.js';
 import type { ImageReference } from '../reference/reference.js';
+import type { Evidence } from '../evidence.js';
 import type { ReasonCode } from './verdict.js';
 
 /** Every parsed requirement carries its type and where it was written. */
@@ -23,18 +26,8 @@ export interface Requirement {
 /** Where a policy holds the kind: an entry of `simple.requirements`, or the `trust` section. */
 export type Section = 'simple' | 'trust';
 
-/** A stored blob, unverified, with what the store knew about it (signatures/ fills it in). */
-export interface Evidence {
-  /** `simple-signing`, `sigstore-json`, `sigstore-attachment`: as the store recognised it. */
-  format: string;
-  mediaType?: string;
-  bytes: Uint8Array;
-  annotations?: Readonly<Record<string, string>>;
-  /** Where it was read from, for messages (`file:///…/signature-2`). */
-  location: string;
-  /** sha256 (hex) of `bytes`: what the crypto memo keys on. */
-  sha256: string;
-}
+/** A stored blob, unverified, with what the store knew about it (src/evidence.ts). */
+export type { Evidence } from '../evidence.js';
 
 /** Raw key bytes as found, before any kind has read them. */
 export interface KeyMaterial {
@@ -50,7 +43,7 @@ export interface KeyMaterial {
 export interface KeyNeed {
   secret: string;
   namespace: string;
-  /** The file `.gate/keys/<secret>.<extension>`. */
+  /** The file `.gate/keys/<secret>.<extension>`: the kind's keyExtension. */
   extension: string;
   /** How to make that file, for "not found" messages. */
   howToExport: string;
@@ -81,8 +74,12 @@ export type Verified<C> = { ok: true; claim: C; signer: string } | Rejection;
 /** The acceptance step's answer. */
 export type Acceptance = { ok: true; signedReference: string } | Rejection;
 
-/** The outcome of a requirement that needs no evidence. */
-export type StaticOutcome = { accept: true; message: string } | { accept: false; reason: ReasonCode; message: string; hint: string };
+/** The outcome of a requirement that decides without evidence: always a denial. */
+export interface StaticDenial {
+  reason: ReasonCode;
+  message: string;
+  hint: string;
+}
 
 /** What `gate explain` shows of a requirement; a kind with other facts to show adds them here. */
 export interface ExplainFields {
@@ -106,16 +103,26 @@ interface KindBase<R extends Requirement> {
   explain(requirement: R, trust: Trust | undefined, intended: ImageReference | undefined): ExplainFields;
 }
 
+/** A kind that denies without evidence. It cannot allow: its answer has no room for it. */
 export interface StaticKind<R extends Requirement = Requirement> extends KindBase<R> {
   readonly needs: 'nothing';
   /** `pattern`: the repository pattern that chose the policy, for messages. */
-  decide(requirement: R, pattern: string): StaticOutcome;
+  deny(requirement: R, pattern: string): StaticDenial;
+}
+
+/** insecureAcceptAnything: met without evidence. admission.ts honours it only for the registered Portieris kind itself. */
+export interface AcceptAnythingKind<R extends Requirement = Requirement> extends KindBase<R> {
+  readonly needs: 'no-evidence-accepted';
+  /** What the allow says (`pattern`: the repository pattern that chose the policy). */
+  message(pattern: string): string;
 }
 
 export interface SignatureKind<R extends Requirement = Requirement, T = unknown, C = unknown> extends KindBase<R> {
   readonly needs: 'signatures';
   /** What the requirement is called in messages (`keySecret team-key`). */
   label(requirement: R): string;
+  /** The key file's extension: `.gate/keys/<secret>.<keyExtension>` (`asc` for OpenPGP). */
+  readonly keyExtension: string;
   key(requirement: R, namespace: string): KeyNeed;
   /** Reads raw key material in the kind's own format (`need`: what it was looked up as, for messages). */
   trust(material: KeyMaterial, need: KeyNeed): Promise<TrustBuild<T>>;
@@ -134,7 +141,7 @@ export interface SignatureKind<R extends Requirement = Requirement, T = unknown,
 // `any` only here: the registry holds kinds of different requirement types, and each kind
 // is handed back only the requirements it parsed itself (the engine looks them up by type).
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
-export type RequirementKind = StaticKind<any> | SignatureKind<any, any, any>;
+export type RequirementKind = StaticKind<any> | AcceptAnythingKind<any> | SignatureKind<any, any, any>;
 
 /** Every kind gate can evaluate, by `type:`. */
 export type KindRegistry = Readonly<Record<string, RequirementKind>>;

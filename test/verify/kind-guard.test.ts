@@ -24,6 +24,12 @@ describe('a requirement kind that skips evaluation (compile-time guard)', () => 
     assert.equal(undecided.needs, 'nothing');
   });
 
+  it('does not type-check as a kind that decides alone and allows', () => {
+    // @ts-expect-error a kind that decides without evidence can only deny
+    const placeholder: StaticKind = { type: 'sigstoreSigned', section: 'simple', needs: 'nothing', parse: (r, p) => parseFieldless(r, p, 'sigstoreSigned'), explain: () => ({}), deny: () => ({ accept: true, message: 'todo' }) };
+    assert.equal(placeholder.needs, 'nothing');
+  });
+
   it('cannot be registered half-made', () => {
     // @ts-expect-error the registry holds only complete kinds
     const registry: KindRegistry = { sigstoreSigned: { type: 'sigstoreSigned', section: 'simple', parse: signedBy.parse } };

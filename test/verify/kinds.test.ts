@@ -119,6 +119,23 @@ describe('every registered requirement kind', () => {
   }
 });
 
+describe('an allow without evidence', () => {
+  it('comes from insecureAcceptAnything alone among the registered kinds', () => {
+    const allowing = Object.keys(SAMPLES).filter((type) => {
+      const outcome = preflight(parsePolicy(policyYaml(SAMPLES[type as keyof typeof SAMPLES])), IMAGE, 'registry.example.com/shop/*', KINDS);
+      return outcome.done && outcome.verdict.allowed;
+    });
+    assert.deepEqual(allowing, ['insecureAcceptAnything']);
+  });
+
+  it('is refused to another kind of the same shape: UNSUPPORTED', () => {
+    const lookalike = { ...KINDS.insecureAcceptAnything, type: 'acceptEverything' };
+    const policy: Policy = { vulnerabilityEnabled: false, simple: { requirements: [{ type: 'acceptEverything', origin: { file: 'p.yaml', line: 9 } }] } };
+    const outcome = preflight(policy, IMAGE, 'registry.example.com/shop/*', { ...KINDS, acceptEverything: lookalike });
+    assert.equal(outcome.done && outcome.verdict.reason, 'UNSUPPORTED');
+  });
+});
+
 describe('a requirement no registered kind evaluates', () => {
   it('is denied UNSUPPORTED by preflight, never accepted', () => {
     const policy: Policy = { vulnerabilityEnabled: false, simple: { requirements: [{ type: 'sigstoreSigned', origin: { file: 'p.yaml', line: 9 } }] } };

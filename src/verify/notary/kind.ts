@@ -35,8 +35,7 @@ export const notaryTrust: StaticKind<NotaryTrustRequirement> = {
     });
     return { type: 'trust', ...(trustServer ? { trustServer } : {}), signerSecrets, origin: v.origin(path) };
   },
-  decide: (_requirement, pattern) => ({
-    accept: false,
+  deny: (_requirement, pattern) => ({
     reason: 'UNSUPPORTED',
     message: `the policy for "${pattern}" enables Notary v1 content trust (trust.enabled), which gate cannot verify`,
     hint: 'verify these images with simple signing instead, or leave them to the in-cluster webhook and exempt them here',

@@ -8,8 +8,7 @@ export const reject: StaticKind<{ type: 'reject'; origin: { file: string; line: 
   section: 'simple',
   needs: 'nothing',
   parse: (reader, path) => parseFieldless(reader, path, 'reject'),
-  decide: (_requirement, pattern) => ({
-    accept: false,
+  deny: (_requirement, pattern) => ({
     reason: 'REJECTED_BY_POLICY',
     message: `images matching "${pattern}" are rejected by policy (a "reject" requirement)`,
     hint: 'use an image from a repository the policy allows, or change the policy in a reviewed commit',

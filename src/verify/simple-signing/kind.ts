@@ -18,11 +18,12 @@ export const signedBy: SignatureKind<SignedByRequirement, TrustedKeys, SimpleSig
   parse: parseSignedBy,
 
   label: (requirement) => `keySecret ${requirement.keySecret}`,
+  keyExtension: 'asc',
 
   key: (requirement, namespace) => ({
     secret: requirement.keySecret,
     namespace: requirement.keySecretNamespace ?? namespace,
-    extension: 'asc',
+    extension: signedBy.keyExtension,
     howToExport: `gate reads armoured keys from <keySecret>.asc (gpg --armor --export FINGERPRINT > ${requirement.keySecret}.asc)`,
   }),
 

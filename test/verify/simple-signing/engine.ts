@@ -5,7 +5,7 @@
 
 import { createHash } from 'node:crypto';
 import { checkBlob, evaluateRequirement, evaluateRequirements, type RequirementOutcome, type ResolvedRequirement, type VerifyOnce } from '../../../src/verify/evaluate.js';
-import type { Evidence } from '../../../src/verify/kind.types.js';
+import { untrustedBlob, type Evidence } from '../../../src/evidence.js';
 import type { SignedByRequirement } from '../../../src/verify/simple-signing/config.js';
 import { signedBy } from '../../../src/verify/simple-signing/kind.js';
 import type { TrustedKeys } from '../../../src/verify/simple-signing/openpgp.js';
@@ -35,7 +35,7 @@ function resolved(r: ResolvedSignedBy): ResolvedRequirement {
 }
 
 function evidence(s: UntrustedSignature): Evidence {
-  return { format: 'simple-signing', bytes: s.bytes, location: s.location, sha256: createHash('sha256').update(s.bytes).digest('hex') };
+  return untrustedBlob({ format: 'simple-signing', bytes: s.bytes, location: s.location });
 }
 
 const at = (now: Date): VerifyOnce => (kind, blob, trust) => kind.verify(blob, trust.value, now);

@@ -33,6 +33,7 @@ export const testHmac: SignatureKind<TestHmacRequirement, Buffer, Claim> = {
     return { type: 'testHmac', hmacKey, origin: v.origin(path) };
   },
   label: (r) => `hmacKey ${r.hmacKey}`,
+  keyExtension: 'hmac',
   key: (r, namespace) => ({ secret: r.hmacKey, namespace, extension: 'hmac', howToExport: 'write the shared secret to <hmacKey>.hmac' }),
   async trust(material) {
     if (material.bytes.length < 16) return { ok: false, message: 'a shared secret has at least 16 bytes' };
