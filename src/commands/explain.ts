@@ -39,6 +39,7 @@ export async function runExplain(image: string, options: ExplainOptions, io: Che
     const exempt = findExemption(image, options.namespace, engine.settings.exemptions, engine.now);
     const { candidates, ignored } = rankCandidates(image, options.namespace, engine.policies);
     const chosen = steps.selection?.found ? steps.selection.match.rule : undefined;
+    const declared = chosen ? [...(chosen.policy.trust ? [chosen.policy.trust] : []), ...(chosen.policy.simple?.requirements ?? [])] : [];
 
     // The same rule as gate check; explain decided anyway, so an EXEMPT verdict also says what it would be without.
     const applied = applyExemption(exempt, image, decision.verdict);
@@ -62,9 +63,9 @@ export async function runExplain(image: string, options: ExplainOptions, io: Che
         })),
         ignored: ignored.map((r) => `${r.kind}/${r.name}`),
       },
-      requirements: requirementsOf(steps, chosen ? [...(chosen.policy.trust ? [chosen.policy.trust] : []), ...(chosen.policy.simple?.requirements ?? [])] : [], engine.decider.kinds),
+      requirements: requirementsOf(steps, declared, engine.decider.kinds),
       digest: steps.digest ?? null,
-      signatures: signatureFates(steps),
+      signatures: signatureFates(steps, declared),
       verdict,
       warnings,
     };
@@ -120,7 +121,7 @@ function requirementsOf(steps: Steps, declared: Requirement[], kinds: KindRegist
 }
 
 /** Every signature under every requirement, as the Decider judged each: containers/image stops at the first good one, explain does not. */
-function signatureFates(steps: Steps): Explanation['signatures'] {
+function signatureFates(steps: Steps, declared: Requirement[]): Explanation['signatures'] {
   const { lookup, requirements, fates } = steps;
   if (!lookup) return null;
   if (!lookup.ok) {
@@ -129,11 +130,13 @@ function signatureFates(steps: Steps): Explanation['signatures'] {
   }
   const each = (fates ?? []).map((row) => ({
     location: row.location,
-    requirements: row.outcomes.map((outcome) =>
-      outcome.passed
+    requirements: row.outcomes.map((outcome, j) => ({
+      // Its number in the Requirements list, which also holds requirements that read no signature.
+      requirement: declared.indexOf(requirements!.requirements[j].requirement) + 1,
+      ...(outcome.passed
         ? { passed: true, message: `signed by ${outcome.signer} for "${outcome.signedReference}"` }
-        : { passed: false, reason: outcome.reason, message: outcome.message },
-    ),
+        : { passed: false, reason: outcome.reason, message: outcome.message }),
+    })),
   }));
   const resolved = requirements?.requirements ?? [];
   const ignored = lookup.blobs.filter((b) => !resolved.some((r) => r.kind.consumes(b))).length;

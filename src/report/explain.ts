@@ -58,7 +58,7 @@ export function renderExplanation(untrusted: Explanation): string {
     else if (s.each.length === 0) out.push(`  none found${s.ignored > 0 ? ` (${s.ignored} blob(s) in formats these requirements do not read)` : ''}`);
     for (const sig of s.each) {
       out.push(`  ${sig.location}`);
-      sig.requirements.forEach((q, i) => out.push(`    requirement ${i + 1}: ${q.passed ? '✔' : `✗ ${q.reason}:`} ${q.message}`));
+      sig.requirements.forEach((q) => out.push(`    requirement ${q.requirement}: ${q.passed ? '✔' : `✗ ${q.reason}:`} ${q.message}`));
     }
     out.push('');
   }

@@ -38,7 +38,8 @@ export interface Explanation {
     reason?: ReasonCode;
     message?: string;
     ignored: number;
-    each: Array<{ location: string; requirements: Array<{ passed: boolean; reason?: ReasonCode; message: string }> }>;
+    /** Each signature under each requirement that reads signatures; `requirement` is its number in `requirements` (from 1). */
+    each: Array<{ location: string; requirements: Array<{ requirement: number; passed: boolean; reason?: ReasonCode; message: string }> }>;
   } | null;
   verdict: { verdict: 'allow' | 'deny'; reason: ReasonCode; message: string; hint?: string; pin?: string };
   warnings: Warning[];
