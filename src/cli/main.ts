@@ -22,6 +22,7 @@ import { TerminalProgress } from '../report/progress.js';
 import { escapeControls, inertLine } from '../report/escape.js';
 import { exitCodeFor } from '../verify/verdict.js';
 import { GATE_VERSION } from '../version.js';
+import { WEBHOOKS, type Webhook } from '../policy/settings.js';
 import { STOP_SIGNALS, SUPERVISED_ENV, type RendererMessage } from './supervision.js';
 
 /** Flags both commands take: where the configuration is, and how to reach registries. */
@@ -43,6 +44,7 @@ interface CommonFlags {
   cacheDir?: string;
   cacheTtl: number;
   requireDigest?: boolean;
+  webhook?: Webhook;
 }
 
 interface CheckFlags extends CommonFlags {
@@ -203,6 +205,7 @@ function commonOptions(command: Command, set: OptionSet = { searchFrom: 'the fir
       .option('--auth-file <file>', 'registry credentials for CI (docker config.json / containers auth.json format); default: $REGISTRY_AUTH_FILE, containers auth.json, docker config.json');
   }
   command
+    .option('--webhook <name>', 'the in-cluster enforcer whose verdict gate predicts: portieris (default) or none (judge by the signatures gate reads alone); as webhook: in .gate/config.yaml', webhookName)
     .option('--cluster', 'read pull secrets and key Secrets missing from the repository from the cluster (kubeconfig or in-cluster service account)')
     .option('--kubeconfig <file>', 'the kubeconfig for --cluster (default $KUBECONFIG or ~/.kube/config)');
   if (set.network) command.option('--request-timeout <seconds>', 'time allowed for each registry or lookaside request', seconds, DEFAULTS.requestTimeoutSeconds);
@@ -234,7 +237,13 @@ function commonCheckOptions(flags: CommonFlags): Omit<CheckOptions, 'paths' | 'n
     cacheDir: flags.cacheDir,
     cacheTtlSeconds: flags.cacheTtl,
     requireDigest: flags.requireDigest === true,
+    ...(flags.webhook ? { webhook: flags.webhook } : {}),
   };
+}
+
+function webhookName(value: string): Webhook {
+  if (!(WEBHOOKS as readonly string[]).includes(value)) throw new InvalidArgumentError(`--webhook is one of ${WEBHOOKS.join(', ')}`);
+  return value as Webhook;
 }
 
 function checkIO(flags: CommonFlags, withProgress = false): CheckIO {

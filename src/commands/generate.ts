@@ -14,6 +14,7 @@ import { objectLabel } from '../manifests/extract.js';
 import { exitCodeOf, type ImageResult, type Report } from '../report/model.js';
 import { shortDigests } from '../report/text.js';
 import { escapeControls, inertLine } from '../report/escape.js';
+import { WEBHOOKS, type Webhook } from '../policy/settings.js';
 
 /** Below Argo CD's 60 s repo-server timeout, which also covers the git fetch and the tarball. */
 export const DEFAULT_GENERATE_TIMEOUT_SECONDS = 45;
@@ -87,6 +88,9 @@ export async function runGenerate(options: GenerateOptions, io: CheckIO): Promis
       repositoryRoot: root,
       // One budget for rendering and verifying: what rendering used is gone.
       timeoutSeconds: Math.max(deadline - io.now().getTime(), 1) / 1000,
+      // Argo CD is the one that would loop for ever on a rewritten image: denied unless .gate/config.yaml lowers it.
+      mutateImageDefault: 'deny',
+      ...webhookParameter(app, options.webhook),
     };
     report = await checkInputs(inputs, `the output of ${rendered.command}`, checkOptions, io);
   } catch (e) {
@@ -154,4 +158,12 @@ function verdictLine(prefix: string, result: ImageResult): string {
 function failure(e: unknown): GenerateOutcome {
   if (e instanceof GateError) return { stderr: `gate: ${inertLine(e.oneLine())}\n`, exitCode: exitCodeForError(e) };
   return { stderr: `gate: ${internalErrorText(e)}\n`, exitCode: EXIT_INCOMPLETE };
+}
+
+/** The plugin parameter webhook (or GATE_WEBHOOK in the plugin env), else what the command line said. */
+function webhookParameter(app: ArgoApp, fallback: Webhook | undefined): { webhook?: Webhook } {
+  const value = stringParameter(app, 'webhook');
+  if (value === undefined) return fallback ? { webhook: fallback } : {};
+  if (!(WEBHOOKS as readonly string[]).includes(value)) throw new GateError('USAGE', `plugin parameter webhook is ${WEBHOOKS.join(' or ')}, not ${JSON.stringify(value)}`);
+  return { webhook: value as Webhook };
 }

@@ -8,7 +8,7 @@ import path from 'node:path';
 import { prepare, type CheckIO, type CheckOptions } from '../engine/engine.js';
 import { GateError, type Warning } from '../errors.js';
 import { displayName } from '../input/files.js';
-import { lintExemptions, lintPolicies, type Finding } from '../policy/lint.js';
+import { lintExemptions, lintMutation, lintPolicies, type Finding } from '../policy/lint.js';
 import { safeLines, visible } from '../report/escape.js';
 
 export interface LintReport {
@@ -21,7 +21,10 @@ export async function runLint(options: Omit<CheckOptions, 'paths'>, io: CheckIO)
   const engine = await prepare({ ...options, paths: ['.'], offline: true, cacheDir: undefined }, io, [], warnings);
   try {
     const { policies, settings, locations, now } = engine;
-    const findings: Finding[] = [...lintPolicies(policies), ...lintExemptions(settings.exemptions, now)];
+    // The mutate-image rule: a warning, as in gate check, unless .gate/config.yaml sets its level.
+    const webhook = options.webhook ?? settings.webhook ?? 'portieris';
+    const mutateImage = webhook === 'none' ? 'off' : (settings.rules?.['mutate-image'] ?? 'warn');
+    const findings: Finding[] = [...lintPolicies(policies), ...lintMutation(policies, mutateImage), ...lintExemptions(settings.exemptions, now)];
     const used = new Set<string>();
     // Each key is looked up once per namespace: a missing key is reported once, where it is first named.
     const tried = new Set<string>();

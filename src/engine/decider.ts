@@ -15,7 +15,8 @@
 
 import type { Warning } from '../errors.js';
 import type { ImageUse } from '../manifests/extract.js';
-import { admitReference, cannotLoosen, digestRequiredBy, noPolicy, offlineTag, preflight, requireDigest, type Admitted, type PinOutcome } from '../policy/admission.js';
+import { admitReference, cannotLoosen, digestRequiredBy, mutation, noPolicy, offlineTag, preflight, requireDigest, type Admitted, type PinOutcome } from '../policy/admission.js';
+import type { RuleLevel, Webhook } from '../policy/settings.js';
 import type { KeyStore } from '../policy/keys.js';
 import type { RegistriesConfig } from '../policy/registries-d.js';
 import { selectPolicy, type PolicySelection } from '../policy/select.js';
@@ -75,6 +76,13 @@ export interface DeciderOptions {
   requireDigest?: string;
   /** Called when a tag was resolved to its digest (progress). */
   onTagResolved?: () => void;
+  /**
+   * An allowed image that Portieris would rewrite to a digest (policy/admission.ts
+   * `mutation`): denied, warned once per policy entry, or not looked at. Absent: off.
+   */
+  mutateImage?: RuleLevel;
+  /** The enforcer gate predicts (`none`: no webhook, so no warning about where it reads). */
+  webhook?: Webhook;
 }
 
 /** What a decision looked at, step by step, for `gate explain`. */
@@ -103,11 +111,12 @@ export class Decider {
   readonly kinds: KindRegistry;
   readonly trusts: TrustStore;
   readonly warnings: Warning[] = [];
+  private readonly warnedMutation = new Set<object>();
 
   constructor(private readonly options: DeciderOptions) {
     this.kinds = options.kinds ?? KINDS;
     this.trusts = new TrustStore(options.keys, this.warnings);
-    this.stores = new SignatureStores({ registries: options.registries, network: options.network, show: options.show, warn: (w) => this.warnings.push(w) });
+    this.stores = new SignatureStores({ registries: options.registries, network: options.network, show: options.show, warn: (w) => this.warnings.push(w), webhook: options.webhook !== 'none' });
   }
 
   /** A kind's crypto step, once per (kind, blob, trust) in the run: the pin re-check and explain reuse it. */
@@ -116,6 +125,12 @@ export class Decider {
 
   /** The verdict for a use (its pull secrets included); `onStep` sees the steps of this decision, not of the pin it leads to. */
   async decide(use: ImageUse, onStep?: StepListener): Promise<Decision> {
+    const decision = await this.decideBoth(use, onStep);
+    return this.mutationRule(use, decision);
+  }
+
+  /** Under every policy, then under .gate/'s alone when the manifests carry policies. */
+  private async decideBoth(use: ImageUse, onStep?: StepListener): Promise<Decision> {
     const cluster = await this.decideUnder(this.options.policies, use, onStep);
     const gatePolicies = this.options.gatePolicies;
     if (!gatePolicies || !cluster.verdict.allowed) return cluster;
@@ -141,13 +156,33 @@ export class Decider {
     let pin: PinOutcome = { kind: 'none' };
     if (verdict.reason === 'SIGNED' && verdict.digest) {
       const pinned = `${name}@${verdict.digest}`;
-      const again = await this.decide({ ...use, image: pinned });
+      const again = await this.decideBoth({ ...use, image: pinned });
       pin = again.verdict.allowed ? { kind: 'verified', pin: pinned } : { kind: 'denied', pinned, verdict: again.verdict };
     }
     const offered = pin.kind === 'verified' ? pin.pin : undefined;
     const required = digestRequiredBy(this.options.requireDigest, selection.found ? selection.match.resource : undefined);
     if (!required) return { ...decision, pin: offered };
     return { ...decision, pin: offered, verdict: requireDigest(use.image, name, verdict, required, pin) };
+  }
+
+  /**
+   * What Portieris does to an image it admits (the policies it sees: all of them): a
+   * rewrite to a digest makes Argo CD's diff never settle. A denial or a warning, as set.
+   */
+  private mutationRule(use: ImageUse, decision: Decision): Decision {
+    const level = this.options.mutateImage ?? 'off';
+    if (level === 'off' || !decision.verdict.allowed || decision.verdict.reason === 'EXEMPT') return decision;
+    const { reference, selection } = this.context(use, this.options.policies);
+    if (!reference.ok || !selection.found) return decision;
+    const { resource, rule } = selection.match;
+    const rewrite = mutation(use.image, reference.value, rule.policy, resource, rule.name);
+    if (!rewrite) return decision;
+    if (level === 'deny') return { ...decision, verdict: deny('MUTATES_IMAGE', rewrite.message, rewrite.hint, decision.verdict.digest) };
+    if (!this.warnedMutation.has(rule)) {
+      this.warnedMutation.add(rule);
+      this.warnings.push({ ...rule.origin, message: `${rewrite.message}; fix: ${rewrite.hint}` });
+    }
+    return decision;
   }
 
   /** The reference and the policy selection, once per (image, namespace, policy set). */

@@ -14,7 +14,7 @@ import { readOrFail } from '../input/bounded-read.js';
 import { displayName, mebibytes, type InputIO } from '../input/files.js';
 import type { ManifestObject } from '../manifests/document.js';
 import { findGateDir, gateLocations, loadGateConfig, type GateLocations } from '../policy/gate-dir.js';
-import { CONFIG_FILE, type GateSettings } from '../policy/settings.js';
+import { CONFIG_FILE, type GateSettings, type RuleLevel, type Webhook } from '../policy/settings.js';
 import { KeyStore } from '../policy/keys.js';
 import type { PolicySet } from '../policy/types.js';
 import { looksLikePolicy } from '../policy/validate.js';
@@ -64,6 +64,10 @@ export interface CheckOptions {
   cacheTtlSeconds?: number;
   /** The requirement kinds policies may use (verify/kinds.ts); a test registers one more here. */
   kinds?: KindRegistry;
+  /** The enforcer gate predicts (`--webhook`, the plugin parameter webhook); wins over webhook in .gate/config.yaml. */
+  webhook?: Webhook;
+  /** The level of the mutate-image rule unless .gate/config.yaml sets one: gate generate denies, gate check warns. */
+  mutateImageDefault?: RuleLevel;
 }
 
 export interface CheckIO extends InputIO {
@@ -134,7 +138,9 @@ export async function prepare(options: CheckOptions, io: CheckIO, objects: Manif
   const network = options.offline ? undefined : buildNetwork(options, io, { deadline, requestTimeoutMs, remaining, clock }, caFiles, objects, config.secretObjects, locations, warnings, cluster);
   const cache = openVerdictStore(options.cacheDir, { cwd: io.cwd, ttlMs: (options.cacheTtlSeconds ?? DEFAULTS.cacheTtlSeconds) * 1000, now: clock });
   const requireDigest = options.requireDigest ? '--require-digest' : config.settings.requireDigest ? `requireDigest in ${CONFIG_FILE}` : undefined;
-  const decider = new Decider({ policies, gatePolicies, keys, kinds, registries: config.registries, now, show: (file) => displayName(file, io.cwd), network, cache, requireDigest, onTagResolved: () => io.progress?.tagResolved() });
+  const webhook = options.webhook ?? config.settings.webhook ?? 'portieris';
+  const mutateImage = webhook === 'none' ? 'off' : (config.settings.rules?.['mutate-image'] ?? options.mutateImageDefault ?? 'warn');
+  const decider = new Decider({ policies, gatePolicies, keys, kinds, registries: config.registries, now, show: (file) => displayName(file, io.cwd), network, cache, requireDigest, webhook, mutateImage, onTagResolved: () => io.progress?.tagResolved() });
   return { decider, settings: config.settings, policies, locations, now, close: async () => await network?.http.close() };
 }
 

@@ -21,7 +21,7 @@ export interface ArgoApp {
 }
 
 /** The parameters gate announces; anything else is a typo that must not pass unnoticed. */
-export const PARAMETERS = ['mode', 'render', 'values-files', 'set', 'recurse', 'allow-empty', 'timeout'] as const;
+export const PARAMETERS = ['mode', 'render', 'values-files', 'set', 'recurse', 'allow-empty', 'timeout', 'webhook'] as const;
 export type ParameterName = (typeof PARAMETERS)[number];
 
 export function readArgoApp(env: NodeJS.ProcessEnv): ArgoApp {

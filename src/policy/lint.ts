@@ -9,7 +9,7 @@
 import { parseReference } from '../reference/reference.js';
 import { exemptionEnd, hasExpired } from './exemptions.js';
 import { inApiOrder } from './select.js';
-import type { Exemption } from './settings.js';
+import type { Exemption, RuleLevel } from './settings.js';
 import type { Origin, PolicyResource, PolicySet } from './types.js';
 import { patternMatchesImage } from './wildcard.js';
 
@@ -47,6 +47,25 @@ export function lintPolicies(policies: PolicySet): Finding[] {
         } else first.set(same, { resource, origin: rule.origin, name: rule.name });
         for (const finding of patternFindings(rule.name, rule.origin, `${resource.kind}/${resource.name}: pattern`)) findings.push(finding);
       }
+    }
+  }
+  return findings;
+}
+
+/**
+ * Repository entries whose policy Portieris enforces by rewriting images to digests
+ * (simple requirements or trust, mutateImage not false): the Argo CD OutOfSync loop.
+ * `level` is the mutate-image rule's (.gate/config.yaml rules; off under webhook: none).
+ */
+export function lintMutation(policies: PolicySet, level: RuleLevel): Finding[] {
+  if (level === 'off') return [];
+  const findings: Finding[] = [];
+  for (const resource of [...policies.clusterImagePolicies, ...policies.imagePolicies]) {
+    for (const rule of resource.repositories) {
+      const { policy } = rule;
+      if (policy.mutateImage === false || ((policy.simple?.requirements ?? []).length === 0 && !policy.trust)) continue;
+      const message = `${resource.kind}/${resource.name} repository "${rule.name}" does not set mutateImage: false: Portieris rewrites every image it admits there to <name>@sha256:<digest>, and Argo CD then never stops seeing the live objects differ from Git (OutOfSync); set mutateImage: false in this entry`;
+      findings.push(level === 'deny' ? error(rule.origin, message) : warning(rule.origin, message));
     }
   }
   return findings;

@@ -2,6 +2,9 @@
 // strictly as the policies (an unknown field is an error with its line), because an
 // exemption is a hole in the gate and must say who opened it, why, and until when.
 //
+//   webhook: portieris               # the enforcer gate predicts: portieris (default) or none
+//   rules:                           # webhook-parity rules lowered from their default
+//     mutate-image: warn             # deny | warn | off
 //   requireDigest: true              # every image by digest (also: --require-digest)
 //   exemptions:
 //   - image: "legacy.example.com/vendor/*"   # a repository pattern, as in the policies
@@ -20,7 +23,25 @@ export const CONFIG_FILE = 'config.yaml';
 export interface GateSettings {
   requireDigest: boolean;
   exemptions: Exemption[];
+  /** The in-cluster enforcer whose verdict gate predicts; absent: the default (portieris), or --webhook. */
+  webhook?: Webhook;
+  /** Webhook-parity rules set to another level than their default; absent: none is. */
+  rules?: Partial<Record<ParityRule, RuleLevel>>;
 }
+
+/** `portieris`: gate predicts Portieris' verdict. `none`: gate judges by the signatures it reads alone. */
+export const WEBHOOKS = ['portieris', 'none'] as const;
+export type Webhook = (typeof WEBHOOKS)[number];
+
+/**
+ * The rules by which gate holds a workload to what the webhook will do, beyond the
+ * signatures. `mutate-image`: Portieris rewrites a tag to a digest unless the policy says
+ * mutateImage: false, and Argo CD then never stops seeing a difference from Git.
+ */
+export const PARITY_RULES = ['mutate-image'] as const;
+export type ParityRule = (typeof PARITY_RULES)[number];
+export const RULE_LEVELS = ['deny', 'warn', 'off'] as const;
+export type RuleLevel = (typeof RULE_LEVELS)[number];
 
 export interface Exemption {
   /** A repository pattern with Portieris' matching rules (`*`, host anchored, literal image string). */
@@ -36,7 +57,7 @@ export interface Exemption {
 
 export const DEFAULT_SETTINGS: GateSettings = { requireDigest: false, exemptions: [] };
 
-const TOP_FIELDS = ['requireDigest', 'exemptions'];
+const TOP_FIELDS = ['webhook', 'rules', 'requireDigest', 'exemptions'];
 const EXEMPTION_FIELDS = ['image', 'namespace', 'reason', 'owner', 'expires'];
 
 export function parseSettings(text: string, file: string): GateSettings {
@@ -57,10 +78,27 @@ export function parseSettings(text: string, file: string): GateSettings {
   const requireDigest = root.requireDigest ?? false;
   if (typeof requireDigest !== 'boolean') fail(['requireDigest'], 'must be true or false');
 
+  const webhook = root.webhook;
+  if (webhook !== undefined && !(WEBHOOKS as readonly unknown[]).includes(webhook)) fail(['webhook'], `must be one of ${WEBHOOKS.join(', ')}, found ${JSON.stringify(webhook)}`);
+
+  const rules: NonNullable<GateSettings['rules']> = {};
+  const rawRules = root.rules ?? {};
+  if (!isPlainObject(rawRules)) return fail(['rules'], `must be a mapping of rule: level (rules: ${PARITY_RULES.join(', ')})`);
+  onlyFields(rawRules, ['rules'], [...PARITY_RULES], fail);
+  for (const [rule, level] of Object.entries(rawRules)) {
+    if (!(RULE_LEVELS as readonly unknown[]).includes(level)) fail(['rules', rule], `must be one of ${RULE_LEVELS.join(', ')}, found ${JSON.stringify(level)}`);
+    rules[rule as ParityRule] = level as RuleLevel;
+  }
+
   const list = root.exemptions ?? [];
   if (!Array.isArray(list)) return fail(['exemptions'], 'must be a list');
   const exemptions = list.map((_, i) => exemption(doc, ['exemptions', i], file, fail));
-  return { requireDigest: requireDigest as boolean, exemptions };
+  return {
+    requireDigest: requireDigest as boolean,
+    exemptions,
+    ...(Object.keys(rules).length > 0 ? { rules } : {}),
+    ...(webhook !== undefined ? { webhook: webhook as Webhook } : {}),
+  };
 }
 
 function exemption(doc: YamlDocument, path: PathSegment[], file: string, fail: (path: PathSegment[], message: string) => never): Exemption {

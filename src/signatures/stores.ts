@@ -33,6 +33,8 @@ export interface StoresOptions {
   /** File path -> name for messages. */
   show: (file: string) => string;
   warn: (warning: Warning) => void;
+  /** Whether gate predicts an in-cluster webhook (Portieris), whose own store choice it then warns about; default true. */
+  webhook?: boolean;
 }
 
 /** Who asks: the policy rule that chose the image, and the workload's namespace and credentials. */
@@ -59,7 +61,7 @@ export class SignatureStores {
     const { rule, resource, namespace, credentials } = context;
     const storeURL = rule.policy.simple?.storeURL;
     const choice = lookasideFor(this.options.registries, ref);
-    if (!storeURL && choice) this.warnAboutWebhookStore(resource, rule, choice);
+    if (!storeURL && choice && this.options.webhook !== false) this.warnAboutWebhookStore(resource, rule, choice);
     const base = storeURL ?? choice?.base;
     const storeSecret = storeURL ? rule.policy.simple?.storeSecret : undefined;
     const attachments = this.options.network !== undefined && sigstoreAttachmentsFor(this.options.registries, ref);

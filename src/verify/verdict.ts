@@ -19,6 +19,7 @@ export type ReasonCode =
   | 'UNREACHABLE' // a signature store or registry that could not be read
   | 'TIMEOUT'
   | 'INVALID_REFERENCE' // not an image reference Portieris/containers-image can verify
+  | 'MUTATES_IMAGE' // Portieris would admit it but rewrite the tag to a digest (mutateImage not false): Argo CD OutOfSync for ever
   | 'UNSUPPORTED'; // a policy feature gate cannot evaluate (Notary trust, VA), so it denies
 
 export interface Verdict {

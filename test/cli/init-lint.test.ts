@@ -296,7 +296,7 @@ describe('the shipped JSON Schemas agree with gate\'s validation', () => {
     const validate = ajv().compile(await schema('config.schema.json'));
     const entry = (fields: string) => `exemptions:\n- ${fields}\n`;
     const full = 'image: "a.example.com/*"\n  reason: r\n  owner: o\n  expires: "2027-01-31"';
-    for (const text of ['', 'requireDigest: true\n', entry(full), entry(`${full}\n  namespace: ns`), 'requireDigest: "yes"\n', 'other: 1\n', entry(full.replace('  owner: o\n', '')), entry(full.replace('2027-01-31', '2027-02-30')), entry(full.replace('"2027-01-31"', '"31.01.2027"')), entry(`${full}\n  expiry: "2027-01-01"`)]) {
+    for (const text of ['', 'requireDigest: true\n', entry(full), entry(`${full}\n  namespace: ns`), 'requireDigest: "yes"\n', 'other: 1\n', entry(full.replace('  owner: o\n', '')), entry(full.replace('2027-01-31', '2027-02-30')), entry(full.replace('"2027-01-31"', '"31.01.2027"')), entry(`${full}\n  expiry: "2027-01-01"`), 'webhook: none\n', 'webhook: kyverno\n', 'rules:\n  mutate-image: warn\n', 'rules:\n  mutate-image: maybe\n', 'rules:\n  mutateImage: warn\n']) {
       let gateAccepts = true;
       try {
         parseSettings(text, 'config.yaml');
