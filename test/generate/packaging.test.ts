@@ -2,16 +2,18 @@
 // (reference/argocd-cmp.md §1), the repo-server component renders with the real
 // `kubectl kustomize` into the sidecar of §2, and the example Application selects the
 // plugin by its versioned name. (The image itself cannot be built here: no container engine.)
+// The npm package: its own name (the registry's `gate` is an unrelated package), the `gate`
+// command, and a tarball that installs and runs without the clone.
 
 import assert from 'node:assert/strict';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, it } from 'node:test';
 import { parse, parseAllDocuments } from 'yaml';
 import { PARAMETERS } from '../../src/input/argocd.js';
 import { PROJECT_ROOT } from '../helpers/gate.js';
-import { mustRun, requireTool } from '../helpers/tools.js';
+import { mustRun, requireTool, run } from '../helpers/tools.js';
 
 const read = (relative: string) => readFile(path.join(PROJECT_ROOT, relative), 'utf8');
 
@@ -27,6 +29,51 @@ interface Plugin {
     parameters: { static: Array<{ name: string }> };
   };
 }
+
+/** The npm name gate's package goes by: free on the registry (`npm view gitops-gate` answers 404). */
+const PACKAGE_NAME = 'gitops-gate';
+
+describe('the npm package', () => {
+  it(`is named ${PACKAGE_NAME} in package.json and package-lock.json, with the command gate`, async () => {
+    const manifest = JSON.parse(await read('package.json')) as { name: string; bin: Record<string, string> };
+    const lock = JSON.parse(await read('package-lock.json')) as { name: string; packages: Record<string, { name?: string; bin?: Record<string, string> }> };
+    assert.equal(manifest.name, PACKAGE_NAME);
+    assert.deepEqual(manifest.bin, { gate: 'dist/src/cli/gate.js' });
+    assert.equal(lock.name, PACKAGE_NAME);
+    assert.equal(lock.packages[''].name, PACKAGE_NAME);
+    assert.deepEqual(lock.packages[''].bin, manifest.bin);
+  });
+
+  it('npm pack makes a tarball that a global install turns into a working gate command', async () => {
+    const dir = await mkdtemp(path.join(tmpdir(), 'gate-pack-'));
+    try {
+      // dist/ is built already (npm test builds first); --ignore-scripts skips prepare's second build.
+      const packed = await mustRun('npm', ['pack', '--ignore-scripts', '--silent', '--pack-destination', dir], { cwd: PROJECT_ROOT, env: { ...process.env, npm_config_loglevel: 'silent' } });
+      const tarball = packed.stdout.toString('utf8').trim();
+      assert.equal(tarball, `${PACKAGE_NAME}-${(JSON.parse(await read('package.json')) as { version: string }).version}.tgz`);
+      await mustRun('tar', ['-xzf', path.join(dir, tarball), '-C', dir]);
+      const manifest = JSON.parse(await readFile(path.join(dir, 'package/package.json'), 'utf8')) as { name: string; bin: Record<string, string> };
+      assert.equal(manifest.name, PACKAGE_NAME);
+      assert.deepEqual(manifest.bin, { gate: 'dist/src/cli/gate.js' });
+      assert.match(await readFile(path.join(dir, 'package/dist/src/cli/gate.js'), 'utf8'), /^#!\/usr\/bin\/env node\n/);
+      assert.ok((await readdir(path.join(dir, 'package/schemas'))).length > 0, 'gate init copies the JSON Schemas from the package');
+      assert.deepEqual((await readdir(path.join(dir, 'package/dist'))).sort(), ['src'], 'no tests in the package');
+
+      // Installed as the README says, from npm's cache (npm ci filled it): no registry, no clone.
+      const prefix = path.join(dir, 'prefix');
+      const installed = await run('npm', ['install', '--global', '--offline', '--no-audit', '--no-fund', '--prefix', prefix, path.join(dir, tarball)], { cwd: dir, env: { ...process.env, npm_config_loglevel: 'error' } });
+      assert.equal(installed.code, 0, installed.stderr);
+      const bin = path.join(prefix, 'bin/gate');
+      const version = await mustRun(bin, ['--version'], { cwd: dir });
+      assert.equal(version.stdout.toString('utf8').trim(), (JSON.parse(await read('package.json')) as { version: string }).version);
+      const check = await run(bin, ['check', 'examples/shop', '--offline'], { cwd: PROJECT_ROOT, env: { PATH: process.env.PATH, HOME: dir, NO_COLOR: '1' } });
+      assert.equal(check.code, 0, check.stderr);
+      assert.match(check.stdout.toString('utf8'), /All 3 images allowed\./);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+});
 
 describe('packaging for Argo CD', () => {
   it('plugin.yaml: a versioned ConfigManagementPlugin with generate, the parameters gate reads, and no discover', async () => {
