@@ -75,6 +75,63 @@ describe('the npm package', () => {
   });
 });
 
+/** The markdown table that starts with `header`, as its lines. */
+function tableAfter(markdown: string, header: string): string[] {
+  const lines = markdown.split('\n');
+  const start = lines.indexOf(header);
+  assert.ok(start >= 0, `a table headed ${header}`);
+  const end = lines.findIndex((line, i) => i > start && !line.startsWith('|'));
+  return lines.slice(start, end);
+}
+
+/** The ```sh block that starts with `firstLine`. */
+function shellBlock(markdown: string, firstLine: string): string {
+  const start = markdown.indexOf(`\`\`\`sh\n${firstLine}\n`);
+  assert.ok(start >= 0, `a sh block that starts with ${firstLine}`);
+  const body = markdown.slice(start + '```sh\n'.length);
+  return body.slice(0, body.indexOf('```'));
+}
+
+const ENV_TABLE = '| variable | set by | what gate does with it | when unset |';
+const SNIPPET_START = '# From the clone\'s root, after npm ci (with gate installed, write gate for node "$gate_js").';
+
+describe('the Argo CD documentation', () => {
+  it('lists every environment variable gate reads, in the same table in README.md and plugin/README.md', async () => {
+    const readme = tableAfter(await read('README.md'), ENV_TABLE);
+    assert.deepEqual(tableAfter(await read('plugin/README.md'), ENV_TABLE), readme, 'plugin/README.md shows the README\'s table');
+    const documented = new Set(readme.flatMap((row) => [...row.split('|')[1].matchAll(/`([A-Z][A-Z0-9_]*(?:<PARAMETER>|\*)?)`/g)].map((m) => m[1])));
+    const read_ = new Set<string>(['TMPDIR', 'KUBECONFIG']); // os.tmpdir() and @kubernetes/client-node's loadFromDefault
+    const sources = (await readdir(path.join(PROJECT_ROOT, 'src'), { recursive: true })).filter((f) => f.endsWith('.ts'));
+    for (const file of sources) {
+      const text = await read(path.join('src', file));
+      for (const m of text.matchAll(/\benv\??\.([A-Z][A-Z0-9_]*)\b/g)) read_.add(m[1]);
+      if (/\benv\[SUPERVISED_ENV\]/.test(text)) read_.add('GATE_SUPERVISED');
+      if (text.includes('ARGOCD_ENV_GATE_')) read_.add('ARGOCD_ENV_GATE_<PARAMETER>');
+    }
+    assert.ok(read_.has('ARGOCD_APP_PARAMETERS') && read_.has('KUBE_API_VERSIONS') && read_.has('GATE_MODE_LOCK'), [...read_].join(' '));
+    const missing = [...read_].filter((name) => !documented.has(name));
+    assert.deepEqual(missing, [], 'every variable gate reads has a row');
+    for (const name of ['ARGOCD_APP_NAME', 'ARGOCD_APP_NAMESPACE', 'ARGOCD_APP_PROJECT_NAME', 'ARGOCD_APP_REVISION', 'ARGOCD_APP_REVISION_SHORT', 'ARGOCD_APP_REVISION_SHORT_8', 'ARGOCD_APP_SOURCE_REPO_URL', 'ARGOCD_APP_SOURCE_PATH', 'ARGOCD_APP_SOURCE_TARGET_REVISION', 'KUBE_VERSION', 'KUBE_API_VERSIONS', 'ARGOCD_APP_PARAMETERS', 'PARAM_*']) {
+      assert.ok(documented.has(name), `the build environment's ${name} has a row (reference/argocd-cmp.md §3), read or not`);
+    }
+  });
+
+  it('runs gate generate as the repo-server does, with the snippet both READMEs show', async (t) => {
+    const snippet = shellBlock(await read('README.md'), SNIPPET_START);
+    assert.equal(shellBlock(await read('plugin/README.md'), SNIPPET_START), snippet, 'plugin/README.md shows the README\'s snippet');
+    const head = await run('git', ['rev-parse', '--verify', 'HEAD'], { cwd: PROJECT_ROOT });
+    if (head.code !== 0) {
+      t.skip('not a git checkout: the snippet copies the repository with git archive HEAD');
+      return;
+    }
+    const result = await run('bash', ['-eo', 'pipefail', '-c', snippet], { cwd: PROJECT_ROOT, env: { NO_COLOR: '1' } });
+    assert.equal(result.code, 0, result.stderr);
+    assert.match(result.stdout.toString('utf8'), /^exit 0: 4 objects for Argo CD in (\S+)\/manifests\.yaml\n$/);
+    assert.match(result.stderr, /^gate: 3 image\(s\) in 4 object\(s\) rendered by the 3 manifest file\(s\) of the folder: 3 allowed, 0 denied/);
+    await rm(/in (\S+)\/manifests\.yaml/.exec(result.stdout.toString('utf8'))![1], { recursive: true, force: true });
+  });
+});
+
 describe('packaging for Argo CD', () => {
   it('plugin.yaml: a versioned ConfigManagementPlugin with generate, the parameters gate reads, and no discover', async () => {
     const plugin = parse(await read('plugin/plugin.yaml')) as Plugin;
