@@ -1,7 +1,8 @@
 // The CI set-ups the README gives (examples/ci/): the README shows them verbatim, and their
 // gate step, run as the CI runner would run it (bash, gate on PATH, the runner's variables),
 // writes what the next steps upload — annotations, a schema-valid SARIF file, a step
-// summary, a JUnit report. Installing gate (npm install from a git URL) and the hosted
+// summary, a JUnit report. Installing gate (npm pack of a git tag, then a global install of the
+// tarball; test/generate/packaging.test.ts installs a packed tarball) and the hosted
 // upload actions need the internet and a CI service; those steps are not run here.
 
 import assert from 'node:assert/strict';

@@ -2,16 +2,18 @@
 // (reference/argocd-cmp.md §1), the repo-server component renders with the real
 // `kubectl kustomize` into the sidecar of §2, and the example Application selects the
 // plugin by its versioned name. (The image itself cannot be built here: no container engine.)
+// The npm package: its own name (the registry's `gate` is an unrelated package), the `gate`
+// command, and a tarball that installs and runs without the clone.
 
 import assert from 'node:assert/strict';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, it } from 'node:test';
 import { parse, parseAllDocuments } from 'yaml';
 import { PARAMETERS } from '../../src/input/argocd.js';
 import { PROJECT_ROOT } from '../helpers/gate.js';
-import { mustRun, requireTool } from '../helpers/tools.js';
+import { mustRun, requireTool, run } from '../helpers/tools.js';
 
 const read = (relative: string) => readFile(path.join(PROJECT_ROOT, relative), 'utf8');
 
@@ -27,6 +29,108 @@ interface Plugin {
     parameters: { static: Array<{ name: string }> };
   };
 }
+
+/** The npm name gate's package goes by: free on the registry (`npm view gitops-gate` answers 404). */
+const PACKAGE_NAME = 'gitops-gate';
+
+describe('the npm package', () => {
+  it(`is named ${PACKAGE_NAME} in package.json and package-lock.json, with the command gate`, async () => {
+    const manifest = JSON.parse(await read('package.json')) as { name: string; bin: Record<string, string> };
+    const lock = JSON.parse(await read('package-lock.json')) as { name: string; packages: Record<string, { name?: string; bin?: Record<string, string> }> };
+    assert.equal(manifest.name, PACKAGE_NAME);
+    assert.deepEqual(manifest.bin, { gate: 'dist/src/cli/gate.js' });
+    assert.equal(lock.name, PACKAGE_NAME);
+    assert.equal(lock.packages[''].name, PACKAGE_NAME);
+    assert.deepEqual(lock.packages[''].bin, manifest.bin);
+  });
+
+  it('npm pack makes a tarball that a global install turns into a working gate command', async () => {
+    const dir = await mkdtemp(path.join(tmpdir(), 'gate-pack-'));
+    try {
+      // dist/ is built already (npm test builds first); --ignore-scripts skips prepare's second build.
+      const packed = await mustRun('npm', ['pack', '--ignore-scripts', '--silent', '--pack-destination', dir], { cwd: PROJECT_ROOT, env: { ...process.env, npm_config_loglevel: 'silent' } });
+      const tarball = packed.stdout.toString('utf8').trim();
+      assert.equal(tarball, `${PACKAGE_NAME}-${(JSON.parse(await read('package.json')) as { version: string }).version}.tgz`);
+      await mustRun('tar', ['-xzf', path.join(dir, tarball), '-C', dir]);
+      const manifest = JSON.parse(await readFile(path.join(dir, 'package/package.json'), 'utf8')) as { name: string; bin: Record<string, string> };
+      assert.equal(manifest.name, PACKAGE_NAME);
+      assert.deepEqual(manifest.bin, { gate: 'dist/src/cli/gate.js' });
+      assert.match(await readFile(path.join(dir, 'package/dist/src/cli/gate.js'), 'utf8'), /^#!\/usr\/bin\/env node\n/);
+      assert.ok((await readdir(path.join(dir, 'package/schemas'))).length > 0, 'gate init copies the JSON Schemas from the package');
+      assert.deepEqual((await readdir(path.join(dir, 'package/dist'))).sort(), ['src'], 'no tests in the package');
+
+      // Installed as the README says, from npm's cache (npm ci filled it): no registry, no clone.
+      const prefix = path.join(dir, 'prefix');
+      const installed = await run('npm', ['install', '--global', '--offline', '--no-audit', '--no-fund', '--prefix', prefix, path.join(dir, tarball)], { cwd: dir, env: { ...process.env, npm_config_loglevel: 'error' } });
+      assert.equal(installed.code, 0, installed.stderr);
+      const bin = path.join(prefix, 'bin/gate');
+      const version = await mustRun(bin, ['--version'], { cwd: dir });
+      assert.equal(version.stdout.toString('utf8').trim(), (JSON.parse(await read('package.json')) as { version: string }).version);
+      const check = await run(bin, ['check', 'examples/shop', '--offline'], { cwd: PROJECT_ROOT, env: { PATH: process.env.PATH, HOME: dir, NO_COLOR: '1' } });
+      assert.equal(check.code, 0, check.stderr);
+      assert.match(check.stdout.toString('utf8'), /All 3 images allowed\./);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+/** The markdown table that starts with `header`, as its lines. */
+function tableAfter(markdown: string, header: string): string[] {
+  const lines = markdown.split('\n');
+  const start = lines.indexOf(header);
+  assert.ok(start >= 0, `a table headed ${header}`);
+  const end = lines.findIndex((line, i) => i > start && !line.startsWith('|'));
+  return lines.slice(start, end);
+}
+
+/** The ```sh block that starts with `firstLine`. */
+function shellBlock(markdown: string, firstLine: string): string {
+  const start = markdown.indexOf(`\`\`\`sh\n${firstLine}\n`);
+  assert.ok(start >= 0, `a sh block that starts with ${firstLine}`);
+  const body = markdown.slice(start + '```sh\n'.length);
+  return body.slice(0, body.indexOf('```'));
+}
+
+const ENV_TABLE = '| variable | set by | what gate does with it | when unset |';
+const SNIPPET_START = '# From the clone\'s root, after npm ci (with gate installed, write gate for node "$gate_js").';
+
+describe('the Argo CD documentation', () => {
+  it('lists every environment variable gate reads, in the same table in README.md and plugin/README.md', async () => {
+    const readme = tableAfter(await read('README.md'), ENV_TABLE);
+    assert.deepEqual(tableAfter(await read('plugin/README.md'), ENV_TABLE), readme, 'plugin/README.md shows the README\'s table');
+    const documented = new Set(readme.flatMap((row) => [...row.split('|')[1].matchAll(/`([A-Z][A-Z0-9_]*(?:<PARAMETER>|\*)?)`/g)].map((m) => m[1])));
+    const read_ = new Set<string>(['TMPDIR', 'KUBECONFIG']); // os.tmpdir() and @kubernetes/client-node's loadFromDefault
+    const sources = (await readdir(path.join(PROJECT_ROOT, 'src'), { recursive: true })).filter((f) => f.endsWith('.ts'));
+    for (const file of sources) {
+      const text = await read(path.join('src', file));
+      for (const m of text.matchAll(/\benv\??\.([A-Z][A-Z0-9_]*)\b/g)) read_.add(m[1]);
+      if (/\benv\[SUPERVISED_ENV\]/.test(text)) read_.add('GATE_SUPERVISED');
+      if (text.includes('ARGOCD_ENV_GATE_')) read_.add('ARGOCD_ENV_GATE_<PARAMETER>');
+    }
+    assert.ok(read_.has('ARGOCD_APP_PARAMETERS') && read_.has('KUBE_API_VERSIONS') && read_.has('GATE_MODE_LOCK'), [...read_].join(' '));
+    const missing = [...read_].filter((name) => !documented.has(name));
+    assert.deepEqual(missing, [], 'every variable gate reads has a row');
+    for (const name of ['ARGOCD_APP_NAME', 'ARGOCD_APP_NAMESPACE', 'ARGOCD_APP_PROJECT_NAME', 'ARGOCD_APP_REVISION', 'ARGOCD_APP_REVISION_SHORT', 'ARGOCD_APP_REVISION_SHORT_8', 'ARGOCD_APP_SOURCE_REPO_URL', 'ARGOCD_APP_SOURCE_PATH', 'ARGOCD_APP_SOURCE_TARGET_REVISION', 'KUBE_VERSION', 'KUBE_API_VERSIONS', 'ARGOCD_APP_PARAMETERS', 'PARAM_*']) {
+      assert.ok(documented.has(name), `the build environment's ${name} has a row (reference/argocd-cmp.md §3), read or not`);
+    }
+  });
+
+  it('runs gate generate as the repo-server does, with the snippet both READMEs show', async (t) => {
+    const snippet = shellBlock(await read('README.md'), SNIPPET_START);
+    assert.equal(shellBlock(await read('plugin/README.md'), SNIPPET_START), snippet, 'plugin/README.md shows the README\'s snippet');
+    const head = await run('git', ['rev-parse', '--verify', 'HEAD'], { cwd: PROJECT_ROOT });
+    if (head.code !== 0) {
+      t.skip('not a git checkout: the snippet copies the repository with git archive HEAD');
+      return;
+    }
+    const result = await run('bash', ['-eo', 'pipefail', '-c', snippet], { cwd: PROJECT_ROOT, env: { NO_COLOR: '1' } });
+    assert.equal(result.code, 0, result.stderr);
+    assert.match(result.stdout.toString('utf8'), /^exit 0: 4 objects for Argo CD in (\S+)\/manifests\.yaml\n$/);
+    assert.match(result.stderr, /^gate: 3 image\(s\) in 4 object\(s\) rendered by the 3 manifest file\(s\) of the folder: 3 allowed, 0 denied/);
+    await rm(/in (\S+)\/manifests\.yaml/.exec(result.stdout.toString('utf8'))![1], { recursive: true, force: true });
+  });
+});
 
 describe('packaging for Argo CD', () => {
   it('plugin.yaml: a versioned ConfigManagementPlugin with generate, the parameters gate reads, and no discover', async () => {
