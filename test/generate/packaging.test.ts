@@ -116,14 +116,12 @@ describe('the Argo CD documentation', () => {
     }
   });
 
-  it('runs gate generate as the repo-server does, with the snippet both READMEs show', async (t) => {
+  it('runs gate generate as the repo-server does, with the snippet both READMEs show', async () => {
     const snippet = shellBlock(await read('README.md'), SNIPPET_START);
     assert.equal(shellBlock(await read('plugin/README.md'), SNIPPET_START), snippet, 'plugin/README.md shows the README\'s snippet');
     const head = await run('git', ['rev-parse', '--verify', 'HEAD'], { cwd: PROJECT_ROOT });
-    if (head.code !== 0) {
-      t.skip('not a git checkout: the snippet copies the repository with git archive HEAD');
-      return;
-    }
+    // Never skipped: the tests run in a clone (.ci/run), and the snippet copies it with git archive HEAD.
+    assert.equal(head.code, 0, 'this test needs a git checkout (the snippet copies the repository with git archive HEAD): run the tests in a clone');
     const result = await run('bash', ['-eo', 'pipefail', '-c', snippet], { cwd: PROJECT_ROOT, env: { NO_COLOR: '1' } });
     assert.equal(result.code, 0, result.stderr);
     assert.match(result.stdout.toString('utf8'), /^exit 0: 4 objects for Argo CD in (\S+)\/manifests\.yaml\n$/);
