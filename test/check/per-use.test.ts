@@ -5,28 +5,16 @@
 // and gate generate must tell apart.
 
 import assert from 'node:assert/strict';
-import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { assertValidSarif, parseJunit } from '../helpers/formats.js';
 import { gate, type JsonReport } from '../helpers/gate.js';
-import { selfSigned, serverCertificate, type Pem } from '../helpers/pki.js';
-import { deployment, type TempRepo } from '../helpers/repo.js';
-import { mustRun, requireTool } from '../helpers/tools.js';
-import { makeWorld, type World } from '../helpers/world.js';
+import { deployment, pullSecret, withPullSecret, type TempRepo } from '../helpers/repo.js';
+import { basicAuthWorld, type BasicAuthWorld, type World } from '../helpers/world.js';
 
 const USER = 'robot';
 const PASSWORD = 'right-password';
-
-function pullSecret(name: string, registry: string, password: string): string {
-  const config = { auths: { [registry]: { auth: Buffer.from(`${USER}:${password}`).toString('base64') } } };
-  return `apiVersion: v1\nkind: Secret\nmetadata: {name: ${name}, namespace: shop}\ntype: kubernetes.io/dockerconfigjson\ndata:\n  .dockerconfigjson: ${Buffer.from(JSON.stringify(config)).toString('base64')}\n`;
-}
-
-function withPullSecret(name: string, image: string, secret: string): string {
-  return deployment(name, [image]).replace('    spec:\n      containers:', `    spec:\n      imagePullSecrets: [{name: ${secret}}]\n      containers:`);
-}
 
 const DEFAULT_ACCOUNT = 'apiVersion: v1\nkind: ServiceAccount\nmetadata: {name: default, namespace: shop}\nimagePullSecrets: [{name: regcred}]\n';
 
@@ -36,34 +24,22 @@ function imageLine(text: string): number {
 }
 
 describe('pull secrets per use (real TLS registry with htpasswd)', () => {
-  let world: World;
-  let pki: string;
-  let ca: Pem;
+  let registry: BasicAuthWorld;
   let image: string;
   let digest: string;
+  const world = (): World => registry.world;
 
   before(async () => {
-    requireTool('htpasswd');
-    pki = await mkdtemp(path.join(tmpdir(), 'gate-per-use-'));
-    ca = await selfSigned(pki, 'ca', '/CN=gate per-use CA');
-    const htpasswd = path.join(pki, 'htpasswd');
-    await mustRun('htpasswd', ['-Bbc', htpasswd, USER, PASSWORD]);
-    const certDir = path.join(pki, 'skopeo-certs');
-    await mkdir(certDir);
-    await writeFile(path.join(certDir, 'ca.crt'), ca.cert);
-    world = await makeWorld({ tls: await serverCertificate(pki, ca), htpasswd, certDir, creds: `${USER}:${PASSWORD}` });
-    digest = await world.push('team/private', '1');
-    image = `${world.host}/team/private:1`;
+    registry = await basicAuthWorld(USER, PASSWORD);
+    image = `${world().host}/team/shared:1`;
+    digest = await world().push('team/shared', '1');
   });
-  after(async () => {
-    await world?.stop();
-    await rm(pki, { recursive: true, force: true });
-  });
+  after(() => registry?.stop());
 
-  const trusted = () => ({ [`.gate/certs.d/${world.host}/ca.crt`]: ca.cert });
+  const trusted = () => ({ [`.gate/certs.d/${world().host}/ca.crt`]: registry.ca.cert });
 
   async function withRepo<T>(files: Record<string, string>, fn: (repo: TempRepo) => Promise<T>): Promise<T> {
-    const repo = await world.repo({ ...trusted(), ...files });
+    const repo = await world().repo({ ...trusted(), ...files });
     try {
       return await fn(repo);
     } finally {
@@ -79,9 +55,9 @@ describe('pull secrets per use (real TLS registry with htpasswd)', () => {
   describe('the ServiceAccount rule', () => {
     it('a pod that lists its own pull secret is not let in by its ServiceAccount\'s', async () => {
       const files = {
-        'apps/app.yaml': withPullSecret('app', image, 'othercred'),
+        'apps/app.yaml': withPullSecret(image, 'othercred'),
         'apps/sa.yaml': DEFAULT_ACCOUNT,
-        'apps/secrets.yaml': `${pullSecret('othercred', world.host, 'wrong-password')}---\n${pullSecret('regcred', world.host, PASSWORD)}`,
+        'apps/secrets.yaml': `${pullSecret('othercred', world().host, USER, 'wrong-password')}---\n${pullSecret('regcred', world().host, USER, PASSWORD)}`,
       };
       await withRepo(files, async (repo) => {
         const { report } = await checkJson(repo);
@@ -94,7 +70,7 @@ describe('pull secrets per use (real TLS registry with htpasswd)', () => {
     });
 
     it('a pod that lists no pull secret uses its ServiceAccount\'s', async () => {
-      const files = { 'apps/app.yaml': deployment('app', [image]), 'apps/sa.yaml': DEFAULT_ACCOUNT, 'apps/secrets.yaml': pullSecret('regcred', world.host, PASSWORD) };
+      const files = { 'apps/app.yaml': deployment('app', [image]), 'apps/sa.yaml': DEFAULT_ACCOUNT, 'apps/secrets.yaml': pullSecret('regcred', world().host, USER, PASSWORD) };
       await withRepo(files, async (repo) => {
         const { code, report } = await checkJson(repo);
         assert.equal(report.results[0].reason, 'SIGNED', report.results[0].message);
@@ -105,10 +81,10 @@ describe('pull secrets per use (real TLS registry with htpasswd)', () => {
   });
 
   describe('one image, two verdicts: the use with the pull secret passes, the use without is denied', () => {
-    const withText = () => withPullSecret('with-secret', image, 'regcred');
+    const withText = () => withPullSecret(image, 'regcred', 'with-secret');
     const withoutText = () => deployment('no-secret', [image]);
     // File order puts the allowed use first: "the first use stands for all" would name it.
-    const files = () => ({ 'apps/a-with.yaml': withText(), 'apps/b-without.yaml': withoutText(), 'apps/secret.yaml': pullSecret('regcred', world.host, PASSWORD) });
+    const files = () => ({ 'apps/a-with.yaml': withText(), 'apps/b-without.yaml': withoutText(), 'apps/secret.yaml': pullSecret('regcred', world().host, USER, PASSWORD) });
     const formats = ['text', 'json', 'sarif', 'junit', 'github', 'markdown'] as const;
     let outputs: Record<(typeof formats)[number], string>;
     let code: number;
