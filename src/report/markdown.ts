@@ -7,9 +7,9 @@
 import type { GateError } from '../errors.js';
 import { formatWarning } from '../errors.js';
 import { inertLine } from './escape.js';
-import { usesDiffer, type ImageResult, type Report, type ReportSource } from './model.js';
+import { deniedFirst, usesDiffer, type ImageResult, type Report, type ReportSource } from './model.js';
 import { REASONS } from './reasons.js';
-import { deniedFirst, plural, secretsOf, shortDigests } from './text.js';
+import { plural, secretsOf, shortDigests } from './text.js';
 
 /** Enough for any real app, well under GitHub's 1 MiB step-summary limit. */
 const MAX_ROWS = 300;

@@ -81,9 +81,9 @@ export function exitCodeOf(report: Report): 0 | 1 | 3 {
   return exitCodeFor(uses.map((u) => ({ allowed: u.verdict === 'allow', reason: u.reason })));
 }
 
-/** The uses of a result that were denied, in their order. */
-export function deniedUses(result: ImageResult): ReportSource[] {
-  return result.sources.filter((s) => s.verdict === 'deny');
+/** The uses of a result, denied ones first, each kind in its order. */
+export function deniedFirst(result: ImageResult): ReportSource[] {
+  return [...result.sources.filter((s) => s.verdict === 'deny'), ...result.sources.filter((s) => s.verdict === 'allow')];
 }
 
 /** True when the uses of a result did not all come to the same verdict and reason. */

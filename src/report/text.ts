@@ -5,7 +5,7 @@
 
 import { formatWarning } from '../errors.js';
 import { objectLabel } from '../manifests/extract.js';
-import { usesDiffer, type ImageResult, type Report, type ReportSource } from './model.js';
+import { deniedFirst, usesDiffer, type Report, type ReportSource } from './model.js';
 import { safeLines, visible } from './escape.js';
 
 export interface TextStyle {
@@ -76,11 +76,6 @@ export function renderText(untrusted: Report, style: TextStyle): string {
     lines.push(paint.red(`${denied.length} of ${plural(images, 'image')} denied: ${named.join(', ')}${rest}.`));
   }
   return `${safeLines(lines.join('\n'))}\n`;
-}
-
-/** The uses of a result, denied ones first, each group in its order. */
-export function deniedFirst(result: ImageResult): ReportSource[] {
-  return [...result.sources.filter((s) => s.verdict === 'deny'), ...result.sources.filter((s) => s.verdict === 'allow')];
 }
 
 /** `pull secrets a, b` or `no pull secret`: what set a use apart from the others. */
