@@ -48,7 +48,7 @@ export async function checkInputs(inputs: InputText[], what: string, options: Ch
   }
 
   const engine = await prepare(options, io, objects, warnings);
-  const { decider, settings, now } = engine;
+  const { decider, settings, now, serviceAccounts } = engine;
   try {
     const uses: ImageUse[] = [];
     for (const object of objects) {
@@ -57,7 +57,7 @@ export async function checkInputs(inputs: InputText[], what: string, options: Ch
       for (const warning of extraction.warnings) warnings.push(warning);
     }
 
-    const groups = groupUses(withServiceAccountSecrets(uses, objects, options.namespace));
+    const groups = groupUses(await withServiceAccountSecrets(uses, objects, options.namespace, serviceAccounts));
     io.progress?.start(groups.length);
     const results = await mapLimit(groups, options.concurrency ?? DEFAULTS.concurrency, async (group) => {
       const result = await decideGroup(group, decider, settings.exemptions, now, warnings);

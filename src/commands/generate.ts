@@ -11,7 +11,7 @@ import { arrayParameter, booleanParameter, mapParameter, readArgoApp, stringPara
 import { displayName, findRepositoryRoot, type InputText } from '../input/files.js';
 import { render, type Rendered, type RenderMode } from '../input/render.js';
 import { objectLabel } from '../manifests/extract.js';
-import { exitCodeOf, type ImageResult, type Report } from '../report/model.js';
+import { exitCodeOf, type ImageResult, type Report, type ReportSource } from '../report/model.js';
 import { shortDigests } from '../report/text.js';
 import { escapeControls, inertLine } from '../report/escape.js';
 import { WEBHOOKS, type Webhook } from '../policy/settings.js';
@@ -19,6 +19,8 @@ import { WEBHOOKS, type Webhook } from '../policy/settings.js';
 /** Below Argo CD's 60 s repo-server timeout, which also covers the git fetch and the tarball. */
 export const DEFAULT_GENERATE_TIMEOUT_SECONDS = 45;
 const MAX_MESSAGE = 300;
+/** Workloads named on one DENY line; the rest are counted. */
+const MAX_NAMED_WORKLOADS = 3;
 const MAX_TIMEOUT_SECONDS = 600;
 
 export type GenerateOptions = Omit<CheckOptions, 'paths' | 'namespace' | 'allowEmpty' | 'repositoryRoot'> & { namespace?: string };
@@ -105,9 +107,9 @@ export async function runGenerate(options: GenerateOptions, io: CheckIO): Promis
   const warnings = report.warnings.length > 0 ? ` (${report.warnings.length} warning(s): gate check on the rendered manifests shows them)` : '';
   const summary = `gate: ${report.summary.images} image(s) in ${report.scanned.objects} object(s) rendered by ${rendered.command}: ${report.summary.allowed} allowed, ${denied.length} denied${warnings}`;
   if (denied.length === 0) return { stdout: rendered.bytes, stderr: `${summary}\n`, exitCode: 0 };
-  if (warn) return { stdout: rendered.bytes, stderr: `${summary} (mode warn: synced anyway)\n${denied.map((r) => verdictLine('WARN', r)).join('\n')}\n`, exitCode: 0 };
+  if (warn) return { stdout: rendered.bytes, stderr: `${summary} (mode warn: synced anyway)\n${denied.flatMap((r) => verdictLines('WARN', r)).join('\n')}\n`, exitCode: 0 };
   return {
-    stderr: `${summary}\n${denied.map((r) => verdictLine('DENY', r)).join('\n')}\n`,
+    stderr: `${summary}\n${denied.flatMap((r) => verdictLines('DENY', r)).join('\n')}\n`,
     exitCode: exitCodeOf(report),
   };
 }
@@ -144,15 +146,31 @@ function timeoutParameter(app: ArgoApp, flag: number | undefined): number {
   return seconds;
 }
 
-/** `DENY Deployment/web registry.example.com/web:1.4 NO_SIGNATURE: …` — one line, for Argo CD's ComparisonError. */
-function verdictLine(prefix: string, result: ImageResult): string {
-  const source = result.sources[0];
-  const where = source ? objectLabel(source.kind, source.name) : '(unknown)';
-  const more = result.sources.length > 1 ? ` (+${result.sources.length - 1} more)` : '';
-  const message = shortDigests(result.message.replace(/\s+/g, ' '));
-  const short = message.length > MAX_MESSAGE ? `${message.slice(0, MAX_MESSAGE - 1)}…` : message;
-  // One line whatever the repository wrote: its control characters are shown as escapes.
-  return escapeControls(`${prefix} ${where}${more} ${result.image || '(no image)'} ${result.reason}: ${short}`);
+/**
+ * `DENY Deployment/web,Job/migrate registry.example.com/web:1.4 NO_SIGNATURE: …` — one
+ * line per distinct denial of an image, naming the workloads whose uses were denied
+ * (not those of its uses that passed), for Argo CD's ComparisonError.
+ */
+function verdictLines(prefix: string, result: ImageResult): string[] {
+  const byDenial = new Map<string, { reason: string; message: string; sources: ReportSource[] }>();
+  for (const source of result.sources) {
+    if (source.verdict !== 'deny') continue;
+    const key = `${source.reason}\u0000${source.message}`;
+    const same = byDenial.get(key);
+    if (same) same.sources.push(source);
+    else byDenial.set(key, { reason: source.reason, message: source.message, sources: [source] });
+  }
+  // A denied result always has a denied use; should it not, its own verdict is still said.
+  const denials = byDenial.size > 0 ? [...byDenial.values()] : [{ reason: result.reason, message: result.message, sources: result.sources }];
+  return denials.map(({ reason, message: full, sources }) => {
+    const workloads = [...new Set(sources.map((s) => objectLabel(s.kind, s.name)))];
+    const named = workloads.length > 0 ? workloads.slice(0, MAX_NAMED_WORKLOADS).join(',') : '(unknown)';
+    const more = workloads.length > MAX_NAMED_WORKLOADS ? ` (+${workloads.length - MAX_NAMED_WORKLOADS} more)` : '';
+    const message = shortDigests(full.replace(/\s+/g, ' '));
+    const short = message.length > MAX_MESSAGE ? `${message.slice(0, MAX_MESSAGE - 1)}…` : message;
+    // One line whatever the repository wrote: its control characters are shown as escapes.
+    return escapeControls(`${prefix} ${named}${more} ${result.image || '(no image)'} ${reason}: ${short}`);
+  });
 }
 
 function failure(e: unknown): GenerateOutcome {

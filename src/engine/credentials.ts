@@ -1,14 +1,16 @@
 // Which credentials to try for an image, in Portieris' order: anonymous, then each pull
-// secret of the pod spec, then those of its ServiceAccount; gate adds the CI's own
+// secret of the workload (the pod spec's, else its ServiceAccount's, as
+// manifests/service-accounts.ts settles them); gate adds the CI's own
 // credentials last (--auth-file, docker/podman config, credential helpers). A Secret is
 // looked for in the order of SECRET_PRECEDENCE: the checked manifests (where it would be
 // deployed), then .gate/, then, with --cluster, the cluster. It lives in engine/ because it joins manifests, the
 // cluster and the registry's credential formats; registry/ knows none of the first two.
 
-import type { SecretData, SecretReader } from '../cluster/secrets.js';
+import type { SecretData, SecretReader, ServiceAccountReader } from '../cluster/secrets.js';
 import type { Warning } from '../errors.js';
 import { valueAt, type ManifestObject } from '../manifests/document.js';
 import { findSecret, secretValues } from '../manifests/secrets.js';
+import type { ServiceAccountLookup } from '../manifests/service-accounts.js';
 import type { CiCredentials } from '../registry/auth-files.js';
 import { ANONYMOUS, lookupAuth, parseDockerConfig, type Credential, type CredentialCandidate, type DockerConfig } from '../registry/credentials.js';
 import { once } from '../memo.js';
@@ -122,4 +124,23 @@ export class CredentialFinder {
     this.warned.add(key);
     this.warnings.push({ message });
   }
+}
+
+/**
+ * With --cluster, the ServiceAccounts the manifests do not hold, read as Portieris reads
+ * them. A cluster that cannot say is a warning and no pull secret from that account: it
+ * can only take credentials away, never give one the webhook would not have.
+ */
+export function serviceAccountsFromCluster(cluster: ServiceAccountReader, warnings: Warning[]): ServiceAccountLookup {
+  return async (namespace, name) => {
+    try {
+      const account = await cluster.serviceAccount(namespace, name);
+      // A namespace this sync creates has a `default` account without pull secrets; another name must exist.
+      if (!account && name !== 'default') warnings.push({ message: `ServiceAccount ${namespace}/${name} is neither in the checked manifests nor in the cluster: pods that run as it cannot start, and get no pull secret from it` });
+      return account?.imagePullSecrets;
+    } catch (e) {
+      warnings.push({ message: `${(e as Error).message}; the uses that run as it are checked without its pull secrets` });
+      return undefined;
+    }
+  };
 }

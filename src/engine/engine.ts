@@ -8,11 +8,12 @@ import path from 'node:path';
 import { ClusterSecrets } from '../cluster/secrets.js';
 import { openVerdictStore } from '../cache/open.js';
 import { Decider, type Network } from './decider.js';
-import { CredentialFinder } from './credentials.js';
+import { CredentialFinder, serviceAccountsFromCluster } from './credentials.js';
 import { GateError, type Warning } from '../errors.js';
 import { readOrFail } from '../input/bounded-read.js';
 import { displayName, mebibytes, type InputIO } from '../input/files.js';
 import type { ManifestObject } from '../manifests/document.js';
+import type { ServiceAccountLookup } from '../manifests/service-accounts.js';
 import { findGateDir, gateLocations, loadGateConfig, type GateLocations } from '../policy/gate-dir.js';
 import { CONFIG_FILE, type GateSettings, type RuleLevel, type Webhook } from '../policy/settings.js';
 import { KeyStore } from '../policy/keys.js';
@@ -94,6 +95,8 @@ export interface Engine {
   policies: PolicySet;
   locations: GateLocations;
   now: Date;
+  /** With --cluster: ServiceAccounts the manifests do not hold, read from the cluster. */
+  serviceAccounts?: ServiceAccountLookup;
   close(): Promise<void>;
 }
 
@@ -141,7 +144,8 @@ export async function prepare(options: CheckOptions, io: CheckIO, objects: Manif
   const webhook = options.webhook ?? config.settings.webhook ?? 'portieris';
   const mutateImage = webhook === 'none' ? 'off' : (config.settings.rules?.['mutate-image'] ?? options.mutateImageDefault ?? 'warn');
   const decider = new Decider({ policies, gatePolicies, keys, kinds, registries: config.registries, now, show: (file) => displayName(file, io.cwd), network, cache, requireDigest, webhook, mutateImage, onTagResolved: () => io.progress?.tagResolved() });
-  return { decider, settings: config.settings, policies, locations, now, close: async () => await network?.http.close() };
+  const serviceAccounts = cluster ? serviceAccountsFromCluster(cluster, warnings) : undefined;
+  return { decider, settings: config.settings, policies, locations, now, serviceAccounts, close: async () => await network?.http.close() };
 }
 
 function buildNetwork(

@@ -29,7 +29,7 @@ export interface ImageUse {
   source: ImageSource;
   /** `imagePullSecrets` names of the pod spec, in order. */
   pullSecrets: string[];
-  /** The service account whose pull secrets also apply (`default` when none is named). */
+  /** The service account whose pull secrets apply when the pod spec names none (`default` when none is named). */
   serviceAccount: string;
   /** Set when the manifest alone shows this use cannot be verified, whatever the policy. */
   problem?: UseProblem;

@@ -1,5 +1,6 @@
 // GitHub Actions workflow commands: `::error file=…,line=…,title=…::message` for each
-// place a denied image is used, `::notice` for an exempted one, `::warning` for warnings.
+// use of an image that was denied (not the uses of it that passed), `::notice` for an
+// exempted one, `::warning` for warnings.
 // GitHub turns these log lines into annotations on the pull request's diff.
 // https://docs.github.com/actions/reference/workflow-commands-for-github-actions
 
@@ -10,8 +11,7 @@ import type { ImageResult, Report, ReportSource } from './model.js';
 export function renderGithub(report: Report): string {
   const lines: string[] = [];
   for (const result of report.results) {
-    if (result.verdict === 'allow' && result.reason !== 'EXEMPT') continue;
-    for (const source of result.sources) lines.push(annotation(result, source));
+    for (const source of result.sources) if (source.verdict === 'deny' || source.reason === 'EXEMPT') lines.push(annotation(result, source));
   }
   for (const warning of report.warnings) lines.push(command('warning', { ...position(warning.file, warning.line), title: 'gate warning' }, warning.message));
   return lines.length > 0 ? `${lines.join('\n')}\n` : '';
@@ -25,13 +25,13 @@ export function renderGithubError(error: GateError): string {
 function annotation(result: ImageResult, source: ReportSource): string {
   const image = result.image || '(no image)';
   const where = position(source.file, source.line);
-  if (result.reason === 'EXEMPT' && result.exemption) {
+  if (source.reason === 'EXEMPT' && result.exemption) {
     const e = result.exemption;
     return command('notice', { ...where, title: `gate: ${image} is exempt until ${e.expires}` }, `${e.reason} (owner ${e.owner}); not verified`);
   }
-  const fix = result.hint ? `\nFix: ${result.hint}` : '';
-  const message = `${image} in ${objectLabel(source.kind, source.name)} (namespace ${result.namespace}): ${result.message}${fix}`;
-  return command('error', { ...where, title: `gate: ${result.reason}` }, message);
+  const fix = source.hint ? `\nFix: ${source.hint}` : '';
+  const message = `${image} in ${objectLabel(source.kind, source.name)} (namespace ${result.namespace}): ${source.message}${fix}`;
+  return command('error', { ...where, title: `gate: ${source.reason}` }, message);
 }
 
 function position(file: string | undefined, line: number | undefined): Record<string, string> {

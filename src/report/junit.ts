@@ -1,6 +1,7 @@
 // JUnit XML for CI test reports (GitLab `artifacts:reports:junit`, Jenkins, Azure DevOps):
-// one test suite per manifest file, one test case per image use. A denial on the evidence
-// is a <failure>, a verdict that could not be reached an <error>, an exempted image is
+// one test suite per manifest file, one test case per image use, with that use's own
+// verdict (another use of the image may have passed). A denial on the evidence is a
+// <failure>, a verdict that could not be reached an <error>, an exempted image is
 // <skipped> with the exemption, so each shows where CI systems put them.
 
 import type { GateError } from '../errors.js';
@@ -38,32 +39,32 @@ function suite(file: string, cases: Case[]): string {
 function testcase({ result, source }: Case): string {
   const name = `${objectLabel(source.kind, source.name)} ${source.path}: ${result.image || '(no image)'}`;
   const open = `    <testcase name="${xml(name)}" classname="${xml(source.file)}" file="${xml(source.file)}" line="${source.line}">`;
-  const summary = `${result.reason}: ${result.message}`;
+  const summary = `${source.reason}: ${source.message}`;
   const details = [
     summary,
-    result.hint ? `fix: ${result.hint}` : '',
+    source.hint ? `fix: ${source.hint}` : '',
     result.policy ? `policy: ${result.policy.kind}/${result.policy.name}, repository "${result.policy.repository}"` : '',
     `namespace: ${result.namespace}`,
-    result.digest ? `digest: ${result.digest}` : '',
+    source.digest ? `digest: ${source.digest}` : '',
     `used at: ${source.file}:${source.line}`,
   ].filter(Boolean).join('\n');
-  if (result.reason === 'EXEMPT' && result.exemption) {
+  if (source.reason === 'EXEMPT' && result.exemption) {
     const e = result.exemption;
     const message = `EXEMPT until ${e.expires} (owner ${e.owner}): ${e.reason}`;
     return `${open}\n      <skipped message="${xml(message)}"/>\n    </testcase>\n`;
   }
-  if (result.verdict === 'allow') return `${open}</testcase>\n`;
-  const element = isIncomplete(result.reason) ? 'error' : 'failure';
-  return `${open}\n      <${element} type="${result.reason}" message="${xml(summary)}">${xml(details)}</${element}>\n    </testcase>\n`;
+  if (source.verdict === 'allow') return `${open}</testcase>\n`;
+  const element = isIncomplete(source.reason) ? 'error' : 'failure';
+  return `${open}\n      <${element} type="${source.reason}" message="${xml(summary)}">${xml(details)}</${element}>\n    </testcase>\n`;
 }
 
 function count(cases: Case[]): { tests: number; failures: number; errors: number; skipped: number } {
-  const denied = cases.filter((c) => c.result.verdict === 'deny');
+  const denied = cases.filter((c) => c.source.verdict === 'deny');
   return {
     tests: cases.length,
-    failures: denied.filter((c) => !isIncomplete(c.result.reason)).length,
-    errors: denied.filter((c) => isIncomplete(c.result.reason)).length,
-    skipped: cases.filter((c) => c.result.reason === 'EXEMPT').length,
+    failures: denied.filter((c) => !isIncomplete(c.source.reason)).length,
+    errors: denied.filter((c) => isIncomplete(c.source.reason)).length,
+    skipped: cases.filter((c) => c.source.reason === 'EXEMPT').length,
   };
 }
 

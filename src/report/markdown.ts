@@ -1,14 +1,15 @@
 // A Markdown summary for people reviewing a pull request: `$GITHUB_STEP_SUMMARY`, a PR
-// or MR comment. A table of every image, then each denial with what to do. Image names
+// or MR comment. A table of every image, then each denial with what to do and, when the
+// uses of an image came to different verdicts, which were denied. Image names
 // and messages come from the repository, so they are escaped, never trusted as Markdown
 // or HTML.
 
 import type { GateError } from '../errors.js';
 import { formatWarning } from '../errors.js';
 import { inertLine } from './escape.js';
-import type { ImageResult, Report } from './model.js';
+import { deniedFirst, usesDiffer, type ImageResult, type Report, type ReportSource } from './model.js';
 import { REASONS } from './reasons.js';
-import { plural, shortDigests } from './text.js';
+import { plural, secretsOf, shortDigests } from './text.js';
 
 /** Enough for any real app, well under GitHub's 1 MiB step-summary limit. */
 const MAX_ROWS = 300;
@@ -51,7 +52,8 @@ export function renderMarkdownError(error: GateError): string {
 function row(result: ImageResult): string {
   const icon = result.verdict === 'deny' ? '❌' : result.reason === 'EXEMPT' ? '⚠️' : '✅';
   const reason = result.reason === 'EXEMPT' && result.exemption ? `\`EXEMPT\` until ${result.exemption.expires}` : `\`${result.reason}\``;
-  const [first] = result.sources;
+  // A denied image is shown where it was denied.
+  const [first] = deniedFirst(result);
   const more = result.sources.length > 1 ? ` (+${result.sources.length - 1})` : '';
   const where = first ? `${text(`${first.file}:${first.line}`)}${more}` : '';
   return `| ${icon} | ${code(shortDigests(result.image || '(no image)'))} | ${text(result.namespace)} | ${reason} | ${where} |`;
@@ -63,8 +65,21 @@ function details(result: ImageResult): string[] {
   else lines.push('', `**Fix:** ${text(REASONS[result.reason].help)}`);
   if (result.policy) lines.push('', `**Policy:** ${text(`${result.policy.kind}/${result.policy.name}, repository "${result.policy.repository}"`)}`);
   if (result.exemption?.expired) lines.push('', `**Expired exemption:** ${text(`${result.exemption.reason} (owner ${result.exemption.owner}), held until ${result.exemption.expires}`)}`);
-  lines.push('', `**Used at:** ${result.sources.slice(0, 10).map((s) => text(`${s.file}:${s.line} ${s.path}`)).join(', ')}${result.sources.length > 10 ? ` and ${result.sources.length - 10} more` : ''}`);
+  if (usesDiffer(result)) {
+    const denied = result.sources.filter((s) => s.verdict === 'deny');
+    const allowed = result.sources.filter((s) => s.verdict === 'allow');
+    lines.push('', `**Denied at:** ${places(denied, true)}`);
+    if (allowed.length > 0) lines.push('', `**Allowed at:** ${places(allowed, true)}`);
+  } else {
+    lines.push('', `**Used at:** ${places(result.sources, false)}`);
+  }
   return lines;
+}
+
+/** Up to ten uses; with `why`, each with its reason and pull secrets. */
+function places(sources: ReportSource[], why: boolean): string {
+  const shown = sources.slice(0, 10).map((s) => text(`${s.file}:${s.line} ${s.path}`) + (why ? ` (\`${s.reason}\`, ${text(secretsOf(s))})` : ''));
+  return `${shown.join(', ')}${sources.length > 10 ? ` and ${sources.length - 10} more` : ''}`;
 }
 
 /** Inline code, unless the text itself has a backtick (then plain, escaped text). */

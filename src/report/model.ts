@@ -1,5 +1,6 @@
 // The one Report every output format is a view of. Its JSON form is the stable
-// contract of DESIGN.md §3 (plus `hint` per result and top-level `warnings`).
+// contract of DESIGN.md §3 (plus `hint` per result, the verdict of each use in
+// `sources`, and top-level `warnings`).
 
 import type { Warning } from '../errors.js';
 import type { ImageSource } from '../manifests/extract.js';
@@ -14,11 +15,26 @@ export interface PolicyRef {
   repository: string;
 }
 
-export interface ReportSource extends ImageSource {
-  /** Pull secrets of the pod spec, then of its service account when that is in the input. */
+/**
+ * What one use of an image came to. Uses of one image string in one namespace can differ
+ * (other pull secrets let other things in): each view attributes a denial to the uses
+ * it concerns, never to all of them.
+ */
+export interface UseVerdict {
+  verdict: 'allow' | 'deny';
+  reason: ReasonCode;
+  message: string;
+  hint?: string;
+  /** The digest this use's decision was about, when it got that far. */
+  digest: string | null;
+}
+
+export interface ReportSource extends ImageSource, UseVerdict {
+  /** The pull secrets the webhook would use: the pod spec's, else (none listed) its ServiceAccount's. */
   pullSecrets: string[];
 }
 
+/** One image string in one namespace; its verdict sums up its uses' (deny when any use is denied). */
 export interface ImageResult {
   image: string;
   digest: string | null;
@@ -59,9 +75,20 @@ export interface Report {
   scanned: { files: number; objects: number };
 }
 
-/** 0, 1 or 3 for a finished report (verify/verdict.ts exitCodeFor). */
+/** 0, 1 or 3 for a finished report (verify/verdict.ts exitCodeFor), over every use's verdict. */
 export function exitCodeOf(report: Report): 0 | 1 | 3 {
-  return exitCodeFor(report.results.map((r) => ({ allowed: r.verdict === 'allow', reason: r.reason })));
+  const uses = report.results.flatMap((r): Array<Pick<UseVerdict, 'verdict' | 'reason'>> => (r.sources.length > 0 ? r.sources : [r]));
+  return exitCodeFor(uses.map((u) => ({ allowed: u.verdict === 'allow', reason: u.reason })));
+}
+
+/** The uses of a result, denied ones first, each kind in its order. */
+export function deniedFirst(result: ImageResult): ReportSource[] {
+  return [...result.sources.filter((s) => s.verdict === 'deny'), ...result.sources.filter((s) => s.verdict === 'allow')];
+}
+
+/** True when the uses of a result did not all come to the same verdict and reason. */
+export function usesDiffer(result: ImageResult): boolean {
+  return result.sources.some((s) => s.verdict !== result.sources[0].verdict || s.reason !== result.sources[0].reason);
 }
 
 export function summarise(results: ImageResult[]): Report['summary'] {

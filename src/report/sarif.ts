@@ -1,6 +1,7 @@
 // SARIF 2.1.0 for code scanning (GitHub uploads it with github/codeql-action/upload-sarif):
-// one rule per reason code, one result per place a denied or exempted image is used,
-// located at the line of its image field. Paths are relative to %SRCROOT%, the folder
+// one rule per reason code, one result per use of an image that was denied or exempted
+// (with that use's own reason: another use of the image may have passed), located at the
+// line of its image field. Paths are relative to %SRCROOT%, the folder
 // gate ran in; run gate from the repository root so that they match the repository.
 
 import { createHash } from 'node:crypto';
@@ -16,7 +17,7 @@ const SCHEMA = 'https://json.schemastore.org/sarif-2.1.0.json';
 const ROOT = '%SRCROOT%';
 
 export function renderSarif(report: Report, cwd: string): string {
-  const results = report.results.flatMap((result) => (result.verdict === 'deny' || result.reason === 'EXEMPT' ? result.sources.map((s) => sarifResult(result, s)) : []));
+  const results = report.results.flatMap((result) => result.sources.filter((s) => s.verdict === 'deny' || s.reason === 'EXEMPT').map((s) => sarifResult(result, s)));
   const exitCode = exitCodeOf(report);
   return serialise(run(cwd, results, { executionSuccessful: true, exitCode, toolExecutionNotifications: report.warnings.map(notification('warning')) }));
 }
@@ -59,14 +60,14 @@ function rule(code: ReasonCode): object {
 function sarifResult(result: ImageResult, source: ReportSource): object {
   const label = objectLabel(source.kind, source.name);
   const text = [
-    sentence(`${result.image || '(no image)'} in ${label} (namespace ${result.namespace}): ${result.message}`),
-    result.hint ? sentence(`Fix: ${result.hint}`) : '',
+    sentence(`${result.image || '(no image)'} in ${label} (namespace ${result.namespace}): ${source.message}`),
+    source.hint ? sentence(`Fix: ${source.hint}`) : '',
     result.exemption ? sentence(`Exemption: ${result.exemption.reason} (owner ${result.exemption.owner}, ${result.exemption.expired ? 'expired after' : 'until'} ${result.exemption.expires})`) : '',
   ];
   return {
-    ruleId: result.reason,
-    ruleIndex: REASON_CODES.indexOf(result.reason),
-    level: result.reason === 'EXEMPT' ? 'note' : 'error',
+    ruleId: source.reason,
+    ruleIndex: REASON_CODES.indexOf(source.reason),
+    level: source.reason === 'EXEMPT' ? 'note' : 'error',
     message: { text: text.filter(Boolean).join(' ') },
     locations: [
       {
@@ -75,8 +76,8 @@ function sarifResult(result: ImageResult, source: ReportSource): object {
       },
     ],
     // Stable across line moves: the same image in the same field of the same object is the same alert.
-    partialFingerprints: { 'gateImageUse/v1': fingerprint([result.reason, result.image, result.namespace, source.file, source.kind, source.name ?? '', source.path]) },
-    properties: { image: result.image, namespace: result.namespace, digest: result.digest, policy: result.policy },
+    partialFingerprints: { 'gateImageUse/v1': fingerprint([source.reason, result.image, result.namespace, source.file, source.kind, source.name ?? '', source.path]) },
+    properties: { image: result.image, namespace: result.namespace, digest: source.digest, policy: result.policy },
   };
 }
 

@@ -1,10 +1,11 @@
 // The report for a person at a terminal or reading a CI log: each denial in full (what
-// is wrong, which policy decided, what to do, where the image is used), each allowed
-// image on one line, then warnings and a last line that names what was denied.
+// is wrong, which policy decided, what to do, where the image is used, and which of its
+// uses were denied when they differ), each allowed image on one line, then warnings and
+// a last line that names what was denied.
 
 import { formatWarning } from '../errors.js';
 import { objectLabel } from '../manifests/extract.js';
-import type { Report, ReportSource } from './model.js';
+import { deniedFirst, usesDiffer, type Report, type ReportSource } from './model.js';
 import { safeLines, visible } from './escape.js';
 
 export interface TextStyle {
@@ -35,9 +36,16 @@ export function renderText(untrusted: Report, style: TextStyle): string {
       lines.push(`      ${paint.dim('policy')}  ${result.policy.kind}/${result.policy.name}${ns}, repository "${result.policy.repository}"`);
     }
     if (result.hint) lines.push(`      ${paint.dim('fix')}     ${shortDigests(result.hint)}`);
-    result.sources.slice(0, MAX_SOURCES).forEach((source, i) => {
-      lines.push(`      ${paint.dim(i === 0 ? 'used at' : '       ')} ${describeSource(source)}`);
-    });
+    if (usesDiffer(result)) {
+      for (const source of deniedFirst(result).slice(0, MAX_SOURCES)) {
+        const label = source.verdict === 'deny' ? paint.red('denied at ') : paint.green('allowed at');
+        lines.push(`      ${label} ${describeSource(source)}  (${source.reason}, ${secretsOf(source)})`);
+      }
+    } else {
+      result.sources.slice(0, MAX_SOURCES).forEach((source, i) => {
+        lines.push(`      ${paint.dim(i === 0 ? 'used at' : '       ')} ${describeSource(source)}`);
+      });
+    }
     if (result.sources.length > MAX_SOURCES) {
       lines.push(`              ${paint.dim(`… and ${result.sources.length - MAX_SOURCES} more uses (gate check -o json lists them all)`)}`);
     }
@@ -68,6 +76,11 @@ export function renderText(untrusted: Report, style: TextStyle): string {
     lines.push(paint.red(`${denied.length} of ${plural(images, 'image')} denied: ${named.join(', ')}${rest}.`));
   }
   return `${safeLines(lines.join('\n'))}\n`;
+}
+
+/** `pull secrets a, b` or `no pull secret`: what set a use apart from the others. */
+export function secretsOf(source: ReportSource): string {
+  return source.pullSecrets.length > 0 ? `pull secrets ${source.pullSecrets.join(', ')}` : 'no pull secret';
 }
 
 function describeSource(source: ReportSource): string {

@@ -85,7 +85,10 @@ describe('gate check: the JSON report', () => {
       );
       assert.deepEqual(result.policy, { kind: 'ClusterImagePolicy', name: 'default', namespace: null, repository: 'registry.example.com/*' });
       assert.deepEqual(result.sources, [
-        { file: 'apps/web.yaml', line: 15, kind: 'Deployment', name: 'web', namespace: 'shop', path: 'spec.template.spec.containers[0].image', generic: false, pullSecrets: [] },
+        {
+          file: 'apps/web.yaml', line: 15, kind: 'Deployment', name: 'web', namespace: 'shop', path: 'spec.template.spec.containers[0].image', generic: false, pullSecrets: [],
+          verdict: 'allow', reason: 'SIGNED', message: result.message, digest: DIGEST,
+        },
       ]);
       assert.ok(Array.isArray(report.warnings));
     });

@@ -1,6 +1,7 @@
-// --cluster: pull secrets and key Secrets the repository does not hold are read from
-// the cluster. A Kubernetes API server cannot run here, so a fake one (a loopback HTTP
-// server answering GET …/secrets/<name>) stands in; the registry is real.
+// --cluster: pull secrets, key Secrets and ServiceAccounts the repository does not hold
+// are read from the cluster. A Kubernetes API server cannot run here, so a fake one (a
+// loopback HTTP server answering GET …/secrets/<name> and …/serviceaccounts/<name>)
+// stands in; the registry is real.
 
 import assert from 'node:assert/strict';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
@@ -34,12 +35,20 @@ describe('--cluster with a fake Kubernetes API server', () => {
         kind: 'Secret', apiVersion: 'v1', metadata: { name: 'regcred', namespace: 'shop' }, type: 'kubernetes.io/dockerconfigjson',
         data: { '.dockerconfigjson': Buffer.from(JSON.stringify({ auths: { [world.host]: { username: 'puller', password: 'from-the-cluster' } } })).toString('base64') },
       },
+      '/api/v1/namespaces/shop/serviceaccounts/builder': {
+        kind: 'ServiceAccount', apiVersion: 'v1', metadata: { name: 'builder', namespace: 'shop' }, imagePullSecrets: [{ name: 'regcred' }],
+      },
       '/api/v1/namespaces/shop/secrets/cluster-key': {
         kind: 'Secret', apiVersion: 'v1', metadata: { name: 'cluster-key', namespace: 'shop' }, data: { key: Buffer.from(publicKey).toString('base64') },
       },
     };
     api = createServer((req, res) => {
       asked.push(`${req.method} ${req.url}`);
+      if ((req.url ?? '').includes('/serviceaccounts/locked')) {
+        res.writeHead(403, { 'content-type': 'application/json' });
+        res.end(JSON.stringify({ kind: 'Status', apiVersion: 'v1', status: 'Failure', reason: 'Forbidden', code: 403 }));
+        return;
+      }
       const secret = secrets[(req.url ?? '').split('?')[0]];
       res.writeHead(secret ? 200 : 404, { 'content-type': 'application/json' });
       res.end(JSON.stringify(secret ?? { kind: 'Status', apiVersion: 'v1', status: 'Failure', reason: 'NotFound', code: 404 }));
@@ -56,10 +65,13 @@ describe('--cluster with a fake Kubernetes API server', () => {
     await rm(dir, { recursive: true, force: true });
   });
 
-  async function check(args: string[]) {
-    const image = `${world.host}/team/app:1`;
-    const app = deployment('app', [image]).replace('    spec:\n      containers:', '    spec:\n      imagePullSecrets: [{name: regcred}]\n      containers:');
-    const repo = await world.repo({ 'apps/app.yaml': app }, { requirements: '        - type: signedBy\n          keySecret: cluster-key\n' });
+  /** The pod's own pull secret, or none and a ServiceAccount. */
+  function app(spec = '      imagePullSecrets: [{name: regcred}]\n'): string {
+    return deployment('app', [`${world.host}/team/app:1`]).replace('    spec:\n      containers:', `    spec:\n${spec}      containers:`);
+  }
+
+  async function check(args: string[], manifest = app()) {
+    const repo = await world.repo({ 'apps/app.yaml': manifest }, { requirements: '        - type: signedBy\n          keySecret: cluster-key\n' });
     try {
       return await gateJson(['check', 'apps', '--insecure-registry', world.host, '--insecure-registry', tokens.host, ...args], { cwd: repo.dir });
     } finally {
@@ -74,6 +86,38 @@ describe('--cluster with a fake Kubernetes API server', () => {
     assert.match(report.results[0].message, /Secret shop\/cluster-key in the cluster/);
     assert.equal(code, 0);
     assert.ok(asked.includes('GET /api/v1/namespaces/shop/secrets/regcred'));
+  });
+
+  it('a pod that names no pull secret: its ServiceAccount is read from the cluster, and the pull secret it names', async () => {
+    asked.length = 0;
+    const { code, report, stderr } = await check(['--cluster', '--kubeconfig', kubeconfig], app('      serviceAccountName: builder\n'));
+    assert.equal(report.results[0]?.reason, 'SIGNED', (report.results[0]?.message ?? '') + stderr + JSON.stringify(report.warnings));
+    assert.deepEqual(report.results[0].sources[0].pullSecrets, ['regcred']);
+    assert.equal(code, 0);
+    assert.deepEqual(asked.filter((a) => a.includes('/serviceaccounts/') || a.includes('/secrets/regcred')), ['GET /api/v1/namespaces/shop/serviceaccounts/builder', 'GET /api/v1/namespaces/shop/secrets/regcred']);
+  });
+
+  it('a pod that names its own pull secret: its ServiceAccount is not read', async () => {
+    asked.length = 0;
+    const { code } = await check(['--cluster', '--kubeconfig', kubeconfig], app('      serviceAccountName: builder\n      imagePullSecrets: [{name: regcred}]\n'));
+    assert.equal(code, 0);
+    assert.deepEqual(asked.filter((a) => a.includes('/serviceaccounts/')), []);
+  });
+
+  it('a ServiceAccount in the manifests is not read from the cluster', async () => {
+    asked.length = 0;
+    const account = 'apiVersion: v1\nkind: ServiceAccount\nmetadata: {name: builder, namespace: shop}\n';
+    const { report } = await check(['--cluster', '--kubeconfig', kubeconfig], `${app('      serviceAccountName: builder\n')}---\n${account}`);
+    assert.deepEqual(report.results[0].sources[0].pullSecrets, [], 'the account in the manifests names none');
+    assert.equal(report.results[0].verdict, 'deny');
+    assert.deepEqual(asked.filter((a) => a.includes('/serviceaccounts/')), []);
+  });
+
+  it('a ServiceAccount the cluster will not show (403): a warning that says so, and no pull secret from it', async () => {
+    const { report } = await check(['--cluster', '--kubeconfig', kubeconfig], app('      serviceAccountName: locked\n'));
+    assert.equal(report.results[0].verdict, 'deny');
+    assert.deepEqual(report.results[0].sources[0].pullSecrets, []);
+    assert.ok(report.warnings.some((w) => /cannot read ServiceAccount shop\/locked from the cluster: forbidden: give gate's service account "get" on serviceaccounts/.test(w.message)), JSON.stringify(report.warnings));
   });
 
   it('a cluster that does not answer: exit 3 within the request timeout', async () => {

@@ -6,6 +6,7 @@ import { describe, it } from 'node:test';
 import type { Decision } from '../../src/engine/decider.js';
 import { byVerdictThenSource, combine, groupUses, mapLimit, toResult } from '../../src/engine/results.js';
 import type { ImageUse } from '../../src/manifests/extract.js';
+import { exitCodeOf, summarise } from '../../src/report/model.js';
 import { allow, deny } from '../../src/verify/verdict.js';
 
 function use(image: string, line: number, pullSecrets: string[] = [], namespace = 'shop'): ImageUse {
@@ -39,6 +40,27 @@ describe('results', () => {
     assert.deepEqual([allowed, denied].sort(byVerdictThenSource).map((r) => r.image), ['b:1', 'a:1']);
     const early = toResult([use('c:1', 10)], ALLOWED);
     assert.deepEqual([allowed, early].sort(byVerdictThenSource).map((r) => r.image), ['a:1', 'c:1'], 'line 9 before line 10, not as text');
+  });
+
+  it('each source keeps the verdict of its own set of pull secrets; the result is the denial, with the digest another use resolved', () => {
+    const a = use('a:1', 1, ['regcred']);
+    const b = use('a:1', 2);
+    const c = use('a:1', 3, ['regcred']);
+    const result = toResult([a, b, c], [{ uses: [a, c], decision: ALLOWED }, { uses: [b], decision: DENIED }]);
+    assert.deepEqual(result.sources.map((s) => [s.line, s.verdict, s.reason, s.digest]), [[1, 'allow', 'SIGNED', 'sha256:1'], [2, 'deny', 'AUTH_FAILED', null], [3, 'allow', 'SIGNED', 'sha256:1']]);
+    assert.equal(result.sources[1].message, 'no credential', 'a use\'s message is its own');
+    assert.equal(result.sources[1].hint, 'add a pull secret');
+    assert.deepEqual([result.verdict, result.reason, result.digest], ['deny', 'AUTH_FAILED', 'sha256:1']);
+  });
+
+  it('the exit code counts every use: a denial on the evidence behind another use\'s incomplete one is exit 1', () => {
+    const a = use('a:1', 1);
+    const b = use('a:1', 2, ['regcred']);
+    const unsigned: Decision = { verdict: deny('NO_SIGNATURE', 'none'), policy: null };
+    const result = toResult([a, b], [{ uses: [a], decision: DENIED }, { uses: [b], decision: unsigned }]);
+    assert.equal(result.reason, 'AUTH_FAILED', 'the summary is the first denial');
+    const results = [result];
+    assert.equal(exitCodeOf({ gateVersion: 't', summary: summarise(results), results, warnings: [], scanned: { files: 1, objects: 1 } }), 1);
   });
 
   it('maps with at most `limit` calls in flight, keeping the order of the items', async () => {

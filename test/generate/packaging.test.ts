@@ -206,12 +206,12 @@ spec:
     }
   });
 
-  it('the optional RBAC renders: read-only access to Secrets for the repo-server\'s service account', async () => {
+  it('the optional RBAC renders: read-only access to Secrets and ServiceAccounts for the repo-server\'s service account', async () => {
     requireTool('kubectl');
     const out = (await mustRun('kubectl', ['kustomize', path.join(PROJECT_ROOT, 'manifests/rbac')])).stdout.toString('utf8');
     const objects = parseAllDocuments(out).map((d) => d.toJS() as { kind: string; rules?: Array<{ resources: string[]; verbs: string[] }>; subjects?: Array<{ name: string }> });
     const role = objects.find((o) => o.kind === 'ClusterRole');
-    assert.deepEqual(role?.rules, [{ apiGroups: [''], resources: ['secrets'], verbs: ['get'] }]);
+    assert.deepEqual(role?.rules, [{ apiGroups: [''], resources: ['secrets', 'serviceaccounts'], verbs: ['get'] }]);
     assert.equal(objects.find((o) => o.kind === 'ClusterRoleBinding')?.subjects?.[0].name, 'argocd-repo-server');
   });
 

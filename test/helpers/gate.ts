@@ -51,7 +51,11 @@ export interface JsonReport {
     message: string;
     hint?: string;
     policy: { kind: string; name: string; namespace: string | null; repository: string } | null;
-    sources: Array<{ file: string; line: number; kind: string; name: string; namespace: string; path: string; pullSecrets: string[]; generic: boolean; via?: string }>;
+    sources: Array<{
+      file: string; line: number; kind: string; name: string; namespace: string; path: string; pullSecrets: string[]; generic: boolean; via?: string;
+      /** This use's own verdict (DESIGN §3 plus per-use verdicts). */
+      verdict: 'allow' | 'deny'; reason: string; message: string; hint?: string; digest: string | null;
+    }>;
   }>;
   warnings: Array<{ file?: string; line?: number; message: string }>;
 }

@@ -84,3 +84,20 @@ spec:
 ${containers}
 `;
 }
+
+/** A kubernetes.io/dockerconfigjson Secret that grants `user:password` on `registry`. */
+export function pullSecret(name: string, registry: string, user: string, password: string, namespace = 'shop'): string {
+  const config = { auths: { [registry]: { auth: Buffer.from(`${user}:${password}`).toString('base64') } } };
+  return `apiVersion: v1
+kind: Secret
+metadata: {name: ${name}, namespace: ${namespace}}
+type: kubernetes.io/dockerconfigjson
+data:
+  .dockerconfigjson: ${Buffer.from(JSON.stringify(config)).toString('base64')}
+`;
+}
+
+/** A Deployment `name` (namespace shop) using `image`, whose pod spec names `secret` as its pull secret. */
+export function withPullSecret(image: string, secret: string, name = 'app'): string {
+  return deployment(name, [image]).replace('    spec:\n      containers:', `    spec:\n      imagePullSecrets: [{name: ${secret}}]\n      containers:`);
+}

@@ -8,9 +8,11 @@ import path from 'node:path';
 import { gateJson, type JsonReport } from './gate.js';
 import { GpgHome } from './gpg.js';
 import { ociImage, skopeoPush } from './oci.js';
+import { selfSigned, serverCertificate, type Pem } from './pki.js';
 import { startRegistry, type RegistryOptions, type RunningRegistry } from './registry.js';
 import { deployment, makeRepo, type TempRepo } from './repo.js';
 import { staticServer, type TestServer } from './servers.js';
+import { mustRun, requireTool } from './tools.js';
 
 export interface World {
   registry: RunningRegistry;
@@ -115,4 +117,33 @@ export async function checkImages(world: World, images: string[], args: string[]
   } finally {
     await repo.dispose();
   }
+}
+
+export interface BasicAuthWorld {
+  world: World;
+  /** The test CA that signed the registry's certificate (for .gate/certs.d or --ca-file). */
+  ca: Pem;
+  stop(): Promise<void>;
+}
+
+/** A world whose registry speaks TLS (a test CA) and asks for htpasswd Basic auth, granting `user:password`. */
+export async function basicAuthWorld(user: string, password: string): Promise<BasicAuthWorld> {
+  requireTool('htpasswd');
+  const pki = await mkdtemp(path.join(tmpdir(), 'gate-pki-'));
+  const ca = await selfSigned(pki, 'ca', '/CN=gate test CA');
+  const server = await serverCertificate(pki, ca);
+  const htpasswd = path.join(pki, 'htpasswd');
+  await mustRun('htpasswd', ['-Bbc', htpasswd, user, password]);
+  const certDir = path.join(pki, 'skopeo-certs');
+  await mkdir(certDir);
+  await writeFile(path.join(certDir, 'ca.crt'), ca.cert);
+  const world = await makeWorld({ tls: server, htpasswd, certDir, creds: `${user}:${password}` });
+  return {
+    world,
+    ca,
+    async stop() {
+      await world.stop();
+      await rm(pki, { recursive: true, force: true });
+    },
+  };
 }

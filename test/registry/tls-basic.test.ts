@@ -2,59 +2,32 @@
 // pull secrets, CI auth files, credential helpers, certs.d, and AUTH_FAILED.
 
 import assert from 'node:assert/strict';
-import { chmod, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { chmod, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { gate } from '../helpers/gate.js';
-import { selfSigned, serverCertificate, type Pem } from '../helpers/pki.js';
-import { deployment } from '../helpers/repo.js';
-import { mustRun, requireTool } from '../helpers/tools.js';
-import { checkImages, makeWorld, type World } from '../helpers/world.js';
+import type { Pem } from '../helpers/pki.js';
+import { deployment, pullSecret, withPullSecret } from '../helpers/repo.js';
+import { basicAuthWorld, checkImages, type BasicAuthWorld, type World } from '../helpers/world.js';
 
 const USER = 'robot';
 const PASSWORD = 'p4ss-w0rd-never-printed';
 
-function pullSecret(name: string, registry: string, user: string, password: string, namespace = 'shop'): string {
-  const config = { auths: { [registry]: { auth: Buffer.from(`${user}:${password}`).toString('base64') } } };
-  return `apiVersion: v1
-kind: Secret
-metadata: {name: ${name}, namespace: ${namespace}}
-type: kubernetes.io/dockerconfigjson
-data:
-  .dockerconfigjson: ${Buffer.from(JSON.stringify(config)).toString('base64')}
-`;
-}
-
-function withPullSecret(image: string, secret: string): string {
-  return deployment('app', [image]).replace('    spec:\n      containers:', `    spec:\n      imagePullSecrets: [{name: ${secret}}]\n      containers:`);
-}
-
 describe('TLS registry with htpasswd Basic auth', () => {
   let world: World;
-  let pki: string;
+  let registry: BasicAuthWorld;
   let ca: Pem;
   let image: string;
   let digest: string;
 
   before(async () => {
-    requireTool('htpasswd');
-    pki = await mkdtemp(path.join(tmpdir(), 'gate-pki-'));
-    ca = await selfSigned(pki, 'ca', '/CN=gate test CA');
-    const server = await serverCertificate(pki, ca);
-    const htpasswd = path.join(pki, 'htpasswd');
-    await mustRun('htpasswd', ['-Bbc', htpasswd, USER, PASSWORD]);
-    const certDir = path.join(pki, 'skopeo-certs');
-    await mkdir(certDir);
-    await writeFile(path.join(certDir, 'ca.crt'), ca.cert);
-    world = await makeWorld({ tls: server, htpasswd, certDir, creds: `${USER}:${PASSWORD}` });
+    registry = await basicAuthWorld(USER, PASSWORD);
+    ({ world, ca } = registry);
     digest = await world.push('team/private', '1');
     image = `${world.host}/team/private:1`;
   });
-  after(async () => {
-    await world?.stop();
-    await rm(pki, { recursive: true, force: true });
-  });
+  after(() => registry?.stop());
 
   const trusted = () => ({ [`.gate/certs.d/${world.host}/ca.crt`]: ca.cert });
 

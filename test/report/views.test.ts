@@ -6,18 +6,21 @@ import { describe, it } from 'node:test';
 import { renderGithub } from '../../src/report/github.js';
 import { renderJunit } from '../../src/report/junit.js';
 import { renderMarkdown } from '../../src/report/markdown.js';
-import type { ImageResult, Report, ReportSource } from '../../src/report/model.js';
+import type { ImageResult, Report, ReportSource, UseVerdict } from '../../src/report/model.js';
 import { renderSarif } from '../../src/report/sarif.js';
 import { renderText } from '../../src/report/text.js';
 import { assertValidSarif, parseJunit } from '../helpers/formats.js';
 import { mustRun, requireTool } from '../helpers/tools.js';
 
-function source(overrides: Partial<ReportSource> = {}): ReportSource {
+/** A use as written by hand: without a verdict of its own, it takes its result's. */
+type SourceDraft = Omit<ReportSource, keyof UseVerdict> & Partial<UseVerdict>;
+
+function source(overrides: Partial<ReportSource> = {}): SourceDraft {
   return { file: 'apps/web.yaml', line: 12, kind: 'Deployment', name: 'web', namespace: 'shop', path: 'spec.template.spec.containers[0].image', generic: false, pullSecrets: [], ...overrides };
 }
 
-function result(overrides: Partial<ImageResult> = {}): ImageResult {
-  return {
+function result(overrides: Omit<Partial<ImageResult>, 'sources'> & { sources?: SourceDraft[] } = {}): ImageResult {
+  const whole: Omit<ImageResult, 'sources'> = {
     image: 'registry.example.com/shop/web:1.4',
     digest: null,
     namespace: 'shop',
@@ -25,9 +28,11 @@ function result(overrides: Partial<ImageResult> = {}): ImageResult {
     reason: 'NO_SIGNATURE',
     message: 'A signature was required, but no signature exists',
     policy: null,
-    sources: [source()],
     ...overrides,
   };
+  const { verdict, reason, message, hint, digest } = whole;
+  const sources = (overrides.sources ?? [source()]).map((s) => ({ verdict, reason, message, ...(hint ? { hint } : {}), digest, ...s }));
+  return { ...whole, sources };
 }
 
 function report(results: ImageResult[], warnings: Report['warnings'] = []): Report {
