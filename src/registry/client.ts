@@ -12,7 +12,7 @@ import { validateDigest } from '../reference/reference.js';
 import { once } from '../memo.js';
 import { parseChallenge, type Challenge } from './challenge.js';
 import { basicAuthorization, type CredentialCandidate } from './credentials.js';
-import { redact, TransportError, type HttpClient, type HttpResponse } from './http.js';
+import { PlainHttpAnswer, redact, TransportError, type HttpClient, type HttpResponse } from './http.js';
 
 export const MANIFEST_MEDIA_TYPES = [
   'application/vnd.oci.image.index.v1+json',
@@ -60,7 +60,11 @@ export class RegistryClient {
   /** GET /v2/ without credentials, once per registry. 200 and 401 both mean "a registry is here". */
   ping(domain: string): Promise<Ping> {
     return once(this.pings, domain, async () => {
-      const response = await this.options.http.fetch(`${this.endpoint(domain).origin}/v2/`, { maxBytes: 64 * 1024, slot: this.slotOf(domain) });
+      const response = await this.options.http.fetch(`${this.endpoint(domain).origin}/v2/`, { maxBytes: 64 * 1024, slot: this.slotOf(domain) }).catch((e: unknown) => {
+        // Every request to a registry starts with this ping, so this is where "it speaks HTTP" is told.
+        if (e instanceof PlainHttpAnswer) throw new TransportError('unreachable', e.message, `${domain} serves plain HTTP: reach it with --insecure-registry ${domain} (credentials then cross the network unencrypted)`);
+        throw e;
+      });
       if (response.status !== 200 && response.status !== 401) {
         throw new TransportError('unreachable', `${domain} does not answer like a registry: GET /v2/ gave ${response.status}`);
       }
