@@ -323,6 +323,31 @@ describe('gate check: where configuration comes from', () => {
     });
   });
 
+  it('names a key Secret that is only in another namespace than the one Portieris reads (KEY_MISSING, exit 2)', async () => {
+    const secret = `apiVersion: v1\nkind: Secret\nmetadata: {name: team, namespace: security}\ndata:\n  key: ${Buffer.from(publicKey).toString('base64')}\n`;
+    await withRepo(await signedRepo({ 'apps/key.yaml': secret, '.gate/keys/team.asc': null }), async (repo) => {
+      await expectBadInput(['check', 'apps'], repo.dir, /\.gate\/policies\/policy\.yaml/,
+        /\(namespace "shop"\); Secret "team" is only in namespace "security" \(apps\/key\.yaml:1\), but Portieris reads it from namespace "shop": deploy it there too, or set keySecretNamespace: security/);
+      const { stderr } = await gate(['check', 'apps'], { cwd: repo.dir });
+      assert.doesNotMatch(stderr, /did you mean "team"/);
+    });
+  });
+
+  it('says when the key Secret\'s namespace is the policy\'s keySecretNamespace, found or missing', async () => {
+    const policy = clusterPolicy('default', SIGNED_BY_TEAM.replace('keySecret: team', 'keySecret: team\n          keySecretNamespace: security'));
+    const secret = (namespace: string) => `apiVersion: v1\nkind: Secret\nmetadata: {name: team, namespace: ${namespace}}\ndata:\n  key: ${Buffer.from(publicKey).toString('base64')}\n`;
+    await withRepo(await signedRepo({ '.gate/policies/policy.yaml': policy, 'apps/key.yaml': secret('security'), '.gate/keys/team.asc': null }), async (repo) => {
+      const { code, report } = await gateJson(['check', 'apps'], { cwd: repo.dir });
+      assert.equal(report.results[0].reason, 'SIGNED', report.results[0].message);
+      assert.match(report.results[0].message, /Secret team of namespace "security", the policy's keySecretNamespace at apps\/key\.yaml:1/);
+      assert.equal(code, 0);
+    });
+    await withRepo(await signedRepo({ '.gate/policies/policy.yaml': policy, 'apps/key.yaml': secret('shop'), '.gate/keys/team.asc': null }), async (repo) => {
+      await expectBadInput(['check', 'apps'], repo.dir, /\.gate\/policies\/policy\.yaml/,
+        /\(namespace "security", the policy's keySecretNamespace\); Secret "team" is only in namespace "shop" .*change keySecretNamespace to "shop"/);
+    });
+  });
+
   it('prefers a .gate/ key Secret for the workload namespace over one for every namespace', async () => {
     const intruder = await home.exportPublic(await home.generateKey('Generic <g@example.com>'));
     const secret = (namespace: string, key: string) =>
