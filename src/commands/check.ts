@@ -3,7 +3,9 @@
 // and the results gathered into the report.
 
 import { GateError, type Warning } from '../errors.js';
+import path from 'node:path';
 import { MAX_TOTAL_INPUT_BYTES, mebibytes, readInputs, type InputText } from '../input/files.js';
+import { rendererOf, renderFirst } from '../input/render.js';
 import { NodeBudget, parseManifestStream, type ManifestObject } from '../manifests/document.js';
 import { extractImages, type ImageUse } from '../manifests/extract.js';
 import { withServiceAccountSecrets } from '../manifests/service-accounts.js';
@@ -34,6 +36,12 @@ export async function checkInputs(inputs: InputText[], what: string, options: Ch
   refuseOversizedInputs(inputs, what);
   const budget = new NodeBudget(MAX_NODES_PER_RUN);
   for (const input of inputs) {
+    // A kustomization or Chart.yaml is no object Kubernetes applies; its folder is only right once rendered.
+    const renderer = rendererOf(input.name);
+    if (renderer) {
+      warnings.push({ file: input.name, line: 1, message: renderFirst(renderer, path.dirname(input.name)) });
+      continue;
+    }
     const parsed = parseManifestStream(input.text, input.name, { budget });
     // Loops, not push(...spread): a spread of 200 000 objects overflows the call stack.
     for (const object of parsed.objects) objects.push(object);

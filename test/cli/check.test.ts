@@ -360,6 +360,19 @@ describe('gate check: where configuration comes from', () => {
     });
   });
 
+  it('says to render first when a folder holds a kustomization or a Helm chart, with the command', async () => {
+    const kustomization = 'apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\nresources: [web.yaml]\nimages:\n- {name: web, newName: registry.example.com/team/web}\n';
+    const chart = { 'apps/chart/Chart.yaml': 'apiVersion: v2\nname: web\nversion: 0.1.0\n', 'apps/chart/templates/pod.yaml': 'apiVersion: v1\nkind: Pod\nmetadata: {name: p}\nspec:\n  containers: [{name: c, image: "{{ .Values.image }}"}]\n' };
+    await withRepo(await signedRepo({ 'apps/kustomization.yaml': kustomization, ...chart }), async (repo) => {
+      const { report } = await gateJson(['check', 'apps'], { cwd: repo.dir });
+      const at = (file: string) => report.warnings.find((w) => w.file === file);
+      assert.match(at('apps/kustomization.yaml')?.message ?? '', /^a kustomization: .*check the rendered manifests instead: kustomize build apps \| gate check -$/, JSON.stringify(report.warnings));
+      assert.equal(at('apps/kustomization.yaml')?.line, 1);
+      assert.match(at('apps/chart/Chart.yaml')?.message ?? '', /^a Helm chart: .*helm template apps\/chart \| gate check -$/);
+      assert.ok(!report.warnings.some((w) => /not a Kubernetes object/.test(w.message) && /kustomization|Chart/.test(w.file ?? '')), 'the files that mark a folder to render are not read as manifests');
+    });
+  });
+
   it('warns that Portieris would not find lookaside signatures without storeURL', async () => {
     await withRepo(await signedRepo(), async (repo) => {
       const { report } = await gateJson(['check', 'apps'], { cwd: repo.dir });
