@@ -373,6 +373,26 @@ describe('gate check: where configuration comes from', () => {
     });
   });
 
+  it('NO_SIGNATURE says when the lookaside is skopeo\'s default local store, which only the signing machine has', async () => {
+    const local = /is skopeo's and podman's default local signature store: signatures written there stay on the machine that signed .*set simple\.storeURL/;
+    const root = { '.gate/registries.d/sigs.yaml': 'default-docker:\n  lookaside: file:///var/lib/containers/sigstore\n' };
+    await withRepo(await signedRepo(root), async (repo) => {
+      const { code, report } = await gateJson(['check', 'apps'], { cwd: repo.dir });
+      assert.equal(report.results[0].reason, 'NO_SIGNATURE');
+      assert.match(report.results[0].message, /looked in \S*var\/lib\/containers\/sigstore\/team\/web@sha256=.*; \/var\/lib\/containers\/sigstore is skopeo's/);
+      assert.match(report.results[0].message, local);
+      assert.equal(code, 1);
+    });
+    for (const [folder, expected] of [['home/.local/share/containers/sigstore', true], ['home/sigstore', false]] as const) {
+      await withRepo(await signedRepo({ '.gate/registries.d/sigs.yaml': `default-docker:\n  lookaside: file:../../${folder}\n`, [`${folder}/.keep`]: '' }), async (repo) => {
+        const { report } = await gateJson(['check', 'apps'], { cwd: repo.dir });
+        assert.equal(report.results[0].reason, 'NO_SIGNATURE');
+        assert.equal(local.test(report.results[0].message), expected, report.results[0].message);
+        assert.doesNotMatch(report.results[0].message, /does not exist/);
+      });
+    }
+  });
+
   it('warns that Portieris would not find lookaside signatures without storeURL', async () => {
     await withRepo(await signedRepo(), async (repo) => {
       const { report } = await gateJson(['check', 'apps'], { cwd: repo.dir });
