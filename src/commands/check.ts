@@ -10,7 +10,7 @@ import { NodeBudget, parseManifestStream, type ManifestObject } from '../manifes
 import { extractImages, type ImageUse } from '../manifests/extract.js';
 import { withServiceAccountSecrets } from '../manifests/service-accounts.js';
 import { byVerdictThenSource, decideGroup, groupUses, mapLimit } from '../engine/results.js';
-import { summarise, type Report } from '../report/model.js';
+import { exitCodeOf, summarise, type Report } from '../report/model.js';
 import { GATE_VERSION } from '../version.js';
 import { DEFAULTS, describeInputs, prepare, type CheckIO, type CheckOptions } from '../engine/engine.js';
 
@@ -84,6 +84,20 @@ export async function checkInputs(inputs: InputText[], what: string, options: Ch
     io.progress?.stop();
     await engine.close();
   }
+}
+
+/**
+ * The exit code of a run, with --fail-on-warn: a warning that fails the run counts as a
+ * denial on the evidence (exit 1), since running again cannot remove it; and like such a
+ * denial it wins over 3 (a verdict that could not be reached).
+ */
+export function exitCodeWithWarnings(report: Report, failOnWarn: boolean): 0 | 1 | 3 {
+  return failOnWarn && report.warnings.length > 0 ? 1 : exitCodeOf(report);
+}
+
+/** The last line of a run that --fail-on-warn failed. */
+export function failedOnWarnings(report: Report): string {
+  return `gate: failing on ${report.warnings.length} warning(s) (--fail-on-warn)`;
 }
 
 /**

@@ -421,6 +421,50 @@ describe('gate check: where configuration comes from', () => {
   });
 });
 
+describe('gate check: flags that would do nothing, and --fail-on-warn', () => {
+  it('refuses --kubeconfig without --cluster (exit 2), naming the flag to add', async () => {
+    await withRepo(await signedRepo(), async (repo) => {
+      const { code, stdout, stderr } = await gate(['check', 'apps', '--kubeconfig', 'kubeconfig'], { cwd: repo.dir });
+      assert.equal(code, 2);
+      assert.equal(stdout, '');
+      assert.match(stderr, /--kubeconfig does nothing without --cluster: add --cluster/);
+      const lint = await gate(['policy', 'lint', '--kubeconfig', 'kubeconfig'], { cwd: repo.dir });
+      assert.equal(lint.code, 2);
+    });
+  });
+
+  it('warns that --cache-ttl does nothing without --cache-dir, and not when there is a cache', async () => {
+    await withRepo(await signedRepo(), async (repo) => {
+      const idle = /--cache-ttl does nothing without --cache-dir/;
+      const without = await gateJson(['check', 'apps', '--cache-ttl', '60'], { cwd: repo.dir });
+      assert.equal(without.code, 0);
+      assert.ok(without.report.warnings.some((w) => idle.test(w.message)), JSON.stringify(without.report.warnings));
+      const withCache = await gateJson(['check', 'apps', '--cache-ttl', '60', '--cache-dir', 'cache'], { cwd: repo.dir });
+      assert.ok(!withCache.report.warnings.some((w) => idle.test(w.message)));
+      const pin = await gate(['pin', 'apps', '--cache-ttl', '60'], { cwd: repo.dir });
+      assert.match(pin.stderr, /gate pin: warning: --cache-ttl does nothing without --cache-dir/);
+    });
+  });
+
+  it('--fail-on-warn turns a run whose images are all allowed but that has warnings into exit 1, with a last line that says so', async () => {
+    await withRepo(await signedRepo(), async (repo) => {
+      const plain = await gateJson(['check', 'apps'], { cwd: repo.dir });
+      assert.equal(plain.code, 0);
+      assert.ok(plain.report.warnings.length > 0, 'the lookaside without storeURL is warned');
+      const strict = await gate(['check', 'apps', '--fail-on-warn'], { cwd: repo.dir });
+      assert.equal(strict.code, 1);
+      assert.match(strict.stdout, /^ALLOW /m);
+      assert.equal(strict.stderr.trimEnd().split('\n').pop(), `gate: failing on ${plain.report.warnings.length} warning(s) (--fail-on-warn)`);
+    });
+    const open = clusterPolicy('open', '  - name: "registry.example.com/*"\n    policy: {}\n');
+    await withRepo(await signedRepo({ '.gate/policies/policy.yaml': open }), async (repo) => {
+      const quiet = await gateJson(['check', 'apps', '--fail-on-warn'], { cwd: repo.dir });
+      assert.deepEqual(quiet.report.warnings, []);
+      assert.equal(quiet.code, 0, 'no warning, nothing to fail on');
+    });
+  });
+});
+
 describe('gate check: the text report', () => {
   it('has no colour when NO_COLOR is set or stdout is not a terminal, and colour when asked', async () => {
     await withRepo(await signedRepo(), async (repo) => {
