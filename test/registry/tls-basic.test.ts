@@ -160,7 +160,8 @@ describe('TLS registry with htpasswd Basic auth', () => {
     const files = { 'apps/app.yaml': withPullSecret(image, 'regcred'), 'apps/secret.yaml': pullSecret('regcred', world.host, USER, PASSWORD) };
     const untrusted = await checkImages(world, [image], [], files);
     assert.equal(untrusted.report.results[0].reason, 'UNREACHABLE');
-    assert.match(untrusted.report.results[0].message, /TLS: .*certs\.d/);
+    assert.ok(untrusted.report.results[0].message.includes(`TLS: `), untrusted.report.results[0].message);
+    assert.ok(untrusted.report.results[0].message.includes(`.gate/certs.d/${world.host}/ca.crt`), 'the certs.d folder is named with the registry\'s own host:port');
     assert.equal(untrusted.code, 3);
     const trustedByFlag = await checkImages(world, [image], ['--ca-file', ca.certFile], files);
     assert.equal(trustedByFlag.report.results[0].reason, 'SIGNED');
