@@ -2,8 +2,8 @@
 // bounded, every image use extracted with its pull secrets, each decided by the engine,
 // and the results gathered into the report.
 
-import { GateError, type Warning } from '../errors.js';
 import path from 'node:path';
+import { GateError, type Warning } from '../errors.js';
 import { MAX_TOTAL_INPUT_BYTES, mebibytes, readInputs, type InputText } from '../input/files.js';
 import { rendererOf, renderFirst } from '../input/render.js';
 import { NodeBudget, parseManifestStream, type ManifestObject } from '../manifests/document.js';

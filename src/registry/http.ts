@@ -50,11 +50,7 @@ export class TransportError extends Error {
  * the server is (a registry: --insecure-registry; a lookaside: an http:// URL).
  */
 export class PlainHttpAnswer extends TransportError {
-  constructor(
-    readonly host: string,
-    message: string,
-    hint: string,
-  ) {
+  constructor(message: string, hint: string) {
     super('unreachable', message, hint);
     this.name = 'PlainHttpAnswer';
   }
@@ -282,7 +278,7 @@ function toTransportError(e: unknown, url: URL, limit: TimeLimit, phase: Phase):
     return new TransportError('timeout', `${where}: ${what}, the per-request limit (--request-timeout)`);
   }
   if (url.protocol === 'https:' && PLAIN_HTTP_CODES.has(code)) {
-    return new PlainHttpAnswer(url.host, `${where}: TLS: the server answered in plain HTTP, not TLS (${code})`, `${url.host} speaks plain HTTP: if that is intended, write its URL (a lookaside, a storeURL) with http://`);
+    return new PlainHttpAnswer(`${where}: TLS: the server answered in plain HTTP, not TLS (${code})`, `${url.host} speaks plain HTTP: if that is intended, write its URL (a lookaside, a storeURL) with http://`);
   }
   if (TLS_CODES.test(code)) {
     return new TransportError('unreachable', `${where}: TLS: ${message} (trust the registry's CA with .gate/certs.d/${url.host}/ca.crt or --ca-file)`);

@@ -105,7 +105,7 @@ export function fileLookaside(base: string, show: (file: string) => string = (fi
  * rootless users (~/.local/share/containers/sigstore): where `skopeo copy --sign-by`
  * writes when no registries.d says otherwise.
  */
-export function isSkopeoLocalStore(folder: string): boolean {
+function isSkopeoLocalStore(folder: string): boolean {
   const normal = path.resolve(folder);
   return normal === '/var/lib/containers/sigstore' || normal.endsWith(`${path.sep}.local${path.sep}share${path.sep}containers${path.sep}sigstore`);
 }

@@ -200,7 +200,7 @@ describe('gate check: bad input is exit 2 with one line', () => {
     const binary = (await mustRun('gpg', ['--batch', '--export', fingerprint], { env: home.env })).stdout;
     await withRepo(await signedRepo({ '.gate/keys/team.asc': null }), async (repo) => {
       await repo.write('.gate/keys/team.gpg', binary);
-      await expectBadInput(['check', 'apps'], repo.dir, /policy\.yaml:11: /, /found team\.gpg: gate reads armoured keys from <keySecret>\.asc/);
+      await expectBadInput(['check', 'apps'], repo.dir, /policy\.yaml:11: /, /found team\.gpg: gate reads armoured keys from team\.asc \(gpg --armor --export FINGERPRINT > team\.asc\)/);
     });
   });
 
