@@ -4,7 +4,7 @@
 import path from 'node:path';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { generateCacheLocation } from '../cache/open.js';
-import { runCheck } from '../commands/check.js';
+import { exitCodeWithWarnings, failedOnWarnings, runCheck } from '../commands/check.js';
 import { DEFAULTS, type CheckIO, type CheckOptions } from '../engine/engine.js';
 import { DEFAULT_GENERATE_TIMEOUT_SECONDS, runGenerate } from '../commands/generate.js';
 import { killRenderers, watchRenderers } from '../input/render.js';
@@ -13,10 +13,10 @@ import { runExplain } from '../commands/explain.js';
 import { renderExplanation } from '../report/explain.js';
 import { runInit } from '../commands/init.js';
 import { renderLint, runLint } from '../commands/lint.js';
-import { EXIT_BAD_INPUT, EXIT_INCOMPLETE, GateError, errorMessage, exitCodeForError, internalErrorText } from '../errors.js';
+import { EXIT_BAD_INPUT, EXIT_INCOMPLETE, GateError, errorMessage, exitCodeForError, internalErrorText, type Warning } from '../errors.js';
 import { reportFileProblem, writeProblem, writeReportFile } from '../report/report-file.js';
 import { FORMATS, parseOutputSpec, planOutputs, renderFailure, renderReport, type OutputSpec, type RenderContext } from '../report/outputs.js';
-import { exitCodeOf, type Report } from '../report/model.js';
+import type { Report } from '../report/model.js';
 import { shouldColor } from '../report/text.js';
 import { TerminalProgress } from '../report/progress.js';
 import { escapeControls, inertLine } from '../report/escape.js';
@@ -53,6 +53,7 @@ interface CheckFlags extends CommonFlags {
   namespace: string;
   timeout: number;
   color: 'auto' | 'always' | 'never';
+  failOnWarn?: boolean;
 }
 
 interface PinFlags extends CommonFlags {
@@ -86,6 +87,7 @@ interface LintFlags extends CommonFlags {
 interface GenerateFlags extends CommonFlags {
   namespace?: string;
   timeout?: number;
+  failOnWarn?: boolean;
 }
 
 export async function main(argv: string[]): Promise<number> {
@@ -96,6 +98,8 @@ export async function main(argv: string[]): Promise<number> {
     .version(GATE_VERSION, '-V, --version')
     .showHelpAfterError('(run gate --help for usage)')
     .exitOverride();
+  const idleFlagWarnings: Warning[] = [];
+  program.hook('preAction', (_program, action) => checkIdleFlags(action, idleFlagWarnings));
 
   const check = program
     .command('check')
@@ -107,8 +111,9 @@ export async function main(argv: string[]): Promise<number> {
     .option('--timeout <seconds>', 'time budget for the whole run; images not decided in time are denied as TIMEOUT', seconds, DEFAULTS.timeoutSeconds);
   commonOptions(check)
     .addOption(new Option('--color <when>', 'colour the text report').choices(['auto', 'always', 'never']).default('auto'))
+    .option('--fail-on-warn', 'fail the run (exit 1) when the report has any warning, even if every image is allowed')
     .action(async (paths: string[], flags: CheckFlags) => {
-      exitCode = await runCheckCommand(paths, flags);
+      exitCode = await runCheckCommand(paths, flags, idleFlagWarnings);
     });
 
   const pin = program
@@ -120,6 +125,7 @@ export async function main(argv: string[]): Promise<number> {
     .option('-n, --namespace <namespace>', 'namespace of objects that set none', 'default')
     .option('--timeout <seconds>', 'time budget for the whole run', seconds, DEFAULTS.timeoutSeconds);
   commonOptions(pin).action(async (paths: string[], flags: PinFlags) => {
+    for (const warning of idleFlagWarnings) process.stderr.write(`gate pin: warning: ${warning.message}\n`);
     exitCode = await runPinCommand(paths, flags);
   });
 
@@ -164,7 +170,8 @@ export async function main(argv: string[]): Promise<number> {
     .command('generate')
     .description('Argo CD config-management plugin: render the app in the working folder, verify every image, print the manifests unchanged or fail')
     .option('-n, --namespace <namespace>', 'namespace of objects that set none, when ARGOCD_APP_NAMESPACE is not set')
-    .option('--timeout <seconds>', `time budget for rendering and verifying (default ${DEFAULT_GENERATE_TIMEOUT_SECONDS}, below Argo CD's 60 s; the plugin parameter "timeout" wins)`, seconds);
+    .option('--timeout <seconds>', `time budget for rendering and verifying (default ${DEFAULT_GENERATE_TIMEOUT_SECONDS}, below Argo CD's 60 s; the plugin parameter "timeout" wins)`, seconds)
+    .option('--fail-on-warn', 'fail the generation (exit 1, nothing on stdout) when the check has any warning, each printed on stderr; not in mode warn');
   commonOptions(generate, { searchFrom: 'the app folder', network: true, batch: true }).action(async (flags: GenerateFlags) => {
     exitCode = await runGenerateCommand(flags);
   });
@@ -219,6 +226,24 @@ function commonOptions(command: Command, set: OptionSet = { searchFrom: 'the fir
   return command.option('-v, --verbose', 'say on stderr which credential each registry accepted (never the secret)');
 }
 
+/**
+ * Flags that would do nothing. --kubeconfig without --cluster is refused: naming a
+ * kubeconfig says "read the cluster", and a verdict reached without the cluster's Secrets
+ * must not pass for one reached with them. --cache-ttl without --cache-dir is a warning:
+ * the verdict is the same either way, and CI often passes one set of flags to gate
+ * generate (which caches by default) and to gate check (which does not).
+ */
+function checkIdleFlags(command: Command, warnings: Warning[]): void {
+  const given = (key: string) => command.getOptionValueSource(key) === 'cli';
+  const flags = command.opts<Partial<CommonFlags>>();
+  if (given('kubeconfig') && flags.cluster !== true) {
+    command.error('error: --kubeconfig does nothing without --cluster: add --cluster to read Secrets from the cluster, or leave --kubeconfig out', { exitCode: EXIT_BAD_INPUT, code: 'gate.idleFlag' });
+  }
+  if (given('cacheTtl') && flags.cacheDir === undefined && command.name() !== 'generate') {
+    warnings.push({ message: `--cache-ttl does nothing without --cache-dir: gate ${command.name()} keeps no cache unless --cache-dir names one` });
+  }
+}
+
 function commonCheckOptions(flags: CommonFlags): Omit<CheckOptions, 'paths' | 'namespace'> {
   return {
     gateDir: flags.gateDir,
@@ -253,7 +278,7 @@ function checkIO(flags: CommonFlags, withProgress = false): CheckIO {
   return { cwd: process.cwd(), readStdin, now: () => new Date(), env: process.env, log, progress };
 }
 
-async function runCheckCommand(paths: string[], flags: CheckFlags): Promise<number> {
+async function runCheckCommand(paths: string[], flags: CheckFlags, flagWarnings: Warning[]): Promise<number> {
   const options: CheckOptions = { ...commonCheckOptions(flags), paths, exclude: flags.exclude, namespace: flags.namespace, timeoutSeconds: flags.timeout };
   let outputs: OutputSpec[];
   try {
@@ -272,6 +297,7 @@ async function runCheckCommand(paths: string[], flags: CheckFlags): Promise<numb
   try {
     if (unwritable) throw new GateError('OUTPUT_UNWRITABLE', `cannot write the ${unwritable.spec.format} report to ${unwritable.spec.file}: ${unwritable.problem}`);
     report = await runCheck(options, checkIO(flags, true));
+    report.warnings.unshift(...flagWarnings);
   } catch (e) {
     // A cluster or credential helper that does not answer is not bad input: no verdict could be reached.
     const code = reportFailure(e);
@@ -283,7 +309,9 @@ async function runCheckCommand(paths: string[], flags: CheckFlags): Promise<numb
     return code;
   }
   const written = await writeOutputs(outputs, (spec) => renderReport(spec.format, report, context(spec)));
-  return written ? exitCodeOf(report) : EXIT_BAD_INPUT;
+  if (!written) return EXIT_BAD_INPUT;
+  if (flags.failOnWarn && report.warnings.length > 0) process.stderr.write(`${failedOnWarnings(report)}\n`);
+  return exitCodeWithWarnings(report, flags.failOnWarn === true);
 }
 
 /** The first report file that could not be written, and why (src/report/report-file.ts). */
@@ -388,7 +416,7 @@ function reportFailure(e: unknown): number {
 /** stdout carries only manifests, and only when gate allows them; everything else goes to stderr. */
 async function runGenerateCommand(flags: GenerateFlags): Promise<number> {
   const cacheDir = flags.cacheDir ?? generateCacheLocation(process.env);
-  const outcome = await runGenerate({ ...commonCheckOptions(flags), cacheDir, namespace: flags.namespace, timeoutSeconds: flags.timeout }, checkIO(flags));
+  const outcome = await runGenerate({ ...commonCheckOptions(flags), cacheDir, namespace: flags.namespace, timeoutSeconds: flags.timeout, failOnWarn: flags.failOnWarn === true }, checkIO(flags));
   process.stderr.write(outcome.stderr);
   if (outcome.stdout) await write(outcome.stdout);
   return outcome.exitCode;

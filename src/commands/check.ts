@@ -2,13 +2,15 @@
 // bounded, every image use extracted with its pull secrets, each decided by the engine,
 // and the results gathered into the report.
 
+import path from 'node:path';
 import { GateError, type Warning } from '../errors.js';
 import { MAX_TOTAL_INPUT_BYTES, mebibytes, readInputs, type InputText } from '../input/files.js';
+import { rendererOf, renderFirst } from '../input/render.js';
 import { NodeBudget, parseManifestStream, type ManifestObject } from '../manifests/document.js';
 import { extractImages, type ImageUse } from '../manifests/extract.js';
 import { withServiceAccountSecrets } from '../manifests/service-accounts.js';
 import { byVerdictThenSource, decideGroup, groupUses, mapLimit } from '../engine/results.js';
-import { summarise, type Report } from '../report/model.js';
+import { exitCodeOf, summarise, type Report } from '../report/model.js';
 import { GATE_VERSION } from '../version.js';
 import { DEFAULTS, describeInputs, prepare, type CheckIO, type CheckOptions } from '../engine/engine.js';
 
@@ -34,6 +36,12 @@ export async function checkInputs(inputs: InputText[], what: string, options: Ch
   refuseOversizedInputs(inputs, what);
   const budget = new NodeBudget(MAX_NODES_PER_RUN);
   for (const input of inputs) {
+    // A kustomization or Chart.yaml is no object Kubernetes applies; its folder is only right once rendered.
+    const renderer = rendererOf(input.name);
+    if (renderer) {
+      warnings.push({ file: input.name, line: 1, message: renderFirst(renderer, path.dirname(input.name)) });
+      continue;
+    }
     const parsed = parseManifestStream(input.text, input.name, { budget });
     // Loops, not push(...spread): a spread of 200 000 objects overflows the call stack.
     for (const object of parsed.objects) objects.push(object);
@@ -76,6 +84,20 @@ export async function checkInputs(inputs: InputText[], what: string, options: Ch
     io.progress?.stop();
     await engine.close();
   }
+}
+
+/**
+ * The exit code of a run, with --fail-on-warn: a warning that fails the run counts as a
+ * denial on the evidence (exit 1), since running again cannot remove it; and like such a
+ * denial it wins over 3 (a verdict that could not be reached).
+ */
+export function exitCodeWithWarnings(report: Report, failOnWarn: boolean): 0 | 1 | 3 {
+  return failOnWarn && report.warnings.length > 0 ? 1 : exitCodeOf(report);
+}
+
+/** The last line of a run that --fail-on-warn failed. */
+export function failedOnWarnings(report: Report): string {
+  return `gate: failing on ${report.warnings.length} warning(s) (--fail-on-warn)`;
 }
 
 /**

@@ -5,8 +5,8 @@
 // An empty render never passes (it would make Argo CD prune the whole app).
 
 import path from 'node:path';
-import { checkInputs, type CheckIO, type CheckOptions } from './check.js';
-import { GateError, EXIT_INCOMPLETE, exitCodeForError, internalErrorText } from '../errors.js';
+import { checkInputs, exitCodeWithWarnings, failedOnWarnings, type CheckIO, type CheckOptions } from './check.js';
+import { GateError, EXIT_INCOMPLETE, exitCodeForError, formatWarning, internalErrorText } from '../errors.js';
 import { arrayParameter, booleanParameter, mapParameter, readArgoApp, stringParameter, type ArgoApp } from '../input/argocd.js';
 import { displayName, findRepositoryRoot, type InputText } from '../input/files.js';
 import { render, type Rendered, type RenderMode } from '../input/render.js';
@@ -23,7 +23,7 @@ const MAX_MESSAGE = 300;
 const MAX_NAMED_WORKLOADS = 3;
 const MAX_TIMEOUT_SECONDS = 600;
 
-export type GenerateOptions = Omit<CheckOptions, 'paths' | 'namespace' | 'allowEmpty' | 'repositoryRoot'> & { namespace?: string };
+export type GenerateOptions = Omit<CheckOptions, 'paths' | 'namespace' | 'allowEmpty' | 'repositoryRoot'> & { namespace?: string; failOnWarn?: boolean };
 
 export interface GenerateOutcome {
   /** What Argo CD receives as manifests; absent when the generation fails. */
@@ -106,6 +106,11 @@ export async function runGenerate(options: GenerateOptions, io: CheckIO): Promis
   const denied = report.results.filter((r) => r.verdict === 'deny');
   const warnings = report.warnings.length > 0 ? ` (${report.warnings.length} warning(s): gate check on the rendered manifests shows them)` : '';
   const summary = `gate: ${report.summary.images} image(s) in ${report.scanned.objects} object(s) rendered by ${rendered.command}: ${report.summary.allowed} allowed, ${denied.length} denied${warnings}`;
+  // Nobody reads the warnings of a sync that passed, so with --fail-on-warn each one is said as it fails the sync.
+  if (options.failOnWarn && report.warnings.length > 0 && !warn) {
+    const lines = [...denied.map((r) => verdictLine('DENY', r)), ...report.warnings.map((w) => escapeControls(`WARNING ${formatWarning(w)}`)), failedOnWarnings(report)];
+    return { stderr: `${summary}\n${lines.join('\n')}\n`, exitCode: exitCodeWithWarnings(report, true) };
+  }
   if (denied.length === 0) return { stdout: rendered.bytes, stderr: `${summary}\n`, exitCode: 0 };
   if (warn) return { stdout: rendered.bytes, stderr: `${summary} (mode warn: synced anyway)\n${denied.flatMap((r) => verdictLines('WARN', r)).join('\n')}\n`, exitCode: 0 };
   return {

@@ -6,7 +6,7 @@
 
 import { createHash } from 'node:crypto';
 import { GateError, type Warning } from '../errors.js';
-import type { KeyStore } from '../policy/keys.js';
+import { namespaceOf, type KeyStore } from '../policy/keys.js';
 import type { KeyMaterial, KeyNeed, Requirement, SignatureKind, Trust } from '../verify/kind.types.js';
 import { once } from '../memo.js';
 
@@ -22,7 +22,7 @@ export class TrustStore {
   /** `label` names the policy that asks, for messages (`ClusterImagePolicy/x (repository "…")`). */
   resolve(kind: SignatureKind, requirement: Requirement, namespace: string, label: string): Promise<Trust> {
     const need = kind.key(requirement, namespace);
-    return once(this.resolved, [kind.type, need.namespace, need.secret, need.extension].join('\u0000'), async () => {
+    return once(this.resolved, [kind.type, need.namespace, need.secret, need.extension, need.namespaceFromPolicy === true].join('\u0000'), async () => {
       const found = await this.keys.resolve({ ...need, policy: label, origin: requirement.origin });
       const trust = await this.build(kind, found.material, need, label);
       if (found.deployed) await this.compare(kind, found.deployed, trust, need);
@@ -52,7 +52,7 @@ export class TrustStore {
     if (!same) {
       this.warnings.push({
         ...deployed.origin,
-        message: `Secret "${need.secret}" in the manifests holds other keys than ${used.source}, which gate used; the in-cluster webhook would trust the Secret`,
+        message: `Secret "${need.secret}" in the manifests (${namespaceOf(need)}) holds other keys than ${used.source}, which gate used; the in-cluster webhook would trust the Secret`,
       });
     }
   }

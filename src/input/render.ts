@@ -47,6 +47,25 @@ export const MAX_RENDER_BYTES = MAX_TOTAL_INPUT_BYTES;
 const STDERR_TAIL = 16 * 1024;
 const KUSTOMIZATION_FILES = ['kustomization.yaml', 'kustomization.yml', 'Kustomization'];
 
+/**
+ * A file that makes its folder something to render rather than manifests to read as they
+ * are: a kustomization (whose images:, patches and components change the images) or a
+ * Helm chart's Chart.yaml. Undefined for any other file.
+ */
+export function rendererOf(file: string): 'kustomize' | 'helm' | undefined {
+  const name = path.basename(file);
+  if (KUSTOMIZATION_FILES.includes(name)) return 'kustomize';
+  return name === 'Chart.yaml' ? 'helm' : undefined;
+}
+
+/** What to say about such a folder checked as files: render it first, with the command. */
+export function renderFirst(mode: 'kustomize' | 'helm', dir: string): string {
+  const what = mode === 'kustomize'
+    ? `a kustomization: gate reads the files of ${dir} as written, but kustomize changes their images (images:, patches, components) when it renders them`
+    : `a Helm chart: the templates of ${dir} are not the manifests helm renders from them`;
+  return `${what}; check the rendered manifests instead: ${mode === 'kustomize' ? 'kustomize build' : 'helm template'} ${dir} | gate check -`;
+}
+
 /** Argo CD's order: a kustomization wins over a Chart.yaml in the same folder. */
 export async function detectMode(appDir: string): Promise<RenderMode> {
   for (const name of KUSTOMIZATION_FILES) if (await pathExists(path.join(appDir, name))) return 'kustomize';

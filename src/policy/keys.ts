@@ -57,7 +57,7 @@ export class KeyStore {
   ) {}
 
   resolve(request: KeyRequest): Promise<FoundKey> {
-    return once(this.found, `${request.namespace}/${request.secret}/${request.extension}`, () => this.load(request));
+    return once(this.found, `${request.namespace}/${request.secret}/${request.extension}/${request.namespaceFromPolicy === true}`, () => this.load(request));
   }
 
   private async load(request: KeyRequest): Promise<FoundKey> {
@@ -69,7 +69,7 @@ export class KeyStore {
     const file = this.keysDir ? `${displayName(path.join(this.keysDir, `${request.secret}.${request.extension}`), this.cwd)}, ` : '';
     throw new GateError(
       'KEY_MISSING',
-      `${request.policy} needs keySecret "${request.secret}", but there is ${file ? `no ${file}and ` : ''}no Secret "${request.secret}" in ${this.keysDir ? '.gate/ or ' : ''}the checked manifests${this.cluster ? ' or the cluster' : ''} (namespace "${request.namespace}")${await this.nearMisses(request)}`,
+      `${request.policy} needs keySecret "${request.secret}", but there is ${file ? `no ${file}and ` : ''}no Secret "${request.secret}" in ${this.keysDir ? '.gate/ or ' : ''}the checked manifests${this.cluster ? ' or the cluster' : ''} (${namespaceOf(request)})${this.elsewhere(request)}${await this.nearMisses(request)}`,
       request.origin,
     );
   }
@@ -105,6 +105,19 @@ export class KeyStore {
     return material(key, secret.source, request.origin);
   }
 
+  /**
+   * A Secret of that very name in other namespaces: Portieris reads only the one namespace,
+   * so the fix is to deploy it there, or to name its namespace with keySecretNamespace.
+   */
+  private elsewhere(request: KeyRequest): string {
+    const found = [...this.gateSecrets, ...this.inputSecrets].filter((s) => valueAt(s.value, ['metadata', 'name']) === request.secret && landsIn(s, this.defaultNamespace) !== request.namespace);
+    if (found.length === 0) return '';
+    const namespaces = found.map((s) => landsIn(s, this.defaultNamespace));
+    const where = found.map((s, i) => `"${namespaces[i]}" (${s.file}:${s.line})`).join(', ');
+    const fix = request.namespaceFromPolicy ? `move it there, or change keySecretNamespace to "${namespaces[0]}"` : `deploy it there too, or set keySecretNamespace: ${namespaces[0]} in the policy`;
+    return `; Secret "${request.secret}" is only in namespace ${where}, but Portieris reads it from ${namespaceOf(request)}: ${fix}`;
+  }
+
   /** Files and Secrets with a similar name, to turn "not found" into "did you mean". */
   private async nearMisses(request: KeyRequest): Promise<string> {
     const wanted = `${request.secret}.${request.extension}`;
@@ -115,7 +128,7 @@ export class KeyStore {
       ...files.filter((f) => f.endsWith(`.${request.extension}`)).map((f) => f.slice(0, -(request.extension.length + 1))),
       ...[...this.gateSecrets, ...this.inputSecrets].map((s) => valueAt(s.value, ['metadata', 'name'])).filter((n): n is string => typeof n === 'string'),
     ];
-    const close = names.find((n) => editDistance(n, request.secret) <= 2);
+    const close = names.find((n) => n !== request.secret && editDistance(n, request.secret) <= 2);
     return close ? `; did you mean "${close}"?` : '';
   }
 
@@ -141,8 +154,19 @@ export class KeyStore {
       throw new GateError('KEY_INVALID', `secret "${request.secret}" in "${request.namespace}" does not contain a "key" attribute (data.key or stringData.key), needed by ${request.policy}`, origin);
     }
     if (!value.ok) throw new GateError('KEY_INVALID', `secret "${request.secret}": data.key is not valid base64`, { file: secret.file, line: value.line });
-    return material(value.bytes, `Secret ${request.secret} at ${secret.file}:${secret.line}`, origin);
+    const namespace = request.namespaceFromPolicy ? ` of ${namespaceOf(request)}` : '';
+    return material(value.bytes, `Secret ${request.secret}${namespace} at ${secret.file}:${secret.line}`, origin);
   }
+}
+
+/** Where a key is looked for, saying when the policy chose the namespace rather than the workload. */
+export function namespaceOf(need: KeyNeed): string {
+  return need.namespaceFromPolicy ? `namespace "${need.namespace}", the policy's keySecretNamespace` : `namespace "${need.namespace}"`;
+}
+
+function landsIn(secret: ManifestObject, defaultNamespace: string): string {
+  const ns = valueAt(secret.value, ['metadata', 'namespace']);
+  return typeof ns === 'string' && ns !== '' ? ns : defaultNamespace;
 }
 
 function material(bytes: Uint8Array, source: string, origin: Origin): KeyMaterial {

@@ -12,7 +12,7 @@ import { validateDigest } from '../reference/reference.js';
 import { once } from '../memo.js';
 import { parseChallenge, type Challenge } from './challenge.js';
 import { basicAuthorization, type CredentialCandidate } from './credentials.js';
-import { redact, TransportError, type HttpClient, type HttpResponse } from './http.js';
+import { PlainHttpAnswer, redact, TransportError, type HttpClient, type HttpResponse } from './http.js';
 
 export const MANIFEST_MEDIA_TYPES = [
   'application/vnd.oci.image.index.v1+json',
@@ -60,7 +60,11 @@ export class RegistryClient {
   /** GET /v2/ without credentials, once per registry. 200 and 401 both mean "a registry is here". */
   ping(domain: string): Promise<Ping> {
     return once(this.pings, domain, async () => {
-      const response = await this.options.http.fetch(`${this.endpoint(domain).origin}/v2/`, { maxBytes: 64 * 1024, slot: this.slotOf(domain) });
+      const response = await this.options.http.fetch(`${this.endpoint(domain).origin}/v2/`, { maxBytes: 64 * 1024, slot: this.slotOf(domain) }).catch((e: unknown) => {
+        // Every request to a registry starts with this ping, so this is where "it speaks HTTP" is told.
+        if (e instanceof PlainHttpAnswer) throw new TransportError('unreachable', e.message, `${domain} serves plain HTTP: reach it with --insecure-registry ${domain} (credentials then cross the network unencrypted)`);
+        throw e;
+      });
       if (response.status !== 200 && response.status !== 401) {
         throw new TransportError('unreachable', `${domain} does not answer like a registry: GET /v2/ gave ${response.status}`);
       }
@@ -123,9 +127,10 @@ export class RegistryClient {
     return this.options.endpoint(domain);
   }
 
-  private expectFound(response: HttpResponse, ref: ImageReference, what: string): void {
+  private expectFound(response: Answer, ref: ImageReference, what: string): void {
     if (response.status === 404) {
-      throw new TransportError('not-found', `${ref.domain}/${ref.path}:${ref.tag} does not exist in the registry (404 for the ${what})`, 'push the image, or fix the name or tag');
+      const answers = response.answers ? `: ${response.answers.join(', ')}` : '';
+      throw new TransportError('not-found', `${ref.domain}/${ref.path}:${ref.tag} does not exist in the registry (404 for the ${what}${answers})`, 'push the image, or fix the name or tag');
     }
     this.expectOk(response, ref, what);
   }
@@ -139,8 +144,11 @@ export class RegistryClient {
   /**
    * One request, tried with each credential in turn until one is let in. 401 and 403
    * mean "not with this credential"; so does 404, since registries hide private
-   * repositories from those who may not see them: "not found" is concluded only when
-   * every credential gets it. The credential that worked is tried first next time.
+   * repositories from those who may not see them. "Not found" is concluded when every
+   * credential gets 404, or when only anonymous access was refused (401/403) and every
+   * credential the registry let in got 404: a registry that asks for credentials and
+   * then answers 404 has looked. A credential refused outright leaves it AUTH_FAILED,
+   * since it might have seen the tag. The credential that worked is tried first next time.
    */
   private async authorized(
     ref: ImageReference,
@@ -149,13 +157,14 @@ export class RegistryClient {
     headers: Record<string, string>,
     credentials: CredentialCandidate[],
     maxBytes: number,
-  ): Promise<HttpResponse> {
+  ): Promise<Answer> {
     const key = `${ref.domain}/${ref.path}`;
     // The credential that worked for this repository, else for another one of the registry.
     const preferred = this.working.get(key) ?? this.working.get(ref.domain);
     const ordered = preferred ? [...credentials].sort((a, b) => Number(b.source === preferred) - Number(a.source === preferred)) : credentials;
     const refused: string[] = [];
     let notFound: HttpResponse | undefined;
+    let refusedWithCredential = false;
     for (const candidate of ordered) {
       const response = await this.withCredential(ref, method, path, headers, candidate, maxBytes);
       if (response.status === 404) {
@@ -172,11 +181,13 @@ export class RegistryClient {
         return response;
       }
       refused.push(`${candidate.source} (${response.status})`);
+      if (!candidate.anonymous) refusedWithCredential = true;
     }
-    if (notFound && refused.every((r) => r.endsWith('(404)'))) return notFound;
+    if (notFound && !refusedWithCredential) return { ...notFound, answers: refused };
+    const unseen = notFound ? '; a 404 may also mean that the credential may not see the repository' : '';
     throw new TransportError(
       'auth',
-      `${ref.domain} refused access to ${ref.path} with every credential: ${refused.join(', ')}`,
+      `${ref.domain} refused access to ${ref.path} with every credential: ${refused.join(', ')}${unseen}`,
       `give gate a pull secret for ${ref.domain} (imagePullSecrets of the pod or its ServiceAccount), or --auth-file / docker login for CI`,
     );
   }
@@ -276,6 +287,9 @@ export class RegistryClient {
     return (attempt) => semaphore.run(attempt);
   }
 }
+
+/** An answer to an authorized request; a 404 says what each credential got. */
+type Answer = HttpResponse & { answers?: string[] };
 
 function sameChallenge(a: Challenge, b: Challenge | undefined): boolean {
   return b !== undefined && a.scheme === b.scheme && a.params.realm === b.params.realm && a.params.service === b.params.service;

@@ -45,6 +45,17 @@ export class TransportError extends Error {
   }
 }
 
+/**
+ * A server that answered a TLS handshake in plain HTTP: what the fix is depends on what
+ * the server is (a registry: --insecure-registry; a lookaside: an http:// URL).
+ */
+export class PlainHttpAnswer extends TransportError {
+  constructor(message: string, hint: string) {
+    super('unreachable', message, hint);
+    this.name = 'PlainHttpAnswer';
+  }
+}
+
 export interface HttpResponse {
   status: number;
   headers: Record<string, string>;
@@ -79,6 +90,9 @@ export interface HttpOptions {
 
 const MAX_REDIRECTS = 5;
 const TLS_CODES = /CERT|SELF_SIGNED|UNABLE_TO|ERR_TLS|ERR_SSL|HOSTNAME/;
+// What OpenSSL says when the bytes after a ClientHello are not TLS: "HTTP/1.1 400 …" from a
+// plain-HTTP server reads as a record of an unknown version, or of an absurd length.
+const PLAIN_HTTP_CODES = new Set(['ERR_SSL_WRONG_VERSION_NUMBER', 'ERR_SSL_PACKET_LENGTH_TOO_LONG', 'ERR_SSL_HTTP_REQUEST']);
 
 /**
  * Keep-alive pools that may outlive a run: one undici Agent per origin, trust roots and
@@ -161,7 +175,7 @@ export class HttpClient {
     // --request-timeout bounds each phase (connect + TLS in the agent, headers, each stall
     // of the body); the run's budget cuts whatever is still running at the deadline.
     const budget = AbortSignal.timeout(remaining);
-    const fail = (e: unknown, phase: Phase) => toTransportError(e, where, budget.aborted ? { budgetMs: remaining } : { perRequestMs: perRequest }, phase);
+    const fail = (e: unknown, phase: Phase) => toTransportError(e, url, budget.aborted ? { budgetMs: remaining } : { perRequestMs: perRequest }, phase);
     const agent = await this.agentFor(url);
     let answer: Dispatcher.ResponseData;
     try {
@@ -243,7 +257,8 @@ function untilAborted<T extends Dispatcher.ResponseData>(pending: Promise<T>, si
 
 const seconds = (ms: number) => Math.round(ms / 100) / 10;
 
-function toTransportError(e: unknown, where: string, limit: TimeLimit, phase: Phase): TransportError {
+function toTransportError(e: unknown, url: URL, limit: TimeLimit, phase: Phase): TransportError {
+  const where = redact(url.href);
   const error = e as NodeJS.ErrnoException & { cause?: NodeJS.ErrnoException };
   const code = error.code ?? error.cause?.code ?? '';
   const message = error.cause?.message ?? error.message ?? String(e);
@@ -262,8 +277,11 @@ function toTransportError(e: unknown, where: string, limit: TimeLimit, phase: Ph
           : `no answer within ${s} s`;
     return new TransportError('timeout', `${where}: ${what}, the per-request limit (--request-timeout)`);
   }
+  if (url.protocol === 'https:' && PLAIN_HTTP_CODES.has(code)) {
+    return new PlainHttpAnswer(`${where}: TLS: the server answered in plain HTTP, not TLS (${code})`, `${url.host} speaks plain HTTP: if that is intended, write its URL (a lookaside, a storeURL) with http://`);
+  }
   if (TLS_CODES.test(code)) {
-    return new TransportError('unreachable', `${where}: TLS: ${message} (trust the registry's CA with .gate/certs.d/<host:port>/ca.crt or --ca-file)`);
+    return new TransportError('unreachable', `${where}: TLS: ${message} (trust the registry's CA with .gate/certs.d/${url.host}/ca.crt or --ca-file)`);
   }
   if (duringBody || code === 'UND_ERR_RES_CONTENT_LENGTH_MISMATCH' || code === 'UND_ERR_SOCKET') {
     return new TransportError('unreachable', `${where}: the connection broke ${duringBody ? 'in the middle of the response (truncated)' : ''}: ${message}`.replace(/ +:/, ':'));

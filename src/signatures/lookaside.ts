@@ -84,16 +84,30 @@ export function fileLookaside(base: string, show: (file: string) => string = (fi
     },
     repair: (location, armoured) =>
       armoured ? `store the binary signature: gpg --dearmor < ${location} > ${location}.bin && mv ${location}.bin ${location}` : 'replace the file with a signature made by skopeo or gpg --sign',
-    // A missing lookaside folder or a numbering that does not start at 1 is worth saying.
+    // A missing lookaside folder, a numbering that does not start at 1, or skopeo's local store is worth saying.
     async whyEmpty(ref, digest) {
       const folder = fileURLToPath(base);
-      if (!(await stat(folder).then((s) => s.isDirectory(), () => false))) return `the lookaside folder ${show(folder)} does not exist`;
+      const local = isSkopeoLocalStore(folder)
+        ? `${path.resolve(folder)} is skopeo's and podman's default local signature store: signatures written there stay on the machine that signed (a CI runner), and the in-cluster webhook never reads it; publish them to a web server and set simple.storeURL`
+        : undefined;
+      const notes = (why: string | undefined) => [why, local].filter((n) => n !== undefined).join('; ') || undefined;
+      if (!(await stat(folder).then((s) => s.isDirectory(), () => false))) return notes(`the lookaside folder ${show(folder)} does not exist`);
       const dir = path.dirname(fileURLToPath(lookasideSignatureUrl(base, ref, digest, 1)));
       const names = await readdir(dir).catch(() => [] as string[]);
       const others = names.filter((n) => n.startsWith('signature'));
-      return others.length > 0 ? `${show(dir)} holds ${others.join(', ')} but no signature-1: the numbering starts at 1 and stops at the first gap` : undefined;
+      return notes(others.length > 0 ? `${show(dir)} holds ${others.join(', ')} but no signature-1: the numbering starts at 1 and stops at the first gap` : undefined);
     },
   });
+}
+
+/**
+ * containers/image's built-in lookaside for root (/var/lib/containers/sigstore) and for
+ * rootless users (~/.local/share/containers/sigstore): where `skopeo copy --sign-by`
+ * writes when no registries.d says otherwise.
+ */
+function isSkopeoLocalStore(folder: string): boolean {
+  const normal = path.resolve(folder);
+  return normal === '/var/lib/containers/sigstore' || normal.endsWith(`${path.sep}.local${path.sep}share${path.sep}containers${path.sep}sigstore`);
 }
 
 /**

@@ -43,6 +43,8 @@ export interface KeyMaterial {
 export interface KeyNeed {
   secret: string;
   namespace: string;
+  /** The policy names the namespace (keySecretNamespace) instead of taking the workload's. */
+  namespaceFromPolicy?: boolean;
   /** The file `.gate/keys/<secret>.<extension>`: the kind's keyExtension. */
   extension: string;
   /** How to make that file, for "not found" messages. */

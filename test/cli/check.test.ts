@@ -203,7 +203,7 @@ describe('gate check: bad input is exit 2 with one line', () => {
     const binary = (await mustRun('gpg', ['--batch', '--export', fingerprint], { env: home.env })).stdout;
     await withRepo(await signedRepo({ '.gate/keys/team.asc': null }), async (repo) => {
       await repo.write('.gate/keys/team.gpg', binary);
-      await expectBadInput(['check', 'apps'], repo.dir, /policy\.yaml:11: /, /found team\.gpg: gate reads armoured keys from <keySecret>\.asc/);
+      await expectBadInput(['check', 'apps'], repo.dir, /policy\.yaml:11: /, /found team\.gpg: gate reads armoured keys from team\.asc \(gpg --armor --export FINGERPRINT > team\.asc\)/);
     });
   });
 
@@ -326,6 +326,31 @@ describe('gate check: where configuration comes from', () => {
     });
   });
 
+  it('names a key Secret that is only in another namespace than the one Portieris reads (KEY_MISSING, exit 2)', async () => {
+    const secret = `apiVersion: v1\nkind: Secret\nmetadata: {name: team, namespace: security}\ndata:\n  key: ${Buffer.from(publicKey).toString('base64')}\n`;
+    await withRepo(await signedRepo({ 'apps/key.yaml': secret, '.gate/keys/team.asc': null }), async (repo) => {
+      await expectBadInput(['check', 'apps'], repo.dir, /\.gate\/policies\/policy\.yaml/,
+        /\(namespace "shop"\); Secret "team" is only in namespace "security" \(apps\/key\.yaml:1\), but Portieris reads it from namespace "shop": deploy it there too, or set keySecretNamespace: security/);
+      const { stderr } = await gate(['check', 'apps'], { cwd: repo.dir });
+      assert.doesNotMatch(stderr, /did you mean "team"/);
+    });
+  });
+
+  it('says when the key Secret\'s namespace is the policy\'s keySecretNamespace, found or missing', async () => {
+    const policy = clusterPolicy('default', SIGNED_BY_TEAM.replace('keySecret: team', 'keySecret: team\n          keySecretNamespace: security'));
+    const secret = (namespace: string) => `apiVersion: v1\nkind: Secret\nmetadata: {name: team, namespace: ${namespace}}\ndata:\n  key: ${Buffer.from(publicKey).toString('base64')}\n`;
+    await withRepo(await signedRepo({ '.gate/policies/policy.yaml': policy, 'apps/key.yaml': secret('security'), '.gate/keys/team.asc': null }), async (repo) => {
+      const { code, report } = await gateJson(['check', 'apps'], { cwd: repo.dir });
+      assert.equal(report.results[0].reason, 'SIGNED', report.results[0].message);
+      assert.match(report.results[0].message, /Secret team of namespace "security", the policy's keySecretNamespace at apps\/key\.yaml:1/);
+      assert.equal(code, 0);
+    });
+    await withRepo(await signedRepo({ '.gate/policies/policy.yaml': policy, 'apps/key.yaml': secret('shop'), '.gate/keys/team.asc': null }), async (repo) => {
+      await expectBadInput(['check', 'apps'], repo.dir, /\.gate\/policies\/policy\.yaml/,
+        /\(namespace "security", the policy's keySecretNamespace\); Secret "team" is only in namespace "shop" .*change keySecretNamespace to "shop"/);
+    });
+  });
+
   it('prefers a .gate/ key Secret for the workload namespace over one for every namespace', async () => {
     const intruder = await home.exportPublic(await home.generateKey('Generic <g@example.com>'));
     const secret = (namespace: string, key: string) =>
@@ -336,6 +361,39 @@ describe('gate check: where configuration comes from', () => {
       assert.equal(report.results[0].reason, 'SIGNED');
       assert.match(report.results[0].message, /b-shop\.yaml/);
     });
+  });
+
+  it('says to render first when a folder holds a kustomization or a Helm chart, with the command', async () => {
+    const kustomization = 'apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\nresources: [web.yaml]\nimages:\n- {name: web, newName: registry.example.com/team/web}\n';
+    const chart = { 'apps/chart/Chart.yaml': 'apiVersion: v2\nname: web\nversion: 0.1.0\n', 'apps/chart/templates/pod.yaml': 'apiVersion: v1\nkind: Pod\nmetadata: {name: p}\nspec:\n  containers: [{name: c, image: "{{ .Values.image }}"}]\n' };
+    await withRepo(await signedRepo({ 'apps/kustomization.yaml': kustomization, ...chart }), async (repo) => {
+      const { report } = await gateJson(['check', 'apps'], { cwd: repo.dir });
+      const at = (file: string) => report.warnings.find((w) => w.file === file);
+      assert.match(at('apps/kustomization.yaml')?.message ?? '', /^a kustomization: .*check the rendered manifests instead: kustomize build apps \| gate check -$/, JSON.stringify(report.warnings));
+      assert.equal(at('apps/kustomization.yaml')?.line, 1);
+      assert.match(at('apps/chart/Chart.yaml')?.message ?? '', /^a Helm chart: .*helm template apps\/chart \| gate check -$/);
+      assert.ok(!report.warnings.some((w) => /not a Kubernetes object/.test(w.message) && /kustomization|Chart/.test(w.file ?? '')), 'the files that mark a folder to render are not read as manifests');
+    });
+  });
+
+  it('NO_SIGNATURE says when the lookaside is skopeo\'s default local store, which only the signing machine has', async () => {
+    const local = /is skopeo's and podman's default local signature store: signatures written there stay on the machine that signed .*set simple\.storeURL/;
+    const root = { '.gate/registries.d/sigs.yaml': 'default-docker:\n  lookaside: file:///var/lib/containers/sigstore\n' };
+    await withRepo(await signedRepo(root), async (repo) => {
+      const { code, report } = await gateJson(['check', 'apps'], { cwd: repo.dir });
+      assert.equal(report.results[0].reason, 'NO_SIGNATURE');
+      assert.match(report.results[0].message, /looked in \S*var\/lib\/containers\/sigstore\/team\/web@sha256=.*; \/var\/lib\/containers\/sigstore is skopeo's/);
+      assert.match(report.results[0].message, local);
+      assert.equal(code, 1);
+    });
+    for (const [folder, expected] of [['home/.local/share/containers/sigstore', true], ['home/sigstore', false]] as const) {
+      await withRepo(await signedRepo({ '.gate/registries.d/sigs.yaml': `default-docker:\n  lookaside: file:../../${folder}\n`, [`${folder}/.keep`]: '' }), async (repo) => {
+        const { report } = await gateJson(['check', 'apps'], { cwd: repo.dir });
+        assert.equal(report.results[0].reason, 'NO_SIGNATURE');
+        assert.equal(local.test(report.results[0].message), expected, report.results[0].message);
+        assert.doesNotMatch(report.results[0].message, /does not exist/);
+      });
+    }
   });
 
   it('warns that Portieris would not find lookaside signatures without storeURL', async () => {
@@ -362,6 +420,50 @@ describe('gate check: where configuration comes from', () => {
       assert.equal(report.results[0].reason, 'REJECTED_BY_POLICY');
       const missing = await gate(['check', 'apps', '--keys', 'no-such-dir'], { cwd: repo.dir });
       assert.equal(missing.code, 2);
+    });
+  });
+});
+
+describe('gate check: flags that would do nothing, and --fail-on-warn', () => {
+  it('refuses --kubeconfig without --cluster (exit 2), naming the flag to add', async () => {
+    await withRepo(await signedRepo(), async (repo) => {
+      const { code, stdout, stderr } = await gate(['check', 'apps', '--kubeconfig', 'kubeconfig'], { cwd: repo.dir });
+      assert.equal(code, 2);
+      assert.equal(stdout, '');
+      assert.match(stderr, /--kubeconfig does nothing without --cluster: add --cluster/);
+      const lint = await gate(['policy', 'lint', '--kubeconfig', 'kubeconfig'], { cwd: repo.dir });
+      assert.equal(lint.code, 2);
+    });
+  });
+
+  it('warns that --cache-ttl does nothing without --cache-dir, and not when there is a cache', async () => {
+    await withRepo(await signedRepo(), async (repo) => {
+      const idle = /--cache-ttl does nothing without --cache-dir/;
+      const without = await gateJson(['check', 'apps', '--cache-ttl', '60'], { cwd: repo.dir });
+      assert.equal(without.code, 0);
+      assert.ok(without.report.warnings.some((w) => idle.test(w.message)), JSON.stringify(without.report.warnings));
+      const withCache = await gateJson(['check', 'apps', '--cache-ttl', '60', '--cache-dir', 'cache'], { cwd: repo.dir });
+      assert.ok(!withCache.report.warnings.some((w) => idle.test(w.message)));
+      const pin = await gate(['pin', 'apps', '--cache-ttl', '60'], { cwd: repo.dir });
+      assert.match(pin.stderr, /gate pin: warning: --cache-ttl does nothing without --cache-dir/);
+    });
+  });
+
+  it('--fail-on-warn turns a run whose images are all allowed but that has warnings into exit 1, with a last line that says so', async () => {
+    await withRepo(await signedRepo(), async (repo) => {
+      const plain = await gateJson(['check', 'apps'], { cwd: repo.dir });
+      assert.equal(plain.code, 0);
+      assert.ok(plain.report.warnings.length > 0, 'the lookaside without storeURL is warned');
+      const strict = await gate(['check', 'apps', '--fail-on-warn'], { cwd: repo.dir });
+      assert.equal(strict.code, 1);
+      assert.match(strict.stdout, /^ALLOW /m);
+      assert.equal(strict.stderr.trimEnd().split('\n').pop(), `gate: failing on ${plain.report.warnings.length} warning(s) (--fail-on-warn)`);
+    });
+    const open = clusterPolicy('open', '  - name: "registry.example.com/*"\n    policy: {}\n');
+    await withRepo(await signedRepo({ '.gate/policies/policy.yaml': open }), async (repo) => {
+      const quiet = await gateJson(['check', 'apps', '--fail-on-warn'], { cwd: repo.dir });
+      assert.deepEqual(quiet.report.warnings, []);
+      assert.equal(quiet.code, 0, 'no warning, nothing to fail on');
     });
   });
 });

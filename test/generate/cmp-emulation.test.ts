@@ -311,4 +311,23 @@ describe('gate generate: denials and failures', () => {
       assert.equal(cached.code, 0);
     });
   });
+
+  it('--fail-on-warn fails an allowed generation that has warnings: nothing on stdout, each warning on stderr, exit 1', async () => {
+    await withWorkdir('plain', '', async (w) => {
+      // A fresh verdict cache for each run: a cached verdict skips the store lookup, and its warning with it.
+      const fresh = (name: string) => ({ GATE_CACHE_DIR: path.join(path.dirname(w.root), `cache-${name}`) });
+      const passing = await generate(w, { ...argoEnv(w.sourcePath), ...fresh('passing') });
+      assert.equal(passing.code, 0, passing.stderr);
+      assert.match(passing.stderr, /\(1 warning\(s\)/);
+      const out = await generate(w, { ...argoEnv(w.sourcePath), ...fresh('strict') }, ['--fail-on-warn']);
+      assert.equal(out.code, 1, out.stderr);
+      assert.equal(out.stdout.length, 0);
+      const lines = out.stderr.trimEnd().split('\n');
+      assert.match(lines[1], /^WARNING \S*\.gate\/policies\/policy\.yaml:\d+: .*sets no simple\.storeURL/);
+      assert.equal(lines[lines.length - 1], 'gate: failing on 1 warning(s) (--fail-on-warn)');
+      const warnMode = await generate(w, { ...argoEnv(w.sourcePath, [{ name: 'mode', string: 'warn' }]), ...fresh('warn') }, ['--fail-on-warn']);
+      assert.equal(warnMode.code, 0, 'mode warn lets everything through');
+      assert.match(warnMode.stderr, /\(1 warning\(s\)/);
+    });
+  });
 });

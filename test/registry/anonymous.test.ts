@@ -68,9 +68,21 @@ describe('anonymous HTTP registry', () => {
     assert.deepEqual(world.registry.accessLog().slice(before), []);
   });
 
-  it('refuses plain HTTP to a registry not declared insecure', async () => {
+  it('refuses plain HTTP to a registry not declared insecure, and names the flag with its host:port', async () => {
     const { code, report } = await checkImages(world, [`${world.host}/team/web:1.4`]);
     assert.equal(report.results[0].reason, 'UNREACHABLE');
+    assert.match(report.results[0].message, /answered in plain HTTP, not TLS/);
+    assert.equal(report.results[0].hint, `${world.host} serves plain HTTP: reach it with --insecure-registry ${world.host} (credentials then cross the network unencrypted)`);
+    assert.equal(code, 3);
+  });
+
+  it('says to write an http:// URL when an https:// lookaside answers in plain HTTP', async () => {
+    const digest = await world.push('team/tls-lookaside', '1');
+    const https = world.lookaside.url.replace(/^http:/, 'https:');
+    const files = { '.gate/registries.d/lookaside.yaml': `default-docker:\n  lookaside: ${https}\n` };
+    const { code, report } = await checkImages(world, [`${world.host}/team/tls-lookaside@${digest}`], insecure(), files);
+    assert.equal(report.results[0].reason, 'UNREACHABLE');
+    assert.match(report.results[0].hint ?? '', new RegExp(`${new URL(https).host} speaks plain HTTP: .*http://`));
     assert.equal(code, 3);
   });
 });

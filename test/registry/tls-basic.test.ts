@@ -77,6 +77,27 @@ describe('TLS registry with htpasswd Basic auth', () => {
     assert.match(mixed.report.results[0].message, /for the 1 use\(s\) with no pull secret: .*other uses: 1 use\(s\) with regcred: SIGNED/);
   });
 
+  it('denies a tag that does not exist as INVALID_REFERENCE (exit 1) when the pull secret gets in', async () => {
+    const missing = `${world.host}/team/private:9.9`;
+    const files = { ...trusted(), 'apps/app.yaml': withPullSecret(missing, 'regcred'), 'apps/secret.yaml': pullSecret('regcred', world.host, USER, PASSWORD) };
+    const { code, report } = await checkImages(world, [missing], [], files);
+    const result = report.results[0];
+    assert.equal(result.reason, 'INVALID_REFERENCE', result.message);
+    assert.match(result.message, /team\/private:9\.9 does not exist .*404 .*pull secret shop\/regcred/);
+    assert.equal(code, 1);
+  });
+
+  it('keeps a missing tag AUTH_FAILED when no credential gets in: anonymous or a wrong password learns nothing', async () => {
+    const missing = `${world.host}/team/private:9.9`;
+    const anonymous = await checkImages(world, [missing], [], trusted());
+    assert.equal(anonymous.report.results[0].reason, 'AUTH_FAILED', anonymous.report.results[0].message);
+    assert.equal(anonymous.code, 3);
+    const files = { ...trusted(), 'apps/app.yaml': withPullSecret(missing, 'wrong'), 'apps/secret.yaml': pullSecret('wrong', world.host, USER, 'not-the-password') };
+    const wrong = await checkImages(world, [missing], [], files);
+    assert.equal(wrong.report.results[0].reason, 'AUTH_FAILED', wrong.report.results[0].message);
+    assert.equal(wrong.code, 3);
+  });
+
   it('takes CI credentials from --auth-file', async () => {
     const repo = await world.repo({ ...trusted(), 'apps/app.yaml': deployment('app', [image]) });
     try {
@@ -112,7 +133,8 @@ describe('TLS registry with htpasswd Basic auth', () => {
     const files = { 'apps/app.yaml': withPullSecret(image, 'regcred'), 'apps/secret.yaml': pullSecret('regcred', world.host, USER, PASSWORD) };
     const untrusted = await checkImages(world, [image], [], files);
     assert.equal(untrusted.report.results[0].reason, 'UNREACHABLE');
-    assert.match(untrusted.report.results[0].message, /TLS: .*certs\.d/);
+    assert.ok(untrusted.report.results[0].message.includes(`TLS: `), untrusted.report.results[0].message);
+    assert.ok(untrusted.report.results[0].message.includes(`.gate/certs.d/${world.host}/ca.crt`), 'the certs.d folder is named with the registry\'s own host:port');
     assert.equal(untrusted.code, 3);
     const trustedByFlag = await checkImages(world, [image], ['--ca-file', ca.certFile], files);
     assert.equal(trustedByFlag.report.results[0].reason, 'SIGNED');

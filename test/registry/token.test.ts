@@ -52,6 +52,14 @@ describe('registry with Bearer token auth', () => {
     ]);
   });
 
+  it('denies a missing tag as INVALID_REFERENCE once a token lets the pull secret in', async () => {
+    const images = [`${world.host}/team/api:404`];
+    const { code, report } = await checkImages(world, images, ['--insecure-registry', world.host, '--insecure-registry', tokens.host], { 'apps/app.yaml': withSecret(images), 'apps/secret.yaml': secret('wonderland') });
+    assert.equal(report.results[0].reason, 'INVALID_REFERENCE', report.results[0].message);
+    assert.match(report.results[0].message, /anonymous \(401\), pull secret shop\/regcred \(404\)/);
+    assert.equal(code, 1);
+  });
+
   it('denies with AUTH_FAILED when the token service refuses the credentials', async () => {
     const images = [`${world.host}/team/api:1`];
     const { code, report } = await checkImages(world, images, ['--insecure-registry', world.host, '--insecure-registry', tokens.host], { 'apps/app.yaml': withSecret(images), 'apps/secret.yaml': secret('wrong') });

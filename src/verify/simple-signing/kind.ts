@@ -23,8 +23,9 @@ export const signedBy: SignatureKind<SignedByRequirement, TrustedKeys, SimpleSig
   key: (requirement, namespace) => ({
     secret: requirement.keySecret,
     namespace: requirement.keySecretNamespace ?? namespace,
+    ...(requirement.keySecretNamespace ? { namespaceFromPolicy: true } : {}),
     extension: signedBy.keyExtension,
-    howToExport: `gate reads armoured keys from <keySecret>.asc (gpg --armor --export FINGERPRINT > ${requirement.keySecret}.asc)`,
+    howToExport: `gate reads armoured keys from ${requirement.keySecret}.asc (gpg --armor --export FINGERPRINT > ${requirement.keySecret}.asc)`,
   }),
 
   async trust(material, need) {
