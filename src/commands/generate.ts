@@ -108,7 +108,7 @@ export async function runGenerate(options: GenerateOptions, io: CheckIO): Promis
   const summary = `gate: ${report.summary.images} image(s) in ${report.scanned.objects} object(s) rendered by ${rendered.command}: ${report.summary.allowed} allowed, ${denied.length} denied${warnings}`;
   // Nobody reads the warnings of a sync that passed, so with --fail-on-warn each one is said as it fails the sync.
   if (options.failOnWarn && report.warnings.length > 0 && !warn) {
-    const lines = [...denied.map((r) => verdictLine('DENY', r)), ...report.warnings.map((w) => escapeControls(`WARNING ${formatWarning(w)}`)), failedOnWarnings(report)];
+    const lines = [...denied.flatMap((r) => verdictLines('DENY', r)), ...report.warnings.map((w) => escapeControls(`WARNING ${formatWarning(w)}`)), failedOnWarnings(report)];
     return { stderr: `${summary}\n${lines.join('\n')}\n`, exitCode: exitCodeWithWarnings(report, true) };
   }
   if (denied.length === 0) return { stdout: rendered.bytes, stderr: `${summary}\n`, exitCode: 0 };
