@@ -232,7 +232,7 @@ export class Decider {
         digest,
         intended: referenceString(intended),
         requirements: requirements.map((r) => [r.kind.type, r.trust.sha256, r.kind.cacheParts(r.requirement)]),
-        store: this.stores.identity(ref, rule),
+        store: this.stores.choose(ref, rule, resource),
         // Not part of the answer between runs: see cache/key.ts.
         credentials: null,
       });

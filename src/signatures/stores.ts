@@ -51,9 +51,16 @@ export class SignatureStores {
 
   constructor(private readonly options: StoresOptions) {}
 
-  /** The store's identity, for cache keys: what a verdict's evidence came from. */
-  identity(ref: ImageReference, rule: RepositoryRule): string {
-    return rule.policy.simple?.storeURL ?? lookasideFor(this.options.registries, ref)?.base ?? `registry:${ref.domain}`;
+  /**
+   * The store chosen for an image, by its identity (for cache keys: what a verdict's
+   * evidence came from). Says, once per policy entry, when the webhook would not read it:
+   * here and not in the lookup, so that a verdict from the cache carries the warning too.
+   */
+  choose(ref: ImageReference, rule: RepositoryRule, resource: PolicyResource): string {
+    const storeURL = rule.policy.simple?.storeURL;
+    const choice = lookasideFor(this.options.registries, ref);
+    if (!storeURL && choice && this.options.webhook !== false) this.warnAboutWebhookStore(resource, rule, choice);
+    return storeURL ?? choice?.base ?? `registry:${ref.domain}`;
   }
 
   /** Every blob stored for `digest`, once per store, repository, digest and credentials in the run. */

@@ -90,6 +90,7 @@ spec:
   repositories:
   - name: "${host}/*"
     policy:
+      mutateImage: false
       simple:
         requirements:
 ${requirements}`,
