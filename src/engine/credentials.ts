@@ -1,7 +1,11 @@
 // Which credentials to try for an image, in Portieris' order: anonymous, then each pull
 // secret of the workload (the pod spec's, else its ServiceAccount's, as
-// manifests/service-accounts.ts settles them); gate adds the CI's own
-// credentials last (--auth-file, docker/podman config, credential helpers). A Secret is
+// manifests/service-accounts.ts settles them). The CI's own credentials (--auth-file,
+// docker/podman config, credential helpers) are what the webhook never has: under
+// webhook: portieris they only stand in for a pull secret the workload names whose
+// content gate cannot see (the usual case in PR CI), and the report says the verdict
+// assumes that Secret grants the same access; a workload that names none gets anonymous
+// access only, as in the cluster. Under webhook: none they are tried last. A Secret is
 // looked for in the order of SECRET_PRECEDENCE: the checked manifests (where it would be
 // deployed), then .gate/, then, with --cluster, the cluster. It lives in engine/ because it joins manifests, the
 // cluster and the registry's credential formats; registry/ knows none of the first two.
@@ -18,6 +22,9 @@ import { once } from '../memo.js';
 /** Where a pull secret or storeSecret is looked for, in order: the first that has it wins. */
 export const SECRET_PRECEDENCE = ['manifests', 'gate', 'cluster'] as const;
 
+/** When the CI's own credentials are tried: standing in for unseen pull secrets only (webhook parity), or always. */
+export type CiCredentialUse = 'stand-in' | 'always';
+
 export class CredentialFinder {
   private readonly configs = new Map<string, Promise<DockerConfig | undefined>>();
   private readonly warned = new Set<string>();
@@ -29,18 +36,32 @@ export class CredentialFinder {
     private readonly ci: CiCredentials,
     private readonly warnings: Warning[],
     private readonly cluster?: SecretReader,
+    /** How the CI's credentials are used: from the webhook gate predicts. */
+    private readonly ciUse: CiCredentialUse = 'stand-in',
   ) {}
 
   /** Credentials for pulling from `registry` (host[:port]) as a workload with these pull secrets. */
   async candidates(namespace: string, pullSecrets: string[], registry: string): Promise<CredentialCandidate[]> {
     const found: CredentialCandidate[] = [ANONYMOUS];
+    const unseen: string[] = [];
     for (const name of pullSecrets) {
+      if (!(await this.pullSecret(namespace, name))) {
+        unseen.push(`${namespace}/${name}`);
+        continue;
+      }
       const config = await this.dockerConfig(namespace, name);
       const entry = config && lookupAuth(config, registry);
       if (entry) found.push({ source: `pull secret ${namespace}/${name}`, ...entry });
     }
-    const ci = await this.ci.credentialFor(registry);
-    if (ci) found.push(ci);
+    if (this.ciUse === 'always' || unseen.length > 0) {
+      const ci = await this.ci.credentialFor(registry);
+      if (ci && this.ciUse === 'always') found.push(ci);
+      else if (ci) {
+        const secrets = unseen.map((s) => `Secret ${s}`).join(' or ');
+        found.push({ ...ci, source: `${ci.source}, standing in for ${secrets}` });
+        this.warnOnce(`stand-in ${unseen.join(',')} ${registry}`, `the pull secret content is not in the repository, so gate reached ${registry} with ${ci.source} instead: a verdict reached with it assumes that ${secrets} grants the same access in the cluster`);
+      }
+    }
     return found.filter((c, i) => found.findIndex((o) => o.source === c.source) === i);
   }
 
@@ -60,10 +81,7 @@ export class CredentialFinder {
     const key = `${namespace}/${name}`;
     return once(this.configs, key, async () => {
       const secret = await this.secret(namespace, name);
-      if (!secret) {
-        this.warnOnce(key, `pull secret ${key} is neither in the checked manifests nor in .gate/${this.cluster ? ' nor in the cluster' : ' (--cluster reads it from the cluster)'}`);
-        return undefined;
-      }
+      if (!secret) return undefined;
       const modern = secret.data['.dockerconfigjson'];
       const legacy = secret.data['.dockercfg'];
       const raw = modern ?? legacy;
@@ -91,6 +109,13 @@ export class CredentialFinder {
       if (found) return found;
     }
     return undefined;
+  }
+
+  /** Once per pull secret: where gate looked for it. */
+  private async pullSecret(namespace: string, name: string): Promise<SecretData | undefined> {
+    const secret = await this.secret(namespace, name);
+    if (!secret) this.warnOnce(`${namespace}/${name}`, `pull secret ${namespace}/${name} is neither in the checked manifests nor in .gate/${this.cluster ? ' nor in the cluster' : ' (--cluster reads it from the cluster)'}`);
+    return secret;
   }
 
   private async from(source: (typeof SECRET_PRECEDENCE)[number], namespace: string, name: string): Promise<SecretData | undefined> {

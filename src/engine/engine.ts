@@ -8,7 +8,7 @@ import path from 'node:path';
 import { ClusterSecrets } from '../cluster/secrets.js';
 import { openVerdictStore } from '../cache/open.js';
 import { Decider, type Network } from './decider.js';
-import { CredentialFinder, serviceAccountsFromCluster } from './credentials.js';
+import { CredentialFinder, serviceAccountsFromCluster, type CiCredentialUse } from './credentials.js';
 import { GateError, type Warning } from '../errors.js';
 import { readOrFail } from '../input/bounded-read.js';
 import { displayName, mebibytes, type InputIO } from '../input/files.js';
@@ -138,10 +138,12 @@ export async function prepare(options: CheckOptions, io: CheckIO, objects: Manif
   );
 
   const caFiles = await readCaFiles(options.caFiles ?? [], io.cwd);
-  const network = options.offline ? undefined : buildNetwork(options, io, { deadline, requestTimeoutMs, remaining, clock }, caFiles, objects, config.secretObjects, locations, warnings, cluster);
+  const webhook = options.webhook ?? config.settings.webhook ?? 'portieris';
+  // The webhook never has the CI's credentials: under portieris they stand in only for pull secrets gate cannot see.
+  const ciUse = webhook === 'none' ? 'always' : 'stand-in';
+  const network = options.offline ? undefined : buildNetwork(options, io, { deadline, requestTimeoutMs, remaining, clock }, caFiles, objects, config.secretObjects, locations, warnings, cluster, ciUse);
   const cache = openVerdictStore(options.cacheDir, { cwd: io.cwd, ttlMs: (options.cacheTtlSeconds ?? DEFAULTS.cacheTtlSeconds) * 1000, now: clock });
   const requireDigest = options.requireDigest ? '--require-digest' : config.settings.requireDigest ? `requireDigest in ${CONFIG_FILE}` : undefined;
-  const webhook = options.webhook ?? config.settings.webhook ?? 'portieris';
   const mutateImage = webhook === 'none' ? 'off' : (config.settings.rules?.['mutate-image'] ?? options.mutateImageDefault ?? 'warn');
   const decider = new Decider({ policies, gatePolicies, keys, kinds, registries: config.registries, now, show: (file) => displayName(file, io.cwd), network, cache, requireDigest, webhook, mutateImage, onTagResolved: () => io.progress?.tagResolved() });
   const serviceAccounts = cluster ? serviceAccountsFromCluster(cluster, warnings) : undefined;
@@ -158,6 +160,7 @@ function buildNetwork(
   locations: GateLocations,
   warnings: Warning[],
   cluster: ClusterSecrets | undefined,
+  ciUse: CiCredentialUse,
 ): Network {
   const certsDirs = [...(locations.gateDir ? [path.join(locations.gateDir, 'certs.d')] : []), ...SYSTEM_CERTS_DIRS];
   const http = new HttpClient({
@@ -180,7 +183,7 @@ function buildNetwork(
   return {
     http,
     registry,
-    credentials: new CredentialFinder(inputSecrets, gateSecrets, options.namespace, ci, warnings, cluster),
+    credentials: new CredentialFinder(inputSecrets, gateSecrets, options.namespace, ci, warnings, cluster, ciUse),
     cleartextAllowed: (hostPort) => insecure.has(hostPort),
   };
 }

@@ -188,7 +188,7 @@ export class RegistryClient {
     throw new TransportError(
       'auth',
       `${ref.domain} refused access to ${ref.path} with every credential: ${refused.join(', ')}${unseen}`,
-      `give gate a pull secret for ${ref.domain} (imagePullSecrets of the pod or its ServiceAccount), or --auth-file / docker login for CI`,
+      `name a pull secret for ${ref.domain} in the workload (imagePullSecrets of the pod, or of its ServiceAccount): the webhook has no other credential. CI credentials (--auth-file, docker login) stand in only for a pull secret the workload names whose Secret is not in the repository (or all, under --webhook none)`,
     );
   }
 

@@ -6,7 +6,7 @@ import { chmod, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { gate } from '../helpers/gate.js';
+import { gate, type JsonReport } from '../helpers/gate.js';
 import type { Pem } from '../helpers/pki.js';
 import { deployment, pullSecret, withPullSecret } from '../helpers/repo.js';
 import { basicAuthWorld, checkImages, type BasicAuthWorld, type World } from '../helpers/world.js';
@@ -98,12 +98,32 @@ describe('TLS registry with htpasswd Basic auth', () => {
     assert.equal(wrong.code, 3);
   });
 
-  it('takes CI credentials from --auth-file', async () => {
-    const repo = await world.repo({ ...trusted(), 'apps/app.yaml': deployment('app', [image]) });
+  it('takes CI credentials from --auth-file in place of a pull secret the workload names but the repository does not hold, and says so', async () => {
+    // The usual PR CI: the Deployment names regcred, whose Secret is only in the cluster.
+    const repo = await world.repo({ ...trusted(), 'apps/app.yaml': withPullSecret(image, 'regcred') });
     try {
       await repo.write('ci-auth.json', JSON.stringify({ auths: { [world.host]: { auth: Buffer.from(`${USER}:${PASSWORD}`).toString('base64') } } }));
       const { stdout } = await gate(['check', 'apps', '-o', 'json', '--auth-file', 'ci-auth.json'], { cwd: repo.dir });
-      assert.equal(JSON.parse(stdout).results[0].reason, 'SIGNED');
+      const report = JSON.parse(stdout) as JsonReport;
+      assert.equal(report.results[0].reason, 'SIGNED', report.results[0].message);
+      assert.ok(report.warnings.some((w) => w.message.includes('assumes that Secret shop/regcred grants the same access in the cluster')), JSON.stringify(report.warnings));
+    } finally {
+      await repo.dispose();
+    }
+  });
+
+  it('does not let CI credentials in for a workload that names no pull secret: the webhook reads the registry anonymously', async () => {
+    const repo = await world.repo({ ...trusted(), 'apps/app.yaml': deployment('app', [image]) });
+    try {
+      await repo.write('ci-auth.json', JSON.stringify({ auths: { [world.host]: { auth: Buffer.from(`${USER}:${PASSWORD}`).toString('base64') } } }));
+      const parity = await gate(['check', 'apps', '-o', 'json', '--auth-file', 'ci-auth.json'], { cwd: repo.dir });
+      const result = (JSON.parse(parity.stdout) as JsonReport).results[0];
+      assert.equal(result.reason, 'AUTH_FAILED', result.message);
+      assert.match(result.hint ?? '', /name a pull secret for .* in the workload \(imagePullSecrets of the pod, or of its ServiceAccount\)/);
+      assert.equal(parity.code, 3);
+      // Without a webhook to predict, the CI's credentials count as before.
+      const none = await gate(['check', 'apps', '-o', 'json', '--auth-file', 'ci-auth.json', '--webhook', 'none'], { cwd: repo.dir });
+      assert.equal((JSON.parse(none.stdout) as JsonReport).results[0].reason, 'SIGNED');
     } finally {
       await repo.dispose();
     }
@@ -114,7 +134,8 @@ describe('TLS registry with htpasswd Basic auth', () => {
     const helper = path.join(bin, 'docker-credential-gatetest');
     await writeFile(helper, `#!/bin/sh\nread server\n[ "$1" = get ] && [ "$server" = "${world.host}" ] || exit 1\nprintf '{"ServerURL":"%s","Username":"${USER}","Secret":"${PASSWORD}"}' "$server"\n`);
     await chmod(helper, 0o755);
-    const repo = await world.repo({ ...trusted(), 'apps/app.yaml': deployment('app', [image]) });
+    // Standing in for the pull secret the Deployment names, whose Secret the repository does not hold.
+    const repo = await world.repo({ ...trusted(), 'apps/app.yaml': withPullSecret(image, 'regcred') });
     try {
       await repo.write('docker/config.json', JSON.stringify({ credHelpers: { [world.host]: 'gatetest' } }));
       const { stdout, stderr } = await gate(['check', 'apps', '-o', 'json', '--verbose'], {
