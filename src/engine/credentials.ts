@@ -40,6 +40,11 @@ export class CredentialFinder {
     private readonly ciUse: CiCredentialUse = 'stand-in',
   ) {}
 
+  /** Reads the auth file the run names (--auth-file, $REGISTRY_AUTH_FILE) now: a wrong one is bad input, used or not. */
+  readNamedAuthFile(): Promise<void> {
+    return this.ci.readNamedFile();
+  }
+
   /** Credentials for pulling from `registry` (host[:port]) as a workload with these pull secrets. */
   async candidates(namespace: string, pullSecrets: string[], registry: string): Promise<CredentialCandidate[]> {
     const found: CredentialCandidate[] = [ANONYMOUS];

@@ -142,6 +142,7 @@ export async function prepare(options: CheckOptions, io: CheckIO, objects: Manif
   // The webhook never has the CI's credentials: under portieris they stand in only for pull secrets gate cannot see.
   const ciUse = webhook === 'none' ? 'always' : 'stand-in';
   const network = options.offline ? undefined : buildNetwork(options, io, { deadline, requestTimeoutMs, remaining, clock }, caFiles, objects, config.secretObjects, locations, warnings, cluster, ciUse);
+  await network?.credentials.readNamedAuthFile();
   const cache = openVerdictStore(options.cacheDir, { cwd: io.cwd, ttlMs: (options.cacheTtlSeconds ?? DEFAULTS.cacheTtlSeconds) * 1000, now: clock });
   const requireDigest = options.requireDigest ? '--require-digest' : config.settings.requireDigest ? `requireDigest in ${CONFIG_FILE}` : undefined;
   const mutateImage = webhook === 'none' ? 'off' : (config.settings.rules?.['mutate-image'] ?? options.mutateImageDefault ?? 'warn');

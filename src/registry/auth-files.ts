@@ -37,6 +37,17 @@ export class CiCredentials {
 
   constructor(private readonly options: AuthFileOptions) {}
 
+  /**
+   * A file named by --auth-file or $REGISTRY_AUTH_FILE is read up front: a wrong one stops
+   * the run (exit 2) even when no workload needs a CI credential, which under webhook
+   * parity is most runs. The default files are still read on first use only.
+   */
+  async readNamedFile(): Promise<void> {
+    if (!this.options.authFile && !this.options.env.REGISTRY_AUTH_FILE) return;
+    this.configs ??= this.load();
+    await this.configs;
+  }
+
   /** The CI credential for a registry (host[:port]), if any file or helper has one. */
   credentialFor(registry: string): Promise<Credential | undefined> {
     return once(this.found, registry, () => this.lookup(registry));
