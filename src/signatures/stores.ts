@@ -47,7 +47,7 @@ export interface LookupContext {
 
 export class SignatureStores {
   private readonly lookups = new Map<string, Promise<EvidenceLookup>>();
-  private readonly warnedRules = new Set<RepositoryRule>();
+  private readonly warned = new Map<RepositoryRule, Set<string>>();
 
   constructor(private readonly options: StoresOptions) {}
 
@@ -104,11 +104,14 @@ export class SignatureStores {
 
   /**
    * Without storeURL, Portieris does not read registries.d: it finds signatures only
-   * through the registry's signature API. Say so once per rule when gate used a lookaside.
+   * through the registry's signature API. Say so once per policy entry and registries.d
+   * scope that gate used: every scope, whichever image a concurrent run decides first.
    */
   private warnAboutWebhookStore(resource: PolicyResource, rule: RepositoryRule, choice: LookasideChoice): void {
-    if (this.warnedRules.has(rule)) return;
-    this.warnedRules.add(rule);
+    const scopes = this.warned.get(rule) ?? new Set<string>();
+    if (scopes.has(choice.scope)) return;
+    scopes.add(choice.scope);
+    this.warned.set(rule, scopes);
     this.options.warn({
       ...rule.origin,
       message: `${resource.kind}/${resource.name} repository "${rule.name}" sets no simple.storeURL: gate read signatures from the lookaside of ${choice.origin.file} (scope ${choice.scope}), but Portieris in the cluster reads only the registry's signature API then; publish the lookaside over https and set storeURL so that the webhook finds the same signatures`,

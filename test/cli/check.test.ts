@@ -403,6 +403,21 @@ describe('gate check: where configuration comes from', () => {
     });
   });
 
+  it('says so for every registries.d scope a policy entry used, whichever image is decided first', async () => {
+    const other = `registry.example.com/ops/tool@${DIGEST}`;
+    const files = {
+      '.gate/registries.d/sigs.yaml': 'docker:\n  registry.example.com/team:\n    lookaside: file:../sigstore\n  registry.example.com/ops:\n    lookaside: file:../ops-sigstore\n',
+      'apps/web.yaml': deployment('web', [IMAGE, other]),
+    };
+    await withRepo(await signedRepo(files), async (repo) => {
+      for (const concurrency of ['1', '16']) {
+        const { report } = await gateJson(['check', 'apps', '--concurrency', concurrency], { cwd: repo.dir });
+        const scopes = report.warnings.filter((w) => /sets no simple\.storeURL/.test(w.message)).map((w) => /\(scope ([^)]+)\)/.exec(w.message)?.[1]).sort();
+        assert.deepEqual(scopes, ['registry.example.com/ops', 'registry.example.com/team'], JSON.stringify(report.warnings));
+      }
+    });
+  });
+
   it('warns when a key Secret in the manifests differs from the .gate/ key', async () => {
     const otherKey = await home.exportPublic(await home.generateKey('Intruder <i@example.com>'));
     const secret = `apiVersion: v1\nkind: Secret\nmetadata: {name: team, namespace: shop}\nstringData:\n  key: |\n${otherKey.split('\n').map((l) => `    ${l}`).join('\n')}\n`;
