@@ -9,6 +9,7 @@ import { prepare, type CheckIO, type CheckOptions } from '../engine/engine.js';
 import { GateError, type Warning } from '../errors.js';
 import { displayName } from '../input/files.js';
 import { lintExemptions, lintMutation, lintPolicies, type Finding } from '../policy/lint.js';
+import { ruleLevel, webhookOf } from '../policy/settings.js';
 import { safeLines, visible } from '../report/escape.js';
 
 export interface LintReport {
@@ -22,8 +23,7 @@ export async function runLint(options: Omit<CheckOptions, 'paths'>, io: CheckIO)
   try {
     const { policies, settings, locations, now } = engine;
     // The mutate-image rule: a warning, as in gate check, unless .gate/config.yaml sets its level.
-    const webhook = options.webhook ?? settings.webhook ?? 'portieris';
-    const mutateImage = webhook === 'none' ? 'off' : (settings.rules?.['mutate-image'] ?? 'warn');
+    const mutateImage = ruleLevel(settings, webhookOf(settings, options.webhook), 'mutate-image', 'warn');
     const findings: Finding[] = [...lintPolicies(policies), ...lintMutation(policies, mutateImage), ...lintExemptions(settings.exemptions, now)];
     const used = new Set<string>();
     // Each key is looked up once per namespace: a missing key is reported once, where it is first named.

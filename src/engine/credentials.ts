@@ -50,11 +50,12 @@ export class CredentialFinder {
     const found: CredentialCandidate[] = [ANONYMOUS];
     const unseen: string[] = [];
     for (const name of pullSecrets) {
-      if (!(await this.pullSecret(namespace, name))) {
+      const secret = await this.pullSecret(namespace, name);
+      if (!secret) {
         unseen.push(`${namespace}/${name}`);
         continue;
       }
-      const config = await this.dockerConfig(namespace, name);
+      const config = await this.dockerConfig(namespace, name, secret);
       const entry = config && lookupAuth(config, registry);
       if (entry) found.push({ source: `pull secret ${namespace}/${name}`, ...entry });
     }
@@ -82,11 +83,10 @@ export class CredentialFinder {
     return { source: `storeSecret ${namespace}/${name}`, username, password };
   }
 
-  private dockerConfig(namespace: string, name: string): Promise<DockerConfig | undefined> {
+  /** The registry logins of a pull secret already found (`secret`), read once per Secret. */
+  private dockerConfig(namespace: string, name: string, secret: SecretData): Promise<DockerConfig | undefined> {
     const key = `${namespace}/${name}`;
     return once(this.configs, key, async () => {
-      const secret = await this.secret(namespace, name);
-      if (!secret) return undefined;
       const modern = secret.data['.dockerconfigjson'];
       const legacy = secret.data['.dockercfg'];
       const raw = modern ?? legacy;

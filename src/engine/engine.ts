@@ -15,7 +15,7 @@ import { displayName, mebibytes, type InputIO } from '../input/files.js';
 import type { ManifestObject } from '../manifests/document.js';
 import type { ServiceAccountLookup } from '../manifests/service-accounts.js';
 import { findGateDir, gateLocations, loadGateConfig, type GateLocations } from '../policy/gate-dir.js';
-import { CONFIG_FILE, type GateSettings, type RuleLevel, type Webhook } from '../policy/settings.js';
+import { CONFIG_FILE, ruleLevel, webhookOf, type GateSettings, type RuleLevel, type Webhook } from '../policy/settings.js';
 import { KeyStore } from '../policy/keys.js';
 import type { PolicySet } from '../policy/types.js';
 import { looksLikePolicy } from '../policy/validate.js';
@@ -138,14 +138,14 @@ export async function prepare(options: CheckOptions, io: CheckIO, objects: Manif
   );
 
   const caFiles = await readCaFiles(options.caFiles ?? [], io.cwd);
-  const webhook = options.webhook ?? config.settings.webhook ?? 'portieris';
+  const webhook = webhookOf(config.settings, options.webhook);
   // The webhook never has the CI's credentials: under portieris they stand in only for pull secrets gate cannot see.
   const ciUse = webhook === 'none' ? 'always' : 'stand-in';
   const network = options.offline ? undefined : buildNetwork(options, io, { deadline, requestTimeoutMs, remaining, clock }, caFiles, objects, config.secretObjects, locations, warnings, cluster, ciUse);
   await network?.credentials.readNamedAuthFile();
   const cache = openVerdictStore(options.cacheDir, { cwd: io.cwd, ttlMs: (options.cacheTtlSeconds ?? DEFAULTS.cacheTtlSeconds) * 1000, now: clock });
   const requireDigest = options.requireDigest ? '--require-digest' : config.settings.requireDigest ? `requireDigest in ${CONFIG_FILE}` : undefined;
-  const mutateImage = webhook === 'none' ? 'off' : (config.settings.rules?.['mutate-image'] ?? options.mutateImageDefault ?? 'warn');
+  const mutateImage = ruleLevel(config.settings, webhook, 'mutate-image', options.mutateImageDefault ?? 'warn');
   const decider = new Decider({ policies, gatePolicies, keys, kinds, registries: config.registries, now, show: (file) => displayName(file, io.cwd), network, cache, requireDigest, webhook, mutateImage, onTagResolved: () => io.progress?.tagResolved() });
   const serviceAccounts = cluster ? serviceAccountsFromCluster(cluster, warnings) : undefined;
   return { decider, settings: config.settings, policies, locations, now, serviceAccounts, close: async () => await network?.http.close() };

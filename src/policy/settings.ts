@@ -43,6 +43,16 @@ export type ParityRule = (typeof PARITY_RULES)[number];
 export const RULE_LEVELS = ['deny', 'warn', 'off'] as const;
 export type RuleLevel = (typeof RULE_LEVELS)[number];
 
+/** The webhook gate predicts: the command line's (or plugin parameter's), else config.yaml's, else portieris. */
+export function webhookOf(settings: GateSettings, chosen: Webhook | undefined): Webhook {
+  return chosen ?? settings.webhook ?? 'portieris';
+}
+
+/** A parity rule's level: off without a webhook to predict, else config.yaml's, else the command's default. */
+export function ruleLevel(settings: GateSettings, webhook: Webhook, rule: ParityRule, commandDefault: RuleLevel): RuleLevel {
+  return webhook === 'none' ? 'off' : (settings.rules?.[rule] ?? commandDefault);
+}
+
 export interface Exemption {
   /** A repository pattern with Portieris' matching rules (`*`, host anchored, literal image string). */
   image: string;

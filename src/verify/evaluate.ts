@@ -56,11 +56,8 @@ export async function checkBlob(resolved: ResolvedRequirement, target: Target, b
   return { passed: true, signer: verified.signer, location: blob.location, signedReference: accepted.signedReference };
 }
 
-/** What a store found, as the evaluation needs it. */
-export type Found = EvidenceFound;
-
 /** All requirements must pass (AND); the first failure is the verdict. */
-export async function evaluateRequirements(requirements: readonly ResolvedRequirement[], target: Target, found: Found, verify: VerifyOnce): Promise<Verdict> {
+export async function evaluateRequirements(requirements: readonly ResolvedRequirement[], target: Target, found: EvidenceFound, verify: VerifyOnce): Promise<Verdict> {
   // Nothing to evaluate is not a signature: an allow here would be an allow without evidence.
   if (requirements.length === 0) return deny('UNSUPPORTED', 'no requirement to evaluate on the evidence', 'this is a bug in gate: please report it', target.digest);
   const accepted: string[] = [];
@@ -81,7 +78,7 @@ export async function evaluateRequirements(requirements: readonly ResolvedRequir
 }
 
 /** What the kind left aside, and where gate looked. */
-function noSignatureDetail(kind: SignatureKind, found: Found): string {
+function noSignatureDetail(kind: SignatureKind, found: EvidenceFound): string {
   const ignored = found.blobs.filter((b) => !kind.consumes(b));
   const formats = [...new Set(ignored.map((b) => (b.format.startsWith('sigstore') ? 'sigstore' : b.format)))].join(' or ');
   const aside = ignored.length > 0 ? ` (${ignored.length} ${formats} signature(s) found, which ${kind.type} ignores)` : '';
