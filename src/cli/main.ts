@@ -368,7 +368,7 @@ async function runInitCommand(dir: string, flags: InitFlags): Promise<number> {
       env: process.env,
     });
     const where = path.relative(process.cwd(), path.resolve(process.cwd(), dir)) || '.';
-    await write(`${outcome.written.map((f) => `wrote ${path.join(where, f)}`).join('\n')}\ntrusted key(s): ${outcome.fingerprints.join(', ')}\nnext: gate policy lint, then gate check <manifests>; commit .gate/ and protect it with CODEOWNERS\n`);
+    await write(`${outcome.written.map((f) => `wrote ${path.join(where, f)}`).join('\n')}\ntrusted key(s): ${outcome.fingerprints.join(', ')}\n${outcome.next.map((n) => `next: ${n}\n`).join('')}next: gate policy lint, then gate check <manifests>; commit .gate/ and protect it with CODEOWNERS\n`);
     return 0;
   } catch (e) {
     return reportFailure(e);

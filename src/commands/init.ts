@@ -37,6 +37,8 @@ export interface InitOptions {
 export interface InitOutcome {
   written: string[];
   fingerprints: string[];
+  /** What the cluster needs besides .gate/, so that Portieris admits what gate allows. */
+  next: string[];
 }
 
 /** The shipped schemas: <package>/schemas, three folders above dist/src/commands/. */
@@ -101,7 +103,21 @@ export async function runInit(options: InitOptions): Promise<InitOutcome> {
     await writeFile(file, text);
     written.push(path.join(GATE_DIR, relative));
   }
-  return { written, fingerprints: parsed.trusted.fingerprints };
+  return { written, fingerprints: parsed.trusted.fingerprints, next: nextSteps(options) };
+}
+
+/** The key Secret Portieris reads, and where it reads signatures: gate denies until they are so. */
+function nextSteps(options: InitOptions): string[] {
+  const key = path.join(GATE_DIR, 'keys', `${options.keyName}.asc`);
+  const steps = [
+    `Portieris reads the key from Secret "${options.keyName}" in each workload's namespace: kubectl create secret generic ${options.keyName} --from-file=key=${key} -n <namespace>; then add it to the manifests, or declare it in ${GATE_DIR}/${CONFIG_FILE} (keySecrets), or run gate check --cluster (until then gate denies KEY_NOT_DEPLOYED)`,
+  ];
+  if (options.lookaside?.startsWith('file:')) {
+    steps.push(
+      `Portieris cannot read ${options.lookaside}: it reads a policy's storeURL, else the registry's signature API. Publish the folder on a web server, set simple.storeURL in ${GATE_DIR}/${POLICY_FILE} and declare the folder as its local mirror (signatureStores.mirrors in ${CONFIG_FILE}); until then gate denies SIGNATURES_NOT_PUBLISHED (or opt in with signatureStores.gateOnly when no Portieris enforces these images)`,
+    );
+  }
+  return steps;
 }
 
 function policyText(options: InitOptions): string {
@@ -172,6 +188,25 @@ const CONFIG_TEXT = `# yaml-language-server: $schema=schemas/config.schema.json
 
 # true: deny images referenced by tag (NOT_PINNED); gate pin writes the verified digests.
 requireDigest: false
+
+# The in-cluster webhook whose verdict gate predicts: portieris, or none (no webhook).
+webhook: portieris
+
+# Key Secrets the cluster holds, deployed outside the checked manifests (Portieris reads
+# Secret <keySecret> from the workload's namespace). E.g.:
+# - name: release
+#   namespaces: [shop]             # absent: every namespace
+keySecrets: []
+
+# Local copies of a policy's storeURL (read in its place, offline), and registries.d scopes
+# whose lookaside counts although Portieris cannot read it. E.g.:
+# mirrors:
+# - storeURL: https://signatures.example.com/sigstore
+#   path: sigstore                 # relative to .gate/
+# gateOnly:
+# - scope: registry.example.com/legacy
+#   reason: "no Portieris enforces these; the nodes check policy.json"
+signatureStores: {mirrors: [], gateOnly: []}
 
 # Images allowed without verification until a date; every report lists them. E.g.:
 # - image: "registry.example.com/vendor/*"

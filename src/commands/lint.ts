@@ -8,7 +8,8 @@ import path from 'node:path';
 import { prepare, type CheckIO, type CheckOptions } from '../engine/engine.js';
 import { GateError, type Warning } from '../errors.js';
 import { displayName } from '../input/files.js';
-import { lintExemptions, lintMutation, lintPolicies, type Finding } from '../policy/lint.js';
+import { lintExemptions, lintMutation, lintPolicies, lintStores, type Finding } from '../policy/lint.js';
+import { undeployedKey } from '../policy/parity.js';
 import { ruleLevel, webhookOf } from '../policy/settings.js';
 import { safeLines, visible } from '../report/escape.js';
 
@@ -23,8 +24,11 @@ export async function runLint(options: Omit<CheckOptions, 'paths'>, io: CheckIO)
   try {
     const { policies, settings, locations, now } = engine;
     // The mutate-image rule: a warning, as in gate check, unless .gate/config.yaml sets its level.
-    const mutateImage = ruleLevel(settings, webhookOf(settings, options.webhook), 'mutate-image', 'warn');
-    const findings: Finding[] = [...lintPolicies(policies), ...lintMutation(policies, mutateImage), ...lintExemptions(settings.exemptions, now)];
+    const webhook = webhookOf(settings, options.webhook);
+    const mutateImage = ruleLevel(settings, webhook, 'mutate-image', 'warn');
+    const signatureStore = ruleLevel(settings, webhook, 'signature-store', 'deny');
+    const keySecret = ruleLevel(settings, webhook, 'key-secret', 'deny');
+    const findings: Finding[] = [...lintPolicies(policies), ...lintMutation(policies, mutateImage), ...lintStores(policies, engine.registries, settings.signatureStores, signatureStore), ...lintExemptions(settings.exemptions, now)];
     const used = new Set<string>();
     // Each key is looked up once per namespace: a missing key is reported once, where it is first named.
     const tried = new Set<string>();
@@ -40,7 +44,12 @@ export async function runLint(options: Omit<CheckOptions, 'paths'>, io: CheckIO)
           if (tried.has(once)) continue;
           tried.add(once);
           try {
-            await engine.decider.trusts.resolve(kind, requirement, resource.namespace ?? options.namespace, `${resource.kind}/${resource.name} (repository "${rule.name}")`);
+            const label = `${resource.kind}/${resource.name} (repository "${rule.name}")`;
+            const trust = await engine.decider.trusts.resolve(kind, requirement, resource.namespace ?? options.namespace, label);
+            // A ClusterImagePolicy's workloads may be in any namespace: a declaration for some of them is taken as the team's word.
+            const declared = settings.keySecrets?.some((k) => k.name === need.secret) === true;
+            const divergence = keySecret === 'off' || declared ? undefined : undeployedKey(trust.placement, trust.need, label);
+            if (divergence) findings.push({ level: 'warning', file: requirement.origin.file, line: requirement.origin.line, message: `${divergence.message}; fix: ${divergence.hint}` });
           } catch (e) {
             if (!(e instanceof GateError)) throw e;
             findings.push({ level: 'error', file: e.position?.file ?? requirement.origin.file, line: e.position?.line ?? requirement.origin.line, message: `${e.code}: ${e.message}` });

@@ -15,8 +15,9 @@
 
 import type { Warning } from '../errors.js';
 import type { ImageUse } from '../manifests/extract.js';
-import { admitReference, cannotLoosen, digestRequiredBy, mutation, noPolicy, offlineTag, preflight, requireDigest, type Admitted, type PinOutcome } from '../policy/admission.js';
-import type { RuleLevel, Webhook } from '../policy/settings.js';
+import { admitReference, cannotLoosen, digestRequiredBy, noPolicy, offlineTag, preflight, requireDigest, type Admitted, type PinOutcome } from '../policy/admission.js';
+import { mutation, undeployedKey, unpublishedSignatures } from '../policy/parity.js';
+import type { GateSettings, RuleLevel, Webhook } from '../policy/settings.js';
 import type { KeyStore } from '../policy/keys.js';
 import type { RegistriesConfig } from '../policy/registries-d.js';
 import { selectPolicy, type PolicySelection } from '../policy/select.js';
@@ -38,7 +39,7 @@ import { GATE_VERSION } from '../version.js';
 import type { CredentialFinder } from './credentials.js';
 import { failureVerdict } from './failures.js';
 import { once } from '../memo.js';
-import { TrustStore } from './trust.js';
+import { TrustStore, type PlacedTrust } from './trust.js';
 
 export interface Decision {
   verdict: Verdict;
@@ -67,6 +68,8 @@ export interface DeciderOptions {
   /** The requirement kinds (verify/kinds.ts); a test may add one. */
   kinds?: KindRegistry;
   registries: RegistriesConfig;
+  /** config.yaml's signatureStores: local mirrors of storeURLs, scopes opted into gate-only evidence. */
+  stores?: GateSettings['signatureStores'];
   now: Date;
   /** File path -> name for messages. */
   show: (file: string) => string;
@@ -81,6 +84,18 @@ export interface DeciderOptions {
    * `mutation`): denied, warned once per policy entry, or not looked at. Absent: off.
    */
   mutateImage?: RuleLevel;
+  /**
+   * A key gate found only in its own configuration, not where Portieris reads it
+   * (policy/parity.ts `undeployedKey`): denied, warned once per Secret and namespace, or
+   * not looked at. Absent: off.
+   */
+  keySecret?: RuleLevel;
+  /**
+   * Signatures only in a registries.d lookaside, which Portieris does not read
+   * (signatures/stores.ts, policy/parity.ts `unpublishedSignatures`): at deny the verdict
+   * is the webhook's store's, at warn the lookaside counts with a warning. Absent: off.
+   */
+  signatureStore?: RuleLevel;
   /** The enforcer gate predicts (`none`: no webhook, so no warning about where it reads). */
   webhook?: Webhook;
 }
@@ -112,11 +127,20 @@ export class Decider {
   readonly trusts: TrustStore;
   readonly warnings: Warning[] = [];
   private readonly warnedMutation = new Set<object>();
+  private readonly warnedKeys = new Set<string>();
 
   constructor(private readonly options: DeciderOptions) {
     this.kinds = options.kinds ?? KINDS;
     this.trusts = new TrustStore(options.keys, this.warnings);
-    this.stores = new SignatureStores({ registries: options.registries, network: options.network, show: options.show, warn: (w) => this.warnings.push(w), webhook: options.webhook !== 'none' });
+    this.stores = new SignatureStores({
+      registries: options.registries,
+      network: options.network,
+      show: options.show,
+      warn: (w) => this.warnings.push(w),
+      rule: options.signatureStore,
+      mirrors: options.stores?.mirrors,
+      gateOnly: options.stores?.gateOnly,
+    });
   }
 
   /** A kind's crypto step, once per (kind, blob, trust) in the run: the pin re-check and explain reuse it. */
@@ -185,6 +209,27 @@ export class Decider {
     return decision;
   }
 
+  /**
+   * What Portieris does without the key Secret: it denies, whatever the signatures say.
+   * Looked at once the signatures allowed the image, so that a signature problem is told
+   * first; a denial or a warning (once per Secret and namespace), as set.
+   */
+  private keyRule(verdict: Verdict, requirements: Array<{ requirement: ResolvedRequirement['requirement']; trust: PlacedTrust }>, label: string): Verdict {
+    const level = this.options.keySecret ?? 'off';
+    if (level === 'off' || !verdict.allowed) return verdict;
+    for (const { requirement, trust } of requirements) {
+      const divergence = undeployedKey(trust.placement, trust.need, label);
+      if (!divergence) continue;
+      if (level === 'deny') return deny('KEY_NOT_DEPLOYED', divergence.message, divergence.hint, verdict.digest);
+      const key = `${trust.need.namespace}\u0000${trust.need.secret}`;
+      if (!this.warnedKeys.has(key)) {
+        this.warnedKeys.add(key);
+        this.warnings.push({ ...requirement.origin, message: `${divergence.message}; fix: ${divergence.hint}` });
+      }
+    }
+    return verdict;
+  }
+
   /** The reference and the policy selection, once per (image, namespace, policy set). */
   private context(use: ImageUse, policies: PolicySet): DecisionContext {
     let byImage = this.contexts.get(policies);
@@ -217,9 +262,10 @@ export class Decider {
     try {
       // Keys first: a missing key is a configuration error, whatever the registry says.
       const label = `${resource.kind}/${resource.name} (repository "${rule.name}")`;
-      const requirements: ResolvedRequirement[] = await Promise.all(
+      const requirements: Array<ResolvedRequirement & { trust: PlacedTrust }> = await Promise.all(
         pre.pending.map(async ({ requirement, kind }) => ({ requirement, kind, trust: await this.trusts.resolve(kind, requirement, use.namespace, label) })),
       );
+      const keyRule = (verdict: Verdict): Decision => ({ verdict: this.keyRule(verdict, requirements, label), policy });
       const intended = withDefaultTag(ref);
       // Told before the registry is asked: explain shows the keys even when the tag cannot be resolved.
       onStep?.({ step: 'requirements', requirements, intended });
@@ -227,26 +273,34 @@ export class Decider {
       const digest = ref.digest ?? (await this.resolveTag(ref, credentials));
       onStep?.({ step: 'digest', value: digest, fromTag: ref.digest === undefined });
 
+      const plan = this.stores.plan(ref, rule, resource);
       const cacheKey = decisionKey({
         gateVersion: GATE_VERSION,
         digest,
         intended: referenceString(intended),
         requirements: requirements.map((r) => [r.kind.type, r.trust.sha256, r.kind.cacheParts(r.requirement)]),
-        store: this.stores.choose(ref, rule, resource),
+        store: plan.primary.id,
         // Not part of the answer between runs: see cache/key.ts.
         credentials: null,
       });
       const cached = await this.options.cache?.get(cacheKey);
-      if (cached?.digest === digest) return { verdict: { ...allow(cached.reason, `${cached.message} (verified by an earlier run; cached)`), digest, signers: cached.signers }, policy };
+      if (cached?.digest === digest) return keyRule({ ...allow(cached.reason, `${cached.message} (verified by an earlier run; cached)`), digest, signers: cached.signers });
 
-      const found = await this.stores.lookup(ref, digest, { rule, resource, namespace: use.namespace, credentials });
+      const lookupContext = { rule, resource, namespace: use.namespace, credentials };
+      const found = await this.stores.lookup(ref, digest, plan.primary, lookupContext);
       onStep?.({ step: 'evidence', lookup: found });
-      if (!found.ok) return { verdict: failureVerdict(found.failure, digest), policy };
       const target = { digest, intended };
-      const verdict = await evaluateRequirements(requirements, target, found, this.verifyOnce);
-      if (onStep) onStep({ step: 'fates', fates: await everyOutcome(requirements, target, found.blobs, this.verifyOnce) });
+      let verdict = found.ok ? await evaluateRequirements(requirements, target, found, this.verifyOnce) : failureVerdict(found.failure, digest);
+      if (found.ok && onStep) onStep({ step: 'fates', fates: await everyOutcome(requirements, target, found.blobs, this.verifyOnce) });
       if (verdict.allowed && verdict.reason === 'SIGNED') await this.options.cache?.put(cacheKey, { reason: 'SIGNED', message: verdict.message, digest, signers: verdict.signers ?? [] });
-      return { verdict, policy };
+      if (!verdict.allowed && plan.unread) {
+        // What only gate can read, to say why the webhook will deny: never an allow.
+        const other = await this.stores.lookup(ref, digest, plan.unread, lookupContext);
+        const gateOnly = other.ok ? await evaluateRequirements(requirements, target, other, this.verifyOnce) : undefined;
+        const { scope, origin } = plan.unread.gateOnly;
+        verdict = unpublishedSignatures(verdict, gateOnly, { label, scope, declared: `${origin.file}:${origin.line}`, searched: other.searched, host: ref.domain });
+      }
+      return keyRule(verdict);
     } catch (e) {
       if (e instanceof TransportError) return { verdict: failureVerdict(e.failure, ref.digest), policy };
       throw e;

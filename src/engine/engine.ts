@@ -15,6 +15,7 @@ import { displayName, mebibytes, type InputIO } from '../input/files.js';
 import type { ManifestObject } from '../manifests/document.js';
 import type { ServiceAccountLookup } from '../manifests/service-accounts.js';
 import { findGateDir, gateLocations, loadGateConfig, type GateLocations } from '../policy/gate-dir.js';
+import type { RegistriesConfig } from '../policy/registries-d.js';
 import { CONFIG_FILE, ruleLevel, webhookOf, type GateSettings, type RuleLevel, type Webhook } from '../policy/settings.js';
 import { KeyStore } from '../policy/keys.js';
 import type { PolicySet } from '../policy/types.js';
@@ -94,6 +95,7 @@ export interface Engine {
   settings: GateSettings;
   policies: PolicySet;
   locations: GateLocations;
+  registries: RegistriesConfig;
   now: Date;
   /** With --cluster: ServiceAccounts the manifests do not hold, read from the cluster. */
   serviceAccounts?: ServiceAccountLookup;
@@ -135,6 +137,7 @@ export async function prepare(options: CheckOptions, io: CheckIO, objects: Manif
     options.namespace,
     io.cwd,
     cluster,
+    config.settings.keySecrets ?? [],
   );
 
   const caFiles = await readCaFiles(options.caFiles ?? [], io.cwd);
@@ -146,9 +149,28 @@ export async function prepare(options: CheckOptions, io: CheckIO, objects: Manif
   const cache = openVerdictStore(options.cacheDir, { cwd: io.cwd, ttlMs: (options.cacheTtlSeconds ?? DEFAULTS.cacheTtlSeconds) * 1000, now: clock });
   const requireDigest = options.requireDigest ? '--require-digest' : config.settings.requireDigest ? `requireDigest in ${CONFIG_FILE}` : undefined;
   const mutateImage = ruleLevel(config.settings, webhook, 'mutate-image', options.mutateImageDefault ?? 'warn');
-  const decider = new Decider({ policies, gatePolicies, keys, kinds, registries: config.registries, now, show: (file) => displayName(file, io.cwd), network, cache, requireDigest, webhook, mutateImage, onTagResolved: () => io.progress?.tagResolved() });
+  const keySecret = ruleLevel(config.settings, webhook, 'key-secret', 'deny');
+  const signatureStore = ruleLevel(config.settings, webhook, 'signature-store', 'deny');
+  const decider = new Decider({
+    policies,
+    gatePolicies,
+    keys,
+    kinds,
+    registries: config.registries,
+    stores: config.settings.signatureStores,
+    now,
+    show: (file) => displayName(file, io.cwd),
+    network,
+    cache,
+    requireDigest,
+    webhook,
+    mutateImage,
+    keySecret,
+    signatureStore,
+    onTagResolved: () => io.progress?.tagResolved(),
+  });
   const serviceAccounts = cluster ? serviceAccountsFromCluster(cluster, warnings) : undefined;
-  return { decider, settings: config.settings, policies, locations, now, serviceAccounts, close: async () => await network?.http.close() };
+  return { decider, settings: config.settings, policies, locations, registries: config.registries, now, serviceAccounts, close: async () => await network?.http.close() };
 }
 
 function buildNetwork(

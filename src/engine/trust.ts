@@ -6,12 +6,18 @@
 
 import { createHash } from 'node:crypto';
 import { GateError, type Warning } from '../errors.js';
-import { namespaceOf, type KeyStore } from '../policy/keys.js';
+import { namespaceOf, type KeyPlacement, type KeyStore } from '../policy/keys.js';
 import type { KeyMaterial, KeyNeed, Requirement, SignatureKind, Trust } from '../verify/kind.types.js';
 import { once } from '../memo.js';
 
+/** A trust, with what was asked for and whether the webhook will find the key where it reads it. */
+export interface PlacedTrust extends Trust {
+  need: KeyNeed;
+  placement: KeyPlacement;
+}
+
 export class TrustStore {
-  private readonly resolved = new Map<string, Promise<Trust>>();
+  private readonly resolved = new Map<string, Promise<PlacedTrust>>();
   private readonly built = new Map<string, Promise<Trust>>();
   /** `warnings`: where to say what the kinds left out (the run's list). */
   constructor(
@@ -20,13 +26,13 @@ export class TrustStore {
   ) {}
 
   /** `label` names the policy that asks, for messages (`ClusterImagePolicy/x (repository "…")`). */
-  resolve(kind: SignatureKind, requirement: Requirement, namespace: string, label: string): Promise<Trust> {
+  resolve(kind: SignatureKind, requirement: Requirement, namespace: string, label: string): Promise<PlacedTrust> {
     const need = kind.key(requirement, namespace);
     return once(this.resolved, [kind.type, need.namespace, need.secret, need.extension, need.namespaceFromPolicy === true].join('\u0000'), async () => {
       const found = await this.keys.resolve({ ...need, policy: label, origin: requirement.origin });
       const trust = await this.build(kind, found.material, need, label);
       if (found.deployed) await this.compare(kind, found.deployed, trust, need);
-      return trust;
+      return { ...trust, need, placement: found.placement };
     });
   }
 
@@ -52,7 +58,7 @@ export class TrustStore {
     if (!same) {
       this.warnings.push({
         ...deployed.origin,
-        message: `Secret "${need.secret}" in the manifests (${namespaceOf(need)}) holds other keys than ${used.source}, which gate used; the in-cluster webhook would trust the Secret`,
+        message: `Secret "${need.secret}" that the webhook reads (${deployed.source}; ${namespaceOf(need)}) holds other keys than ${used.source}, which gate used; the in-cluster webhook would trust the Secret`,
       });
     }
   }

@@ -158,27 +158,6 @@ export function requireDigest(image: string, name: string, verdict: Verdict, req
 }
 
 /**
- * Whether Portieris would rewrite the image in the object it admits (v0.14.2,
- * pkg/controller/multi/controller.go): after a policy with simple requirements or Notary
- * trust admits it, unless mutateImage is false, the container's image becomes
- * `<normalised name>@sha256:<digest>`. The object then differs from Git unless the image
- * was written exactly so; Argo CD reports OutOfSync, self-heal re-applies Git, and Portieris
- * rewrites again. Returns what happens, or undefined when nothing changes.
- */
-export function mutation(image: string, ref: ImageReference, policy: Policy, resource: PolicyResource, pattern: string): { message: string; hint: string } | undefined {
-  if (policy.mutateImage === false) return undefined;
-  if ((policy.simple?.requirements ?? []).length === 0 && !policy.trust) return undefined;
-  const rewritten = ref.digest !== undefined ? `${repositoryName(ref)}@${ref.digest}` : undefined;
-  if (rewritten === image) return undefined;
-  const to = rewritten ?? `${repositoryName(ref)}@sha256:<digest>`;
-  const where = `${resource.kind}/${resource.name} repository "${pattern}"`;
-  return {
-    message: `Portieris would admit "${image}" and rewrite it to "${to}" (${where} lacks mutateImage: false), so Argo CD would find the live object differing from Git for ever (OutOfSync: self-heal re-applies Git, Portieris rewrites again)`,
-    hint: `set mutateImage: false in the policy entry of ${where} (gate verifies before the sync, so the rewrite buys nothing)${rewritten ? `, or write the image as "${rewritten}"` : ''}`,
-  };
-}
-
-/**
  * Policies in the manifests may make a verdict stricter, never looser: when the .gate/
  * policies alone deny what all policies together allow, the .gate/ denial stands.
  */

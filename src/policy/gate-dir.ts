@@ -84,7 +84,7 @@ export async function loadGateConfig(locations: GateLocations, explicit: Set<key
   const gateDir = await folder('gateDir');
   if (gateDir) {
     const file = path.join(gateDir, CONFIG_FILE);
-    if (await pathExists(file)) config.settings = parseSettings(await readText(file, cwd, budget), displayName(file, cwd));
+    if (await pathExists(file)) config.settings = parseSettings(await readText(file, cwd, budget), displayName(file, cwd), path.dirname(file));
     else if (await pathExists(path.join(gateDir, 'config.yml'))) {
       config.warnings.push({ file: displayName(path.join(gateDir, 'config.yml'), cwd), message: `ignored: gate reads its settings from ${CONFIG_FILE}` });
     }

@@ -9,6 +9,13 @@
 // The first three are the gate configuration a team reviews; the fourth is what the
 // in-cluster webhook will see, so it is returned beside the one used for comparison.
 // Keys come back as raw bytes: each requirement kind reads them in its own format.
+//
+// Each key also comes back with its placement: whether the webhook will find it where
+// it reads it (the engine's key-secret rule denies when not). Deployed means: a Secret in
+// the checked manifests landing in that namespace; a Secret kept in .gate/ for exactly
+// that namespace (the object the team applies); with --cluster, the cluster's Secret (it
+// alone decides then); or a keySecrets entry in .gate/config.yaml. A key only in
+// .gate/keys/ (or in a .gate/ Secret without a namespace) is not.
 
 import { createHash } from 'node:crypto';
 import { readdir } from 'node:fs/promises';
@@ -23,6 +30,7 @@ import { valueAt } from '../manifests/document.js';
 import { once } from '../memo.js';
 import type { SecretReader } from '../cluster/secrets.js';
 import type { KeyMaterial, KeyNeed } from '../verify/kind.types.js';
+import type { DeployedKeySecret } from './settings.js';
 
 /** Who asks for the key, so a missing one can be reported against the policy. */
 export interface KeyRequest extends KeyNeed {
@@ -32,9 +40,23 @@ export interface KeyRequest extends KeyNeed {
 
 export interface FoundKey {
   material: KeyMaterial;
-  /** The Secret in the manifests the webhook would read, when another source was used. */
+  /** The Secret in the manifests (or the cluster) the webhook would read, when another source was used. */
   deployed?: KeyMaterial;
+  placement: KeyPlacement;
 }
+
+/** Whether Portieris will find the key where it reads it, and what says so. */
+export type KeyPlacement =
+  | { deployed: true; evidence: string }
+  | {
+      deployed: false;
+      /** Where gate found it, for messages. */
+      kept: string;
+      /** The key file, when it came from .gate/keys/: what `kubectl create secret --from-file` takes. */
+      file?: string;
+      /** With --cluster: the cluster was asked and has no such Secret. */
+      clusterAsked: boolean;
+    };
 
 const KEY_FILE_LIMIT = 1024 * 1024;
 /** A keySecret that can be a file name .gate/keys/<keySecret>.<extension> (a Kubernetes object name). */
@@ -54,6 +76,7 @@ export class KeyStore {
     private readonly defaultNamespace: string,
     private readonly cwd: string,
     private readonly cluster?: SecretReader,
+    private readonly declared: readonly DeployedKeySecret[] = [],
   ) {}
 
   resolve(request: KeyRequest): Promise<FoundKey> {
@@ -64,7 +87,10 @@ export class KeyStore {
     const deployed = this.secretMaterial(findSecret(this.inputSecrets, request.secret, request.namespace, 'lands-in', this.defaultNamespace), request);
     for (const source of KEY_PRECEDENCE) {
       const material = await this.from(source, request, deployed);
-      if (material) return { material, ...(deployed && material !== deployed ? { deployed } : {}) };
+      if (!material) continue;
+      if (deployed) return { material, ...(material !== deployed ? { deployed } : {}), placement: { deployed: true, evidence: deployed.source } };
+      if (source === 'cluster' || source === 'gate-secret-for-namespace') return { material, placement: { deployed: true, evidence: source === 'cluster' ? `Secret ${request.secret} in the cluster (${namespaceOf(request)})` : material.source } };
+      return { material, ...(await this.placementOf(request, material)) };
     }
     const file = this.keysDir ? `${displayName(path.join(this.keysDir, `${request.secret}.${request.extension}`), this.cwd)}, ` : '';
     throw new GateError(
@@ -87,6 +113,21 @@ export class KeyStore {
       case 'cluster':
         return this.clusterMaterial(request);
     }
+  }
+
+  /**
+   * A key gate found only in its own configuration: with --cluster the cluster's Secret
+   * decides (and is compared with it), else a keySecrets declaration in config.yaml.
+   */
+  private async placementOf(request: KeyRequest, material: KeyMaterial): Promise<Omit<FoundKey, 'material'>> {
+    if (this.cluster) {
+      const inCluster = await this.clusterMaterial(request);
+      if (inCluster) return { deployed: inCluster, placement: { deployed: true, evidence: `Secret ${request.secret} in the cluster (${namespaceOf(request)})` } };
+      return { placement: { deployed: false, kept: material.source, ...fileOf(material), clusterAsked: true } };
+    }
+    const declaration = this.declared.find((d) => d.name === request.secret && (d.namespaces === null || d.namespaces.includes(request.namespace)));
+    if (declaration) return { placement: { deployed: true, evidence: `declared deployed at ${declaration.origin.file}:${declaration.origin.line}` } };
+    return { placement: { deployed: false, kept: material.source, ...fileOf(material), clusterAsked: false } };
   }
 
   /** With --cluster, the Secret Portieris itself would read. */
@@ -162,6 +203,11 @@ export class KeyStore {
 /** Where a key is looked for, saying when the policy chose the namespace rather than the workload. */
 export function namespaceOf(need: KeyNeed): string {
   return need.namespaceFromPolicy ? `namespace "${need.namespace}", the policy's keySecretNamespace` : `namespace "${need.namespace}"`;
+}
+
+/** A key file's material names the file itself as its source. */
+function fileOf(material: KeyMaterial): { file?: string } {
+  return material.source === material.origin.file ? { file: material.source } : {};
 }
 
 function landsIn(secret: ManifestObject, defaultNamespace: string): string {

@@ -4,12 +4,15 @@
 //    the same scope (selection takes the first of equals, in API order by policy name);
 //  - a pattern no valid image can match (a scheme, upper case in the path, spaces);
 //  - a pattern for Docker Hub written in full, which images written short never match;
-//  - exemptions that expired, expire soon, or can match nothing.
+//  - exemptions that expired, expire soon, or can match nothing;
+//  - entries without storeURL whose repositories a registries.d lookaside covers (Portieris
+//    reads none), mirrors no policy uses, gate-only scopes registries.d does not have.
 
 import { parseReference } from '../reference/reference.js';
 import { exemptionEnd, hasExpired } from './exemptions.js';
 import { inApiOrder } from './select.js';
-import type { Exemption, RuleLevel } from './settings.js';
+import type { RegistriesConfig } from './registries-d.js';
+import type { Exemption, GateSettings, RuleLevel } from './settings.js';
 import type { Origin, PolicyResource, PolicySet } from './types.js';
 import { patternMatchesImage } from './wildcard.js';
 
@@ -115,4 +118,39 @@ function error(origin: Origin, message: string): Finding {
 
 function warning(origin: Origin, message: string): Finding {
   return { level: 'warning', file: origin.file, line: origin.line, message };
+}
+
+/**
+ * The signature-store rule, read off the configuration: an entry with signature
+ * requirements and no storeURL is judged by Portieris on the registry's signature API
+ * alone, so a registries.d lookaside that covers its repositories counts for nothing in
+ * the cluster (unless its scope is opted into gate-only evidence). `level` is the rule's.
+ */
+export function lintStores(policies: PolicySet, registries: RegistriesConfig, stores: GateSettings['signatureStores'], level: RuleLevel): Finding[] {
+  const findings: Finding[] = [];
+  const gateOnly = new Set((stores?.gateOnly ?? []).map((g) => g.scope));
+  const scopes = [...registries.docker.entries()].filter(([, c]) => c.lookaside).map(([scope, c]) => ({ scope, config: c }));
+  if (registries.defaultDocker?.lookaside) scopes.push({ scope: 'default-docker', config: registries.defaultDocker });
+  const usedURLs = new Set<string>();
+  for (const resource of [...policies.clusterImagePolicies, ...policies.imagePolicies]) {
+    for (const rule of resource.repositories) {
+      const simple = rule.policy.simple;
+      if (simple?.storeURL) usedURLs.add(simple.storeURL.replace(/\/+$/, ''));
+      if (level === 'off' || !simple || simple.storeURL || !simple.requirements.some((r) => r.type === 'signedBy')) continue;
+      const prefix = rule.name.split('*')[0];
+      const covering = scopes.filter(({ scope }) => !gateOnly.has(scope) && (scope === 'default-docker' || prefix.startsWith(scope) || scope.startsWith(prefix)));
+      for (const { scope, config } of covering) {
+        const local = /^file:/.test(config.lookaside!) ? ' (a folder: only the machine that runs gate can read it)' : '';
+        const message = `${resource.kind}/${resource.name} repository "${rule.name}" sets no simple.storeURL, so Portieris reads its signatures only from the registry's signature API; the lookaside ${config.lookaside} of registries.d scope ${scope} (${config.origin.file}:${config.origin.line})${local} counts for nothing in the cluster: publish it over https and set storeURL (with signatureStores.mirrors in .gate/config.yaml for offline runs), or opt the scope in with signatureStores.gateOnly`;
+        findings.push(level === 'deny' ? error(rule.origin, message) : warning(rule.origin, message));
+      }
+    }
+  }
+  for (const mirror of stores?.mirrors ?? []) {
+    if (!usedURLs.has(mirror.storeURL)) findings.push(warning(mirror.origin, `signatureStores.mirrors: no policy sets storeURL ${mirror.storeURL}, so this mirror is never read`));
+  }
+  for (const g of stores?.gateOnly ?? []) {
+    if (!scopes.some((s) => s.scope === g.scope)) findings.push(warning(g.origin, `signatureStores.gateOnly: registries.d has no scope "${g.scope}" with a lookaside${scopes.length > 0 ? ` (its scopes: ${scopes.map((s) => s.scope).join(', ')})` : ''}`));
+  }
+  return findings;
 }

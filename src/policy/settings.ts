@@ -5,6 +5,18 @@
 //   webhook: portieris               # the enforcer gate predicts: portieris (default) or none
 //   rules:                           # webhook-parity rules lowered from their default
 //     mutate-image: warn             # deny | warn | off
+//     signature-store: deny
+//     key-secret: deny
+//   signatureStores:
+//     mirrors:                       # a local copy of a policy's storeURL, read in its place
+//     - storeURL: https://signatures.example.com/sigstore
+//       path: sigstore               # relative to .gate/
+//     gateOnly:                      # registries.d scopes whose lookaside counts, though Portieris cannot read it
+//     - scope: registry.example.com/legacy
+//       reason: "the nodes enforce policy.json for these"
+//   keySecrets:                      # key Secrets the cluster holds, deployed outside the checked manifests
+//   - name: release
+//     namespaces: [shop]             # absent: every namespace a policy reads it from
 //   requireDigest: true              # every image by digest (also: --require-digest)
 //   exemptions:
 //   - image: "legacy.example.com/vendor/*"   # a repository pattern, as in the policies
@@ -13,6 +25,7 @@
 //     owner: platform@example.com
 //     expires: 2027-01-31            # the last day it holds (UTC)
 
+import path from 'node:path';
 import { GateError } from '../errors.js';
 import { isPlainObject, readYamlDocuments, type PathSegment, type YamlDocument } from '../manifests/document.js';
 import type { Origin } from './types.js';
@@ -27,6 +40,34 @@ export interface GateSettings {
   webhook?: Webhook;
   /** Webhook-parity rules set to another level than their default; absent: none is. */
   rules?: Partial<Record<ParityRule, RuleLevel>>;
+  /** Local mirrors of storeURLs, and registries.d scopes opted into gate-only evidence. */
+  signatureStores?: { mirrors: StoreMirror[]; gateOnly: GateOnlyScope[] };
+  /** Key Secrets declared deployed in the cluster (outside the checked manifests). */
+  keySecrets?: DeployedKeySecret[];
+}
+
+/** A folder holding the same files as a policy's storeURL: read instead of it, offline or in CI. */
+export interface StoreMirror {
+  /** The storeURL as the policies write it, without a trailing slash. */
+  storeURL: string;
+  /** An absolute folder (resolved against .gate/ when relative). */
+  path: string;
+  origin: Origin;
+}
+
+/** A registries.d scope whose lookaside gate counts, although the webhook cannot read it. */
+export interface GateOnlyScope {
+  scope: string;
+  reason: string;
+  origin: Origin;
+}
+
+/** A key Secret the cluster holds although the checked manifests do not carry it. */
+export interface DeployedKeySecret {
+  name: string;
+  /** null: every namespace. */
+  namespaces: string[] | null;
+  origin: Origin;
 }
 
 /** `portieris`: gate predicts Portieris' verdict. `none`: gate judges by the signatures it reads alone. */
@@ -37,8 +78,11 @@ export type Webhook = (typeof WEBHOOKS)[number];
  * The rules by which gate holds a workload to what the webhook will do, beyond the
  * signatures. `mutate-image`: Portieris rewrites a tag to a digest unless the policy says
  * mutateImage: false, and Argo CD then never stops seeing a difference from Git.
+ * `signature-store`: signatures count only where Portieris reads them (storeURL, else the
+ * registry's signature API), not in a registries.d lookaside. `key-secret`: the key must
+ * be deployed as the Secret Portieris reads, not only kept in .gate/keys/.
  */
-export const PARITY_RULES = ['mutate-image'] as const;
+export const PARITY_RULES = ['mutate-image', 'signature-store', 'key-secret'] as const;
 export type ParityRule = (typeof PARITY_RULES)[number];
 export const RULE_LEVELS = ['deny', 'warn', 'off'] as const;
 export type RuleLevel = (typeof RULE_LEVELS)[number];
@@ -67,10 +111,11 @@ export interface Exemption {
 
 export const DEFAULT_SETTINGS: GateSettings = { requireDigest: false, exemptions: [] };
 
-const TOP_FIELDS = ['webhook', 'rules', 'requireDigest', 'exemptions'];
+const TOP_FIELDS = ['webhook', 'rules', 'signatureStores', 'keySecrets', 'requireDigest', 'exemptions'];
 const EXEMPTION_FIELDS = ['image', 'namespace', 'reason', 'owner', 'expires'];
 
-export function parseSettings(text: string, file: string): GateSettings {
+/** `file`: config.yaml's name for messages; `folder`: its folder (.gate/), against which relative mirror paths resolve. */
+export function parseSettings(text: string, file: string, folder = path.dirname(path.resolve(file))): GateSettings {
   const { documents, warnings } = readYamlDocuments(text, file);
   // What is only a warning in a manifest (a duplicate key keeps its last value) is an error
   // here: an exemption or requireDigest must mean what a reviewer reads.
@@ -103,12 +148,72 @@ export function parseSettings(text: string, file: string): GateSettings {
   const list = root.exemptions ?? [];
   if (!Array.isArray(list)) return fail(['exemptions'], 'must be a list');
   const exemptions = list.map((_, i) => exemption(doc, ['exemptions', i], file, fail));
+  const signatureStores = root.signatureStores == null ? undefined : stores(doc, file, folder, fail);
+  const keySecrets = root.keySecrets == null ? undefined : deployedKeys(doc, file, fail);
   return {
     requireDigest: requireDigest as boolean,
     exemptions,
+    ...(signatureStores ? { signatureStores } : {}),
+    ...(keySecrets ? { keySecrets } : {}),
     ...(Object.keys(rules).length > 0 ? { rules } : {}),
     ...(webhook !== undefined ? { webhook: webhook as Webhook } : {}),
   };
+}
+
+type Fail = (path: PathSegment[], message: string) => never;
+
+/** A list of mappings with only `fields`, each handed to `read` with its path. */
+function listOf<T>(doc: YamlDocument, path: PathSegment[], fields: string[], fail: Fail, read: (entry: Record<string, unknown>, path: PathSegment[]) => T): T[] {
+  const list = path.reduce<unknown>((v, k) => (v as Record<string | number, unknown>)[k], doc.value) ?? [];
+  if (!Array.isArray(list)) return fail(path, `must be a list of mappings with ${fields.join(', ')}`);
+  return list.map((entry, i) => {
+    if (!isPlainObject(entry)) return fail([...path, i], `must be a mapping with ${fields.join(', ')}`);
+    onlyFields(entry, [...path, i], fields, fail);
+    return read(entry, [...path, i]);
+  });
+}
+
+function requiredText(entry: Record<string, unknown>, path: PathSegment[], field: string, why: string, fail: Fail): string {
+  const value = entry[field];
+  if (value === undefined || value === null) return fail([...path, field], `is required: ${why}`);
+  if (typeof value !== 'string' || value.trim() === '') return fail([...path, field], 'must be a non-empty string');
+  return value;
+}
+
+function stores(doc: YamlDocument, file: string, folder: string, fail: Fail): NonNullable<GateSettings['signatureStores']> {
+  const root = (doc.value as Record<string, unknown>).signatureStores;
+  if (!isPlainObject(root)) return fail(['signatureStores'], 'must be a mapping with mirrors, gateOnly');
+  onlyFields(root, ['signatureStores'], ['mirrors', 'gateOnly'], fail);
+  const mirrors = listOf(doc, ['signatureStores', 'mirrors'], ['storeURL', 'path'], fail, (entry, at) => {
+    const storeURL = requiredText(entry, at, 'storeURL', "the policy's simple.storeURL this folder mirrors", fail).replace(/\/+$/, '');
+    if (!/^https?:\/\//.test(storeURL)) fail([...at, 'storeURL'], `must be an http:// or https:// URL, as Portieris requires of storeURL, found ${JSON.stringify(storeURL)}`);
+    const where = requiredText(entry, at, 'path', 'the local folder that holds the same files as the storeURL', fail);
+    const local = where.startsWith('file://') ? where.slice('file://'.length) : where;
+    if (/^[a-z][a-z0-9+.-]*:\/\//i.test(local)) fail([...at, 'path'], `must be a local folder (relative to ${path.basename(folder)}/ or absolute), found ${JSON.stringify(where)}`);
+    return { storeURL, path: path.resolve(folder, local), origin: { file, line: doc.locate(at) } };
+  });
+  const seen = new Map<string, number>();
+  mirrors.forEach((m, i) => {
+    if (seen.has(m.storeURL)) fail(['signatureStores', 'mirrors', i, 'storeURL'], `${m.storeURL} is mirrored twice (also at line ${mirrors[seen.get(m.storeURL)!].origin.line}): say which folder holds it`);
+    seen.set(m.storeURL, i);
+  });
+  const gateOnly = listOf(doc, ['signatureStores', 'gateOnly'], ['scope', 'reason'], fail, (entry, at) => ({
+    scope: requiredText(entry, at, 'scope', 'the registries.d scope (a docker: key, or default-docker) whose lookaside counts', fail),
+    reason: requiredText(entry, at, 'reason', 'evidence the webhook cannot read is a hole in the parity: say why it is fine', fail),
+    origin: { file, line: doc.locate(at) },
+  }));
+  return { mirrors, gateOnly };
+}
+
+function deployedKeys(doc: YamlDocument, file: string, fail: Fail): DeployedKeySecret[] {
+  return listOf(doc, ['keySecrets'], ['name', 'namespaces'], fail, (entry, at) => {
+    const name = requiredText(entry, at, 'name', 'the keySecret the policies name', fail);
+    const namespaces = entry.namespaces;
+    if (namespaces !== undefined && (!Array.isArray(namespaces) || namespaces.length === 0 || namespaces.some((n) => typeof n !== 'string' || n === ''))) {
+      fail([...at, 'namespaces'], 'must be a non-empty list of namespaces (leave it out for every namespace)');
+    }
+    return { name, namespaces: (namespaces as string[] | undefined) ?? null, origin: { file, line: doc.locate(at) } };
+  });
 }
 
 function exemption(doc: YamlDocument, path: PathSegment[], file: string, fail: (path: PathSegment[], message: string) => never): Exemption {

@@ -3,11 +3,21 @@
 // lookaside (the policy's storeURL, else registries.d) is read directly; the registry's
 // signature API is asked only when no lookaside is configured. Sigstore attachments are
 // appended where registries.d asks for them. A new store is one file and a line here.
+//
+// Where the webhook reads (the signature-store rule, policy/parity.ts): Portieris reads
+// a policy's storeURL, else only the registry's signature API; never registries.d. Under
+// webhook parity at level deny, an image whose policy sets no storeURL is judged on the
+// registry's signature API, and a registries.d lookaside is read only to explain a denial
+// (`gateOnly` of the plan). A scope opted into gate-only evidence in config.yaml, level
+// warn or off, and `webhook: none` read the registries.d lookaside as containers/image
+// does. A storeURL with a declared local mirror is read from the mirror: the same files.
 
+import { pathToFileURL } from 'node:url';
 import type { Warning } from '../errors.js';
 import { evidenceKey } from '../cache/key.js';
 import { once } from '../memo.js';
 import { lookasideFor, sigstoreAttachmentsFor, type LookasideChoice, type RegistriesConfig } from '../policy/registries-d.js';
+import type { RuleLevel, StoreMirror, GateOnlyScope } from '../policy/settings.js';
 import type { PolicyResource, RepositoryRule } from '../policy/types.js';
 import { repositoryName, type ImageReference } from '../reference/reference.js';
 import type { RegistryClient } from '../registry/client.js';
@@ -33,8 +43,35 @@ export interface StoresOptions {
   /** File path -> name for messages. */
   show: (file: string) => string;
   warn: (warning: Warning) => void;
-  /** Whether gate predicts an in-cluster webhook (Portieris), whose own store choice it then warns about; default true. */
-  webhook?: boolean;
+  /**
+   * The signature-store rule: `deny` reads only where Portieris reads, `warn` reads a
+   * registries.d lookaside and says Portieris would not, `off` (and `webhook: none`) reads
+   * it silently. Default: off.
+   */
+  rule?: RuleLevel;
+  /** config.yaml's signatureStores: local mirrors of storeURLs, scopes opted into gate-only evidence. */
+  mirrors?: readonly StoreMirror[];
+  gateOnly?: readonly GateOnlyScope[];
+}
+
+/** One store to read: a lookaside base, or the registry's signature API (`base` absent). */
+export interface StoreSpec {
+  /** The store's identity, for cache keys and memos. */
+  id: string;
+  base?: string;
+  /** Set when `base` is a declared local mirror of this storeURL. */
+  mirrorOf?: StoreMirror;
+  /** The registry's API read in Portieris' place, while a registries.d scope covers the image (it is not read). */
+  webhookOnly?: boolean;
+  /** Set when `base` is a registries.d lookaside read although Portieris cannot: the opt-in, if any. */
+  gateOnly?: { scope: string; origin: LookasideChoice['origin']; optIn?: GateOnlyScope };
+}
+
+/** Where the verdict's evidence is read, and a store only gate reads that may explain its denial. */
+export interface StorePlan {
+  primary: StoreSpec;
+  /** Under the rule at deny: the registries.d lookaside gate could read, which Portieris does not. */
+  unread?: StoreSpec & { gateOnly: NonNullable<StoreSpec['gateOnly']> };
 }
 
 /** Who asks: the policy rule that chose the image, and the workload's namespace and credentials. */
@@ -47,48 +84,67 @@ export interface LookupContext {
 
 export class SignatureStores {
   private readonly lookups = new Map<string, Promise<EvidenceLookup>>();
+  // One warning per policy entry and scope (rule at warn).
   private readonly warned = new Map<RepositoryRule, Set<string>>();
 
   constructor(private readonly options: StoresOptions) {}
 
   /**
-   * The store chosen for an image, by its identity (for cache keys: what a verdict's
-   * evidence came from). Says, once per policy entry, when the webhook would not read it:
-   * here and not in the lookup, so that a verdict from the cache carries the warning too.
+   * The stores for an image (`primary`'s id keys the verdict cache). Says, once per policy
+   * entry and scope, when the rule is at warn: here and not in the lookup, so that a
+   * verdict from the cache carries the warning too.
    */
-  choose(ref: ImageReference, rule: RepositoryRule, resource: PolicyResource): string {
+  plan(ref: ImageReference, rule: RepositoryRule, resource: PolicyResource): StorePlan {
     const storeURL = rule.policy.simple?.storeURL;
+    if (storeURL) {
+      const mirror = this.options.mirrors?.find((m) => m.storeURL === storeURL.replace(/\/+$/, ''));
+      if (!mirror) return { primary: { id: storeURL, base: storeURL } };
+      const base = pathToFileURL(mirror.path).href;
+      return { primary: { id: `${storeURL}\u0000mirror\u0000${base}`, base, mirrorOf: mirror } };
+    }
     const choice = lookasideFor(this.options.registries, ref);
-    if (!storeURL && choice && this.options.webhook !== false) this.warnAboutWebhookStore(resource, rule, choice);
-    return storeURL ?? choice?.base ?? `registry:${ref.domain}`;
+    const api: StoreSpec = { id: `registry:${ref.domain}` };
+    if (!choice) return { primary: api };
+    const optIn = this.options.gateOnly?.find((g) => g.scope === choice.scope);
+    const lookaside: StoreSpec & { gateOnly: NonNullable<StoreSpec['gateOnly']> } = { id: choice.base, base: choice.base, gateOnly: { scope: choice.scope, origin: choice.origin, ...(optIn ? { optIn } : {}) } };
+    const level = this.options.rule ?? 'off';
+    if (optIn || level === 'off') return { primary: lookaside };
+    if (level === 'warn') {
+      this.warnAboutWebhookStore(resource, rule, choice);
+      return { primary: lookaside };
+    }
+    return { primary: { ...api, webhookOnly: true }, unread: lookaside };
   }
 
-  /** Every blob stored for `digest`, once per store, repository, digest and credentials in the run. */
-  lookup(ref: ImageReference, digest: string, context: LookupContext): Promise<EvidenceLookup> {
-    const { rule, resource, namespace, credentials } = context;
+  /** Every blob stored for `digest` in `store`, once per store, repository, digest and credentials in the run. */
+  lookup(ref: ImageReference, digest: string, store: StoreSpec, context: LookupContext): Promise<EvidenceLookup> {
+    const { rule, namespace, credentials } = context;
+    // A mirror holds the storeURL's files: its storeSecret is for the web server, not the folder.
     const storeURL = rule.policy.simple?.storeURL;
-    const choice = lookasideFor(this.options.registries, ref);
-    if (!storeURL && choice && this.options.webhook !== false) this.warnAboutWebhookStore(resource, rule, choice);
-    const base = storeURL ?? choice?.base;
-    const storeSecret = storeURL ? rule.policy.simple?.storeSecret : undefined;
+    const base = store.base;
+    const storeSecret = storeURL && !store.mirrorOf ? rule.policy.simple?.storeSecret : undefined;
     const attachments = this.options.network !== undefined && sigstoreAttachmentsFor(this.options.registries, ref);
     const key = evidenceKey({
-      store: base ?? '(registry)',
+      store: store.id,
       repository: `${ref.domain}/${ref.path}`,
       digest,
       attachments,
-      storeSecret: storeURL ? `${storeSecret ?? ''}\u0000${namespace}` : '',
+      storeSecret: storeSecret ? `${storeSecret}\u0000${namespace}` : '',
       credentials: credentialKey(credentials),
     });
     return once(this.lookups, key, async () => {
-      let source = await this.primary(ref, base, storeSecret, namespace, credentials);
+      let source = await this.primary(ref, base, storeSecret, namespace, credentials, store.webhookOnly === true);
       if (attachments) source = appended(source, new SigstoreAttachments(this.options.network!.registry, credentials));
       const found = await source.lookup(ref, digest);
-      return found.ok && base === undefined ? { ...found, unconfigured: unconfiguredHint(ref) } : found;
+      if (!found.ok) return found;
+      if (store.mirrorOf) return { ...found, searched: `${found.searched} (the local mirror of storeURL ${store.mirrorOf.storeURL}, declared at ${store.mirrorOf.origin.file}:${store.mirrorOf.origin.line})` };
+      if (store.gateOnly?.optIn) return { ...found, searched: `${found.searched} (gate-only evidence: registries.d scope ${store.gateOnly.scope}, opted in at ${store.gateOnly.optIn.origin.file}:${store.gateOnly.optIn.origin.line}; Portieris does not read it)` };
+      return base === undefined && !store.webhookOnly ? { ...found, unconfigured: unconfiguredHint(ref) } : found;
     });
   }
 
-  private async primary(ref: ImageReference, base: string | undefined, storeSecret: string | undefined, namespace: string, credentials: CredentialCandidate[]): Promise<SignatureSource> {
+  /** `webhookOnly`: the registry's API is read in Portieris' place, while a registries.d scope covers the image. */
+  private async primary(ref: ImageReference, base: string | undefined, storeSecret: string | undefined, namespace: string, credentials: CredentialCandidate[], webhookOnly: boolean): Promise<SignatureSource> {
     const network = this.options.network;
     if (base?.startsWith('file:')) return fileLookaside(base, this.options.show);
     if (base !== undefined) {
@@ -96,16 +152,17 @@ export class SignatureStores {
       const credential = storeSecret ? await network.credentials.storeCredential(namespace, storeSecret) : undefined;
       return httpLookaside(base, network.http, credential, network.cleartextAllowed);
     }
-    if (!network) return nowhere(`nowhere: no registries.d scope covers ${repositoryName(ref)} and the policy sets no storeURL`);
+    const why = webhookOnly ? 'the policy sets no storeURL, so Portieris reads only the registry\'s signature API' : `no registries.d scope covers ${repositoryName(ref)} and the policy sets no storeURL`;
+    if (!network) return webhookOnly ? offline(`${why} of ${ref.domain}, and this run is offline`) : nowhere(`nowhere: ${why}`);
     const ping = await network.registry.ping(ref.domain);
     if (ping.supportsSignatures) return new ExtensionApiSource(network.registry, credentials);
-    return nowhere(`nowhere: ${ref.domain} has no signature API, no registries.d scope covers ${repositoryName(ref)} and the policy sets no storeURL`);
+    return nowhere(`nowhere: ${ref.domain} has no signature API, and ${why}`);
   }
 
   /**
    * Without storeURL, Portieris does not read registries.d: it finds signatures only
-   * through the registry's signature API. Say so once per policy entry and registries.d
-   * scope that gate used: every scope, whichever image a concurrent run decides first.
+   * through the registry's signature API. Said (rule at warn) once per policy entry and
+   * registries.d scope that gate used: every scope, whichever image a concurrent run decides first.
    */
   private warnAboutWebhookStore(resource: PolicyResource, rule: RepositoryRule, choice: LookasideChoice): void {
     const scopes = this.warned.get(rule) ?? new Set<string>();

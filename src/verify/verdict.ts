@@ -20,6 +20,8 @@ export type ReasonCode =
   | 'TIMEOUT'
   | 'INVALID_REFERENCE' // not an image reference Portieris/containers-image can verify
   | 'MUTATES_IMAGE' // Portieris would admit it but rewrite the tag to a digest (mutateImage not false): Argo CD OutOfSync for ever
+  | 'KEY_NOT_DEPLOYED' // the key is only in gate's configuration, not in the Secret Portieris reads
+  | 'SIGNATURES_NOT_PUBLISHED' // the signatures are where gate reads them, not where Portieris does (storeURL, else the registry's signature API)
   | 'UNSUPPORTED'; // a policy feature gate cannot evaluate (Notary trust, VA), so it denies
 
 export interface Verdict {

@@ -35,13 +35,19 @@ exemptions:
   expires: 2026-01-01
 `;
 
+/** The exemptions first (the line numbers the tests expect are theirs), then the example's own settings. */
+async function withExemptions(dir: string, exemptions: string): Promise<void> {
+  const file = path.join(dir, '.gate/config.yaml');
+  await writeFile(file, exemptions + (await readFile(file, 'utf8')));
+}
+
 describe('exemptions in .gate/config.yaml', () => {
   let example: Awaited<ReturnType<typeof copyExample>>;
   const byImage = (results: ImageResult[]) => Object.fromEntries(results.map((r) => [r.image, r]));
 
   before(async () => {
     example = await copyExample('shop-denied');
-    await writeFile(path.join(example.dir, '.gate/config.yaml'), CONFIG);
+    await withExemptions(example.dir, CONFIG);
   });
   after(() => example?.dispose());
 
@@ -78,7 +84,7 @@ describe('exemptions in .gate/config.yaml', () => {
     // The example's objects name namespace shop; checked as if they named none, they land in "other".
     const other = await copyExample('shop-denied');
     try {
-      await writeFile(path.join(other.dir, '.gate/config.yaml'), CONFIG);
+      await withExemptions(other.dir, CONFIG);
       const manifest = path.join(other.dir, 'apps/shop.yaml');
       await writeFile(manifest, (await readFile(manifest, 'utf8')).replace(/^\s*namespace: shop\n/gm, ''));
       const moved = byImage((await checkAt(LAST_MOMENT, other.dir, { paths: ['apps'], namespace: 'other' })).results);
@@ -93,7 +99,7 @@ describe('exemptions in .gate/config.yaml', () => {
   it('every report format shows the exemption', async () => {
     const future = await copyExample('shop-denied');
     try {
-      await writeFile(path.join(future.dir, '.gate/config.yaml'), CONFIG.replace(/2027-01-31/g, '2999-12-31'));
+      await withExemptions(future.dir, CONFIG.replace(/2027-01-31/g, '2999-12-31'));
       const run = await gate(['check', 'apps', '-o', 'text', '-o', 'json=r.json', '-o', 'sarif=r.sarif', '-o', 'junit=r.xml', '-o', 'github=r.github', '-o', 'markdown=r.md'], { cwd: future.dir });
       assert.equal(run.code, 1, run.stderr);
       const read = (name: string) => readFile(path.join(future.dir, name), 'utf8');

@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { gateJson } from '../helpers/gate.js';
 import { Gpg1Signer, GpgHome, signaturePacketVersions, skopeoSign, skopeoVerify } from '../helpers/gpg.js';
-import { clusterPolicy, deployment, makeRepo, ociManifest, sha256Digest } from '../helpers/repo.js';
+import { clusterPolicy, deployment, makeRepo, ociManifest, parityConfig, sha256Digest, STORE_LINE } from '../helpers/repo.js';
 
 const REPO = 'registry.example.com/team/web';
 const MANIFEST = ociManifest('web');
@@ -66,8 +66,8 @@ const signedBy = (keySecret: string, identity = '') => `        - type: signedBy
 async function check(scenario: Scenario) {
   const requirements = scenario.requirements ?? signedBy('team', scenario.identity);
   const repo = await makeRepo({
-    '.gate/policies/default.yaml': clusterPolicy('default', `  - name: "${scenario.pattern ?? 'registry.example.com/*'}"\n    policy:\n      simple:\n        requirements:\n${requirements}`),
-    '.gate/registries.d/default.yaml': 'default-docker:\n  lookaside: file:../sigstore\n',
+    '.gate/policies/default.yaml': clusterPolicy('default', `  - name: "${scenario.pattern ?? 'registry.example.com/*'}"\n    policy:\n      simple:\n${STORE_LINE}        requirements:\n${requirements}`),
+    '.gate/config.yaml': parityConfig(Object.keys(scenario.keys ?? { team: 1 })),
     'apps/web/deploy.yaml': deployment('web', [scenario.image ?? IMAGE]),
   });
   for (const [name, key] of Object.entries(scenario.keys ?? { team: armored.team })) await repo.write(`.gate/keys/${name}.asc`, key);

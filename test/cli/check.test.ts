@@ -8,7 +8,7 @@ import path from 'node:path';
 import { gate, gateJson, PROJECT_ROOT } from '../helpers/gate.js';
 import { mustRun, run } from '../helpers/tools.js';
 import { GpgHome, skopeoSign } from '../helpers/gpg.js';
-import { clusterPolicy, deployment, makeRepo, ociManifest, sha256Digest, type TempRepo } from '../helpers/repo.js';
+import { clusterPolicy, deployment, makeRepo, ociManifest, parityConfig, sha256Digest, STORE_LINE, type TempRepo } from '../helpers/repo.js';
 
 const MANIFEST = ociManifest('cli');
 const DIGEST = sha256Digest(MANIFEST);
@@ -17,10 +17,14 @@ const IMAGE = `registry.example.com/team/web@${DIGEST}`;
 const SIGNED_BY_TEAM = `  - name: "registry.example.com/*"
     policy:
       simple:
-        requirements:
+${STORE_LINE}        requirements:
         - type: signedBy
           keySecret: team
 `;
+/** The same entry without storeURL: Portieris then reads only the registry's signature API, gate a registries.d lookaside only to explain. */
+const NO_STORE_URL = { '.gate/policies/policy.yaml': clusterPolicy('default', SIGNED_BY_TEAM.replace(STORE_LINE, '')) };
+/** Signatures in a registries.d lookaside, the signature-store rule lowered to warn: gate reads them and says the webhook would not. */
+const STORE_RULE_AT_WARN = { ...NO_STORE_URL, '.gate/registries.d/sigs.yaml': 'default-docker:\n  lookaside: file:../sigstore\n', '.gate/config.yaml': parityConfig(['team'], 'rules: {signature-store: warn}\n') };
 
 let home: GpgHome;
 let fingerprint: string;
@@ -35,12 +39,16 @@ before(async () => {
 });
 after(() => home?.dispose());
 
-/** A repository whose .gate/ trusts the test key and whose lookaside holds one good signature; `null` leaves a file out. */
+/**
+ * A repository whose .gate/ trusts the test key, whose policy's storeURL has its local
+ * mirror in .gate/sigstore/ holding one good signature, and whose key Secret is declared
+ * deployed; `null` leaves a file out.
+ */
 async function signedRepo(files: Record<string, string | null> = {}): Promise<TempRepo> {
   const all: Record<string, string | null> = {
     '.gate/policies/policy.yaml': clusterPolicy('default', SIGNED_BY_TEAM),
     '.gate/keys/team.asc': publicKey,
-    '.gate/registries.d/sigs.yaml': 'default-docker:\n  lookaside: file:../sigstore\n',
+    '.gate/config.yaml': parityConfig(['team']),
     'apps/web.yaml': deployment('web', [IMAGE]),
     ...files,
   };
@@ -127,7 +135,7 @@ describe('gate check: bad input is exit 2 with one line', () => {
   it('an invalid policy, with file and line of the field', async () => {
     const policy = clusterPolicy('default', SIGNED_BY_TEAM.replace('keySecret: team', 'keySecret: team\n          signedIdentity: {type: exactReference}'));
     await withRepo(await signedRepo({ '.gate/policies/policy.yaml': policy }), (repo) =>
-      expectBadInput(['check', 'apps'], repo.dir, /\.gate\/policies\/policy\.yaml:13: /, /invalid SignedIdentity Type: exactReference/));
+      expectBadInput(['check', 'apps'], repo.dir, /\.gate\/policies\/policy\.yaml:14: /, /invalid SignedIdentity Type: exactReference/));
   });
 
   it('an invalid policy in the checked manifests', async () => {
@@ -139,7 +147,7 @@ describe('gate check: bad input is exit 2 with one line', () => {
   it('a missing key, naming the policy and the secret', async () => {
     const policy = clusterPolicy('default', SIGNED_BY_TEAM.replace('keySecret: team', 'keySecret: nobody'));
     await withRepo(await signedRepo({ '.gate/policies/policy.yaml': policy }), (repo) =>
-      expectBadInput(['check', 'apps'], repo.dir, /policy\.yaml:11: /, /ClusterImagePolicy\/default .* keySecret "nobody"/));
+      expectBadInput(['check', 'apps'], repo.dir, /policy\.yaml:12: /, /ClusterImagePolicy\/default .* keySecret "nobody"/));
   });
 
   it('a private key committed as a key', async () => {
@@ -203,7 +211,7 @@ describe('gate check: bad input is exit 2 with one line', () => {
     const binary = (await mustRun('gpg', ['--batch', '--export', fingerprint], { env: home.env })).stdout;
     await withRepo(await signedRepo({ '.gate/keys/team.asc': null }), async (repo) => {
       await repo.write('.gate/keys/team.gpg', binary);
-      await expectBadInput(['check', 'apps'], repo.dir, /policy\.yaml:11: /, /found team\.gpg: gate reads armoured keys from team\.asc \(gpg --armor --export FINGERPRINT > team\.asc\)/);
+      await expectBadInput(['check', 'apps'], repo.dir, /policy\.yaml:12: /, /found team\.gpg: gate reads armoured keys from team\.asc \(gpg --armor --export FINGERPRINT > team\.asc\)/);
     });
   });
 
@@ -265,7 +273,7 @@ describe('gate check: where configuration comes from', () => {
   });
 
   it('says where to configure signatures when no registries.d scope covers the image', async () => {
-    await withRepo(await signedRepo({ '.gate/registries.d/sigs.yaml': null }), async (repo) => {
+    await withRepo(await signedRepo(NO_STORE_URL), async (repo) => {
       const { report } = await gateJson(['check', 'apps', '--offline'], { cwd: repo.dir });
       assert.equal(report.results[0].reason, 'NO_SIGNATURE');
       assert.match(report.results[0].hint ?? '', /\.gate\/registries\.d\/ .*lookaside/);
@@ -378,17 +386,17 @@ describe('gate check: where configuration comes from', () => {
 
   it('NO_SIGNATURE says when the lookaside is skopeo\'s default local store, which only the signing machine has', async () => {
     const local = /is skopeo's and podman's default local signature store: signatures written there stay on the machine that signed .*set simple\.storeURL/;
-    const root = { '.gate/registries.d/sigs.yaml': 'default-docker:\n  lookaside: file:///var/lib/containers/sigstore\n' };
+    const root = { ...NO_STORE_URL, '.gate/registries.d/sigs.yaml': 'default-docker:\n  lookaside: file:///var/lib/containers/sigstore\n' };
     await withRepo(await signedRepo(root), async (repo) => {
-      const { code, report } = await gateJson(['check', 'apps'], { cwd: repo.dir });
+      const { code, report } = await gateJson(['check', 'apps', '--offline'], { cwd: repo.dir });
       assert.equal(report.results[0].reason, 'NO_SIGNATURE');
       assert.match(report.results[0].message, /looked in \S*var\/lib\/containers\/sigstore\/team\/web@sha256=.*; \/var\/lib\/containers\/sigstore is skopeo's/);
       assert.match(report.results[0].message, local);
       assert.equal(code, 1);
     });
     for (const [folder, expected] of [['home/.local/share/containers/sigstore', true], ['home/sigstore', false]] as const) {
-      await withRepo(await signedRepo({ '.gate/registries.d/sigs.yaml': `default-docker:\n  lookaside: file:../../${folder}\n`, [`${folder}/.keep`]: '' }), async (repo) => {
-        const { report } = await gateJson(['check', 'apps'], { cwd: repo.dir });
+      await withRepo(await signedRepo({ ...NO_STORE_URL, '.gate/registries.d/sigs.yaml': `default-docker:\n  lookaside: file:../../${folder}\n`, [`${folder}/.keep`]: '' }), async (repo) => {
+        const { report } = await gateJson(['check', 'apps', '--offline'], { cwd: repo.dir });
         assert.equal(report.results[0].reason, 'NO_SIGNATURE');
         assert.equal(local.test(report.results[0].message), expected, report.results[0].message);
         assert.doesNotMatch(report.results[0].message, /does not exist/);
@@ -396,8 +404,8 @@ describe('gate check: where configuration comes from', () => {
     }
   });
 
-  it('warns that Portieris would not find lookaside signatures without storeURL', async () => {
-    await withRepo(await signedRepo(), async (repo) => {
+  it('warns that Portieris would not find lookaside signatures without storeURL (rule signature-store lowered to warn)', async () => {
+    await withRepo(await signedRepo(STORE_RULE_AT_WARN), async (repo) => {
       const { report } = await gateJson(['check', 'apps'], { cwd: repo.dir });
       assert.ok(report.warnings.some((w) => /sets no simple\.storeURL/.test(w.message) && w.file === '.gate/policies/policy.yaml' && w.line === 7), JSON.stringify(report.warnings));
     });
@@ -406,6 +414,8 @@ describe('gate check: where configuration comes from', () => {
   it('says so for every registries.d scope a policy entry used, whichever image is decided first', async () => {
     const other = `registry.example.com/ops/tool@${DIGEST}`;
     const files = {
+      ...NO_STORE_URL,
+      '.gate/config.yaml': parityConfig(['team'], 'rules: {signature-store: warn}\n'),
       '.gate/registries.d/sigs.yaml': 'docker:\n  registry.example.com/team:\n    lookaside: file:../sigstore\n  registry.example.com/ops:\n    lookaside: file:../ops-sigstore\n',
       'apps/web.yaml': deployment('web', [IMAGE, other]),
     };
@@ -465,10 +475,10 @@ describe('gate check: flags that would do nothing, and --fail-on-warn', () => {
   });
 
   it('--fail-on-warn turns a run whose images are all allowed but that has warnings into exit 1, with a last line that says so', async () => {
-    await withRepo(await signedRepo(), async (repo) => {
+    await withRepo(await signedRepo(STORE_RULE_AT_WARN), async (repo) => {
       const plain = await gateJson(['check', 'apps'], { cwd: repo.dir });
       assert.equal(plain.code, 0);
-      assert.ok(plain.report.warnings.length > 0, 'the lookaside without storeURL is warned');
+      assert.ok(plain.report.warnings.length > 0, 'the lookaside Portieris does not read is warned');
       const strict = await gate(['check', 'apps', '--fail-on-warn'], { cwd: repo.dir });
       assert.equal(strict.code, 1);
       assert.match(strict.stdout, /^ALLOW /m);

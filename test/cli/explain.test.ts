@@ -8,7 +8,7 @@ import { after, before, describe, it } from 'node:test';
 import type { Explanation } from '../../src/report/explanation.js';
 import { gate } from '../helpers/gate.js';
 import { GpgHome, skopeoSign, skopeoVerify } from '../helpers/gpg.js';
-import { makeRepo, ociManifest, sha256Digest, type TempRepo } from '../helpers/repo.js';
+import { makeRepo, ociManifest, sha256Digest, type TempRepo, parityConfig, STORE_URL } from '../helpers/repo.js';
 
 describe('gate explain', () => {
   let gpg: GpgHome;
@@ -44,7 +44,7 @@ spec:
   - name: "registry.example.com/*"
     policy: {simple: {requirements: [{type: reject}]}}
   - name: "registry.example.com/shop/*"
-    policy: {simple: {requirements: [{type: signedBy, keySecret: team}]}}
+    policy: {simple: {storeURL: ${STORE_URL}, requirements: [{type: signedBy, keySecret: team}]}}
 `,
       '.gate/policies/locked.yaml': `apiVersion: portieris.cloud.ibm.com/v1
 kind: ImagePolicy
@@ -52,9 +52,9 @@ metadata: {name: locked, namespace: locked}
 spec:
   repositories:
   - name: "registry.example.com/shop/web*"
-    policy: {simple: {requirements: [{type: signedBy, keySecret: team, signedIdentity: {type: matchRepository}}]}}
+    policy: {simple: {storeURL: ${STORE_URL}, requirements: [{type: signedBy, keySecret: team, signedIdentity: {type: matchRepository}}]}}
 `,
-      '.gate/registries.d/shop.yaml': 'docker:\n  registry.example.com/shop:\n    lookaside: file:../sigstore\n',
+      '.gate/config.yaml': parityConfig(['team']),
     });
     await repo.storeSignatures('.gate/sigstore', 'shop/web', digest, signatures);
   });

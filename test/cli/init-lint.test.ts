@@ -33,7 +33,7 @@ function ajv() {
 }
 
 describe('gate init', () => {
-  it('scaffolds .gate/ that passes gate policy lint and verifies the example\'s real signatures', async () => {
+  it('scaffolds .gate/ from a local lookaside: lint, check and the next steps say what Portieris lacks; after those steps it verifies the example\'s real signatures', async () => {
     const example = await copyExample('shop');
     try {
       // Keep the signatures and the key; let init write everything else.
@@ -45,10 +45,31 @@ describe('gate init', () => {
       const init = await gate(['init', '--key', 'release.asc', '--repository', 'registry.example.com/shop/*', '--lookaside', 'file:../../sigstore'], { cwd: example.dir });
       assert.equal(init.code, 0, init.stderr);
       assert.match(init.stdout, /wrote \.gate\/policies\/signed-images\.yaml/);
+      assert.match(init.stdout, /^next: Portieris reads the key from Secret "release" .*kubectl create secret generic release --from-file=key=\.gate\/keys\/release\.asc -n <namespace>/m);
+      assert.match(init.stdout, /^next: Portieris cannot read file:\.\.\/\.\.\/sigstore: .*storeURL/m);
+
+      // A signature only gate can read, a key only gate has: lint and check say so (the issue's situations 1 and 4).
       const lint = await gate(['policy', 'lint'], { cwd: example.dir });
-      assert.equal(lint.code, 0, lint.stdout);
-      assert.match(lint.stdout, /1 policy, 1 pattern\(s\), 0 exemption\(s\): no findings/);
-      const { code, report } = await gateJson(['check', 'apps'], { cwd: example.dir });
+      assert.equal(lint.code, 1, lint.stdout);
+      assert.match(lint.stdout, /^error {3}\.gate\/policies\/signed-images\.yaml:\d+: .*sets no simple\.storeURL, so Portieris reads its signatures only from the registry's signature API; the lookaside file:\/\/\S+\/sigstore of registries\.d scope registry\.example\.com\/shop/m);
+      assert.match(lint.stdout, /^warning \.gate\/policies\/signed-images\.yaml:\d+: .*needs keySecret "release": gate found the key only in \.gate\/keys\/release\.asc/m);
+      const before = await gateJson(['check', 'apps', '--offline'], { cwd: example.dir });
+      assert.equal(before.code, 1);
+      assert.deepEqual([...new Set(before.report.results.map((r) => r.reason))], ['SIGNATURES_NOT_PUBLISHED'], JSON.stringify(before.report.results.map((r) => r.message)));
+      assert.match(before.report.results[0].hint ?? '', /set simple\.storeURL: https:\/\/<server>\/<path>/);
+
+      // The fixes the messages name: the folder published as the policy's storeURL (read here from its declared mirror), the key Secret deployed.
+      const policyFile = path.join(example.dir, '.gate/policies/signed-images.yaml');
+      await writeFile(policyFile, (await readFile(policyFile, 'utf8')).replace('      simple:\n', '      simple:\n        storeURL: https://signatures.example.com/sigstore\n'));
+      const configFile = path.join(example.dir, '.gate/config.yaml');
+      const config = (await readFile(configFile, 'utf8'))
+        .replace('keySecrets: []', 'keySecrets:\n- name: release\n  namespaces: [shop]')
+        .replace('signatureStores: {mirrors: [], gateOnly: []}', 'signatureStores:\n  mirrors:\n  - {storeURL: "https://signatures.example.com/sigstore", path: ../sigstore}');
+      await writeFile(configFile, config);
+      const fixed = await gate(['policy', 'lint'], { cwd: example.dir });
+      assert.equal(fixed.code, 0, fixed.stdout);
+      assert.match(fixed.stdout, /1 policy, 1 pattern\(s\), 0 exemption\(s\): no findings/);
+      const { code, report } = await gateJson(['check', 'apps', '--offline'], { cwd: example.dir });
       assert.equal(code, 0, JSON.stringify(report.results.map((r) => [r.image, r.reason, r.message])));
       assert.ok(report.results.every((r) => r.reason === 'SIGNED'));
 

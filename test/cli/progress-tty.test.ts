@@ -3,6 +3,7 @@
 // until its budget (2 s) is spent. The same run on a pipe must show no progress at all.
 
 import assert from 'node:assert/strict';
+import { storePolicy } from '../helpers/repo.js';
 import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { describe, it } from 'node:test';
@@ -21,7 +22,7 @@ describe('progress on a real terminal', () => {
     const example = await copyExample('shop');
     try {
       const slow = `registry.example.com/shop/slow@sha256:${'a'.repeat(64)}`;
-      await writeFile(path.join(example.dir, '.gate/registries.d/slow.yaml'), `docker:\n  registry.example.com/shop/slow:\n    lookaside: ${silent.url}\n`);
+      await writeFile(path.join(example.dir, '.gate/policies/slow.yaml'), storePolicy('slow', 'registry.example.com/shop/slow@*', silent.url));
       await writeFile(path.join(example.dir, 'apps/slow.yaml'), `apiVersion: v1\nkind: Pod\nmetadata: {name: slow, namespace: shop}\nspec:\n  containers: [{name: s, image: "${slow}"}]\n`);
       const env = { SHELL: '/bin/sh', NO_COLOR: '1', GATE_NODE: process.execPath, GATE_CLI: CLI, HOME: example.dir };
 

@@ -6,6 +6,7 @@
 // left behind, and well within Argo CD's 5 s between its SIGTERM and its SIGKILL.
 
 import assert from 'node:assert/strict';
+import { storePolicy } from '../helpers/repo.js';
 import { chmod, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -46,7 +47,7 @@ describe('signals end a run promptly (the real gate command, real processes)', (
   before(async () => {
     silent = await silentServer();
     example = await copyExample('shop');
-    await writeFile(path.join(example.dir, '.gate/registries.d/slow.yaml'), `docker:\n  registry.example.com/shop/slow:\n    lookaside: ${silent.url}\n`);
+    await writeFile(path.join(example.dir, '.gate/policies/slow.yaml'), storePolicy('slow', 'registry.example.com/shop/slow@*', silent.url));
     await writeFile(path.join(example.dir, 'apps/slow.yaml'), `apiVersion: v1\nkind: Pod\nmetadata: {name: slow, namespace: shop}\nspec:\n  containers: [{name: s, image: "${SLOW}"}]\n`);
   });
   after(async () => {

@@ -36,6 +36,8 @@ spec:
 `,
     });
     await repo.write('.gate/registries.d/lookaside.yaml', `default-docker:\n  lookaside: file://${repo.dir}/sigs\n`);
+    // A lookaside Portieris cannot read, opted into gate-only evidence; the keys declared deployed.
+    await repo.write('.gate/config.yaml', "keySecrets:\n- name: team\nsignatureStores:\n  gateOnly:\n  - scope: default-docker\n    reason: the test's own lookaside\n");
     await repo.storeSignatures('sigs', 'team/web', scenario.manifestDigest, [await readFile(path.join(SCENARIO, 'signature-1'))]);
   });
   after(async () => repo?.dispose());

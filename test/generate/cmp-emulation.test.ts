@@ -7,6 +7,7 @@ import { chmod, mkdtemp, readFile, rm, symlink, writeFile } from 'node:fs/promis
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { parityConfig } from '../helpers/repo.js';
 import { argoEnv, argoManifests, cmpWorkdir, generate, WEB, type Workdir } from '../helpers/argocd.js';
 import { GpgHome } from '../helpers/gpg.js';
 import fg from 'fast-glob';
@@ -140,7 +141,11 @@ describe('gate generate: denials and failures', () => {
     try {
       await withWorkdir('plain', '', async (w) => {
         const slow = 'registry.example.com/shop/slow@sha256:' + 'a'.repeat(64);
-        await writeFile(path.join(w.root, '.gate/registries.d/slow.yaml'), `docker:\n  registry.example.com/shop/slow:\n    lookaside: ${silent.url}\n`);
+        // A policy of its own for the slow image, whose storeURL never answers.
+        await writeFile(
+          path.join(w.root, '.gate/policies/slow.yaml'),
+          `apiVersion: portieris.cloud.ibm.com/v1\nkind: ClusterImagePolicy\nmetadata: {name: slow}\nspec:\n  repositories:\n  - name: "registry.example.com/shop/slow@*"\n    policy:\n      simple:\n        storeURL: ${silent.url}\n        requirements:\n        - {type: signedBy, keySecret: release}\n`,
+        );
         await writeFile(path.join(w.appDir, 'slow.yaml'), `apiVersion: v1\nkind: Pod\nmetadata: {name: slow}\nspec:\n  containers: [{name: s, image: "${slow}"}]\n`);
         const out = await generate(w, argoEnv(w.sourcePath, [{ name: 'timeout', string: '1' }]));
         assert.equal(out.code, 3, out.stderr);
@@ -316,6 +321,8 @@ describe('gate generate: denials and failures', () => {
     await withWorkdir('plain', '', async (w) => {
       // A fresh verdict cache for each run: a cached verdict skips the store lookup, and its warning with it.
       const fresh = (name: string) => ({ GATE_CACHE_DIR: path.join(path.dirname(w.root), `cache-${name}`) });
+      // The key is not declared deployed, and the key-secret rule is lowered to warn: one warning.
+      await writeFile(path.join(w.root, '.gate/config.yaml'), parityConfig([], 'rules: {key-secret: warn}\n'));
       const passing = await generate(w, { ...argoEnv(w.sourcePath), ...fresh('passing') });
       assert.equal(passing.code, 0, passing.stderr);
       assert.match(passing.stderr, /\(1 warning\(s\)/);
@@ -323,7 +330,7 @@ describe('gate generate: denials and failures', () => {
       assert.equal(out.code, 1, out.stderr);
       assert.equal(out.stdout.length, 0);
       const lines = out.stderr.trimEnd().split('\n');
-      assert.match(lines[1], /^WARNING \S*\.gate\/policies\/policy\.yaml:\d+: .*sets no simple\.storeURL/);
+      assert.match(lines[1], /^WARNING \S*\.gate\/policies\/policy\.yaml:\d+: .*needs keySecret "release": gate found the key only in \S*release\.asc.*kubectl create secret generic release --from-file=key=/);
       assert.equal(lines[lines.length - 1], 'gate: failing on 1 warning(s) (--fail-on-warn)');
       const warnMode = await generate(w, { ...argoEnv(w.sourcePath, [{ name: 'mode', string: 'warn' }]), ...fresh('warn') }, ['--fail-on-warn']);
       assert.equal(warnMode.code, 0, 'mode warn lets everything through');

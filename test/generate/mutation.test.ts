@@ -10,7 +10,7 @@ import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { parseManifestStream } from '../../src/manifests/document.js';
-import { mutation } from '../../src/policy/admission.js';
+import { mutation } from '../../src/policy/parity.js';
 import { validatePolicy } from '../../src/policy/validate.js';
 import { parseReference } from '../../src/reference/reference.js';
 import { argoEnv, cmpWorkdir, generate, WEB, type Workdir } from '../helpers/argocd.js';

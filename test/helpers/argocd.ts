@@ -8,6 +8,7 @@ import path from 'node:path';
 import { parseAllDocuments } from 'yaml';
 import { PROJECT_ROOT } from './gate.js';
 import { GpgHome, skopeoSign } from './gpg.js';
+import { parityConfig, STORE_LINE } from './repo.js';
 import { run } from './tools.js';
 
 export const FIXTURE_APPS = path.join(PROJECT_ROOT, 'test/fixtures/apps');
@@ -42,12 +43,12 @@ spec:
   - name: "registry.example.com/shop/*"
     policy:
       simple:
-        requirements:
+${STORE_LINE}        requirements:
         - type: signedBy
           keySecret: release
 `);
+  await write('.gate/config.yaml', parityConfig(['release']));
   await write('.gate/keys/release.asc', await gpg.exportPublic(fingerprint));
-  await write('.gate/registries.d/shop.yaml', 'docker:\n  registry.example.com/shop:\n    lookaside: file:../sigstore\n');
   for (const [image, tag] of [['web', '1.4'], ['api', '2.1']]) {
     const manifest = await readFile(path.join(PROJECT_ROOT, 'examples/images', `${image}.json`));
     const digest = (await import('node:crypto')).createHash('sha256').update(manifest).digest('hex');

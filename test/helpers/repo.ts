@@ -101,3 +101,30 @@ data:
 export function withPullSecret(image: string, secret: string, name = 'app'): string {
   return deployment(name, [image]).replace('    spec:\n      containers:', `    spec:\n      imagePullSecrets: [{name: ${secret}}]\n      containers:`);
 }
+
+/**
+ * The storeURL the test policies name, as a team whose Portieris reads signatures from a
+ * web server would; `.gate/sigstore/` is declared its local mirror (parityConfig), so a
+ * test reads the same files offline, as the bundled examples do.
+ */
+export const STORE_URL = 'https://signatures.test/sigstore';
+/** The `storeURL:` line of a clusterPolicy entry's `simple:`. */
+export const STORE_LINE = `        storeURL: ${STORE_URL}\n`;
+
+/**
+ * A .gate/config.yaml under webhook parity that declares `.gate/sigstore/` the local
+ * mirror of STORE_URL and the key Secrets deployed in every namespace; `extra` is more YAML.
+ */
+export function parityConfig(keySecrets: string[] = ['team'], extra = ''): string {
+  const keys = keySecrets.length > 0 ? `keySecrets:\n${keySecrets.map((k) => `- name: ${k}\n`).join('')}` : '';
+  return `${keys}signatureStores:\n  mirrors:\n  - storeURL: ${STORE_URL}\n    path: sigstore\n${extra}`;
+}
+
+/**
+ * A ClusterImagePolicy of its own for the images `pattern` matches (more specific than the
+ * example's "registry.example.com/shop/*"), whose signatures are at `storeURL`: how a test
+ * points one image at a slow or broken signature server.
+ */
+export function storePolicy(name: string, pattern: string, storeURL: string, keySecret = 'shop-release'): string {
+  return `apiVersion: portieris.cloud.ibm.com/v1\nkind: ClusterImagePolicy\nmetadata: {name: ${name}}\nspec:\n  repositories:\n  - name: "${pattern}"\n    policy:\n      mutateImage: false\n      simple:\n        storeURL: ${storeURL}\n        requirements:\n        - {type: signedBy, keySecret: ${keySecret}}\n`;
+}

@@ -26,8 +26,8 @@ export interface World {
   signingConfig: string;
   /** Pushes a fresh image as host/<repository>:<tag>; signs it unless `signBy` is null. */
   push(repository: string, tag: string, options?: { signBy?: string | null; signIdentity?: string; multiArch?: boolean; seed?: string }): Promise<string>;
-  /** A repository with .gate/ trusting `key` for host/*, lookaside over HTTP, and the manifests given. */
-  repo(files: Record<string, string>, options?: { requirements?: string; lookaside?: boolean }): Promise<TempRepo>;
+  /** A repository with .gate/ trusting `key` for host/*, the lookaside over HTTP as the policy's storeURL, the key Secrets declared deployed, and the manifests given. */
+  repo(files: Record<string, string>, options?: { requirements?: string; lookaside?: boolean; storeURL?: string }): Promise<TempRepo>;
   stop(): Promise<void>;
 }
 
@@ -92,12 +92,13 @@ spec:
     policy:
       mutateImage: false
       simple:
-        requirements:
+${repoOptions.lookaside === false ? '' : `        storeURL: ${repoOptions.storeURL ?? lookaside.url}\n`}        requirements:
 ${requirements}`,
         '.gate/keys/team.asc': await gpg.exportPublic(keys.team),
         '.gate/keys/other.asc': await gpg.exportPublic(keys.other),
-        ...(repoOptions.lookaside === false ? {} : { '.gate/registries.d/lookaside.yaml': `default-docker:\n  lookaside: ${lookaside.url}\n` }),
         ...files,
+        // The webhook reads the keys from Secrets the cluster holds: declared deployed, as a team would.
+        '.gate/config.yaml': `keySecrets:\n${deployedKeys(files).map((k) => `- name: ${k}\n`).join('')}${files['.gate/config.yaml'] ?? ''}`,
       });
     },
     async stop() {
@@ -147,4 +148,10 @@ export async function basicAuthWorld(user: string, password: string): Promise<Ba
       await rm(pki, { recursive: true, force: true });
     },
   };
+}
+
+/** The key Secrets a world repository declares deployed: team, other, and every key file the test adds. */
+function deployedKeys(files: Record<string, string>): string[] {
+  const added = Object.keys(files).flatMap((f) => /^\.gate\/keys\/([^/]+)\.asc$/.exec(f)?.[1] ?? []);
+  return [...new Set(['team', 'other', ...added])];
 }

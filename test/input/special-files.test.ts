@@ -11,13 +11,13 @@ import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { gateMeasured } from '../helpers/gate.js';
 import { GpgHome, skopeoSign } from '../helpers/gpg.js';
-import { clusterPolicy, deployment, makeRepo, ociManifest, sha256Digest, type TempRepo } from '../helpers/repo.js';
+import { clusterPolicy, deployment, makeRepo, ociManifest, parityConfig, sha256Digest, STORE_LINE, type TempRepo } from '../helpers/repo.js';
 import { mustRun, requireTool } from '../helpers/tools.js';
 
 const MANIFEST = ociManifest('special-files');
 const DIGEST = sha256Digest(MANIFEST);
 const IMAGE = `registry.example.com/team/web@${DIGEST}`;
-const SIGNED_BY_TEAM = '  - name: "registry.example.com/*"\n    policy:\n      simple:\n        requirements:\n        - type: signedBy\n          keySecret: team\n';
+const SIGNED_BY_TEAM = '  - name: "registry.example.com/*"\n    policy:\n      simple:\n' + STORE_LINE + '        requirements:\n        - type: signedBy\n          keySecret: team\n';
 
 let home: GpgHome;
 let publicKey: string;
@@ -39,7 +39,8 @@ async function signedRepo(): Promise<TempRepo> {
   const repo = await makeRepo({
     '.gate/policies/policy.yaml': clusterPolicy('default', SIGNED_BY_TEAM),
     '.gate/keys/team.asc': publicKey,
-    '.gate/registries.d/sigs.yaml': 'default-docker:\n  lookaside: file:../sigstore\n',
+    '.gate/config.yaml': parityConfig(['team']),
+    '.gate/registries.d/none.yaml': 'docker: {}\n',
     'apps/web.yaml': deployment('web', [IMAGE]),
   });
   await repo.storeSignatures('.gate/sigstore', 'team/web', DIGEST, [signature]);
@@ -163,6 +164,7 @@ describe('devices and impossible report paths', () => {
   it('a device as a manifest path, as .gate/config.yaml (through a symlink) and as a report path', async () => {
     await withRepo(async (repo) => {
       await expectRefused(repo, ['check', '/dev/zero', '--offline', '--gate-dir', '.gate'], /\/dev\/zero: cannot read it: not a regular file \(a device\)/);
+      await rm(path.join(repo.dir, '.gate/config.yaml'));
       await symlink('/dev/zero', path.join(repo.dir, '.gate/config.yaml'));
       await expectRefused(repo, ['check', 'apps', '--offline'], /\.gate\/config\.yaml: cannot read it: not a regular file \(a device\)/);
       await rm(path.join(repo.dir, '.gate/config.yaml'));

@@ -79,8 +79,7 @@ describe('anonymous HTTP registry', () => {
   it('says to write an http:// URL when an https:// lookaside answers in plain HTTP', async () => {
     const digest = await world.push('team/tls-lookaside', '1');
     const https = world.lookaside.url.replace(/^http:/, 'https:');
-    const files = { '.gate/registries.d/lookaside.yaml': `default-docker:\n  lookaside: ${https}\n` };
-    const { code, report } = await checkImages(world, [`${world.host}/team/tls-lookaside@${digest}`], insecure(), files);
+    const { code, report } = await checkImages(world, [`${world.host}/team/tls-lookaside@${digest}`], insecure(), {}, { storeURL: https });
     assert.equal(report.results[0].reason, 'UNREACHABLE');
     assert.match(report.results[0].hint ?? '', new RegExp(`${new URL(https).host} speaks plain HTTP: .*http://`));
     assert.equal(code, 3);

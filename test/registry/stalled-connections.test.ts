@@ -4,6 +4,7 @@
 // timeout alone is 10 s); every stall is a TIMEOUT denial, exit 3, saying which limit ran out.
 
 import assert from 'node:assert/strict';
+import { storePolicy } from '../helpers/repo.js';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { createServer as createTcpServer, type Server as TcpServer, type Socket } from 'node:net';
 import { createServer as createHttpServer, type ServerResponse } from 'node:http';
@@ -80,7 +81,7 @@ describe('stalled connections are bounded by --request-timeout and --timeout', (
   async function checkWithLookaside(lookaside: string, args: string[]) {
     const example = await copyExample('shop');
     try {
-      await writeFile(path.join(example.dir, '.gate/registries.d/slow.yaml'), `docker:\n  registry.example.com/shop/slow:\n    lookaside: ${lookaside}\n`);
+      await writeFile(path.join(example.dir, '.gate/policies/slow.yaml'), storePolicy('slow', 'registry.example.com/shop/slow@*', lookaside));
       await writeFile(path.join(example.dir, 'apps/slow.yaml'), `apiVersion: v1\nkind: Pod\nmetadata: {name: slow, namespace: shop}\nspec:\n  containers: [{name: s, image: "${SLOW}"}]\n`);
       await writeFile(path.join(example.dir, 'ca.crt'), ca.cert);
       const started = Date.now();

@@ -53,6 +53,8 @@ describe('a requirement kind registered by a test (testHmac, not shipped)', () =
       'apps/app.yaml': deployment('web', [IMAGE]),
     });
     await repo.write('.gate/registries.d/lookaside.yaml', `default-docker:\n  lookaside: file://${repo.dir}/sigs\n`);
+    // A lookaside Portieris cannot read, opted into gate-only evidence; the keys declared deployed.
+    await repo.write('.gate/config.yaml', "keySecrets:\n- name: shared\n- name: team\nsignatureStores:\n  gateOnly:\n  - scope: default-docker\n    reason: the test's own lookaside\n");
   });
   after(async () => {
     await repo?.dispose();
