@@ -28,7 +28,7 @@ import { credentialKey, type CredentialCandidate } from '../registry/credentials
 import { TransportError, type HttpClient } from '../registry/http.js';
 import type { PolicyRef } from '../report/model.js';
 import type { EvidenceLookup } from '../signatures/evidence.js';
-import { SignatureStores } from '../signatures/stores.js';
+import { SignatureStores, storeLabel } from '../signatures/stores.js';
 import { evaluateRequirements, everyOutcome, type BlobFates, type ResolvedRequirement, type VerifyOnce } from '../verify/evaluate.js';
 import type { KindRegistry, Verified } from '../verify/kind.types.js';
 import { KINDS } from '../verify/kinds.js';
@@ -291,6 +291,8 @@ export class Decider {
       onStep?.({ step: 'evidence', lookup: found });
       const target = { digest, intended };
       let verdict = found.ok ? await evaluateRequirements(requirements, target, found, this.verifyOnce) : failureVerdict(found.failure, digest);
+      const storeNote = storeLabel(plan.primary);
+      if (verdict.allowed && storeNote) verdict = { ...verdict, message: `${verdict.message} (${storeNote})` };
       if (found.ok && onStep) onStep({ step: 'fates', fates: await everyOutcome(requirements, target, found.blobs, this.verifyOnce) });
       if (verdict.allowed && verdict.reason === 'SIGNED') await this.options.cache?.put(cacheKey, { reason: 'SIGNED', message: verdict.message, digest, signers: verdict.signers ?? [] });
       if (!verdict.allowed && plan.unread) {

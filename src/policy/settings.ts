@@ -140,8 +140,10 @@ export function parseSettings(text: string, file: string, folder = path.dirname(
   const rawRules = root.rules ?? {};
   if (!isPlainObject(rawRules)) return fail(['rules'], `must be a mapping of rule: level (rules: ${PARITY_RULES.join(', ')})`);
   onlyFields(rawRules, ['rules'], [...PARITY_RULES], fail);
-  for (const [rule, level] of Object.entries(rawRules)) {
-    if (!(RULE_LEVELS as readonly unknown[]).includes(level)) fail(['rules', rule], `must be one of ${RULE_LEVELS.join(', ')}, found ${JSON.stringify(level)}`);
+  for (const [rule, written] of Object.entries(rawRules)) {
+    // YAML 1.1 reads a bare `off` as false: it is what the user wrote.
+    const level = written === false ? 'off' : written;
+    if (!(RULE_LEVELS as readonly unknown[]).includes(level)) fail(['rules', rule], `must be one of ${RULE_LEVELS.join(', ')}, found ${JSON.stringify(written)}`);
     rules[rule as ParityRule] = level as RuleLevel;
   }
 

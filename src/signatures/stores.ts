@@ -137,8 +137,8 @@ export class SignatureStores {
       if (attachments) source = appended(source, new SigstoreAttachments(this.options.network!.registry, credentials));
       const found = await source.lookup(ref, digest);
       if (!found.ok) return found;
-      if (store.mirrorOf) return { ...found, searched: `${found.searched} (the local mirror of storeURL ${store.mirrorOf.storeURL}, declared at ${store.mirrorOf.origin.file}:${store.mirrorOf.origin.line})` };
-      if (store.gateOnly?.optIn) return { ...found, searched: `${found.searched} (gate-only evidence: registries.d scope ${store.gateOnly.scope}, opted in at ${store.gateOnly.optIn.origin.file}:${store.gateOnly.optIn.origin.line}; Portieris does not read it)` };
+      const label = storeLabel(store);
+      if (label) return { ...found, searched: `${found.searched} (${label})` };
       return base === undefined && !store.webhookOnly ? { ...found, unconfigured: unconfiguredHint(ref) } : found;
     });
   }
@@ -174,6 +174,16 @@ export class SignatureStores {
       message: `${resource.kind}/${resource.name} repository "${rule.name}" sets no simple.storeURL: gate read signatures from the lookaside of ${choice.origin.file} (scope ${choice.scope}), but Portieris in the cluster reads only the registry's signature API then; publish the lookaside over https and set storeURL so that the webhook finds the same signatures`,
     });
   }
+}
+
+/**
+ * What a verdict must say about a store that is not the webhook's own: a declared local
+ * mirror of the storeURL, or a lookaside opted into gate-only evidence. Undefined otherwise.
+ */
+export function storeLabel(store: StoreSpec): string | undefined {
+  if (store.mirrorOf) return `the local mirror of storeURL ${store.mirrorOf.storeURL}, declared at ${store.mirrorOf.origin.file}:${store.mirrorOf.origin.line}; the webhook reads the storeURL itself`;
+  if (store.gateOnly?.optIn) return `gate-only evidence: registries.d scope ${store.gateOnly.scope}, opted in at ${store.gateOnly.optIn.origin.file}:${store.gateOnly.optIn.origin.line}; Portieris does not read it`;
+  return undefined;
 }
 
 /** c/image's order: the primary store, then the attachments appended. */

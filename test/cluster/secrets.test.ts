@@ -22,6 +22,7 @@ describe('--cluster with a fake Kubernetes API server', () => {
   let dir: string;
   let kubeconfig: string;
   const asked: string[] = [];
+  let secrets: Record<string, unknown>;
 
   before(async () => {
     dir = await mkdtemp(path.join(tmpdir(), 'gate-cluster-'));
@@ -30,7 +31,7 @@ describe('--cluster with a fake Kubernetes API server', () => {
     world = await makeWorld({ token: { realm: `${tokens.url}/token`, service: 'cluster', issuer: 'cluster-issuer', signer }, creds: 'puller:from-the-cluster' });
     await world.push('team/app', '1');
     const publicKey = await world.gpg.exportPublic(world.keys.team);
-    const secrets: Record<string, unknown> = {
+    secrets = {
       '/api/v1/namespaces/shop/secrets/regcred': {
         kind: 'Secret', apiVersion: 'v1', metadata: { name: 'regcred', namespace: 'shop' }, type: 'kubernetes.io/dockerconfigjson',
         data: { '.dockerconfigjson': Buffer.from(JSON.stringify({ auths: { [world.host]: { username: 'puller', password: 'from-the-cluster' } } })).toString('base64') },
@@ -138,6 +139,36 @@ describe('--cluster with a fake Kubernetes API server', () => {
     } finally {
       silent.closeAllConnections();
       await new Promise((resolve) => silent.close(resolve));
+    }
+  });
+
+  it('a key in .gate/keys/ whose Secret the cluster lacks is KEY_NOT_DEPLOYED: the cluster decides, a declaration does not; with the Secret there, SIGNED', async () => {
+    const team = '        - type: signedBy\n          keySecret: team\n';
+    const run = async () => {
+      const repo = await world.repo({ 'apps/app.yaml': app() }, { requirements: team });
+      try {
+        return await gateJson(['check', 'apps', '--insecure-registry', world.host, '--insecure-registry', tokens.host, '--cluster', '--kubeconfig', kubeconfig], { cwd: repo.dir });
+      } finally {
+        await repo.dispose();
+      }
+    };
+    asked.length = 0;
+    const before = await run();
+    assert.equal(before.report.results[0]?.reason, 'KEY_NOT_DEPLOYED', (before.report.results[0]?.message ?? '') + before.stderr);
+    assert.match(before.report.results[0].message, /gate found the key in \.gate\/keys\/team\.asc, but the cluster has no Secret "team" in namespace "shop", so Portieris would deny the pod/);
+    assert.match(before.report.results[0].hint ?? '', /kubectl create secret generic team --from-file=key=\.gate\/keys\/team\.asc -n shop/);
+    assert.ok(asked.includes('GET /api/v1/namespaces/shop/secrets/team'), asked.join(', '));
+
+    // The fix: the Secret created in the cluster.
+    secrets['/api/v1/namespaces/shop/secrets/team'] = {
+      kind: 'Secret', apiVersion: 'v1', metadata: { name: 'team', namespace: 'shop' }, data: { key: Buffer.from(await world.gpg.exportPublic(world.keys.team)).toString('base64') },
+    };
+    try {
+      const after = await run();
+      assert.equal(after.report.results[0].reason, 'SIGNED', after.report.results[0].message);
+      assert.equal(after.code, 0);
+    } finally {
+      delete secrets['/api/v1/namespaces/shop/secrets/team'];
     }
   });
 

@@ -27,7 +27,7 @@ export interface World {
   /** Pushes a fresh image as host/<repository>:<tag>; signs it unless `signBy` is null. */
   push(repository: string, tag: string, options?: { signBy?: string | null; signIdentity?: string; multiArch?: boolean; seed?: string }): Promise<string>;
   /** A repository with .gate/ trusting `key` for host/*, the lookaside over HTTP as the policy's storeURL, the key Secrets declared deployed, and the manifests given. */
-  repo(files: Record<string, string>, options?: { requirements?: string; lookaside?: boolean; storeURL?: string }): Promise<TempRepo>;
+  repo(files: Record<string, string>, options?: { requirements?: string; lookaside?: boolean; storeURL?: string; declareKeys?: boolean }): Promise<TempRepo>;
   stop(): Promise<void>;
 }
 
@@ -98,7 +98,7 @@ ${requirements}`,
         '.gate/keys/other.asc': await gpg.exportPublic(keys.other),
         ...files,
         // The webhook reads the keys from Secrets the cluster holds: declared deployed, as a team would.
-        '.gate/config.yaml': `keySecrets:\n${deployedKeys(files).map((k) => `- name: ${k}\n`).join('')}${files['.gate/config.yaml'] ?? ''}`,
+        '.gate/config.yaml': `${repoOptions.declareKeys === false ? '' : `keySecrets:\n${deployedKeys(files).map((k) => `- name: ${k}\n`).join('')}`}${files['.gate/config.yaml'] ?? ''}`,
       });
     },
     async stop() {
