@@ -89,7 +89,7 @@ export class KeyStore {
       const material = await this.from(source, request, deployed);
       if (!material) continue;
       if (deployed) return { material, ...(material !== deployed ? { deployed } : {}), placement: { deployed: true, evidence: deployed.source } };
-      if (source === 'cluster' || source === 'gate-secret-for-namespace') return { material, placement: { deployed: true, evidence: source === 'cluster' ? `Secret ${request.secret} in the cluster (${namespaceOf(request)})` : material.source } };
+      if (source === 'cluster' || source === 'gate-secret-for-namespace') return { material, placement: { deployed: true, evidence: source === 'cluster' ? inTheCluster(request) : material.source } };
       return { material, ...(await this.placementOf(request, material)) };
     }
     const file = this.keysDir ? `${displayName(path.join(this.keysDir, `${request.secret}.${request.extension}`), this.cwd)}, ` : '';
@@ -122,7 +122,7 @@ export class KeyStore {
   private async placementOf(request: KeyRequest, material: KeyMaterial): Promise<Omit<FoundKey, 'material'>> {
     if (this.cluster) {
       const inCluster = await this.clusterMaterial(request);
-      if (inCluster) return { deployed: inCluster, placement: { deployed: true, evidence: `Secret ${request.secret} in the cluster (${namespaceOf(request)})` } };
+      if (inCluster) return { deployed: inCluster, placement: { deployed: true, evidence: inTheCluster(request) } };
       return { placement: { deployed: false, kept: material.source, ...fileOf(material), clusterAsked: true } };
     }
     const declaration = this.declared.find((d) => d.name === request.secret && (d.namespaces === null || d.namespaces.includes(request.namespace)));
@@ -203,6 +203,11 @@ export class KeyStore {
 /** Where a key is looked for, saying when the policy chose the namespace rather than the workload. */
 export function namespaceOf(need: KeyNeed): string {
   return need.namespaceFromPolicy ? `namespace "${need.namespace}", the policy's keySecretNamespace` : `namespace "${need.namespace}"`;
+}
+
+/** What says the webhook will find the key, when the cluster holds its Secret. */
+function inTheCluster(request: KeyRequest): string {
+  return `Secret ${request.secret} in the cluster (${namespaceOf(request)})`;
 }
 
 /** A key file's material names the file itself as its source. */

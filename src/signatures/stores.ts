@@ -119,9 +119,9 @@ export class SignatureStores {
   /** Every blob stored for `digest` in `store`, once per store, repository, digest and credentials in the run. */
   lookup(ref: ImageReference, digest: string, store: StoreSpec, context: LookupContext): Promise<EvidenceLookup> {
     const { rule, namespace, credentials } = context;
-    // A mirror holds the storeURL's files: its storeSecret is for the web server, not the folder.
     const storeURL = rule.policy.simple?.storeURL;
     const base = store.base;
+    // A mirror holds the storeURL's files: its storeSecret is for the web server, not the folder.
     const storeSecret = storeURL && !store.mirrorOf ? rule.policy.simple?.storeSecret : undefined;
     const attachments = this.options.network !== undefined && sigstoreAttachmentsFor(this.options.registries, ref);
     const key = evidenceKey({
