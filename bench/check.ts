@@ -1,6 +1,6 @@
 // `npm run bench`: how fast `gate check` is, printed beside a baseline. Figures, not
 // pass/fail (a benchmark is not a test).
-//   1. N distinct signed images used by 5N containers, verified from a file lookaside,
+//   1. N distinct signed images used by 5N containers, verified from a file lookaside (the declared local mirror of the policy's storeURL),
 //      against the reference tool verifying the same N signatures one by one
 //      (skopeo standalone-verify).
 //   2. Reading the 397-file real-world corpus (parsing and image extraction).
@@ -12,7 +12,7 @@ import { performance } from 'node:perf_hooks';
 import path from 'node:path';
 import { gate, PROJECT_ROOT } from '../test/helpers/gate.js';
 import { GpgHome } from '../test/helpers/gpg.js';
-import { makeRepo, ociManifest, sha256Digest } from '../test/helpers/repo.js';
+import { makeRepo, ociManifest, parityConfig, sha256Digest, STORE_URL } from '../test/helpers/repo.js';
 import { run } from '../test/helpers/tools.js';
 
 const IMAGES = Number(process.env.BENCH_IMAGES ?? 200);
@@ -39,14 +39,15 @@ async function main(): Promise<void> {
   const fingerprint = await home.generateKey('Bench <bench@example.com>');
   const repo = await makeRepo({
     '.gate/keys/bench.asc': await home.exportPublic(fingerprint),
-    '.gate/registries.d/sigs.yaml': 'default-docker:\n  lookaside: file:../sigstore\n',
+    // Signatures in the policy's storeURL, read from its declared local mirror .gate/sigstore; the key declared deployed.
+    '.gate/config.yaml': parityConfig(['bench']),
     '.gate/policies/p.yaml': `apiVersion: portieris.cloud.ibm.com/v1
 kind: ClusterImagePolicy
 metadata: {name: bench}
 spec:
   repositories:
   - name: "registry.example.com/*"
-    policy: {simple: {requirements: [{type: signedBy, keySecret: bench}]}}
+    policy: {simple: {storeURL: "${STORE_URL}", requirements: [{type: signedBy, keySecret: bench}]}}
 `,
   });
   try {
