@@ -42,7 +42,9 @@ interface CommonFlags {
   registryConcurrency: number;
   verbose?: boolean;
   cacheDir?: string;
+  cacheRedis?: string;
   cacheTtl: number;
+  cacheSize: number;
   requireDigest?: boolean;
   webhook?: Webhook;
 }
@@ -193,7 +195,7 @@ interface OptionSet {
   searchFrom: string;
   /** Registries, TLS and credentials (not for gate policy lint, which reads only files). */
   network: boolean;
-  /** Several images at once, and a verdict cache between runs. */
+  /** Several images at once, and an evidence cache between runs. */
   batch: boolean;
 }
 
@@ -220,8 +222,10 @@ function commonOptions(command: Command, set: OptionSet = { searchFrom: 'the fir
     command
       .option('--concurrency <n>', 'images decided at once', count, DEFAULTS.concurrency)
       .option('--registry-concurrency <n>', 'requests in flight per registry', count, DEFAULTS.registryConcurrency)
-      .option('--cache-dir <dir>', 'keep SIGNED verdicts here between runs (safe to share between concurrent runs); generate defaults to $GATE_CACHE_DIR or <tmp>/gate-cache')
-      .option('--cache-ttl <seconds>', 'how long a cached verdict is reused', seconds, DEFAULTS.cacheTtlSeconds);
+      .option('--cache-dir <dir>', 'keep the signatures gate fetches here between runs, to verify again instead of fetching (safe to share between concurrent runs); generate defaults to $GATE_CACHE_DIR or <tmp>/gate-cache')
+      .addOption(new Option('--cache-redis <url>', 'keep fetched signatures in Redis too, shared by every replica and runner: redis://[:password@]host[:port][/db] or rediss:// (TLS); password also from $GATE_CACHE_REDIS_PASSWORD').env('GATE_CACHE_REDIS'))
+      .option('--cache-ttl <seconds>', 'how long fetched signatures are used from the cache', seconds, DEFAULTS.cacheTtlSeconds)
+      .option('--cache-size <MiB>', 'the bound of the cache folder: the oldest entries go beyond it', count, DEFAULTS.cacheSizeMiB);
   }
   return command.option('-v, --verbose', 'say on stderr which credential each registry accepted (never the secret)');
 }
@@ -239,8 +243,8 @@ function checkIdleFlags(command: Command, warnings: Warning[]): void {
   if (given('kubeconfig') && flags.cluster !== true) {
     command.error('error: --kubeconfig does nothing without --cluster: add --cluster to read Secrets from the cluster, or leave --kubeconfig out', { exitCode: EXIT_BAD_INPUT, code: 'gate.idleFlag' });
   }
-  if (given('cacheTtl') && flags.cacheDir === undefined && command.name() !== 'generate') {
-    warnings.push({ message: `--cache-ttl does nothing without --cache-dir: gate ${command.name()} keeps no cache unless --cache-dir names one` });
+  if (given('cacheTtl') && flags.cacheDir === undefined && flags.cacheRedis === undefined && command.name() !== 'generate') {
+    warnings.push({ message: `--cache-ttl does nothing without --cache-dir or --cache-redis: gate ${command.name()} keeps no cache unless one is named` });
   }
 }
 
@@ -260,7 +264,9 @@ function commonCheckOptions(flags: CommonFlags): Omit<CheckOptions, 'paths' | 'n
     concurrency: flags.concurrency,
     registryConcurrency: flags.registryConcurrency,
     cacheDir: flags.cacheDir,
+    cacheRedis: flags.cacheRedis || undefined,
     cacheTtlSeconds: flags.cacheTtl,
+    cacheSizeMiB: flags.cacheSize,
     requireDigest: flags.requireDigest === true,
     ...(flags.webhook ? { webhook: flags.webhook } : {}),
   };
@@ -275,7 +281,11 @@ function checkIO(flags: CommonFlags, withProgress = false): CheckIO {
   const log = flags.verbose ? (line: string) => process.stderr.write(`gate: ${line}\n`) : undefined;
   // A progress line would break up --verbose lines; on anything but a terminal it is never drawn.
   const progress = withProgress && !flags.verbose ? new TerminalProgress({ isTTY: process.stderr.isTTY === true && process.env.TERM !== 'dumb', write: (text) => process.stderr.write(text) }) : undefined;
-  return { cwd: process.cwd(), readStdin, now: () => new Date(), env: process.env, log, progress };
+  const notice = (line: string) => {
+    progress?.stop();
+    process.stderr.write(`gate: ${line}\n`);
+  };
+  return { cwd: process.cwd(), readStdin, now: () => new Date(), env: process.env, log, notice, progress };
 }
 
 async function runCheckCommand(paths: string[], flags: CheckFlags, flagWarnings: Warning[]): Promise<number> {

@@ -66,6 +66,7 @@ export async function checkInputs(inputs: InputText[], what: string, options: Ch
     }
 
     const groups = groupUses(await withServiceAccountSecrets(uses, objects, options.namespace, serviceAccounts));
+    decider.expect(groups.map((group) => group[0].image));
     io.progress?.start(groups.length);
     const results = await mapLimit(groups, options.concurrency ?? DEFAULTS.concurrency, async (group) => {
       const result = await decideGroup(group, decider, settings.exemptions, now, warnings);

@@ -25,7 +25,7 @@ export interface ExplainOptions extends Omit<CheckOptions, 'paths'> {
 export async function runExplain(image: string, options: ExplainOptions, io: CheckIO): Promise<Explanation> {
   const warnings: Warning[] = [];
   const steps: Steps = {};
-  const engine = await prepare({ ...options, paths: ['.'], cacheDir: undefined }, io, [], warnings);
+  const engine = await prepare({ ...options, paths: ['.'], cacheDir: undefined, cacheRedis: undefined }, io, [], warnings);
   try {
     const use: ImageUse = {
       image,

@@ -20,7 +20,7 @@ export interface LintReport {
 
 export async function runLint(options: Omit<CheckOptions, 'paths'>, io: CheckIO): Promise<LintReport> {
   const warnings: Warning[] = [];
-  const engine = await prepare({ ...options, paths: ['.'], offline: true, cacheDir: undefined }, io, [], warnings);
+  const engine = await prepare({ ...options, paths: ['.'], offline: true, cacheDir: undefined, cacheRedis: undefined }, io, [], warnings);
   try {
     const { policies, settings, locations, now } = engine;
     // The mutate-image rule: a warning, as in gate check, unless .gate/config.yaml sets its level.

@@ -3,10 +3,11 @@
 //      policy decides alone, a tag offline;
 //   2. trust (engine/trust.ts): each requirement's key, read by its kind;
 //   3. digest: the one in the reference, else the registry's answer for the tag;
-//   4. the cache of earlier runs (cache/);
-//   5. evidence (signatures/stores.ts): every blob stored for the digest, typed;
-//   6. evaluation (verify/evaluate.ts and the kinds);
-//   7. for a tag: the digest form to pin, and NOT_PINNED where a digest is required.
+//   4. evidence (signatures/stores.ts): every blob stored for the digest, typed — fetched,
+//      or read from the evidence cache of an earlier run (cache/);
+//   5. evaluation (verify/evaluate.ts and the kinds), on the bytes whatever their source:
+//      evidence from the cache that does not allow the image is fetched again and judged anew;
+//   6. for a tag: the digest form to pin, and NOT_PINNED where a digest is required.
 // Each distinct thing is fetched or computed once per run: a tag's digest per
 // credential set, a store's blobs (signatures/stores.ts), a kind's crypto per (blob,
 // trust), a reference's reading and policy selection per image. A step listener sees
@@ -32,10 +33,9 @@ import { SignatureStores, storeLabel } from '../signatures/stores.js';
 import { evaluateRequirements, everyOutcome, type BlobFates, type ResolvedRequirement, type VerifyOnce } from '../verify/evaluate.js';
 import type { KindRegistry, Verified } from '../verify/kind.types.js';
 import { KINDS } from '../verify/kinds.js';
-import { allow, deny, type Verdict } from '../verify/verdict.js';
-import { decisionKey, tagKey } from '../cache/key.js';
-import type { VerdictStore } from '../cache/verdict-store.js';
-import { GATE_VERSION } from '../version.js';
+import { deny, type Verdict } from '../verify/verdict.js';
+import { tagKey } from '../cache/key.js';
+import type { EvidenceCache } from '../cache/evidence-cache.js';
 import type { CredentialFinder } from './credentials.js';
 import { failureVerdict } from './failures.js';
 import { once } from '../memo.js';
@@ -74,7 +74,8 @@ export interface DeciderOptions {
   /** File path -> name for messages. */
   show: (file: string) => string;
   network?: Network;
-  cache?: VerdictStore;
+  /** Evidence fetched by earlier runs (a folder, Redis): bytes to verify again, never a verdict. */
+  cache?: EvidenceCache;
   /** Where a digest is required for every image (`--require-digest`, config.yaml); absent: only where a policy's annotation asks. */
   requireDigest?: string;
   /** Called when a tag was resolved to its digest (progress). */
@@ -140,12 +141,26 @@ export class Decider {
       rule: options.signatureStore,
       mirrors: options.stores?.mirrors,
       gateOnly: options.stores?.gateOnly,
+      cache: options.cache,
     });
   }
 
   /** A kind's crypto step, once per (kind, blob, trust) in the run: the pin re-check and explain reuse it. */
   readonly verifyOnce: VerifyOnce = (kind, blob, trust) =>
     once(this.verified, [kind.type, blob.sha256, trust.sha256].join('\u0000'), () => kind.verify(blob, trust.value, this.options.now));
+
+  /**
+   * The images the run is about to decide: each registry's first token is then asked for
+   * every repository the run reads there, instead of one token request per repository.
+   */
+  expect(images: readonly string[]): void {
+    const registry = this.options.network?.registry;
+    if (!registry) return;
+    for (const image of images) {
+      const reference = admitReference(image);
+      if (reference.ok) registry.expect(reference.value);
+    }
+  }
 
   /** The verdict for a use (its pull secrets included); `onStep` sees the steps of this decision, not of the pin it leads to. */
   async decide(use: ImageUse, onStep?: StepListener): Promise<Decision> {
@@ -274,27 +289,23 @@ export class Decider {
       onStep?.({ step: 'digest', value: digest, fromTag: ref.digest === undefined });
 
       const plan = this.stores.plan(ref, rule, resource);
-      const cacheKey = decisionKey({
-        gateVersion: GATE_VERSION,
-        digest,
-        intended: referenceString(intended),
-        requirements: requirements.map((r) => [r.kind.type, r.trust.sha256, r.kind.cacheParts(r.requirement)]),
-        store: plan.primary.id,
-        // Not part of the answer between runs: see cache/key.ts.
-        credentials: null,
-      });
-      const cached = await this.options.cache?.get(cacheKey);
-      if (cached?.digest === digest) return keyRule({ ...allow(cached.reason, `${cached.message} (verified by an earlier run; cached)`), digest, signers: cached.signers });
-
       const lookupContext = { rule, resource, namespace: use.namespace, credentials };
-      const found = await this.stores.lookup(ref, digest, plan.primary, lookupContext);
-      onStep?.({ step: 'evidence', lookup: found });
       const target = { digest, intended };
-      let verdict = found.ok ? await evaluateRequirements(requirements, target, found, this.verifyOnce) : failureVerdict(found.failure, digest);
-      const storeNote = storeLabel(plan.primary);
-      if (verdict.allowed && storeNote) verdict = { ...verdict, message: `${verdict.message} (${storeNote})` };
+      const judge = async (found: EvidenceLookup): Promise<Verdict> => {
+        let verdict = found.ok ? await evaluateRequirements(requirements, target, found, this.verifyOnce) : failureVerdict(found.failure, digest);
+        const notes = [storeLabel(plan.primary), found.ok && found.cached ? 'signatures read from the evidence cache of an earlier run and verified again' : undefined].filter(Boolean);
+        if (verdict.allowed && notes.length > 0) verdict = { ...verdict, message: `${verdict.message} (${notes.join('; ')})` };
+        return verdict;
+      };
+      let found = await this.stores.lookup(ref, digest, plan.primary, lookupContext);
+      let verdict = await judge(found);
+      if (!verdict.allowed && found.ok && found.cached) {
+        // A stale or planted entry may cost a fetch, never the verdict: a denial is decided on fresh evidence.
+        found = await this.stores.lookup(ref, digest, plan.primary, lookupContext, true);
+        verdict = await judge(found);
+      }
+      onStep?.({ step: 'evidence', lookup: found });
       if (found.ok && onStep) onStep({ step: 'fates', fates: await everyOutcome(requirements, target, found.blobs, this.verifyOnce) });
-      if (verdict.allowed && verdict.reason === 'SIGNED') await this.options.cache?.put(cacheKey, { reason: 'SIGNED', message: verdict.message, digest, signers: verdict.signers ?? [] });
       if (!verdict.allowed && plan.unread) {
         // What only gate can read, to say why the webhook will deny: never an allow.
         const other = await this.stores.lookup(ref, digest, plan.unread, lookupContext);

@@ -6,7 +6,7 @@
 
 import path from 'node:path';
 import { ClusterSecrets } from '../cluster/secrets.js';
-import { openVerdictStore } from '../cache/open.js';
+import { openEvidenceCache } from '../cache/open.js';
 import { Decider, type Network } from './decider.js';
 import { CredentialFinder, serviceAccountsFromCluster, type CiCredentialUse } from './credentials.js';
 import { GateError, type Warning } from '../errors.js';
@@ -61,9 +61,13 @@ export interface CheckOptions {
   registryConcurrency?: number;
   /** Deny every image referenced by tag (NOT_PINNED), as `requireDigest: true` in .gate/config.yaml does. */
   requireDigest?: boolean;
-  /** A folder where SIGNED verdicts are kept for `cacheTtlSeconds` (shared safely between runs). */
+  /** A folder where fetched signatures are kept for `cacheTtlSeconds` (shared safely between runs). */
   cacheDir?: string;
+  /** Redis (redis:// or rediss://) where fetched signatures are kept, shared by every replica and runner. */
+  cacheRedis?: string;
   cacheTtlSeconds?: number;
+  /** The cache folder's bound, in MiB. */
+  cacheSizeMiB?: number;
   /** The requirement kinds policies may use (verify/kinds.ts); a test registers one more here. */
   kinds?: KindRegistry;
   /** The enforcer gate predicts (`--webhook`, the plugin parameter webhook); wins over webhook in .gate/config.yaml. */
@@ -77,6 +81,12 @@ export interface CheckIO extends InputIO {
   env: NodeJS.ProcessEnv;
   /** --verbose lines (stderr); never given a secret. */
   log?: (line: string) => void;
+  /**
+   * What the operator should know about the run's machinery, always shown (stderr), never a
+   * finding about the repository: not a report warning, so --fail-on-warn does not fail on
+   * it (an evidence cache that is down costs time, not a sync).
+   */
+  notice?: (line: string) => void;
   /** Told how the run advances (a progress line on a terminal). */
   progress?: ProgressListener;
   /**
@@ -87,7 +97,9 @@ export interface CheckIO extends InputIO {
   connections?: Connections;
 }
 
-export const DEFAULTS = { timeoutSeconds: 120, requestTimeoutSeconds: 15, concurrency: 16, registryConcurrency: 8, cacheTtlSeconds: 3600 } as const;
+export const DEFAULTS = { timeoutSeconds: 120, requestTimeoutSeconds: 15, concurrency: 16, registryConcurrency: 8, cacheTtlSeconds: 3600, cacheSizeMiB: 256 } as const;
+/** How long gate waits for Redis to connect or answer before it goes on without it. */
+const REDIS_TIMEOUT_MS = 2000;
 
 /** Everything a decision needs, built once per run: .gate/, the policies, keys, the network, the Decider. */
 export interface Engine {
@@ -146,7 +158,18 @@ export async function prepare(options: CheckOptions, io: CheckIO, objects: Manif
   const ciUse = webhook === 'none' ? 'always' : 'stand-in';
   const network = options.offline ? undefined : buildNetwork(options, io, { deadline, requestTimeoutMs, remaining, clock }, caFiles, objects, config.secretObjects, locations, warnings, cluster, ciUse);
   await network?.credentials.readNamedAuthFile();
-  const cache = openVerdictStore(options.cacheDir, { cwd: io.cwd, ttlMs: (options.cacheTtlSeconds ?? DEFAULTS.cacheTtlSeconds) * 1000, now: clock });
+  const cache = openEvidenceCache({
+    dir: options.cacheDir,
+    redis: options.cacheRedis,
+    redisPassword: io.env.GATE_CACHE_REDIS_PASSWORD || undefined,
+    redisCa: (hostPort) => trustRootsFor(hostPort, certsDirsOf(locations), caFiles, io.env),
+    cwd: io.cwd,
+    ttlMs: (options.cacheTtlSeconds ?? DEFAULTS.cacheTtlSeconds) * 1000,
+    maxBytes: (options.cacheSizeMiB ?? DEFAULTS.cacheSizeMiB) * 1024 * 1024,
+    redisTimeoutMs: Math.min(REDIS_TIMEOUT_MS, requestTimeoutMs),
+    now: clock,
+    warn: (message) => io.notice?.(`warning: ${message}`),
+  });
   const requireDigest = options.requireDigest ? '--require-digest' : config.settings.requireDigest ? `requireDigest in ${CONFIG_FILE}` : undefined;
   const mutateImage = ruleLevel(config.settings, webhook, 'mutate-image', options.mutateImageDefault ?? 'warn');
   const keySecret = ruleLevel(config.settings, webhook, 'key-secret', 'deny');
@@ -170,7 +193,13 @@ export async function prepare(options: CheckOptions, io: CheckIO, objects: Manif
     onTagResolved: () => io.progress?.tagResolved(),
   });
   const serviceAccounts = cluster ? serviceAccountsFromCluster(cluster, warnings) : undefined;
-  return { decider, settings: config.settings, policies, locations, registries: config.registries, now, serviceAccounts, close: async () => await network?.http.close() };
+  const close = async () => {
+    await cache?.close();
+    if (cache) io.log?.(`evidence cache: ${cache.counts.hits} hit(s), ${cache.counts.misses} miss(es), ${cache.counts.writes} entr(ies) written`);
+    if (network) io.log?.(`TLS connections opened: ${network.http.handshakes}`);
+    await network?.http.close();
+  };
+  return { decider, settings: config.settings, policies, locations, registries: config.registries, now, serviceAccounts, close };
 }
 
 function buildNetwork(
@@ -185,7 +214,7 @@ function buildNetwork(
   cluster: ClusterSecrets | undefined,
   ciUse: CiCredentialUse,
 ): Network {
-  const certsDirs = [...(locations.gateDir ? [path.join(locations.gateDir, 'certs.d')] : []), ...SYSTEM_CERTS_DIRS];
+  const certsDirs = certsDirsOf(locations);
   const http = new HttpClient({
     requestTimeoutMs: time.requestTimeoutMs,
     deadlineMs: time.deadline,
@@ -209,6 +238,11 @@ function buildNetwork(
     credentials: new CredentialFinder(inputSecrets, gateSecrets, options.namespace, ci, warnings, cluster, ciUse),
     cleartextAllowed: (hostPort) => insecure.has(hostPort),
   };
+}
+
+/** Where the CA of a host:port may be: .gate/certs.d, then the system's (docker's and podman's layout). */
+function certsDirsOf(locations: GateLocations): string[] {
+  return [...(locations.gateDir ? [path.join(locations.gateDir, 'certs.d')] : []), ...SYSTEM_CERTS_DIRS];
 }
 
 const CA_FILE_LIMIT = 1024 * 1024;

@@ -26,10 +26,10 @@ const OPEN_FLAGS = constants.O_RDONLY | constants.O_NONBLOCK | constants.O_NOCTT
  * when it does not exist. Anything else (FIFO, socket, device, folder) is a GateError-free
  * `{ problem }` so each caller words its own message.
  */
-export async function openRegular(file: string): Promise<{ handle: FileHandle; size: number } | { problem: string } | undefined> {
+export async function openRegular(file: string, options: ReadOptions = {}): Promise<{ handle: FileHandle; size: number } | { problem: string } | undefined> {
   let handle: FileHandle;
   try {
-    handle = await open(file, OPEN_FLAGS);
+    handle = await open(file, options.noFollow ? OPEN_FLAGS | constants.O_NOFOLLOW : OPEN_FLAGS);
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
     return { problem: describeErrno(e) };
@@ -47,9 +47,14 @@ export async function openRegular(file: string): Promise<{ handle: FileHandle; s
   }
 }
 
+export interface ReadOptions {
+  /** A symlink is refused (ELOOP) instead of followed: for files only gate itself writes, such as cache entries. */
+  noFollow?: boolean;
+}
+
 /** Reads a whole regular file if it is no larger than `limit`; never reads more than limit+1 bytes. */
-export async function readBounded(file: string, limit: number): Promise<BoundedRead> {
-  const opened = await openRegular(file);
+export async function readBounded(file: string, limit: number, options: ReadOptions = {}): Promise<BoundedRead> {
+  const opened = await openRegular(file, options);
   if (opened === undefined) return { kind: 'absent' };
   if ('problem' in opened) return { kind: 'error', message: opened.problem };
   const { handle, size } = opened;

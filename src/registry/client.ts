@@ -1,8 +1,8 @@
 // An OCI distribution client for what gate needs from a registry: the /v2/ ping, a tag's
 // digest (HEAD, or GET and sha256 when no digest header comes back), manifests and blobs
 // by digest (hashed and checked), and the signature extension API. Authentication tries
-// the credentials in order — anonymous first — with Bearer tokens (cached per scope and
-// credential) or Basic, and remembers which one worked for each repository. One client
+// the credentials in order — anonymous first — with Bearer tokens (per token service and
+// credential, each asked for every repository of the run it can cover: tokens.ts) or Basic, and remembers which one worked for each repository. One client
 // serves one run (its credentials, tokens and per-registry limits); the connections
 // underneath may be shared across runs (http.ts).
 
@@ -13,6 +13,7 @@ import { once } from '../memo.js';
 import { parseChallenge, type Challenge } from './challenge.js';
 import { basicAuthorization, type CredentialCandidate } from './credentials.js';
 import { PlainHttpAnswer, redact, TransportError, type HttpClient, type HttpResponse } from './http.js';
+import { TokenBook, type IssuedToken } from './tokens.js';
 
 export const MANIFEST_MEDIA_TYPES = [
   'application/vnd.oci.image.index.v1+json',
@@ -51,11 +52,16 @@ export interface RegistryOptions {
 export class RegistryClient {
   private readonly pings = new Map<string, Promise<Ping>>();
   private readonly challenges = new Map<string, Challenge>();
-  private readonly tokens = new Map<string, Promise<{ token?: string; expiresAt: number }>>();
+  private readonly tokens = new TokenBook();
   private readonly working = new Map<string, string>();
   private readonly slots = new Map<string, Semaphore>();
 
   constructor(private readonly options: RegistryOptions) {}
+
+  /** A repository the run will read: its token is asked for with the first one the registry needs. */
+  expect(ref: ImageReference): void {
+    this.tokens.expect(ref.domain, ref.path);
+  }
 
   /** GET /v2/ without credentials, once per registry. 200 and 401 both mean "a registry is here". */
   ping(domain: string): Promise<Ping> {
@@ -202,10 +208,12 @@ export class RegistryClient {
   ): Promise<HttpResponse> {
     const origin = this.endpoint(ref.domain).origin;
     const url = `${origin}${path}`;
-    const scope = `repository:${ref.path}:pull`;
+    let batch = false;
     const send = async (): Promise<HttpResponse> => {
-      const authorization = await this.authorization(ref.domain, scope, candidate);
-      return this.options.http.fetch(url, { method, headers: authorization ? { ...headers, authorization } : headers, maxBytes, slot: this.slotOf(ref.domain) });
+      const authorization = await this.authorization(ref, candidate);
+      batch = authorization?.batch === true;
+      const header = authorization?.header;
+      return this.options.http.fetch(url, { method, headers: header ? { ...headers, authorization: header } : headers, maxBytes, slot: this.slotOf(ref.domain) });
     };
     // Learn how the registry authenticates once (GET /v2/), before any request of it:
     // concurrent requests then all get their token first instead of a 401 each.
@@ -219,33 +227,28 @@ export class RegistryClient {
       if (challenge && !sameChallenge(challenge, answered)) {
         this.challenges.set(ref.domain, challenge);
         response = await send();
+      } else if (batch && answered) {
+        // A token asked for many repositories may not cover this one after all: ask for it alone.
+        this.tokens.narrow(tokenBook(answered, candidate), ref.path);
+        response = await send();
       }
     }
     return response;
   }
 
-  /** The Authorization header for a credential under the registry's challenge, if it has one. */
-  private async authorization(domain: string, scope: string, candidate: CredentialCandidate): Promise<string | undefined> {
-    const challenge = this.challenges.get(domain);
+  /** The Authorization header for a credential under the registry's challenge, if it has one; `batch` when it is a token asked for several repositories. */
+  private async authorization(ref: ImageReference, candidate: CredentialCandidate): Promise<{ header?: string; batch: boolean } | undefined> {
+    const challenge = this.challenges.get(ref.domain);
     if (!challenge) return undefined;
     const basic = candidate.anonymous ? undefined : basicAuthorization(candidate);
-    if (challenge.scheme === 'basic') return basic;
-    const token = await this.token(domain, challenge, scope, candidate, basic);
-    return token ? `Bearer ${token}` : undefined;
+    if (challenge.scheme === 'basic') return { header: basic, batch: false };
+    const { token, batch } = await this.tokens.tokenFor(tokenBook(challenge, candidate), ref.domain, ref.path, this.options.http.now(), (repositories) =>
+      this.fetchToken(ref.domain, challenge, repositories.map((r) => `repository:${r}:pull`), basic).then(({ only, ...issued }) => (only ? { ...issued, repositories: [repositories[0]] } : issued)),
+    );
+    return { header: token ? `Bearer ${token}` : undefined, batch };
   }
 
-  /** A token for (realm, service, scope, credential), fetched again once it expires. */
-  private async token(domain: string, challenge: Challenge, scope: string, candidate: CredentialCandidate, basic: string | undefined): Promise<string | undefined> {
-    const realm = challenge.params.realm;
-    const key = [realm, challenge.params.service ?? '', scope, candidate.source].join('\u0000');
-    const cached = this.tokens.get(key);
-    if (cached && (await cached).expiresAt > this.options.http.now()) return (await cached).token;
-    const pending = this.fetchToken(domain, challenge, scope, basic);
-    this.tokens.set(key, pending);
-    return (await pending).token;
-  }
-
-  private async fetchToken(domain: string, challenge: Challenge, scope: string, basic: string | undefined): Promise<{ token?: string; expiresAt: number }> {
+  private async fetchToken(domain: string, challenge: Challenge, scopes: string[], basic: string | undefined): Promise<IssuedToken & { only?: string }> {
     const realm = challenge.params.realm;
     let url: URL;
     try {
@@ -258,8 +261,12 @@ export class RegistryClient {
       throw new TransportError('auth', `${domain} sends its clients to a token service over ${url.protocol} (${redact(url.href)}); gate sends credentials in clear text only to hosts named with --insecure-registry`);
     }
     if (challenge.params.service) url.searchParams.set('service', challenge.params.service);
-    url.searchParams.set('scope', scope);
+    for (const scope of scopes) url.searchParams.append('scope', scope);
     const response = await this.options.http.fetch(url.href, { headers: basic ? { authorization: basic } : {}, maxBytes: MAX_TOKEN_BYTES });
+    // A token service that does not take several scopes at once gets them one at a time.
+    if (scopes.length > 1 && response.status !== 200 && response.status !== 401 && response.status !== 403) {
+      return { ...(await this.fetchToken(domain, challenge, scopes.slice(0, 1), basic)), only: scopes[0] };
+    }
     const now = this.options.http.now();
     if (response.status === 401 || response.status === 403) return { expiresAt: now + DEFAULT_TOKEN_SECONDS * 1000 };
     if (response.status !== 200) throw new TransportError('unreachable', `the token service of ${domain} answered ${response.status} (${redact(url.href)})`);
@@ -290,6 +297,11 @@ export class RegistryClient {
 
 /** An answer to an authorized request; a 404 says what each credential got. */
 type Answer = HttpResponse & { answers?: string[] };
+
+/** Which tokens may serve a request: those of one token service for one credential. */
+function tokenBook(challenge: Challenge, candidate: CredentialCandidate): string {
+  return [challenge.params.realm ?? '', challenge.params.service ?? '', candidate.source].join('\u0000');
+}
 
 function sameChallenge(a: Challenge, b: Challenge | undefined): boolean {
   return b !== undefined && a.scheme === b.scheme && a.params.realm === b.params.realm && a.params.service === b.params.service;

@@ -56,5 +56,31 @@ export async function trustRootsFor(hostPort: string, certsDirs: string[], caFil
       }
     }
   }
-  return pems;
+  return distinctCertificates(pems);
+}
+
+const CERTIFICATE = /-----BEGIN CERTIFICATE-----[\s\S]*?-----END CERTIFICATE-----/g;
+
+/**
+ * Each certificate once, in order of first appearance: the system bundle repeats most of
+ * Node's own roots, and each one costs the TLS context a parse. Text that holds no PEM
+ * certificate is kept as it is, for OpenSSL to judge.
+ */
+export function distinctCertificates(pems: readonly string[]): string[] {
+  const seen = new Set<string>();
+  const out: string[] = [];
+  for (const pem of pems) {
+    const certificates = pem.match(CERTIFICATE);
+    if (!certificates) {
+      out.push(pem);
+      continue;
+    }
+    for (const certificate of certificates) {
+      const body = certificate.replace(/-----[A-Z ]+-----|\s+/g, '');
+      if (seen.has(body)) continue;
+      seen.add(body);
+      out.push(certificate);
+    }
+  }
+  return out;
 }

@@ -5,6 +5,7 @@
 // Authorization header never reaches another origin.
 
 import { createHash } from 'node:crypto';
+import { createSecureContext, type SecureContext } from 'node:tls';
 import { Agent, type Dispatcher } from 'undici';
 import { once } from '../memo.js';
 import { RETRIED_STATUSES, retryDecision } from './retry.js';
@@ -95,32 +96,78 @@ const TLS_CODES = /CERT|SELF_SIGNED|UNABLE_TO|ERR_TLS|ERR_SSL|HOSTNAME/;
 const PLAIN_HTTP_CODES = new Set(['ERR_SSL_WRONG_VERSION_NUMBER', 'ERR_SSL_PACKET_LENGTH_TOO_LONG', 'ERR_SSL_HTTP_REQUEST']);
 
 /**
+ * A set of trust roots, read once per origin in a run. Its TLS secure context is built once
+ * per distinct set (parsing some 300 root certificates costs tens of milliseconds: per
+ * connection, that was most of a cold run's CPU).
+ */
+export interface TrustRoots {
+  /** sha256 (hex) of the PEMs, in order: which connections may share a context. */
+  id: string;
+  pems: readonly string[];
+}
+
+export function trustRoots(pems: readonly string[]): TrustRoots {
+  const hash = createHash('sha256');
+  for (const pem of pems) hash.update(pem).update('\u0000');
+  return { id: hash.digest('hex'), pems };
+}
+
+/**
  * Keep-alive pools that may outlive a run: one undici Agent per origin, trust roots and
  * connect timeout, so that a run with other roots (another .gate/certs.d) never shares a
- * TLS context. Holds no credentials and no deadline.
+ * TLS context; one secure context per distinct set of roots. Holds no credentials and no
+ * deadline.
  */
 export class Connections {
-  private readonly agents = new Map<string, Promise<Agent>>();
+  private readonly agents = new Map<string, Agent>();
+  private readonly contexts = new Map<string, SecureContext>();
+  /** TLS connections opened, for --verbose and the tests. */
+  handshakes = 0;
 
-  agent(origin: string, ca: string[], connectTimeoutMs: number): Promise<Agent> {
-    const roots = createHash('sha256').update(ca.join('\u0000')).digest('hex');
-    return once(this.agents, `${origin} ${roots} ${connectTimeoutMs}`, async () =>
+  /** TLS secure contexts built: one per distinct set of trust roots. */
+  get trustContexts(): number {
+    return this.contexts.size;
+  }
+
+  agent(origin: string, roots: TrustRoots | undefined, connectTimeoutMs: number): Agent {
+    const key = `${origin} ${roots?.id ?? 'plain'} ${connectTimeoutMs}`;
+    let agent = this.agents.get(key);
+    if (!agent) {
+      const secureContext = roots ? this.context(roots) : undefined;
       // The connect timeout covers the TCP connect and the TLS handshake (undici's default is 10 s).
-      new Agent({ keepAliveTimeout: 10_000, connections: 16, connect: { timeout: connectTimeoutMs, ...(ca.length > 0 ? { ca } : {}) } }),
-    );
+      agent = new Agent({
+        keepAliveTimeout: 30_000,
+        connections: 16,
+        connect: { timeout: connectTimeoutMs, ...(secureContext ? { secureContext } : {}) },
+      });
+      agent.on('connect', () => {
+        if (origin.startsWith('https:')) this.handshakes++;
+      });
+      this.agents.set(key, agent);
+    }
+    return agent;
+  }
+
+  private context(roots: TrustRoots): SecureContext {
+    let context = this.contexts.get(roots.id);
+    if (!context) {
+      context = createSecureContext(roots.pems.length > 0 ? { ca: [...roots.pems] } : {});
+      this.contexts.set(roots.id, context);
+    }
+    return context;
   }
 
   /** Ends every connection: a request still connecting is dropped, not awaited. */
   async close(): Promise<void> {
     const agents = [...this.agents.values()];
     this.agents.clear();
-    await Promise.all(agents.map(async (a) => (await a).destroy()));
+    await Promise.all(agents.map((a) => a.destroy()));
   }
 }
 
 /** One run's HTTP: its deadline, per-request limit, clock and trust roots, over shared or own Connections. */
 export class HttpClient {
-  private readonly roots = new Map<string, Promise<string[]>>();
+  private readonly roots = new Map<string, Promise<TrustRoots>>();
   private readonly connections: Connections;
   private readonly ownsConnections: boolean;
   readonly now: () => number;
@@ -183,6 +230,9 @@ export class HttpClient {
         origin: url.origin,
         path: `${url.pathname}${url.search}`,
         method,
+        // undici closes a connection after every HEAD by default (for servers that send a
+        // body anyway): a new TLS handshake per tag. Registries answer HEAD correctly.
+        reset: false,
         headers: { 'user-agent': 'gate', ...headers },
         headersTimeout: perRequest,
         bodyTimeout: perRequest,
@@ -217,8 +267,13 @@ export class HttpClient {
   }
 
   private async agentFor(url: URL): Promise<Agent> {
-    const ca = url.protocol === 'https:' ? await once(this.roots, url.host, () => this.options.caFor(url.host)) : [];
-    return this.connections.agent(url.origin, ca, this.options.requestTimeoutMs);
+    const roots = url.protocol === 'https:' ? await once(this.roots, url.host, async () => trustRoots(await this.options.caFor(url.host))) : undefined;
+    return this.connections.agent(url.origin, roots, this.options.requestTimeoutMs);
+  }
+
+  /** TLS connections opened so far through this client's pools (shared pools count every run's). */
+  get handshakes(): number {
+    return this.connections.handshakes;
   }
 
   /** The end of the run: closes the connections only when this client made them. */

@@ -11,4 +11,11 @@ export type { BlobFormat } from '../evidence.js';
 /** A stored blob, still untrusted (src/evidence.ts: made by untrustedBlob only). */
 export type UntrustedBlob = Evidence;
 
-export type EvidenceLookup = ({ ok: true; blobs: UntrustedBlob[] } & Omit<EvidenceFound, 'blobs'>) | { ok: false; failure: StoreFailure; searched: string };
+export type EvidenceLookup =
+  | ({
+      ok: true;
+      blobs: UntrustedBlob[];
+      /** Read from the evidence cache (cache/), not fetched in this run: a denial on it is decided again on fresh evidence. */
+      cached?: true;
+    } & Omit<EvidenceFound, 'blobs'>)
+  | { ok: false; failure: StoreFailure; searched: string };

@@ -14,6 +14,7 @@
 
 import { pathToFileURL } from 'node:url';
 import type { Warning } from '../errors.js';
+import type { EvidenceCache } from '../cache/evidence-cache.js';
 import { evidenceKey } from '../cache/key.js';
 import { once } from '../memo.js';
 import { lookasideFor, sigstoreAttachmentsFor, type LookasideChoice, type RegistriesConfig } from '../policy/registries-d.js';
@@ -52,6 +53,8 @@ export interface StoresOptions {
   /** config.yaml's signatureStores: local mirrors of storeURLs, scopes opted into gate-only evidence. */
   mirrors?: readonly StoreMirror[];
   gateOnly?: readonly GateOnlyScope[];
+  /** Evidence kept between runs (cache/): read before a network store, written after it. */
+  cache?: EvidenceCache;
 }
 
 /** One store to read: a lookaside base, or the registry's signature API (`base` absent). */
@@ -116,8 +119,12 @@ export class SignatureStores {
     return { primary: { ...api, webhookOnly: true }, unread: lookaside };
   }
 
-  /** Every blob stored for `digest` in `store`, once per store, repository, digest and credentials in the run. */
-  lookup(ref: ImageReference, digest: string, store: StoreSpec, context: LookupContext): Promise<EvidenceLookup> {
+  /**
+   * Every blob stored for `digest` in `store`, once per store, repository, digest and
+   * credentials in the run. A network store's evidence may come from the cache of an
+   * earlier run (`cached`); `fresh` fetches it again, and that answer is the run's from then on.
+   */
+  lookup(ref: ImageReference, digest: string, store: StoreSpec, context: LookupContext, fresh = false): Promise<EvidenceLookup> {
     const { rule, namespace, credentials } = context;
     const storeURL = rule.policy.simple?.storeURL;
     const base = store.base;
@@ -132,15 +139,45 @@ export class SignatureStores {
       storeSecret: storeSecret ? `${storeSecret}\u0000${namespace}` : '',
       credentials: credentialKey(credentials),
     });
-    return once(this.lookups, key, async () => {
+    const shared = this.shareable(store, storeSecret, attachments, credentials) ? { store: store.id, repository: `${ref.domain}/${ref.path}`, digest, attachments } : undefined;
+    const described = (found: EvidenceLookup & { ok: true }): EvidenceLookup => {
+      const label = storeLabel(store);
+      if (label) return { ...found, searched: `${found.searched} (${label})` };
+      return base === undefined && !store.webhookOnly ? { ...found, unconfigured: unconfiguredHint(ref) } : found;
+    };
+    const fetch = async (): Promise<EvidenceLookup> => {
       let source = await this.primary(ref, base, storeSecret, namespace, credentials, store.webhookOnly === true);
       if (attachments) source = appended(source, new SigstoreAttachments(this.options.network!.registry, credentials));
       const found = await source.lookup(ref, digest);
       if (!found.ok) return found;
-      const label = storeLabel(store);
-      if (label) return { ...found, searched: `${found.searched} (${label})` };
-      return base === undefined && !store.webhookOnly ? { ...found, unconfigured: unconfiguredHint(ref) } : found;
+      if (shared) this.options.cache?.put(shared, found);
+      return described(found);
+    };
+    if (fresh) {
+      const pending = fetch();
+      this.lookups.set(key, pending);
+      return pending;
+    }
+    return once(this.lookups, key, async () => {
+      const hit = shared && (await this.options.cache?.get(shared));
+      if (!hit) return fetch();
+      const searched = `${hit.searched} (read from the evidence cache: fetched ${new Date(hit.fetched).toISOString()})`;
+      return described({ ok: true, blobs: hit.blobs, searched, cached: true });
     });
+  }
+
+  /**
+   * Whether what a store gives may be kept between runs and used by any workload: only
+   * what was read without a credential. A folder is read again (cheap, and always
+   * current); a storeSecret or a pull secret means another workload might not be let in,
+   * which only the server can say.
+   */
+  private shareable(store: StoreSpec, storeSecret: string | undefined, attachments: boolean, credentials: CredentialCandidate[]): boolean {
+    if (!this.options.cache || !this.options.network) return false;
+    if (store.base?.startsWith('file:')) return false;
+    if (storeSecret !== undefined) return false;
+    const readsRegistry = store.base === undefined || attachments;
+    return !readsRegistry || credentials.every((c) => c.anonymous === true);
   }
 
   /** `webhookOnly`: the registry's API is read in Portieris' place, while a registries.d scope covers the image. */

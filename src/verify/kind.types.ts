@@ -136,8 +136,6 @@ export interface SignatureKind<R extends Requirement = Requirement, T = unknown,
   accept(claim: C, target: Target, requirement: R): Acceptance;
   /** What to do about a denial of this requirement. */
   hint(reason: ReasonCode, requirement: R, trust: Trust<T>, target: Target): string;
-  /** What a verdict depends on in the requirement besides the trust (the identity rule), for cache keys. */
-  cacheParts(requirement: R): unknown;
 }
 
 // `any` only here: the registry holds kinds of different requirement types, and each kind

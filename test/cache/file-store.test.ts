@@ -1,105 +1,149 @@
-// The folder verdict store: what it gives back, for how long (a clock injected, the
-// file's mtime set with utimes), and what it refuses to vouch for.
+// The evidence cache in a folder: entries written whole or not at all (a real process
+// killed mid-write), never read through a FIFO, a device or a symlink, bounded by size
+// with the oldest going first, and shared safely by concurrent writers.
 
 import assert from 'node:assert/strict';
-import { mkdtemp, readdir, readFile, rm, stat, utimes, writeFile } from 'node:fs/promises';
+import { spawn } from 'node:child_process';
+import { mkdir, mkdtemp, readdir, readFile, rm, stat, symlink, utimes, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { FileVerdictStore, MAX_CACHE_ENTRY_BYTES } from '../../src/cache/file-store.js';
-import { decisionKey } from '../../src/cache/key.js';
-import type { CachedVerdict } from '../../src/cache/verdict-store.js';
+import { fileURLToPath } from 'node:url';
+import { decodeEvidence, encodeEvidence, MAX_ENTRY_BYTES } from '../../src/cache/entry.js';
+import { FileEvidenceStore, pruneFolder } from '../../src/cache/file-store.js';
+import { evidenceCacheKey } from '../../src/cache/key.js';
+import { untrustedBlob } from '../../src/evidence.js';
+import { mustRun, requireTool } from '../helpers/tools.js';
 
 const HOUR = 3600_000;
-const VERDICT: CachedVerdict = { reason: 'SIGNED', message: 'signed by ABCD for "r/a:1"', digest: `sha256:${'1'.repeat(64)}`, signers: ['ABCD'] };
+const FETCHED = Date.now();
+const key = (n: number) => evidenceCacheKey({ store: 'https://s', repository: 'r/a', digest: `sha256:${String(n).padStart(64, '0')}`, attachments: false });
+const entryOf = (n: number, size = 16) =>
+  encodeEvidence({ searched: `entry ${n}`, blobs: [untrustedBlob({ format: 'simple-signing', bytes: new Uint8Array(size).fill(n % 251), location: `l${n}` })] }, FETCHED)!;
+/** What a get gave back, comparable with what was put. */
+const bytesOf = (read: Uint8Array | undefined) => (read ? Buffer.from(read) : undefined);
 
-function keyFor(n: number): string {
-  return decisionKey({ gateVersion: 't', digest: String(n), intended: 'r/a:1', requirements: [], store: 's', credentials: null });
+async function entryFiles(dir: string): Promise<string[]> {
+  const found: string[] = [];
+  for (const shard of await readdir(dir).catch(() => [] as string[])) {
+    for (const name of await readdir(path.join(dir, shard)).catch(() => [] as string[])) found.push(path.join(shard, name));
+  }
+  return found.sort();
 }
 
-async function entryFile(dir: string, key: string): Promise<string> {
-  return path.join(dir, key.slice(0, 2), `${key}.json`);
-}
-
-describe('FileVerdictStore', () => {
+describe('FileEvidenceStore', () => {
   let dir: string;
   before(async () => {
-    dir = await mkdtemp(path.join(tmpdir(), 'gate-store-'));
+    dir = await mkdtemp(path.join(tmpdir(), 'gate-evidence-'));
   });
   after(() => rm(dir, { recursive: true, force: true }));
 
-  it('gives back the whole verdict it was given, from a 0600 file named by the key', async () => {
-    const now = Date.now();
-    const store = new FileVerdictStore(dir, HOUR, () => now);
-    await store.put(keyFor(1), VERDICT);
-    assert.deepEqual(await store.get(keyFor(1)), VERDICT);
-    assert.equal((await stat(await entryFile(dir, keyFor(1)))).mode & 0o777, 0o600);
-    assert.equal(await store.get(keyFor(2)), undefined);
+  const store = (folder = dir, maxBytes = 1024 * 1024) => new FileEvidenceStore(folder, { now: Date.now, maxBytes, ttlMs: HOUR });
+
+  it('gives back the bytes it was given, from a 0600 file named by the key in a 0700 folder, and leaves no temporary file', async () => {
+    const folder = path.join(dir, 'plain');
+    await store(folder).put(key(1), entryOf(1));
+    assert.deepEqual(bytesOf(await store(folder).get(key(1), MAX_ENTRY_BYTES)), Buffer.from(entryOf(1)));
+    const file = path.join(folder, key(1).slice(0, 2), `${key(1)}.json`);
+    assert.equal((await stat(file)).mode & 0o777, 0o600);
+    assert.equal((await stat(path.dirname(file))).mode & 0o777, 0o700);
+    assert.deepEqual(await entryFiles(folder), [path.join(key(1).slice(0, 2), `${key(1)}.json`)]);
+    assert.equal(await store(folder).get(key(2), MAX_ENTRY_BYTES), undefined);
   });
 
-  it('misses once the TTL has passed, by the injected clock', async () => {
-    // Behind the real clock, so that a filesystem with coarse mtimes cannot cut the entry short.
-    let now = Date.now() - 5000;
-    const store = new FileVerdictStore(dir, HOUR, () => now);
-    await store.put(keyFor(3), VERDICT);
-    now += HOUR - 1;
-    assert.ok(await store.get(keyFor(3)));
-    now += 1;
-    assert.equal(await store.get(keyFor(3)), undefined);
-  });
-
-  it('a shorter TTL given to put holds; a longer one is capped by the store', async () => {
-    let now = Date.now() - 5000;
-    const store = new FileVerdictStore(dir, HOUR, () => now);
-    await store.put(keyFor(4), VERDICT, 1000);
-    await store.put(keyFor(5), VERDICT, 10 * HOUR);
-    now += 1000;
-    assert.equal(await store.get(keyFor(4)), undefined);
-    assert.ok(await store.get(keyFor(5)));
-    now += HOUR;
-    assert.equal(await store.get(keyFor(5)), undefined);
-  });
-
-  it('never trusts an entry longer than the TTL from its mtime, whatever it claims', async () => {
-    const now = Date.now();
-    const store = new FileVerdictStore(dir, HOUR, () => now);
-    const file = await entryFile(dir, keyFor(6));
-    await store.put(keyFor(6), VERDICT);
-    await writeFile(file, JSON.stringify({ ...VERDICT, expires: now + 1000 * HOUR }));
-    assert.ok(await store.get(keyFor(6)), 'a fresh file is read');
-    const old = new Date(now - 2 * HOUR);
-    await utimes(file, old, old);
-    assert.equal(await store.get(keyFor(6)), undefined);
-  });
-
-  it('misses on an entry of another shape, malformed JSON, or one past the size bound', async () => {
-    const now = Date.now();
-    const store = new FileVerdictStore(dir, HOUR, () => now);
-    const cases = [
-      JSON.stringify({ message: 'signed by X', expires: now + HOUR }),
-      JSON.stringify({ ...VERDICT, reason: 'ACCEPT_ANYTHING', expires: now + HOUR }),
-      JSON.stringify({ ...VERDICT, signers: [1], expires: now + HOUR }),
-      '{"reason": "SIGNED",',
-      JSON.stringify({ ...VERDICT, message: 'x'.repeat(MAX_CACHE_ENTRY_BYTES), expires: now + HOUR }),
-    ];
-    for (const [i, text] of cases.entries()) {
-      await store.put(keyFor(100 + i), VERDICT);
-      await writeFile(await entryFile(dir, keyFor(100 + i)), text);
-      assert.equal(await store.get(keyFor(100 + i)), undefined, text.slice(0, 60));
-    }
-  });
-
-  it('leaves no temporary file behind and keeps "message" readable at the top of the entry', async () => {
-    const store = new FileVerdictStore(dir, HOUR, () => Date.now());
-    await store.put(keyFor(7), VERDICT);
-    const folder = path.dirname(await entryFile(dir, keyFor(7)));
-    assert.deepEqual((await readdir(folder)).filter((f) => f.endsWith('.tmp')), []);
-    assert.equal((JSON.parse(await readFile(await entryFile(dir, keyFor(7)), 'utf8')) as { message: string }).message, VERDICT.message);
+  it('misses, without blocking, on a FIFO, a symlink to /dev/zero, a symlink to a real entry and an entry past the bound', async () => {
+    requireTool('mkfifo');
+    const folder = path.join(dir, 'planted');
+    const s = store(folder);
+    for (const n of [10, 11, 12, 13, 14]) await s.put(key(n), entryOf(n));
+    const file = (n: number) => path.join(folder, key(n).slice(0, 2), `${key(n)}.json`);
+    await rm(file(10));
+    await mustRun('mkfifo', [file(10)]);
+    await rm(file(11));
+    await symlink('/dev/zero', file(11));
+    await rm(file(12));
+    await symlink(file(13), file(12));
+    await writeFile(file(14), Buffer.alloc(MAX_ENTRY_BYTES + 1, 0x20));
+    const started = Date.now();
+    for (const n of [10, 11, 12, 14]) assert.equal(await s.get(key(n), MAX_ENTRY_BYTES), undefined, `entry ${n}`);
+    assert.ok(Date.now() - started < 5000, 'no read blocked');
+    assert.deepEqual(bytesOf(await s.get(key(13), MAX_ENTRY_BYTES)), Buffer.from(entryOf(13)), 'the link target itself is an entry');
   });
 
   it('refuses a key that is not a sha256, so that no key names a path outside the folder', async () => {
-    const store = new FileVerdictStore(dir, HOUR, () => Date.now());
-    await assert.rejects(store.put('../../etc/passwd', VERDICT), /not a cache key/);
-    await assert.rejects(store.get('../x'), /not a cache key/);
+    await assert.rejects(store().put('../../etc/passwd', entryOf(1)), /not a cache key/);
+    await assert.rejects(store().get('../x', 10), /not a cache key/);
+  });
+
+  it('prunes to its bound, oldest first, with expired entries and the temporary files of dead runs', async () => {
+    const folder = path.join(dir, 'bounded');
+    const size = entryOf(99, 1000).length;
+    const s = new FileEvidenceStore(folder, { now: Date.now, maxBytes: 3 * size, ttlMs: HOUR });
+    const now = Date.now();
+    for (const n of [20, 21, 22, 23, 24]) await s.put(key(n), entryOf(n, 1000));
+    const at = async (n: number, ms: number) => {
+      const when = new Date(ms);
+      await utimes(path.join(folder, key(n).slice(0, 2), `${key(n)}.json`), when, when);
+    };
+    // 20 expired, 21 the oldest of those left, then 22, 23, 24.
+    await at(20, now - 2 * HOUR);
+    await at(21, now - 50 * 60_000);
+    await at(22, now - 40 * 60_000);
+    await at(23, now - 30 * 60_000);
+    const shard = path.join(folder, key(24).slice(0, 2));
+    const dead = path.join(shard, `${key(24)}.json.123.abcdef.tmp`);
+    const live = path.join(shard, `${key(24)}.json.456.abcdef.tmp`);
+    await writeFile(dead, 'half an ent');
+    await writeFile(live, 'being writ');
+    await utimes(dead, new Date(now - 20 * 60_000), new Date(now - 20 * 60_000));
+    await writeFile(path.join(shard, 'README'), 'not gate\'s: left alone');
+    await s.close();
+    const left = await entryFiles(folder);
+    const names = (ns: number[]) => ns.map((n) => path.join(key(n).slice(0, 2), `${key(n)}.json`));
+    for (const gone of names([20, 21])) assert.ok(!left.includes(gone), `${gone} should be gone`);
+    for (const kept of names([22, 23, 24])) assert.ok(left.includes(kept), `${kept} should be kept`);
+    assert.ok(!left.includes(path.relative(folder, dead)), 'the temporary file of a dead run is removed');
+    assert.ok(left.includes(path.relative(folder, live)), 'a temporary file being written is left');
+    assert.ok(left.includes(path.join(key(24).slice(0, 2), 'README')));
+  });
+
+  it('is shared by concurrent writers of the same keys: every entry read back is whole', async () => {
+    const folder = path.join(dir, 'concurrent');
+    const writers = Array.from({ length: 6 }, () => store(folder));
+    await Promise.all(writers.flatMap((w) => Array.from({ length: 20 }, (_, n) => w.put(key(100 + n), entryOf(100 + n, 5000)))));
+    for (let n = 0; n < 20; n++) assert.deepEqual(bytesOf(await store(folder).get(key(100 + n), MAX_ENTRY_BYTES)), Buffer.from(entryOf(100 + n, 5000)));
+    assert.ok((await entryFiles(folder)).every((f) => f.endsWith('.json')), 'no temporary file left');
+  });
+
+  it('a process killed in the middle of writing leaves whole entries or none, never a torn one', async () => {
+    const folder = path.join(dir, 'killed');
+    await mkdir(folder);
+    // A real writer process, putting large entries as fast as it can, killed with SIGKILL.
+    const script = path.join(path.dirname(fileURLToPath(import.meta.url)), '../helpers/cache-writer.js');
+    const child = spawn(process.execPath, [script, folder], { stdio: ['ignore', 'pipe', 'inherit'] });
+    let written = 0;
+    await new Promise<void>((resolve) => {
+      child.stdout.on('data', (chunk: Buffer) => {
+        written += chunk.toString().split('\n').filter(Boolean).length;
+        if (written >= 3) {
+          child.kill('SIGKILL');
+          resolve();
+        }
+      });
+    });
+    await new Promise((resolve) => child.once('exit', resolve));
+    const files = await entryFiles(folder);
+    assert.ok(files.some((f) => f.endsWith('.json')), 'the writer wrote entries before it was killed');
+    for (const file of files.filter((f) => f.endsWith('.json'))) {
+      const bytes = await readFile(path.join(folder, file));
+      assert.ok(decodeEvidence(bytes, Date.now(), HOUR), `${file} is a whole entry`);
+    }
+    // The next run reads every entry whole or misses it, and the next pruning removes what the killed run left.
+    for (const file of files.filter((f) => f.endsWith('.tmp'))) {
+      const old = new Date(Date.now() - HOUR);
+      await utimes(path.join(folder, file), old, old);
+    }
+    await pruneFolder(folder, { now: Date.now, maxBytes: 1024 * 1024 * 1024, ttlMs: HOUR });
+    assert.ok((await entryFiles(folder)).every((f) => f.endsWith('.json')));
   });
 });

@@ -10,7 +10,6 @@ import { after, before, describe, it } from 'node:test';
 import { parityConfig } from '../helpers/repo.js';
 import { argoEnv, argoManifests, cmpWorkdir, generate, WEB, type Workdir } from '../helpers/argocd.js';
 import { GpgHome } from '../helpers/gpg.js';
-import fg from 'fast-glob';
 import { mustRun, requireTool } from '../helpers/tools.js';
 import { silentServer } from '../helpers/servers.js';
 
@@ -285,7 +284,7 @@ describe('gate generate: denials and failures', () => {
     });
   });
 
-  it('a cached verdict does not survive a key revocation', async () => {
+  it('a key revoked after a generation denies the next one (the cache holds evidence, never a verdict)', async () => {
     await withWorkdir('plain', '', async (w) => {
       assert.equal((await generate(w, argoEnv(w.sourcePath))).code, 0);
       // A copy of the key, revoked: the same fingerprint, other key material.
@@ -303,23 +302,18 @@ describe('gate generate: denials and failures', () => {
     });
   });
 
-  it('shares its verdict cache safely between concurrent runs', async () => {
+  it('concurrent generations of one app, sharing the default cache folder, all hand Argo CD the same manifests', async () => {
     await withWorkdir('plain', '', async (w) => {
       const runs = await Promise.all(Array.from({ length: 4 }, () => generate(w, argoEnv(w.sourcePath))));
       assert.deepEqual(runs.map((r) => r.code), [0, 0, 0, 0]);
       assert.ok(runs.every((r) => r.stdout.equals(runs[0].stdout)));
-      const entries = (await fg('**/*', { cwd: path.join(path.dirname(w.root), 'cache') })).filter((f) => !f.endsWith('.tmp'));
-      assert.equal(entries.length, 1, 'one SIGNED verdict, written whole');
-      const entry = JSON.parse(await readFile(path.join(path.dirname(w.root), 'cache', entries[0]), 'utf8')) as { message: string };
-      assert.match(entry.message, /^signed by /);
-      const cached = await generate(w, argoEnv(w.sourcePath));
-      assert.equal(cached.code, 0);
+      assert.ok(runs[0].stdout.length > 0);
     });
   });
 
   it('--fail-on-warn fails an allowed generation that has warnings: nothing on stdout, each warning on stderr, exit 1', async () => {
     await withWorkdir('plain', '', async (w) => {
-      // A fresh verdict cache for each run: a cached verdict skips the store lookup, and its warning with it.
+      // A cache folder of its own for each run.
       const fresh = (name: string) => ({ GATE_CACHE_DIR: path.join(path.dirname(w.root), `cache-${name}`) });
       // The key is not declared deployed, and the key-secret rule is lowered to warn: one warning.
       await writeFile(path.join(w.root, '.gate/config.yaml'), parityConfig([], 'rules: {key-secret: warn}\n'));

@@ -206,6 +206,27 @@ spec:
     }
   });
 
+  it('the Redis component gives the sidecar Argo CD\'s Redis and its password from Secret argocd-redis, beside the repo-server component', async () => {
+    requireTool('kubectl');
+    const dir = await mkdtemp(path.join(tmpdir(), 'gate-kustomize-redis-'));
+    try {
+      await writeFile(path.join(dir, 'repo-server.yaml'), 'apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: argocd-repo-server}\nspec:\n  template:\n    spec:\n      containers:\n      - {name: argocd-repo-server, image: quay.io/argoproj/argocd:v3.5.1}\n');
+      const component = (name: string) => path.relative(dir, path.join(PROJECT_ROOT, 'manifests', name));
+      await writeFile(path.join(dir, 'kustomization.yaml'), `resources: [repo-server.yaml]\ncomponents: [${component('repo-server')}, ${component('redis-cache')}]\n`);
+      const out = (await mustRun('kubectl', ['kustomize', dir])).stdout.toString('utf8');
+      const deployment = parse(out) as { spec: { template: { spec: { containers: Array<{ name: string; env?: unknown[] }> } } } };
+      const sidecar = deployment.spec.template.spec.containers.find((c) => c.name === 'gate');
+      const byName = (a: unknown, b: unknown) => ((a as { name: string }).name < (b as { name: string }).name ? -1 : 1);
+      assert.deepEqual([...((sidecar?.env ?? []) as unknown[])].sort(byName), [
+        { name: 'GATE_CACHE_REDIS', value: 'redis://argocd-redis:6379' },
+        { name: 'GATE_CACHE_REDIS_PASSWORD', valueFrom: { secretKeyRef: { name: 'argocd-redis', key: 'auth', optional: true } } },
+        { name: 'GATE_MODE_LOCK', value: 'enforce' },
+      ]);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
   it('the optional RBAC renders: read-only access to Secrets and ServiceAccounts for the repo-server\'s service account', async () => {
     requireTool('kubectl');
     const out = (await mustRun('kubectl', ['kustomize', path.join(PROJECT_ROOT, 'manifests/rbac')])).stdout.toString('utf8');

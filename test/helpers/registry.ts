@@ -74,7 +74,7 @@ export async function startRegistry(options: RegistryOptions = {}): Promise<Runn
   child.stdout.on('data', collect);
   child.stderr.on('data', collect);
   const scheme = options.tls ? 'https' : 'http';
-  await waitForPort(port, child);
+  await waitForPort(port, child, 'docker-registry');
   return {
     host: `127.0.0.1:${port}`,
     url: `${scheme}://127.0.0.1:${port}`,
@@ -87,10 +87,11 @@ export async function startRegistry(options: RegistryOptions = {}): Promise<Runn
   };
 }
 
-async function waitForPort(port: number, child: ChildProcess): Promise<void> {
+/** Waits until `child` (a server named `name`) listens on `port`; its exit first, or 5 s, is an error with what it printed. */
+export async function waitForPort(port: number, child: ChildProcess, name: string, output: () => string = () => ''): Promise<void> {
   const { connect } = await import('node:net');
   for (let i = 0; i < 200; i++) {
-    if (child.exitCode !== null) throw new Error(`docker-registry exited with ${child.exitCode} before listening`);
+    if (child.exitCode !== null) throw new Error(`${name} exited with ${child.exitCode} before listening ${output()}`.trim());
     const open = await new Promise<boolean>((resolve) => {
       const socket = connect(port, '127.0.0.1');
       socket.once('connect', () => {
@@ -102,5 +103,5 @@ async function waitForPort(port: number, child: ChildProcess): Promise<void> {
     if (open) return;
     await new Promise((resolve) => setTimeout(resolve, 25));
   }
-  throw new Error('docker-registry did not start listening within 5 s');
+  throw new Error(`${name} did not start listening on ${port} within 5 s ${output()}`.trim());
 }

@@ -57,9 +57,10 @@ export function withoutHeader(headers: IncomingMessage['headers'], name: string)
   return Object.fromEntries(Object.entries(headers).filter(([key]) => key.toLowerCase() !== name));
 }
 
-/** Serves the files under `root` (a lookaside), 404 for anything absent. */
-export function staticServer(root: string): Promise<TestServer> {
+/** Serves the files under `root` (a lookaside), 404 for anything absent; `before` may hold a request back. */
+export function staticServer(root: string, before?: (req: IncomingMessage) => Promise<void>): Promise<TestServer> {
   return listen(async (req, res) => {
+    await before?.(req);
     const file = path.join(root, decodeURIComponent(new URL(req.url ?? '/', 'http://x').pathname));
     if (!file.startsWith(root)) {
       res.statusCode = 403;

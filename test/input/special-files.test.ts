@@ -12,6 +12,7 @@ import { after, before, describe, it } from 'node:test';
 import { gateMeasured } from '../helpers/gate.js';
 import { GpgHome, skopeoSign } from '../helpers/gpg.js';
 import { clusterPolicy, deployment, makeRepo, ociManifest, parityConfig, sha256Digest, STORE_LINE, type TempRepo } from '../helpers/repo.js';
+import { staticServer } from '../helpers/servers.js';
 import { mustRun, requireTool } from '../helpers/tools.js';
 
 const MANIFEST = ociManifest('special-files');
@@ -144,17 +145,27 @@ for (const kind of ['FIFO', 'socket'] as const) {
       });
     });
 
-    it('as an entry of the verdict cache: a miss, and the image is verified again', async () => {
+    it('as an entry of the evidence cache: a miss, and the signatures are fetched and verified again', async () => {
       await withRepo(async (repo) => {
-        const cache = path.join(repo.dir, 'cache');
-        const first = await gateMeasured(['check', 'apps', '--offline', '--cache-dir', cache], { cwd: repo.dir });
-        assert.equal(first.code, 0, first.stderr);
-        const entries = readdirSync(cache, { recursive: true, encoding: 'utf8' }).filter((f) => f.endsWith('.json'));
-        assert.ok(entries.length > 0, 'the first run cached no verdict');
-        for (const entry of entries) await plant(repo, path.join('cache', entry), kind);
-        const second = await gateMeasured(['check', 'apps', '--offline', '--cache-dir', cache, '--verbose'], { cwd: repo.dir, limitSeconds: 10 });
-        assert.equal(second.code, 0, second.stderr);
-        assert.match(second.stdout, /ALLOW/);
+        // The signatures served over HTTP as the policy's storeURL: evidence the cache keeps (a folder is read afresh).
+        const store = await staticServer(path.join(repo.dir, '.gate/sigstore'));
+        try {
+          await repo.write('.gate/policies/policy.yaml', clusterPolicy('default', SIGNED_BY_TEAM.replace(STORE_LINE, `        storeURL: ${store.url}\n`)));
+          await repo.write('.gate/config.yaml', 'keySecrets:\n- name: team\n');
+          const cache = path.join(repo.dir, 'cache');
+          const first = await gateMeasured(['check', 'apps', '--cache-dir', cache], { cwd: repo.dir });
+          assert.equal(first.code, 0, first.stderr);
+          const entries = readdirSync(cache, { recursive: true, encoding: 'utf8' }).filter((f) => f.endsWith('.json'));
+          assert.ok(entries.length > 0, 'the first run cached no evidence');
+          for (const entry of entries) await plant(repo, path.join('cache', entry), kind);
+          const fetched = store.requests.length;
+          const second = await gateMeasured(['check', 'apps', '--cache-dir', cache, '--verbose'], { cwd: repo.dir, limitSeconds: 10 });
+          assert.equal(second.code, 0, second.stderr);
+          assert.match(second.stdout, /ALLOW/);
+          assert.ok(store.requests.length > fetched, 'fetched again');
+        } finally {
+          await store.close();
+        }
       });
     });
   });

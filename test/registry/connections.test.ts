@@ -65,6 +65,30 @@ describe('connections shared by runs (registry/http.ts Connections)', () => {
     await connections.close();
   });
 
+  it('keeps a connection open after a HEAD: 40 HEADs and GETs, 4 at a time, over at most 4 TLS connections', async () => {
+    const connections = new Connections();
+    const client = run(connections, ca);
+    const before = handshakes;
+    for (let round = 0; round < 10; round++) {
+      await Promise.all(Array.from({ length: 4 }, (_, i) => client.fetch(url, { method: i % 2 === 0 ? 'HEAD' : 'GET', maxBytes: 1024 })));
+      // Sockets go back to the pool on the turn after a body ends.
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+    assert.ok(handshakes - before <= 4, `${handshakes - before} handshakes for 40 requests`);
+    assert.equal(connections.handshakes, handshakes - before, 'the pools count the connections the server saw');
+    await connections.close();
+  });
+
+  it('builds one TLS context per set of trust roots, however many origins and connections use it', async () => {
+    const connections = new Connections();
+    const other = `${url.replace('127.0.0.1', 'localhost')}`;
+    const clients = [run(connections, ca), run(connections, ca), run(connections, otherCa)];
+    await Promise.all(clients.slice(0, 2).flatMap((c) => [c.fetch(url, { maxBytes: 1024 }), c.fetch(other, { maxBytes: 1024 })]));
+    await assert.rejects(clients[2].fetch(url, { maxBytes: 1024 }));
+    assert.equal(connections.trustContexts, 2);
+    await connections.close();
+  });
+
   it("keeps each run's deadline its own over the shared connection", async () => {
     const connections = new Connections();
     await run(connections, ca).fetch(url, { maxBytes: 1024 });

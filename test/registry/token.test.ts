@@ -25,6 +25,8 @@ describe('registry with Bearer token auth', () => {
     world = await makeWorld({ token: { realm: `${tokens.url}/token`, service: 'gate-registry', issuer: 'gate-token-issuer', signer }, creds: 'alice:wonderland' });
     await world.push('team/api', '1');
     await world.push('team/api', '2');
+    await world.push('team/web', '1');
+    await world.push('team/worker', '1');
   });
   after(async () => {
     await world?.stop();
@@ -50,6 +52,21 @@ describe('registry with Bearer token auth', () => {
       ['repository:team/api:pull', 'anonymous'],
       ['repository:team/api:pull', 'basic'],
     ]);
+  });
+
+  it('asks one token per credential for every repository of the run, and reuses it for each', async () => {
+    const before = tokens.requests.length;
+    const registryBefore = world.registry.accessLog().length;
+    const images = [`${world.host}/team/api:1`, `${world.host}/team/web:1`, `${world.host}/team/worker:1`];
+    const { code, report } = await checkImages(world, images, ['--insecure-registry', world.host, '--insecure-registry', tokens.host], { 'apps/app.yaml': withSecret(images), 'apps/secret.yaml': secret('wonderland') });
+    assert.deepEqual(report.results.map((r) => r.reason), ['SIGNED', 'SIGNED', 'SIGNED'], JSON.stringify(report.results.map((r) => r.message)));
+    assert.equal(code, 0);
+    const asked = tokens.requests.slice(before).map((r) => [new URL(r.path, 'http://x').searchParams.getAll('scope').sort(), r.headers.authorization === undefined ? 'anonymous' : 'basic']);
+    const all = ['repository:team/api:pull', 'repository:team/web:pull', 'repository:team/worker:pull'];
+    // The anonymous token (which the registry refuses) and the pull secret's, each asked once for all three repositories.
+    assert.deepEqual(asked, [[all, 'anonymous'], [all, 'basic']]);
+    // Per image: the HEAD refused anonymously, the HEAD with the token; plus the one ping.
+    assert.equal(world.registry.accessLog().length - registryBefore, 1 + 2 * images.length);
   });
 
   it('denies a missing tag as INVALID_REFERENCE once a token lets the pull secret in', async () => {

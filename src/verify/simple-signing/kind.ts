@@ -80,7 +80,6 @@ export const signedBy: SignatureKind<SignedByRequirement, TrustedKeys, SimpleSig
     }
   },
 
-  cacheParts: (requirement) => requirement.signedIdentity,
 
   explain: (requirement, trust, intended) => ({
     keySecret: requirement.keySecret,

@@ -59,6 +59,5 @@ export const testHmac: SignatureKind<TestHmacRequirement, Buffer, Claim> = {
     return { ok: true, signedReference: claim.reference };
   },
   hint: (reason) => `make a new MAC (${reason})`,
-  cacheParts: () => null,
   explain: (r, trust) => ({ keySecret: r.hmacKey, ...(trust ? { keySource: trust.source, fingerprints: trust.ids } : {}) }),
 };
