@@ -37,12 +37,13 @@ export class TrustStore {
   }
 
   /**
-   * Once per (kind, material, source, and what it was asked as): `need` reaches the kind
-   * for its messages, so a warning names each keySecret and namespace as before. The
-   * trust's hash is the kind's and the material's: what the crypto memo keys on.
+   * Once per (kind, material, source, and the keySecret it was asked as), whatever the
+   * number of namespaces that ask: `need` reaches the kind for its messages, so a warning
+   * names each keySecret. The trust's hash is the kind's and the material's: what the
+   * crypto memo keys on.
    */
   private build(kind: SignatureKind, material: KeyMaterial, need: KeyNeed, label: string): Promise<Trust> {
-    return once(this.built, JSON.stringify([kind.type, material.sha256, material.source, need.secret, need.namespace]), async () => {
+    return once(this.built, JSON.stringify([kind.type, material.sha256, material.source, need.secret]), async () => {
       const read = await kind.trust(material, need);
       if (!read.ok) throw new GateError('KEY_INVALID', `keySecret "${need.secret}" from ${material.source} (used by ${label}): ${read.message}`, material.origin);
       for (const message of read.warnings) this.warnings.push({ ...material.origin, message });

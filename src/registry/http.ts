@@ -6,7 +6,7 @@
 
 import { createHash } from 'node:crypto';
 import { createSecureContext, type SecureContext } from 'node:tls';
-import { Agent, type Dispatcher } from 'undici';
+import type { Agent, Dispatcher } from 'undici';
 import { once } from '../memo.js';
 import { RETRIED_STATUSES, retryDecision } from './retry.js';
 
@@ -112,6 +112,17 @@ export function trustRoots(pems: readonly string[]): TrustRoots {
   return { id: hash.digest('hex'), pems };
 }
 
+let undici: Promise<typeof Agent> | undefined;
+
+/**
+ * undici, loaded on the first request: it costs a run about 100 ms to load (fetch,
+ * cookies, WebSocket come with it), which a run that reads only files never needs.
+ */
+function loadAgent(): Promise<typeof Agent> {
+  undici ??= import('undici').then((m) => m.Agent);
+  return undici;
+}
+
 /**
  * Keep-alive pools that may outlive a run: one undici Agent per origin, trust roots and
  * connect timeout, so that a run with other roots (another .gate/certs.d) never shares a
@@ -129,8 +140,9 @@ export class Connections {
     return this.contexts.size;
   }
 
-  agent(origin: string, roots: TrustRoots | undefined, connectTimeoutMs: number): Agent {
+  async agent(origin: string, roots: TrustRoots | undefined, connectTimeoutMs: number): Promise<Agent> {
     const key = `${origin} ${roots?.id ?? 'plain'} ${connectTimeoutMs}`;
+    const Agent = await loadAgent();
     let agent = this.agents.get(key);
     if (!agent) {
       const secureContext = roots ? this.context(roots) : undefined;
