@@ -1,8 +1,8 @@
 // The cache of evidence between runs: the bytes a store lookup fetched for a digest, kept
 // in one or more backends (a folder, Argo CD's Redis), read in order and written to all.
 // A backend that fails is a warning and is left alone for the rest of the run: the cache
-// may cost time, never a verdict. Writes go on in the background and are awaited when the
-// run closes.
+// may cost time, never a verdict. Writes wait for the end of the run (close), when the
+// decisions are made: then they cost no decision any time, and Redis gets them in one burst.
 
 import type { Evidence } from '../evidence.js';
 import { decodeEvidence, encodeEvidence, type CachedEvidence } from './entry.js';
@@ -30,7 +30,8 @@ export interface EvidenceCacheOptions {
 
 export class EvidenceCache {
   private readonly failed = new Set<EvidenceBackend>();
-  private readonly writes = new Set<Promise<void>>();
+  /** Entries to write when the run closes, each to the backends named. */
+  private readonly queued: Array<{ key: string; entry: Uint8Array; ttlMs: number; backends: readonly EvidenceBackend[] }> = [];
   /** Hits and misses of the run, for --verbose and the benchmark. */
   readonly counts = { hits: 0, misses: 0, writes: 0 };
 
@@ -50,7 +51,7 @@ export class EvidenceCache {
         this.counts.hits++;
         // A hit in a shared backend (Redis) is kept in the nearer one (the folder) too, for the rest of its life.
         const left = found.fetched + this.options.ttlMs - this.options.now();
-        if (bytes && left > 0) for (const nearer of missed) this.track(nearer, () => nearer.put(key, bytes, left));
+        if (bytes && left > 0 && missed.length > 0) this.queued.push({ key, entry: bytes, ttlMs: left, backends: missed });
         return found;
       }
       missed.push(backend);
@@ -59,31 +60,29 @@ export class EvidenceCache {
     return undefined;
   }
 
-  /** Keeps what a lookup just fetched (non-empty), in every backend, in the background. */
+  /** Keeps what a lookup just fetched (non-empty), in every backend, when the run closes. */
   put(parts: EvidenceCacheParts, found: { searched: string; blobs: readonly Evidence[] }): void {
     if (found.blobs.length === 0) return;
     const entry = encodeEvidence(found, this.options.now());
     if (!entry || entry.length > this.options.maxEntryBytes) return;
-    const key = evidenceCacheKey(parts);
-    for (const backend of this.live()) this.track(backend, () => backend.put(key, entry, this.options.ttlMs));
+    this.queued.push({ key: evidenceCacheKey(parts), entry, ttlMs: this.options.ttlMs, backends: this.backends });
   }
 
-  /** Waits for the writes, then closes every backend. */
+  /** Writes what the run kept, then closes every backend. */
   async close(): Promise<void> {
-    while (this.writes.size > 0) await Promise.all([...this.writes]);
+    const writes: Array<Promise<void>> = [];
+    for (const { key, entry, ttlMs, backends } of this.queued.splice(0)) {
+      for (const backend of backends) {
+        if (this.failed.has(backend)) continue;
+        writes.push(this.guarded(backend, () => backend.put(key, entry, ttlMs)).then(() => void (this.failed.has(backend) || this.counts.writes++)));
+      }
+    }
+    await Promise.all(writes);
     await Promise.all(this.backends.map((b) => this.guarded(b, () => b.close(), true)));
   }
 
   private live(): EvidenceBackend[] {
     return this.backends.filter((b) => !this.failed.has(b));
-  }
-
-  private track(backend: EvidenceBackend, write: () => Promise<void>): void {
-    const pending = this.guarded(backend, write).then(() => {
-      if (!this.failed.has(backend)) this.counts.writes++;
-      this.writes.delete(pending);
-    });
-    this.writes.add(pending);
   }
 
   /** A backend that fails is said once and not asked again in this run. */

@@ -1,25 +1,32 @@
 // The evidence cache in a folder, shared by concurrent runs (gate generate in one
-// repo-server, CI jobs on one runner): one file per key, <dir>/<first two hex>/<key>.json.
+// repo-server, CI jobs on one runner): one file per key, <dir>/<key>.json.
 //  - written atomically: a new temporary file (O_EXCL, never through a symlink) renamed
 //    into place, so a reader sees a whole entry or none, and a run killed mid-write leaves
-//    only a temporary file that nobody reads and the next pruning removes;
-//  - read bounded, regular files only, never through a symlink: a FIFO or a link to
-//    /dev/zero planted at an entry's path is a miss;
-//  - bounded in size: when a run that wrote closes, expired entries and stale temporary
-//    files go, then the oldest entries until the folder is within its bound.
+//    only a temporary file that nobody reads and a later pruning removes;
+//  - read bounded, regular files only, never through a symlink, opened without blocking:
+//    a FIFO or a link to /dev/zero planted at an entry's path is a miss;
+//  - bounded in size: a run that wrote prunes the folder (at most every five minutes,
+//    which the mtime of <dir>/pruned tells): expired entries and stale temporary files
+//    go, then the oldest entries until the folder is within its bound.
+// Entries are read and written with synchronous calls: each is a few syscalls on a local
+// folder, where the promise API cost a 1,000-image run a few hundred milliseconds of its
+// thread. The folder must be local (a tmp folder, an emptyDir).
 
-import { randomBytes } from 'node:crypto';
-import { constants } from 'node:fs';
-import { lstat, mkdir, open, readdir, rename, unlink } from 'node:fs/promises';
+import { closeSync, constants, fstatSync, lstatSync, mkdirSync, openSync, readdirSync, readSync, renameSync, unlinkSync, writeSync } from 'node:fs';
 import path from 'node:path';
-import { readBounded } from '../input/bounded-read.js';
 import type { EvidenceBackend } from './evidence-cache.js';
 
+/** How often the folder is pruned, at most: a run that pruned spares the runs of the next minutes the scan. */
+const PRUNE_EVERY_MS = 5 * 60_000;
+/** The file whose mtime says when the folder was last pruned. */
+const PRUNED = 'pruned';
 /** A temporary file older than this belongs to a run that died. */
 const STALE_TEMPORARY_MS = 10 * 60_000;
 const ENTRY = /^[0-9a-f]{64}\.json$/;
 const TEMPORARY = /^[0-9a-f]{64}\.json\.\d+\.[0-9a-f]+\.tmp$/;
-const SHARD = /^[0-9a-f]{2}$/;
+/** Never blocks (a FIFO opens at once), never follows a symlink, never becomes a controlling terminal. */
+const READ_FLAGS = constants.O_RDONLY | constants.O_NONBLOCK | constants.O_NOFOLLOW | constants.O_NOCTTY;
+const WRITE_FLAGS = constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW;
 
 export interface FileStoreOptions {
   now: () => number;
@@ -31,8 +38,8 @@ export interface FileStoreOptions {
 
 export class FileEvidenceStore implements EvidenceBackend {
   readonly label: string;
-  private wrote = false;
-  private readonly shards = new Map<string, Promise<void>>();
+  private made = false;
+  private written = 0;
 
   constructor(
     private readonly dir: string,
@@ -41,44 +48,73 @@ export class FileEvidenceStore implements EvidenceBackend {
     this.label = `folder ${dir}`;
   }
 
+  /** Absent, too large, not a regular file, unreadable: each only a miss. */
   async get(key: string, maxBytes: number): Promise<Uint8Array | undefined> {
-    const read = await readBounded(this.file(key), maxBytes, { noFollow: true });
-    // Absent, too large, not a regular file, unreadable: each only a miss.
-    return read.kind === 'ok' ? read.bytes : undefined;
+    const file = this.file(key);
+    let fd: number;
+    try {
+      fd = openSync(file, READ_FLAGS);
+    } catch {
+      return undefined;
+    }
+    try {
+      const stat = fstatSync(fd);
+      if (!stat.isFile() || stat.size > maxBytes) return undefined;
+      // One byte more than the size: a file that grew since is not read past the bound.
+      const buffer = Buffer.alloc(Math.min(stat.size + 1, maxBytes + 1));
+      let total = 0;
+      while (total < buffer.length) {
+        const read = readSync(fd, buffer, total, buffer.length - total, total);
+        if (read === 0) break;
+        total += read;
+      }
+      return total > maxBytes ? undefined : buffer.subarray(0, total);
+    } catch {
+      return undefined;
+    } finally {
+      closeSync(fd);
+    }
   }
 
   async put(key: string, entry: Uint8Array): Promise<void> {
     const file = this.file(key);
-    const shard = path.dirname(file);
-    let made = this.shards.get(shard);
-    if (!made) {
-      made = mkdir(shard, { recursive: true, mode: 0o700 }).then(() => undefined);
-      this.shards.set(shard, made);
+    if (!this.made) {
+      // A new folder starts its pruning clock: nothing in it is old yet.
+      if (mkdirSync(this.dir, { recursive: true, mode: 0o700 }) !== undefined) touch(path.join(this.dir, PRUNED));
+      this.made = true;
     }
-    await made;
-    const temporary = `${file}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`;
-    const handle = await open(temporary, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW, 0o600);
+    const temporary = `${file}.${process.pid}.${(this.written++).toString(16)}.tmp`;
+    const fd = openSync(temporary, WRITE_FLAGS, 0o600);
     try {
-      await handle.writeFile(entry);
+      for (let done = 0; done < entry.length; ) done += writeSync(fd, entry, done);
     } catch (e) {
-      await handle.close();
-      await unlink(temporary).catch(() => undefined);
+      closeSync(fd);
+      remove(temporary);
       throw e;
     }
-    await handle.close();
-    await rename(temporary, file);
-    this.wrote = true;
+    closeSync(fd);
+    renameSync(temporary, file);
   }
 
-  /** After a run that wrote: the folder pruned to its bound. */
+  /** After a run that wrote, when no run pruned the folder in the last minutes: pruned to its bound. */
   async close(): Promise<void> {
-    if (this.wrote) await pruneFolder(this.dir, this.options);
+    if (this.written === 0) return;
+    const marker = path.join(this.dir, PRUNED);
+    let last = 0;
+    try {
+      last = lstatSync(marker).mtimeMs;
+    } catch {
+      // never pruned
+    }
+    if (last + PRUNE_EVERY_MS > this.options.now()) return;
+    touch(marker);
+    pruneFolder(this.dir, this.options);
   }
 
   /** A key is a sha256 in hex (cache/key.ts): nothing else can name a path inside the folder. */
   private file(key: string): string {
     if (!/^[0-9a-f]{64}$/.test(key)) throw new Error(`not a cache key: ${key.slice(0, 80)}`);
-    return path.join(this.dir, key.slice(0, 2), `${key}.json`);
+    return path.join(this.dir, `${key}.json`);
   }
 }
 
@@ -87,29 +123,55 @@ export class FileEvidenceStore implements EvidenceBackend {
  * folder holds at most `maxBytes`. Only names gate writes are touched; a file that another
  * run removes first is not an error.
  */
-export async function pruneFolder(dir: string, options: FileStoreOptions): Promise<void> {
+export function pruneFolder(dir: string, options: FileStoreOptions): void {
   const now = options.now();
   const entries: Array<{ file: string; size: number; mtimeMs: number }> = [];
-  const remove = (file: string) => unlink(file).catch(() => undefined);
-  for (const shard of (await readdir(dir).catch(() => [] as string[])).filter((n) => SHARD.test(n))) {
-    const folder = path.join(dir, shard);
-    for (const name of await readdir(folder).catch(() => [] as string[])) {
-      const file = path.join(folder, name);
-      const stat = await lstat(file).catch(() => undefined);
-      if (!stat) continue;
-      if (TEMPORARY.test(name)) {
-        if (stat.mtimeMs + STALE_TEMPORARY_MS < now) await remove(file);
-      } else if (ENTRY.test(name)) {
-        if (!stat.isFile() || stat.mtimeMs + options.ttlMs < now) await remove(file);
-        else entries.push({ file, size: stat.size, mtimeMs: stat.mtimeMs });
-      }
+  let names: string[];
+  try {
+    names = readdirSync(dir);
+  } catch {
+    return;
+  }
+  for (const name of names) {
+    const entry = ENTRY.test(name);
+    if (!entry && !TEMPORARY.test(name)) continue;
+    const file = path.join(dir, name);
+    let stat;
+    try {
+      stat = lstatSync(file);
+    } catch {
+      continue;
+    }
+    if (!entry) {
+      if (stat.mtimeMs + STALE_TEMPORARY_MS < now) remove(file);
+    } else if (!stat.isFile() || stat.mtimeMs + options.ttlMs < now) {
+      remove(file);
+    } else {
+      entries.push({ file, size: stat.size, mtimeMs: stat.mtimeMs });
     }
   }
   let total = entries.reduce((sum, e) => sum + e.size, 0);
   entries.sort((a, b) => a.mtimeMs - b.mtimeMs);
   for (const entry of entries) {
     if (total <= options.maxBytes) break;
-    await remove(entry.file);
+    remove(entry.file);
     total -= entry.size;
+  }
+}
+
+/** Creates or empties `file` (best effort: the marker only saves work). */
+function touch(file: string): void {
+  try {
+    closeSync(openSync(file, constants.O_WRONLY | constants.O_CREAT | constants.O_TRUNC | constants.O_NOFOLLOW, 0o600));
+  } catch {
+    // the next run prunes instead
+  }
+}
+
+function remove(file: string): void {
+  try {
+    unlinkSync(file);
+  } catch {
+    // gone already, or another run's
   }
 }

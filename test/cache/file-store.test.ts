@@ -23,13 +23,12 @@ const entryOf = (n: number, size = 16) =>
 /** What a get gave back, comparable with what was put. */
 const bytesOf = (read: Uint8Array | undefined) => (read ? Buffer.from(read) : undefined);
 
+/** The entries and temporary files in a cache folder (not its pruning marker). */
 async function entryFiles(dir: string): Promise<string[]> {
-  const found: string[] = [];
-  for (const shard of await readdir(dir).catch(() => [] as string[])) {
-    for (const name of await readdir(path.join(dir, shard)).catch(() => [] as string[])) found.push(path.join(shard, name));
-  }
-  return found.sort();
+  return (await readdir(dir).catch(() => [] as string[])).filter((n) => n !== 'pruned').sort();
 }
+
+const entryName = (n: number) => `${key(n)}.json`;
 
 describe('FileEvidenceStore', () => {
   let dir: string;
@@ -44,10 +43,10 @@ describe('FileEvidenceStore', () => {
     const folder = path.join(dir, 'plain');
     await store(folder).put(key(1), entryOf(1));
     assert.deepEqual(bytesOf(await store(folder).get(key(1), MAX_ENTRY_BYTES)), Buffer.from(entryOf(1)));
-    const file = path.join(folder, key(1).slice(0, 2), `${key(1)}.json`);
+    const file = path.join(folder, entryName(1));
     assert.equal((await stat(file)).mode & 0o777, 0o600);
-    assert.equal((await stat(path.dirname(file))).mode & 0o777, 0o700);
-    assert.deepEqual(await entryFiles(folder), [path.join(key(1).slice(0, 2), `${key(1)}.json`)]);
+    assert.equal((await stat(folder)).mode & 0o777, 0o700);
+    assert.deepEqual(await entryFiles(folder), [entryName(1)]);
     assert.equal(await store(folder).get(key(2), MAX_ENTRY_BYTES), undefined);
   });
 
@@ -56,7 +55,7 @@ describe('FileEvidenceStore', () => {
     const folder = path.join(dir, 'planted');
     const s = store(folder);
     for (const n of [10, 11, 12, 13, 14]) await s.put(key(n), entryOf(n));
-    const file = (n: number) => path.join(folder, key(n).slice(0, 2), `${key(n)}.json`);
+    const file = (n: number) => path.join(folder, entryName(n));
     await rm(file(10));
     await mustRun('mkfifo', [file(10)]);
     await rm(file(11));
@@ -75,36 +74,36 @@ describe('FileEvidenceStore', () => {
     await assert.rejects(store().get('../x', 10), /not a cache key/);
   });
 
-  it('prunes to its bound, oldest first, with expired entries and the temporary files of dead runs', async () => {
+  it('prunes to its bound, oldest first, with expired entries and the temporary files of dead runs, at most every five minutes', async () => {
     const folder = path.join(dir, 'bounded');
     const size = entryOf(99, 1000).length;
-    const s = new FileEvidenceStore(folder, { now: Date.now, maxBytes: 3 * size, ttlMs: HOUR });
+    const options = { now: Date.now, maxBytes: 3 * size, ttlMs: HOUR };
     const now = Date.now();
-    for (const n of [20, 21, 22, 23, 24]) await s.put(key(n), entryOf(n, 1000));
-    const at = async (n: number, ms: number) => {
-      const when = new Date(ms);
-      await utimes(path.join(folder, key(n).slice(0, 2), `${key(n)}.json`), when, when);
-    };
+    const at = async (name: string, ms: number) => utimes(path.join(folder, name), new Date(ms), new Date(ms));
+    const writer = new FileEvidenceStore(folder, options);
+    for (const n of [20, 21, 22, 23, 24]) await writer.put(key(n), entryOf(n, 1000));
     // 20 expired, 21 the oldest of those left, then 22, 23, 24.
-    await at(20, now - 2 * HOUR);
-    await at(21, now - 50 * 60_000);
-    await at(22, now - 40 * 60_000);
-    await at(23, now - 30 * 60_000);
-    const shard = path.join(folder, key(24).slice(0, 2));
-    const dead = path.join(shard, `${key(24)}.json.123.abcdef.tmp`);
-    const live = path.join(shard, `${key(24)}.json.456.abcdef.tmp`);
-    await writeFile(dead, 'half an ent');
-    await writeFile(live, 'being writ');
-    await utimes(dead, new Date(now - 20 * 60_000), new Date(now - 20 * 60_000));
-    await writeFile(path.join(shard, 'README'), 'not gate\'s: left alone');
-    await s.close();
+    await at(entryName(20), now - 2 * HOUR);
+    await at(entryName(21), now - 50 * 60_000);
+    await at(entryName(22), now - 40 * 60_000);
+    await at(entryName(23), now - 30 * 60_000);
+    const dead = `${key(24)}.json.123.abcdef.tmp`;
+    const live = `${key(24)}.json.456.abcdef.tmp`;
+    await writeFile(path.join(folder, dead), 'half an ent');
+    await writeFile(path.join(folder, live), 'being writ');
+    await at(dead, now - 20 * 60_000);
+    await writeFile(path.join(folder, 'README'), 'not gate\'s: left alone');
+    // The folder was made by this writer a moment ago: nothing is pruned yet.
+    await writer.close();
+    assert.equal((await entryFiles(folder)).filter((f) => f.endsWith('.json')).length, 5);
+    // Five minutes later, a run that wrote prunes.
+    await at('pruned', now - 6 * 60_000);
+    const later = new FileEvidenceStore(folder, options);
+    await later.put(key(24), entryOf(24, 1000));
+    await later.close();
     const left = await entryFiles(folder);
-    const names = (ns: number[]) => ns.map((n) => path.join(key(n).slice(0, 2), `${key(n)}.json`));
-    for (const gone of names([20, 21])) assert.ok(!left.includes(gone), `${gone} should be gone`);
-    for (const kept of names([22, 23, 24])) assert.ok(left.includes(kept), `${kept} should be kept`);
-    assert.ok(!left.includes(path.relative(folder, dead)), 'the temporary file of a dead run is removed');
-    assert.ok(left.includes(path.relative(folder, live)), 'a temporary file being written is left');
-    assert.ok(left.includes(path.join(key(24).slice(0, 2), 'README')));
+    for (const gone of [entryName(20), entryName(21), dead]) assert.ok(!left.includes(gone), `${gone} should be gone`);
+    for (const kept of [entryName(22), entryName(23), entryName(24), live, 'README']) assert.ok(left.includes(kept), `${kept} should be kept`);
   });
 
   it('is shared by concurrent writers of the same keys: every entry read back is whole', async () => {
@@ -143,7 +142,7 @@ describe('FileEvidenceStore', () => {
       const old = new Date(Date.now() - HOUR);
       await utimes(path.join(folder, file), old, old);
     }
-    await pruneFolder(folder, { now: Date.now, maxBytes: 1024 * 1024 * 1024, ttlMs: HOUR });
+    pruneFolder(folder, { now: Date.now, maxBytes: 1024 * 1024 * 1024, ttlMs: HOUR });
     assert.ok((await entryFiles(folder)).every((f) => f.endsWith('.json')));
   });
 });

@@ -11,10 +11,11 @@
 // A v3 packet has no subpackets, so no expiration time: the signature never expires by
 // itself (containers/image checks expiry on v4 signatures only).
 
-import { constants, createHash, createPublicKey, verify as verifyWithKey } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import * as openpgp from 'openpgp';
 import type { SignedMessageResult, TrustedKeys } from './openpgp.js';
 import { readPackets, TAG, type Packet } from './packets.js';
+import { rsaPkcs1Valid } from './rsa-fast-path.js';
 
 const SIGNATURE_TYPE = { binary: 0x00, text: 0x01 } as const;
 const RSA_SIGNING = new Set([1, 3]); // RSA encrypt-or-sign, RSA sign-only
@@ -214,14 +215,5 @@ async function signingKeyProblem(primary: openpgp.PublicKey, signingKey: openpgp
 /** RSASSA-PKCS1-v1_5 (RFC 4880 §5.2.2) over `signed`, with the key's modulus and exponent. */
 function rsaSignatureValid(hashName: string, signed: Uint8Array, publicParams: object, mpis: Uint8Array[]): boolean {
   const { n, e } = publicParams as { n?: Uint8Array; e?: Uint8Array };
-  if (!n || !e || mpis.length !== 1 || mpis[0].length > n.length) return false;
-  // An MPI drops leading zero octets; the PKCS#1 signature is as long as the modulus.
-  const signature = Buffer.alloc(n.length);
-  signature.set(mpis[0], n.length - mpis[0].length);
-  try {
-    const key = createPublicKey({ key: { kty: 'RSA', n: Buffer.from(n).toString('base64url'), e: Buffer.from(e).toString('base64url') }, format: 'jwk' });
-    return verifyWithKey(hashName, signed, { key, padding: constants.RSA_PKCS1_PADDING }, signature);
-  } catch {
-    return false; // a key or signature OpenSSL cannot use verifies nothing
-  }
+  return n !== undefined && e !== undefined && mpis.length === 1 && rsaPkcs1Valid(hashName, signed, publicParams, mpis[0]);
 }

@@ -7,6 +7,7 @@
 import * as openpgp from 'openpgp';
 import { readV3SignedMessage, verifyV3SignedMessage } from './openpgp-v3.js';
 import { unwrapSignedMessage } from './packets.js';
+import { verifyCommonSignature } from './rsa-fast-path.js';
 
 export interface TrustedKeys {
   keys: openpgp.PublicKey[];
@@ -84,7 +85,8 @@ export type SignedMessageResult =
   | { ok: true; signedPayload: Uint8Array; signerFingerprint: string }
   | { ok: false; code: 'UNTRUSTED_KEY' | 'BAD_SIGNATURE'; message: string };
 
-export async function verifySignedMessage(untrustedBlob: Uint8Array, trusted: TrustedKeys, now: Date): Promise<SignedMessageResult> {
+/** `openpgpOnly`: no common-case path (rsa-fast-path.ts); the tests hold both to the same answers. */
+export async function verifySignedMessage(untrustedBlob: Uint8Array, trusted: TrustedKeys, now: Date, options: { openpgpOnly?: boolean } = {}): Promise<SignedMessageResult> {
   const bad = (message: string): SignedMessageResult => ({ ok: false, code: 'BAD_SIGNATURE', message });
   const unwrapped = unwrapSignedMessage(untrustedBlob);
   if (!unwrapped.ok) return bad(unwrapped.message);
@@ -106,6 +108,10 @@ export async function verifySignedMessage(untrustedBlob: Uint8Array, trusted: Tr
   if (!signerKey) {
     return { ok: false, code: 'UNTRUSTED_KEY', message: `signed by key ID ${signerId.toHex().toUpperCase()}, which is not one of the policy's keys` };
   }
+
+  // gpg's and skopeo's usual signature, verified without WebCrypto; anything it does not vouch for, openpgp.js judges.
+  const common = options.openpgpOnly ? undefined : await verifyCommonSignature(unwrapped.packets, signerKey, now);
+  if (common) return { ok: true, signedPayload: common, signerFingerprint: signerKey.getFingerprint().toUpperCase() };
 
   let result: Awaited<ReturnType<typeof openpgp.verify<Uint8Array>>>;
   try {

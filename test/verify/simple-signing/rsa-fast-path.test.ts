@@ -1,0 +1,73 @@
+// The common-case path (rsa-fast-path.ts) against openpgp.js alone, on every signature of
+// the fixtures (made by real gpg, gpg1 and skopeo) with every key of its scenario, at dates
+// around each signature's life, and on every single-byte corruption of a valid signature:
+// the same answer every time, word for word. And the path is really taken where it should be.
+
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import * as openpgp from 'openpgp';
+import { verifySignedMessage } from '../../../src/verify/simple-signing/openpgp.js';
+import { unwrapSignedMessage } from '../../../src/verify/simple-signing/packets.js';
+import { verifyCommonSignature } from '../../../src/verify/simple-signing/rsa-fast-path.js';
+import { loadScenario, scenarioNames, type Scenario } from './scenarios.js';
+
+const DAY = 86_400_000;
+
+async function both(blob: Uint8Array, trusted: Scenario['requirements'][number]['trusted'], now: Date): Promise<void> {
+  const fast = await verifySignedMessage(blob, trusted, now);
+  const slow = await verifySignedMessage(blob, trusted, now, { openpgpOnly: true });
+  assert.deepEqual(fast, slow, `at ${now.toISOString()}`);
+}
+
+/** What the common path itself says of a blob (undefined: not its case, or not valid). */
+async function common(blob: Uint8Array, trusted: Scenario['requirements'][number]['trusted'], now: Date): Promise<Uint8Array | undefined> {
+  const unwrapped = unwrapSignedMessage(blob);
+  if (!unwrapped.ok) return undefined;
+  const message = await openpgp.readMessage({ binaryMessage: unwrapped.packets });
+  const signer = trusted.keys.find((k) => k.getKeys(message.getSigningKeyIDs()[0]).length > 0);
+  return signer && verifyCommonSignature(unwrapped.packets, signer, now);
+}
+
+describe('the common-case RSA path and openpgp.js give the same answers', async () => {
+  const scenarios = await Promise.all((await scenarioNames()).map(loadScenario));
+
+  it('on every fixture signature with every key of its scenario, on the day and a year either side', async () => {
+    let checked = 0;
+    for (const scenario of scenarios) {
+      for (const signature of scenario.signatures) {
+        for (const { trusted } of scenario.requirements) {
+          for (const now of [scenario.now, new Date(scenario.now.getTime() - 365 * DAY), new Date(scenario.now.getTime() + 365 * DAY)]) {
+            await both(signature.bytes, trusted, now);
+            checked++;
+          }
+        }
+      }
+    }
+    assert.ok(checked > 100, `${checked} cases`);
+  });
+
+  it('on every one-byte corruption of a valid signature', async () => {
+    const accepted = scenarios.find((s) => s.name === 'accepted')!;
+    const blob = accepted.signatures[0].bytes;
+    const trusted = accepted.requirements[0].trusted;
+    for (let i = 0; i < blob.length; i++) {
+      const corrupted = Uint8Array.from(blob);
+      corrupted[i] ^= 0x01;
+      await both(corrupted, trusted, accepted.now);
+    }
+  });
+
+  it('takes the common path for a gpg RSA/SHA-256 signature, and leaves SHA-1, version 3 and expired ones to openpgp.js', async () => {
+    const byName = (name: string) => scenarios.find((s) => s.name === name)!;
+    const taken = async (name: string, now?: Date) => {
+      const s = byName(name);
+      return (await common(s.signatures[0].bytes, s.requirements[0].trusted, now ?? s.now)) !== undefined;
+    };
+    assert.equal(await taken('accepted'), true);
+    assert.equal(await taken('subkey'), true);
+    assert.equal(await taken('sha1-digest-algo'), false);
+    assert.equal(await taken('revoked-subkey'), false);
+    assert.equal(await taken('expired-signature'), false);
+    assert.equal(await taken('accepted', new Date(byName('accepted').now.getTime() - 3650 * DAY)), false, 'a signature dated after the check');
+  });
+});
