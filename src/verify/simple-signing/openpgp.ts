@@ -93,6 +93,9 @@ export async function verifySignedMessage(untrustedBlob: Uint8Array, trusted: Tr
   // openpgp.js would drop a version-3 signature packet unread; gate checks it itself.
   const v3 = readV3SignedMessage(unwrapped.packets);
   if (v3) return v3.ok ? verifyV3SignedMessage(v3.message, trusted, now) : bad(v3.message);
+  // gpg's and skopeo's usual signature, verified without WebCrypto; anything it does not vouch for, openpgp.js judges.
+  const common = options.openpgpOnly ? undefined : await verifyCommonSignature(unwrapped.packets, trusted.keys, now);
+  if (common) return { ok: true, signedPayload: common.payload, signerFingerprint: common.signer.getFingerprint().toUpperCase() };
   let message: openpgp.Message<Uint8Array>;
   try {
     message = await openpgp.readMessage({ binaryMessage: unwrapped.packets });
@@ -108,10 +111,6 @@ export async function verifySignedMessage(untrustedBlob: Uint8Array, trusted: Tr
   if (!signerKey) {
     return { ok: false, code: 'UNTRUSTED_KEY', message: `signed by key ID ${signerId.toHex().toUpperCase()}, which is not one of the policy's keys` };
   }
-
-  // gpg's and skopeo's usual signature, verified without WebCrypto; anything it does not vouch for, openpgp.js judges.
-  const common = options.openpgpOnly ? undefined : await verifyCommonSignature(unwrapped.packets, signerKey, now);
-  if (common) return { ok: true, signedPayload: common, signerFingerprint: signerKey.getFingerprint().toUpperCase() };
 
   let result: Awaited<ReturnType<typeof openpgp.verify<Uint8Array>>>;
   try {

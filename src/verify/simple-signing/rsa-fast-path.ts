@@ -28,6 +28,14 @@ interface Readable {
   read(bytes: Uint8Array): void | Promise<void>;
 }
 
+/** A one-pass signature packet's fields (left out of openpgp.js' published types). */
+interface OnePassFields {
+  issuerKeyID: openpgp.KeyID;
+  signatureType: number | null;
+  hashAlgorithm: number | null;
+  publicKeyAlgorithm: number | null;
+}
+
 /** What this path reads of a SignaturePacket beyond openpgp.js' published types. */
 interface SignatureInternals {
   toHash(signatureType: number, data: unknown, detached?: boolean): Uint8Array;
@@ -64,16 +72,20 @@ export function rsaPkcs1Valid(hashName: string, signed: Uint8Array, publicParams
 }
 
 /**
- * The signed literal data when `packetBytes` (a signed message, uncompressed) is a
- * one-pass signature, a literal data and one version-4 RSA/SHA-2 signature packet that
- * `signer` made and that holds at `now` by every rule openpgp.js applies; undefined for
- * anything else (openpgp.js then decides, on its own reading of the bytes).
+ * The signed literal data and the signer when `packetBytes` (a signed message,
+ * uncompressed) is a one-pass signature, a literal data and one version-4 RSA/SHA-2
+ * signature packet by the same key, made by one of `trusted` and holding at `now` by every
+ * rule openpgp.js applies; undefined for anything else (openpgp.js then decides, on its
+ * own reading of the bytes).
  */
-export async function verifyCommonSignature(packetBytes: Uint8Array, signer: openpgp.PublicKey, now: Date): Promise<Uint8Array | undefined> {
+export async function verifyCommonSignature(packetBytes: Uint8Array, trusted: readonly openpgp.PublicKey[], now: Date): Promise<{ payload: Uint8Array; signer: openpgp.PublicKey } | undefined> {
   try {
     const packets = readPackets(packetBytes).filter((p) => p.tag !== TAG.marker);
     if (packets.length !== 3 || packets[0].tag !== TAG.onePassSignature || packets[1].tag !== TAG.literal || packets[2].tag !== TAG.signature || packets[2].body[0] !== 4) return undefined;
     // openpgp.js' own packet classes read the bodies: the fields, subpackets and hashing are its.
+    const onePassPacket = new openpgp.OnePassSignaturePacket();
+    await (onePassPacket as unknown as Readable).read(packets[0].body);
+    const onePass = onePassPacket as unknown as OnePassFields;
     const literal = new openpgp.LiteralDataPacket();
     await (literal as unknown as Readable).read(packets[1].body);
     const signature = new openpgp.SignaturePacket();
@@ -82,11 +94,16 @@ export async function verifyCommonSignature(packetBytes: Uint8Array, signer: ope
     if (version !== 4 || signatureType === null || !DOCUMENT.has(signatureType) || publicKeyAlgorithm === null || !RSA.has(publicKeyAlgorithm)) return undefined;
     const hashName = hashAlgorithm === null ? undefined : SHA2[hashAlgorithm];
     if (!hashName || !created || !signedHashValue) return undefined;
+    // openpgp.js picks the signer by the one-pass packet's key ID and checks the signature's: here both must be one.
+    if (!onePass.issuerKeyID.equals(signature.issuerKeyID) || onePass.signatureType !== signatureType || onePass.hashAlgorithm !== hashAlgorithm || onePass.publicKeyAlgorithm !== publicKeyAlgorithm) {
+      return undefined;
+    }
 
-    // The key: the first (sub)key of the signer with the issuer's key ID, of the signature's algorithm.
-    const signingKey = signer.getKeys(signature.issuerKeyID)[0];
+    // The key: the first trusted key holding the issuer's key ID, and of its keys the first with that ID, of the signature's algorithm.
+    const signer = trusted.find((k) => k.getKeys(signature.issuerKeyID).length > 0);
+    const signingKey = signer?.getKeys(signature.issuerKeyID)[0];
     // getKeys lets a wildcard key ID match any key; SignaturePacket.verify does not.
-    if (!signingKey || !signature.issuerKeyID.equals(signingKey.getKeyID()) || signingKey.keyPacket.algorithm !== publicKeyAlgorithm) return undefined;
+    if (!signer || !signingKey || !signature.issuerKeyID.equals(signingKey.getKeyID()) || signingKey.keyPacket.algorithm !== publicKeyAlgorithm) return undefined;
 
     // The signed bytes as openpgp.js composes them (data, hashed subpackets, trailer), the hash prefix, the math.
     const internals = signature as unknown as SignatureInternals;
@@ -107,8 +124,8 @@ export async function verifyCommonSignature(packetBytes: Uint8Array, signer: ope
     if (signingKey.getCreationTime() > created) return undefined;
     await signer.getSigningKey(signingKey.getKeyID(), created);
 
-    const data = (literal as unknown as { getBytes(): unknown }).getBytes();
-    return data instanceof Uint8Array ? data : undefined;
+    const payload = (literal as unknown as { getBytes(): unknown }).getBytes();
+    return payload instanceof Uint8Array ? { payload, signer } : undefined;
   } catch {
     return undefined;
   }
