@@ -26,7 +26,11 @@ export interface EvidenceCacheOptions {
   warn: (message: string) => void;
   /** How large one entry may be. */
   maxEntryBytes: number;
+  /** A backend slower than this for one entry is given up for the run (default 1 s): a cache must not cost more than a fetch. */
+  slowMs?: number;
 }
+
+const SLOW_MS = 1000;
 
 export class EvidenceCache {
   private readonly failed = new Set<EvidenceBackend>();
@@ -45,7 +49,10 @@ export class EvidenceCache {
     const key = evidenceCacheKey(parts);
     const missed: EvidenceBackend[] = [];
     for (const backend of this.live()) {
+      const started = this.options.now();
       const bytes = await this.guarded(backend, () => backend.get(key, this.options.maxEntryBytes));
+      const took = this.options.now() - started;
+      if (took > (this.options.slowMs ?? SLOW_MS)) this.giveUp(backend, `it took ${took} ms to answer for one entry`);
       const found = bytes && decodeEvidence(bytes, this.options.now(), this.options.ttlMs);
       if (found) {
         this.counts.hits++;
@@ -91,12 +98,14 @@ export class EvidenceCache {
     try {
       return await work();
     } catch (e) {
-      if (!this.failed.has(backend)) {
-        this.failed.add(backend);
-        const why = e instanceof Error ? e.message : String(e);
-        this.options.warn(`the evidence cache ${backend.label} is unavailable (${why}): this run goes on without it, fetching every signature itself`);
-      }
+      this.giveUp(backend, e instanceof Error ? e.message : String(e));
       return undefined;
     }
+  }
+
+  private giveUp(backend: EvidenceBackend, why: string): void {
+    if (this.failed.has(backend)) return;
+    this.failed.add(backend);
+    this.options.warn(`the evidence cache ${backend.label} is unavailable (${why}): this run goes on without it, fetching every signature itself`);
   }
 }

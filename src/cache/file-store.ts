@@ -106,7 +106,9 @@ export class FileEvidenceStore implements EvidenceBackend {
     } catch {
       // never pruned
     }
-    if (last + PRUNE_EVERY_MS > this.options.now()) return;
+    const now = this.options.now();
+    // A marker from the future (a planted one, a clock set back) does not stop pruning.
+    if (last <= now && last + PRUNE_EVERY_MS > now) return;
     touch(marker);
     pruneFolder(this.dir, this.options);
   }

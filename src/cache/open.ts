@@ -9,7 +9,7 @@ import { GateError, errorMessage } from '../errors.js';
 import { EvidenceCache, type EvidenceBackend } from './evidence-cache.js';
 import { MAX_ENTRY_BYTES } from './entry.js';
 import { FileEvidenceStore } from './file-store.js';
-import { checkRedisUrl, RedisEvidenceStore } from './redis-store.js';
+import { checkRedisUrl, redactRedisUrl, RedisEvidenceStore } from './redis-store.js';
 
 export interface CacheSettings {
   /** A folder: a path (relative to cwd) or a file:// URL. */
@@ -57,7 +57,7 @@ export function openEvidenceCache(settings: CacheSettings): EvidenceCache | unde
 
 function cacheFolder(location: string, cwd: string): string {
   if (/^rediss?:\/\//i.test(location)) {
-    throw new GateError('USAGE', `--cache-dir names a folder; for Redis use --cache-redis ${location.replace(/\/\/[^@/]*@/, '//…@')}`);
+    throw new GateError('USAGE', `--cache-dir names a folder; for Redis use --cache-redis ${redactRedisUrl(location)}`);
   }
   if (!/^file:\/\//i.test(location)) return path.resolve(cwd, location);
   try {

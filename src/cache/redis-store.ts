@@ -28,7 +28,8 @@ export function redactRedisUrl(url: string): string {
     const user = u.username || u.password ? `${u.username}${u.password ? ':…' : ''}@` : '';
     return `${u.protocol}//${user}${u.host}${u.pathname === '/' ? '' : u.pathname}`;
   } catch {
-    return url.replace(/\/\/[^@/]*@/, '//…@');
+    // Unparsable: everything up to the last @ may be a password (one with a / in it too).
+    return url.replace(/\/\/.*@/, '//…@');
   }
 }
 

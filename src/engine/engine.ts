@@ -162,7 +162,9 @@ export async function prepare(options: CheckOptions, io: CheckIO, objects: Manif
     dir: options.cacheDir,
     redis: options.cacheRedis,
     redisPassword: io.env.GATE_CACHE_REDIS_PASSWORD || undefined,
-    redisCa: (hostPort) => trustRootsFor(hostPort, certsDirsOf(locations), caFiles, io.env),
+    // The operator's roots only (the system's, NODE_EXTRA_CA_CERTS, --ca-file): the repository
+    // must not choose whom the Redis password is sent to.
+    redisCa: (hostPort) => trustRootsFor(hostPort, SYSTEM_CERTS_DIRS, caFiles, io.env),
     cwd: io.cwd,
     ttlMs: (options.cacheTtlSeconds ?? DEFAULTS.cacheTtlSeconds) * 1000,
     maxBytes: (options.cacheSizeMiB ?? DEFAULTS.cacheSizeMiB) * 1024 * 1024,

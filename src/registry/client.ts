@@ -220,18 +220,18 @@ export class RegistryClient {
     await this.ping(ref.domain);
     const answered = this.challenges.get(ref.domain);
     let response = await send();
-    if (response.status === 401 && new URL(response.url).origin === origin) {
-      // Only the registry itself may say how to authenticate to it: a challenge from
-      // another origin (after a redirect) could send credentials anywhere.
-      const challenge = parseChallenge(response.headers['www-authenticate']);
-      if (challenge && !sameChallenge(challenge, answered)) {
-        this.challenges.set(ref.domain, challenge);
-        response = await send();
-      } else if (batch && answered) {
-        // A token asked for many repositories may not cover this one after all: ask for it alone.
-        this.tokens.narrow(tokenBook(answered, candidate), ref.path);
-        response = await send();
-      }
+    const ours = new URL(response.url).origin === origin;
+    // Only the registry itself may say how to authenticate to it: a challenge from
+    // another origin (after a redirect) could send credentials anywhere.
+    const challenge = ours && response.status === 401 ? parseChallenge(response.headers['www-authenticate']) : undefined;
+    if (challenge && !sameChallenge(challenge, answered)) {
+      this.challenges.set(ref.domain, challenge);
+      response = await send();
+    } else if (ours && batch && answered && [401, 403, 404].includes(response.status)) {
+      // A token asked for many repositories may not cover this one after all (registries
+      // refuse, forbid or hide): ask for it alone, as a client asking for nothing else would.
+      this.tokens.narrow(tokenBook(ref.domain, answered, candidate), ref.path);
+      response = await send();
     }
     return response;
   }
@@ -242,7 +242,7 @@ export class RegistryClient {
     if (!challenge) return undefined;
     const basic = candidate.anonymous ? undefined : basicAuthorization(candidate);
     if (challenge.scheme === 'basic') return { header: basic, batch: false };
-    const { token, batch } = await this.tokens.tokenFor(tokenBook(challenge, candidate), ref.domain, ref.path, this.options.http.now(), (repositories) =>
+    const { token, batch } = await this.tokens.tokenFor(tokenBook(ref.domain, challenge, candidate), ref.domain, ref.path, this.options.http.now(), (repositories) =>
       this.fetchToken(ref.domain, challenge, repositories.map((r) => `repository:${r}:pull`), basic).then(({ only, ...issued }) => (only ? { ...issued, repositories: [repositories[0]] } : issued)),
     );
     return { header: token ? `Bearer ${token}` : undefined, batch };
@@ -298,9 +298,12 @@ export class RegistryClient {
 /** An answer to an authorized request; a 404 says what each credential got. */
 type Answer = HttpResponse & { answers?: string[] };
 
-/** Which tokens may serve a request: those of one token service for one credential. */
-function tokenBook(challenge: Challenge, candidate: CredentialCandidate): string {
-  return [challenge.params.realm ?? '', challenge.params.service ?? '', candidate.source].join('\u0000');
+/**
+ * Which tokens may serve a request: those one token service gave for one credential, to be
+ * sent to one registry (two registries that name the same token service share nothing).
+ */
+function tokenBook(domain: string, challenge: Challenge, candidate: CredentialCandidate): string {
+  return [domain, challenge.params.realm ?? '', challenge.params.service ?? '', candidate.source].join('\u0000');
 }
 
 function sameChallenge(a: Challenge, b: Challenge | undefined): boolean {

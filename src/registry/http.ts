@@ -383,6 +383,7 @@ export function redact(url: string): string {
     u.search = '';
     return u.href;
   } catch {
-    return url.replace(/\/\/[^@/]*@/, '//');
+    // Unparsable: everything up to the last @ may be userinfo (a password with a / in it too).
+    return url.replace(/\/\/.*@/, '//');
   }
 }

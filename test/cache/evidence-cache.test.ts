@@ -89,6 +89,25 @@ describe('EvidenceCache', () => {
     });
   });
 
+  it('gives up a backend that takes longer than a second for one entry, by the injected clock', async () => {
+    let now = Date.UTC(2026, 11, 7);
+    const slow = new MapBackend();
+    const warnings: string[] = [];
+    const writer = cacheOf([slow], [], () => now);
+    writer.put(PARTS, FOUND);
+    await writer.close();
+    const realGet = slow.get.bind(slow);
+    slow.get = async (key: string) => {
+      now += 1001;
+      return realGet(key);
+    };
+    const cache = cacheOf([slow], warnings, () => now);
+    assert.ok(await cache.get(PARTS), 'the slow answer is still used');
+    assert.equal(await cache.get(PARTS), undefined, 'but the backend is not asked again');
+    assert.equal(slow.gets, 1);
+    assert.match(warnings[0], /map \(test stand-in\) is unavailable \(it took 1001 ms to answer for one entry\)/);
+  });
+
   it('keeps no empty lookup, and nothing past its time to live', async () => {
     const backend = new MapBackend();
     let now = Date.UTC(2026, 11, 7);

@@ -106,7 +106,7 @@ describe('FileEvidenceStore', () => {
     for (const kept of [entryName(22), entryName(23), entryName(24), live, 'README']) assert.ok(left.includes(kept), `${kept} should be kept`);
   });
 
-  it('is shared by concurrent writers of the same keys: every entry read back is whole', async () => {
+  it('several writers of the same keys leave each entry whole (one process; test/cache/folder-cache.test.ts runs six at once)', async () => {
     const folder = path.join(dir, 'concurrent');
     const writers = Array.from({ length: 6 }, () => store(folder));
     await Promise.all(writers.flatMap((w) => Array.from({ length: 20 }, (_, n) => w.put(key(100 + n), entryOf(100 + n, 5000)))));

@@ -33,9 +33,11 @@ describe('openEvidenceCache', () => {
 
   it('a Redis URL given as a folder, or a URL that is not redis:// or rediss://, is a usage error without its password', () => {
     const usage = (message: RegExp) => (e: unknown) => e instanceof GateError && e.code === 'USAGE' && message.test(e.message) && !e.message.includes('secret');
-    assert.throws(() => openEvidenceCache({ dir: 'redis://user:secret@cache.example.com:6379/0', cwd: '/', ...SETTINGS }), usage(/--cache-dir names a folder; for Redis use --cache-redis redis:\/\/…@cache\.example\.com:6379\/0/));
+    assert.throws(() => openEvidenceCache({ dir: 'redis://user:secret@cache.example.com:6379/0', cwd: '/', ...SETTINGS }), usage(/--cache-dir names a folder; for Redis use --cache-redis redis:\/\/user:…@cache\.example\.com:6379\/0/));
     assert.throws(() => openEvidenceCache({ redis: 'memcached://:secret@cache.example.com', cwd: '/', ...SETTINGS }), usage(/memcached:\/\/:…@cache\.example\.com is not a redis:\/\/ or rediss:\/\/ URL/));
     assert.throws(() => openEvidenceCache({ redis: 'redis:///0', cwd: '/', ...SETTINGS }), usage(/names no host/));
+    // A password with a / makes the URL unparsable: nothing up to the last @ is shown.
+    assert.throws(() => openEvidenceCache({ redis: 'redis://:pa/secret@cache.example.com:6379', cwd: '/', ...SETTINGS }), usage(/not a URL: redis:\/\/…@cache\.example\.com:6379/));
   });
 
   it('generate caches in $GATE_CACHE_DIR, else in the temporary folder', () => {

@@ -7,7 +7,8 @@ import { mkdtemp, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { gateJson, gate } from '../helpers/gate.js';
+import { createServer, type AddressInfo } from 'node:net';
+import { gateJson, gateMeasured, gate } from '../helpers/gate.js';
 import { selfSigned, serverCertificate, type Pem } from '../helpers/pki.js';
 import { freePort } from '../helpers/registry.js';
 import { startRedis, type RunningRedis } from '../helpers/redis.js';
@@ -36,8 +37,8 @@ describe('the evidence cache in Redis (--cache-redis, GATE_CACHE_REDIS)', () => 
     }
   }
 
-  async function check(images: StoreImage[], env: NodeJS.ProcessEnv, args: string[] = []) {
-    const repo = await world.repo({}, images);
+  async function check(images: StoreImage[], env: NodeJS.ProcessEnv, args: string[] = [], files: Record<string, string> = {}) {
+    const repo = await world.repo(files, images);
     try {
       return await gateJson(['check', 'apps', ...args], { cwd: repo.dir, env });
     } finally {
@@ -120,6 +121,25 @@ describe('the evidence cache in Redis (--cache-redis, GATE_CACHE_REDIS)', () => 
     assert.equal(allowed.code, 0, 'a cache that is down fails nothing, even under --fail-on-warn');
   });
 
+  it('a server that accepts connections and never answers: a warning, and the run ends as without a cache', async () => {
+    const silent = createServer(() => undefined);
+    await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
+    try {
+      const port = (silent.address() as AddressInfo).port;
+      const repo = await world.repo({}, [world.signed]);
+      try {
+        const run = await gateMeasured(['check', 'apps', '-o', 'json'], { cwd: repo.dir, env: { GATE_CACHE_REDIS: `redis://127.0.0.1:${port}` }, limitSeconds: 20 });
+        assert.equal(run.code, 0, run.stderr);
+        assert.equal(JSON.parse(run.stdout).results[0].reason, 'SIGNED');
+        assert.match(run.stderr, /the evidence cache Redis redis:\/\/127\.0\.0\.1:\d+ is unavailable \(no answer within 2000 ms\)/);
+      } finally {
+        await repo.dispose();
+      }
+    } finally {
+      silent.close();
+    }
+  });
+
   it('a password-protected server (as argocd-redis): the password from GATE_CACHE_REDIS_PASSWORD or the URL, never printed', async () => {
     await withRedis(
       async (redis) => {
@@ -129,6 +149,16 @@ describe('the evidence cache in Redis (--cache-redis, GATE_CACHE_REDIS)', () => 
         const withUrl = await check([world.signed], { GATE_CACHE_REDIS: `redis://:${PASSWORD}@127.0.0.1:${redis.port}` }, ['--verbose']);
         assert.equal(world.signatureRequests(world.signed) - before, 2, 'the second run read Redis');
         assert.doesNotMatch(withUrl.stderr + JSON.stringify(withUrl.report), new RegExp(PASSWORD));
+        // A password with a / that makes the URL unparsable is not printed either.
+        const repo = await world.repo({}, [world.signed]);
+        try {
+          const unparsable = await gate(['check', 'apps', '--cache-redis', `redis://:pa/${PASSWORD}@127.0.0.1:${redis.port}`], { cwd: repo.dir });
+          assert.equal(unparsable.code, 2);
+          assert.match(unparsable.stderr, /--cache-redis \(or GATE_CACHE_REDIS\): not a URL: redis:\/\/…@127\.0\.0\.1:\d+/);
+          assert.doesNotMatch(unparsable.stderr, new RegExp(PASSWORD));
+        } finally {
+          await repo.dispose();
+        }
         const wrong = await check([world.signed], { GATE_CACHE_REDIS: `redis://:not-${PASSWORD.slice(4)}@127.0.0.1:${redis.port}` });
         assert.equal(wrong.code, 0);
         assert.match(wrong.stderr, /the evidence cache Redis redis:\/\/:…@127\.0\.0\.1:\d+ is unavailable \((WRONGPASS|NOAUTH)/);
@@ -141,28 +171,24 @@ describe('the evidence cache in Redis (--cache-redis, GATE_CACHE_REDIS)', () => 
     );
   });
 
-  it('rediss://: TLS with the CA trusted in .gate/certs.d/<host:port>/', async () => {
+  it('rediss://: TLS with the CA the operator trusts (--ca-file), never one the repository commits', async () => {
     const pki = await mkdtemp(path.join(tmpdir(), 'gate-redis-tls-'));
     try {
       const ca: Pem = await selfSigned(pki, 'ca', '/CN=gate redis CA');
       const server = await serverCertificate(pki, ca);
       await withRedis(
         async (redis) => {
-          const files = { [`.gate/certs.d/127.0.0.1:${redis.port}/ca.crt`]: ca.cert };
-          const repo = await world.repo(files, [world.signed]);
-          try {
-            const env = { GATE_CACHE_REDIS: redis.url };
-            const before = world.signatureRequests(world.signed);
-            const first = await gateJson(['check', 'apps'], { cwd: repo.dir, env });
-            assert.equal(first.code, 0, first.stderr);
-            assert.doesNotMatch(first.stderr, /unavailable/);
-            await gateJson(['check', 'apps'], { cwd: repo.dir, env });
-            assert.equal(world.signatureRequests(world.signed) - before, 2);
-          } finally {
-            await repo.dispose();
-          }
-          // Without the CA, the server's certificate is refused: a warning, and the run goes on.
-          const untrusted = await check([world.signed], { GATE_CACHE_REDIS: redis.url });
+          const env = { GATE_CACHE_REDIS: redis.url };
+          const before = world.signatureRequests(world.signed);
+          const first = await check([world.signed], env, ['--ca-file', ca.certFile]);
+          assert.equal(first.code, 0, first.stderr);
+          assert.doesNotMatch(first.stderr, /unavailable/);
+          await check([world.signed], env, ['--ca-file', ca.certFile]);
+          assert.equal(world.signatureRequests(world.signed) - before, 2);
+          // Without the CA the server's certificate is refused: a warning, and the run goes on. A CA
+          // the repository commits in .gate/certs.d is not trusted for Redis: the repository must
+          // not choose who receives the Redis password.
+          const untrusted = await check([world.signed], env, [], { [`.gate/certs.d/127.0.0.1:${redis.port}/ca.crt`]: ca.cert });
           assert.equal(untrusted.code, 0);
           assert.match(untrusted.stderr, /rediss:\/\/127\.0\.0\.1:\d+ is unavailable \(.*(certificate|CERT)/i);
         },

@@ -6,8 +6,8 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { selfSigned } from '../helpers/pki.js';
-import { deployment } from '../helpers/repo.js';
+import { selfSigned, type Pem } from '../helpers/pki.js';
+import { clusterPolicy, deployment } from '../helpers/repo.js';
 import { tokenServer, type TestServer } from '../helpers/servers.js';
 import { checkImages, makeWorld, type World } from '../helpers/world.js';
 
@@ -16,13 +16,14 @@ const USERS = { alice: 'wonderland' };
 describe('registry with Bearer token auth', () => {
   let world: World;
   let tokens: TestServer;
+  let tokenSigner: Pem;
   let dir: string;
 
   before(async () => {
     dir = await mkdtemp(path.join(tmpdir(), 'gate-token-'));
-    const signer = await selfSigned(dir, 'token-signer', '/CN=gate test token issuer');
-    tokens = await tokenServer(signer, 'gate-registry', 'gate-token-issuer', USERS);
-    world = await makeWorld({ token: { realm: `${tokens.url}/token`, service: 'gate-registry', issuer: 'gate-token-issuer', signer }, creds: 'alice:wonderland' });
+    tokenSigner = await selfSigned(dir, 'token-signer', '/CN=gate test token issuer');
+    tokens = await tokenServer(tokenSigner, 'gate-registry', 'gate-token-issuer', USERS);
+    world = await makeWorld({ token: { realm: `${tokens.url}/token`, service: 'gate-registry', issuer: 'gate-token-issuer', signer: tokenSigner }, creds: 'alice:wonderland' });
     await world.push('team/api', '1');
     await world.push('team/api', '2');
     await world.push('team/web', '1');
@@ -67,6 +68,29 @@ describe('registry with Bearer token auth', () => {
     assert.deepEqual(asked, [[all, 'anonymous'], [all, 'basic']]);
     // Per image: the HEAD refused anonymously, the HEAD with the token; plus the one ping.
     assert.equal(world.registry.accessLog().length - registryBefore, 1 + 2 * images.length);
+  });
+
+  it('keeps tokens per registry: a second registry naming the same token service gets tokens of its own', async () => {
+    // A second real registry behind the same token service (realm and service), holding the same repository path.
+    const second = await makeWorld({ token: { realm: `${tokens.url}/token`, service: 'gate-registry', issuer: 'gate-token-issuer', signer: tokenSigner }, creds: 'alice:wonderland' });
+    try {
+      await second.push('team/api', '1', { signBy: null, seed: 'the second registry' });
+      const auth = Buffer.from('alice:wonderland').toString('base64');
+      const both = `apiVersion: v1\nkind: Secret\nmetadata: {name: regcred, namespace: shop}\ntype: kubernetes.io/dockerconfigjson\nstringData:\n  .dockerconfigjson: '{"auths": {"${world.host}": {"auth": "${auth}"}, "${second.host}": {"auth": "${auth}"}}}'\n`;
+      const images = [`${world.host}/team/api:1`, `${second.host}/team/api:1`];
+      const before = tokens.requests.length;
+      const { report } = await checkImages(world, images, ['--insecure-registry', world.host, '--insecure-registry', second.host, '--insecure-registry', tokens.host, '--webhook', 'none'], {
+        'apps/app.yaml': withSecret(images),
+        'apps/secret.yaml': both,
+        '.gate/policies/second.yaml': clusterPolicy('second', `  - name: "${second.host}/*"\n    policy:\n      mutateImage: false\n      simple:\n        storeURL: ${world.lookaside.url}\n        requirements: [{type: signedBy, keySecret: team}]\n`),
+      });
+      // Both registries let the pull secret in (the second image is unsigned): neither reused the other's token.
+      assert.deepEqual(report.results.map((r) => [r.image.startsWith(world.host) ? 'first' : 'second', r.reason]).sort(), [['first', 'SIGNED'], ['second', 'NO_SIGNATURE']]);
+      const asked = tokens.requests.slice(before).map((r) => r.headers.authorization === undefined ? 'anonymous' : 'basic');
+      assert.deepEqual(asked.sort(), ['anonymous', 'anonymous', 'basic', 'basic'], 'an anonymous and a pull-secret token for each registry');
+    } finally {
+      await second.stop();
+    }
   });
 
   it('denies a missing tag as INVALID_REFERENCE once a token lets the pull secret in', async () => {

@@ -17,6 +17,8 @@ export const TAG = { signature: 2, onePassSignature: 4, compressed: 8, marker: 1
 export interface Packet {
   tag: number;
   body: Uint8Array;
+  /** Its body came in partial-length chunks (openpgp.js allows them only in data packets). */
+  partial?: true;
 }
 
 export type UnwrapResult = { ok: true; packets: Uint8Array } | { ok: false; message: string };
@@ -131,7 +133,7 @@ export function readPackets(bytes: Uint8Array): Packet[] {
       pos += length;
       if (!partial) break;
     }
-    packets.push({ tag, body: chunks.length === 1 ? chunks[0] : concat(chunks) });
+    packets.push({ tag, body: chunks.length === 1 ? chunks[0] : concat(chunks), ...(chunks.length > 1 ? { partial: true as const } : {}) });
   }
   return packets;
 }

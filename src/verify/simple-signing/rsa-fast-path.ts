@@ -80,8 +80,11 @@ export function rsaPkcs1Valid(hashName: string, signed: Uint8Array, publicParams
  */
 export async function verifyCommonSignature(packetBytes: Uint8Array, trusted: readonly openpgp.PublicKey[], now: Date): Promise<{ payload: Uint8Array; signer: openpgp.PublicKey } | undefined> {
   try {
-    const packets = readPackets(packetBytes).filter((p) => p.tag !== TAG.marker);
+    // Exactly three packets, framed as openpgp.js reads them: no marker packets (it wants two
+    // bytes of any packet), partial lengths only in the literal data (it refuses them elsewhere).
+    const packets = readPackets(packetBytes);
     if (packets.length !== 3 || packets[0].tag !== TAG.onePassSignature || packets[1].tag !== TAG.literal || packets[2].tag !== TAG.signature || packets[2].body[0] !== 4) return undefined;
+    if (packets[0].partial || packets[2].partial) return undefined;
     // openpgp.js' own packet classes read the bodies: the fields, subpackets and hashing are its.
     const onePassPacket = new openpgp.OnePassSignaturePacket();
     await (onePassPacket as unknown as Readable).read(packets[0].body);

@@ -6,11 +6,24 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { verifySignedMessage } from '../../../src/verify/simple-signing/openpgp.js';
-import { unwrapSignedMessage } from '../../../src/verify/simple-signing/packets.js';
+import { readPackets, unwrapSignedMessage } from '../../../src/verify/simple-signing/packets.js';
 import { verifyCommonSignature } from '../../../src/verify/simple-signing/rsa-fast-path.js';
 import { loadScenario, scenarioNames, type Scenario } from './scenarios.js';
 
 const DAY = 86_400_000;
+
+function concat(...parts: Uint8Array[]): Uint8Array {
+  return Uint8Array.from(Buffer.concat(parts));
+}
+
+/** An OpenPGP packet (RFC 4880 §4.2): new format with the shortest length (default), five-octet lengths, old format, or partial lengths. */
+function framed(tag: number, body: Uint8Array, style: 'short' | 'long' | 'old' | 'partial' = 'short'): Uint8Array {
+  const length = (n: number, long = false): number[] =>
+    !long && n < 192 ? [n] : !long && n < 8384 ? [((n - 192) >> 8) + 192, (n - 192) & 0xff] : [0xff, (n >>> 24) & 0xff, (n >> 16) & 0xff, (n >> 8) & 0xff, n & 0xff];
+  if (style === 'old') return concat(Uint8Array.of(0x80 | (tag << 2) | 2, (body.length >>> 24) & 0xff, (body.length >> 16) & 0xff, (body.length >> 8) & 0xff, body.length & 0xff), body);
+  if (style === 'partial' && body.length > 16) return concat(Uint8Array.of(0xc0 | tag, 0xe0 | 4), body.subarray(0, 16), Uint8Array.from(length(body.length - 16)), body.subarray(16));
+  return concat(Uint8Array.from([0xc0 | tag, ...length(body.length, style === 'long')]), body);
+}
 
 async function both(blob: Uint8Array, trusted: Scenario['requirements'][number]['trusted'], now: Date): Promise<void> {
   const fast = await verifySignedMessage(blob, trusted, now);
@@ -60,6 +73,29 @@ describe('the common-case RSA path and openpgp.js give the same answers', async 
           }
         }
       }
+    }
+  });
+
+  it('on the same packets framed otherwise: long lengths, old format, partial lengths, markers and stray bytes', async () => {
+    const scenario = scenarios.find((s) => s.name === 'accepted')!;
+    const trusted = scenario.requirements[0].trusted;
+    const unwrapped = unwrapSignedMessage(scenario.signatures[0].bytes);
+    assert.ok(unwrapped.ok);
+    const [onePass, literal, signature] = readPackets(unwrapped.packets);
+    const framings: Record<string, Uint8Array> = {
+      'five-octet lengths': concat(...[onePass, literal, signature].map((p) => framed(p.tag, p.body, 'long'))),
+      'old-format packets': concat(...[onePass, literal, signature].map((p) => framed(p.tag, p.body, 'old'))),
+      'partial lengths in the literal data': concat(framed(4, onePass.body), framed(11, literal.body, 'partial'), framed(2, signature.body)),
+      'partial lengths in the signature': concat(framed(4, onePass.body), framed(11, literal.body), framed(2, signature.body, 'partial')),
+      'partial lengths in the one-pass signature': concat(framed(4, onePass.body, 'partial'), framed(11, literal.body), framed(2, signature.body)),
+      'a marker packet first': concat(framed(10, new TextEncoder().encode('PGP')), unwrapped.packets),
+      'a marker packet last': concat(unwrapped.packets, framed(10, new TextEncoder().encode('PGP'))),
+      'a stray byte after the signature': concat(unwrapped.packets, Uint8Array.of(0xab)),
+    };
+    for (const [what, blob] of Object.entries(framings)) {
+      const fast = await verifySignedMessage(blob, trusted, scenario.now);
+      const slow = await verifySignedMessage(blob, trusted, scenario.now, { openpgpOnly: true });
+      assert.deepEqual(fast, slow, what);
     }
   });
 
