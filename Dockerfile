@@ -3,7 +3,7 @@
 # helm and kustomize come from the Argo CD image itself, so that gate renders with the
 # very versions Argo CD would use: keep ARGOCD_VERSION equal to your Argo CD's.
 ARG ARGOCD_VERSION=v3.5.1
-ARG NODE_IMAGE=node:22-bookworm-slim
+ARG NODE_IMAGE=node:24-bookworm-slim
 
 FROM quay.io/argoproj/argocd:${ARGOCD_VERSION} AS argocd
 

@@ -5,7 +5,7 @@
 
 import { createHash } from 'node:crypto';
 
-export type BlobFormat = 'simple-signing' | 'sigstore-json' | 'sigstore-attachment';
+export type BlobFormat = 'simple-signing' | 'sigstore-json' | 'sigstore-attachment' | 'sigstore-bundle';
 
 export interface Evidence {
   format: BlobFormat;
@@ -13,7 +13,8 @@ export interface Evidence {
   mediaType?: string;
   /**
    * simple-signing: the OpenPGP bytes (after any `\0simple-signing\n` prefix);
-   * sigstore-json: the JSON document; sigstore-attachment: the layer's bytes.
+   * sigstore-json: the JSON document; sigstore-attachment: the layer's bytes;
+   * sigstore-bundle: a sigstore bundle (JSON), the layer of an OCI 1.1 referrer.
    */
   bytes: Uint8Array;
   /** sigstore-json annotations, or an attachment layer's (the signature, certificate, bundle). */

@@ -29,7 +29,7 @@ import { credentialKey, type CredentialCandidate } from '../registry/credentials
 import { TransportError, type HttpClient } from '../registry/http.js';
 import type { PolicyRef } from '../report/model.js';
 import type { EvidenceLookup } from '../signatures/evidence.js';
-import { SignatureStores, storeLabel } from '../signatures/stores.js';
+import { SignatureStores, storeLabel, type StorePlan } from '../signatures/stores.js';
 import { evaluateRequirements, everyOutcome, type BlobFates, type ResolvedRequirement, type VerifyOnce } from '../verify/evaluate.js';
 import type { KindRegistry, Verified } from '../verify/kind.types.js';
 import { KINDS } from '../verify/kinds.js';
@@ -271,6 +271,20 @@ export class Decider {
     const pre = preflight(rule.policy, use.image, rule.name, this.kinds);
     if (pre.done) return { verdict: { ...pre.verdict, digest: pre.verdict.digest ?? reference.value.digest }, policy };
     const ref = pre.ref;
+    const unenforceable = this.options.webhook === 'portieris' ? pre.pending.find(({ kind }) => kind.evidence === 'cosign') : undefined;
+    if (unenforceable) {
+      // Portieris' CRD has no such requirement type: the cluster would refuse the policy itself.
+      const { requirement } = unenforceable;
+      return {
+        verdict: deny(
+          'UNSUPPORTED',
+          `${resource.kind}/${resource.name} (repository "${rule.name}") requires ${requirement.type} (${requirement.origin.file}:${requirement.origin.line}), which Portieris cannot enforce: its CRD accepts only signedBy, reject and insecureAcceptAnything, and it cannot verify cosign signatures`,
+          'enforce cosign signatures in the cluster with sigstore policy-controller, and tell gate so: webhook: none in .gate/config.yaml (or --webhook none) judges by the signatures alone',
+          ref.digest,
+        ),
+        policy,
+      };
+    }
     const network = this.options.network;
     if (ref.digest === undefined && !network) return { verdict: offlineTag(ref), policy };
 
@@ -288,7 +302,14 @@ export class Decider {
       const digest = ref.digest ?? (await this.resolveTag(ref, credentials));
       onStep?.({ step: 'digest', value: digest, fromTag: ref.digest === undefined });
 
-      const plan = this.stores.plan(ref, rule, resource);
+      // Cosign kinds read the image's own cosign storage; the policy's stores only when other kinds need them too.
+      const cosignKinds = requirements.filter((r) => r.kind.evidence === 'cosign').length;
+      const plan: StorePlan =
+        cosignKinds === 0
+          ? this.stores.plan(ref, rule, resource)
+          : cosignKinds === requirements.length
+            ? { primary: { id: `cosign:${ref.domain}`, cosign: 'only' } }
+            : (({ primary, unread }) => ({ primary: { ...primary, cosign: 'also' as const }, ...(unread ? { unread } : {}) }))(this.stores.plan(ref, rule, resource));
       const lookupContext = { rule, resource, namespace: use.namespace, credentials };
       const target = { digest, intended };
       const judge = async (found: EvidenceLookup): Promise<Verdict> => {

@@ -18,7 +18,7 @@
 // .gate/keys/ (or in a .gate/ Secret without a namespace) is not.
 
 import { createHash } from 'node:crypto';
-import { readdir } from 'node:fs/promises';
+import { readdir, realpath } from 'node:fs/promises';
 import path from 'node:path';
 import { GateError } from '../errors.js';
 import { readBounded } from '../input/bounded-read.js';
@@ -84,6 +84,7 @@ export class KeyStore {
   }
 
   private async load(request: KeyRequest): Promise<FoundKey> {
+    if (request.files) return this.filesMaterial(request, request.files);
     const deployed = this.secretMaterial(findSecret(this.inputSecrets, request.secret, request.namespace, 'lands-in', this.defaultNamespace), request);
     for (const source of KEY_PRECEDENCE) {
       const material = await this.from(source, request, deployed);
@@ -171,6 +172,42 @@ export class KeyStore {
     ];
     const close = names.find((n) => n !== request.secret && editDistance(n, request.secret) <= 2);
     return close ? `; did you mean "${close}"?` : '';
+  }
+
+  /**
+   * Trust that is files under .gate/ and bytes written in the policy (verify/kind.types.ts
+   * TrustFile), as one JSON document. A path must stay inside .gate/ once links are
+   * resolved: repository content is untrusted, and a policy may not read other files.
+   */
+  private async filesMaterial(request: KeyRequest, files: NonNullable<KeyRequest['files']>): Promise<FoundKey> {
+    if (!this.keysDir) throw new GateError('KEY_MISSING', `${request.policy} reads trust material from .gate/, but there is no .gate/ folder`, request.origin);
+    const gateDir = path.dirname(this.keysDir);
+    const read: Array<{ role: string; source: string; bytes: string }> = [];
+    for (const file of files) {
+      if (file.data !== undefined) {
+        read.push({ role: file.role, source: `${file.field ?? 'data'} of ${request.policy}`, bytes: file.data });
+        continue;
+      }
+      const full = path.resolve(gateDir, file.path ?? '');
+      const name = displayName(full, this.cwd);
+      let real: string;
+      try {
+        real = await realpath(full);
+      } catch {
+        throw new GateError('KEY_MISSING', `${request.policy} needs ${name}, which does not exist`, request.origin);
+      }
+      const root = await realpath(gateDir);
+      if (!real.startsWith(root + path.sep)) throw new GateError('KEY_INVALID', `${request.policy} names ${name}, which leads outside .gate/ (a link?): trust material must be committed under .gate/`, request.origin);
+      const bytes = await readBounded(real, KEY_FILE_LIMIT);
+      if (bytes.kind !== 'ok') {
+        const why = bytes.kind === 'too-large' ? `larger than ${KEY_FILE_LIMIT} bytes` : bytes.kind === 'absent' ? 'it does not exist' : bytes.message;
+        throw new GateError('KEY_INVALID', `cannot read ${name} for ${request.policy}: ${why}`, { file: name });
+      }
+      read.push({ role: file.role, source: name, bytes: Buffer.from(bytes.bytes).toString('base64') });
+    }
+    const sources = read.map((r) => r.source);
+    const found = material(Buffer.from(JSON.stringify(read)), sources.join(', '), request.origin);
+    return { material: found, placement: { deployed: true, evidence: `committed with the policy (${sources.join(', ')}); no Secret is read` } };
   }
 
   private async fileMaterial(request: KeyRequest): Promise<KeyMaterial | undefined> {

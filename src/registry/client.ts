@@ -122,6 +122,24 @@ export class RegistryClient {
     return response.body;
   }
 
+  /**
+   * One page of the OCI 1.1 referrers listing of `digest` (`path` is the listing, or the
+   * `Link: rel="next"` page the previous one named): undefined when the registry has no
+   * referrers API (404); any status but 200 and 404 fails the lookup.
+   */
+  async referrers(ref: ImageReference, path: string, credentials: CredentialCandidate[], maxBytes: number): Promise<{ bytes: Uint8Array; mediaType: string; next?: string; filtered: boolean } | undefined> {
+    const response = await this.authorized(ref, 'GET', path, { accept: 'application/vnd.oci.image.index.v1+json' }, credentials, maxBytes);
+    if (response.status === 404) return undefined;
+    this.expectOk(response, ref, 'referrers listing');
+    const next = nextPage(response.headers.link, this.endpoint(ref.domain).origin);
+    return {
+      bytes: response.body,
+      mediaType: (response.headers['content-type'] ?? '').split(';')[0].trim(),
+      ...(next ? { next } : {}),
+      filtered: (response.headers['oci-filters-applied'] ?? '').split(',').map((f) => f.trim()).includes('artifactType'),
+    };
+  }
+
   /** GET /extensions/v2/<repo>/signatures/<digest> (OpenShift-style); any status but 200 fails the lookup. */
   async extensionSignatures(ref: ImageReference, digest: string, credentials: CredentialCandidate[], maxBytes: number): Promise<HttpResponse> {
     const response = await this.authorized(ref, 'GET', `/extensions/v2/${ref.path}/signatures/${digest}`, { accept: 'application/json' }, credentials, maxBytes);
@@ -308,6 +326,22 @@ function tokenBook(domain: string, challenge: Challenge, candidate: CredentialCa
 
 function sameChallenge(a: Challenge, b: Challenge | undefined): boolean {
   return b !== undefined && a.scheme === b.scheme && a.params.realm === b.params.realm && a.params.service === b.params.service;
+}
+
+/**
+ * The path of a `Link: <…>; rel="next"` header, when it stays on the registry's origin:
+ * credentials go to no other host, so a page elsewhere is an error, not a request.
+ */
+export function nextPage(link: string | undefined, origin: string): string | undefined {
+  if (!link) return undefined;
+  for (const part of link.split(',')) {
+    const match = /^\s*<([^>]*)>\s*;(.*)$/.exec(part);
+    if (!match || !/(^|;)\s*rel="?next"?\s*(;|$)/.test(match[2])) continue;
+    const url = new URL(match[1], origin);
+    if (url.origin !== origin) throw new TransportError('unreachable', `the registry's next referrers page is on another host (${url.origin}): gate does not follow it`);
+    return url.pathname + url.search;
+  }
+  return undefined;
 }
 
 export function sha256(bytes: Uint8Array): string {

@@ -60,7 +60,7 @@ export class SigstoreAttachments implements SignatureSource {
 }
 
 /** The string-valued annotations of a layer (others are not annotations an evaluator can read). */
-function stringsOf(value: unknown): Record<string, string> | undefined {
+export function stringsOf(value: unknown): Record<string, string> | undefined {
   if (typeof value !== 'object' || value === null || Array.isArray(value)) return undefined;
   return Object.fromEntries(Object.entries(value).filter((e): e is [string, string] => typeof e[1] === 'string'));
 }

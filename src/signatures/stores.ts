@@ -25,6 +25,7 @@ import type { RegistryClient } from '../registry/client.js';
 import { credentialKey, type Credential, type CredentialCandidate } from '../registry/credentials.js';
 import type { HttpClient } from '../registry/http.js';
 import { SigstoreAttachments } from './attachments.js';
+import { CosignStorage } from './cosign.js';
 import type { EvidenceLookup } from './evidence.js';
 import { ExtensionApiSource } from './extension-api.js';
 import { fileLookaside, httpLookaside } from './lookaside.js';
@@ -57,10 +58,15 @@ export interface StoresOptions {
   cache?: EvidenceCache;
 }
 
-/** One store to read: a lookaside base, or the registry's signature API (`base` absent). */
+/** One store to read: a lookaside base, the registry's signature API (`base` absent), or the image's cosign storage. */
 export interface StoreSpec {
   /** The store's identity, for cache keys and memos. */
   id: string;
+  /**
+   * `only`: the image's cosign storage alone (every requirement is a cosign kind); `also`:
+   * read after the primary store (the policy mixes cosign and other requirements).
+   */
+  cosign?: 'only' | 'also';
   base?: string;
   /** Set when `base` is a declared local mirror of this storeURL. */
   mirrorOf?: StoreMirror;
@@ -130,24 +136,27 @@ export class SignatureStores {
     const base = store.base;
     // A mirror holds the storeURL's files: its storeSecret is for the web server, not the folder.
     const storeSecret = storeURL && !store.mirrorOf ? rule.policy.simple?.storeSecret : undefined;
-    const attachments = this.options.network !== undefined && sigstoreAttachmentsFor(this.options.registries, ref);
+    // The cosign storage includes the .sig tag that registries.d's use-sigstore-attachments would add.
+    const attachments = this.options.network !== undefined && store.cosign === undefined && sigstoreAttachmentsFor(this.options.registries, ref);
+    const storeId = store.cosign === 'also' ? `${store.id}\u0000cosign` : store.id;
     const key = evidenceKey({
-      store: store.id,
+      store: storeId,
       repository: `${ref.domain}/${ref.path}`,
       digest,
       attachments,
       storeSecret: storeSecret ? `${storeSecret}\u0000${namespace}` : '',
       credentials: credentialKey(credentials),
     });
-    const shared = this.shareable(store, storeSecret, attachments, credentials) ? { store: store.id, repository: `${ref.domain}/${ref.path}`, digest, attachments } : undefined;
+    const shared = this.shareable(store, storeSecret, attachments, credentials) ? { store: storeId, repository: `${ref.domain}/${ref.path}`, digest, attachments } : undefined;
     const described = (found: EvidenceLookup & { ok: true }): EvidenceLookup => {
       const label = storeLabel(store);
       if (label) return { ...found, searched: `${found.searched} (${label})` };
-      return base === undefined && !store.webhookOnly ? { ...found, unconfigured: unconfiguredHint(ref) } : found;
+      return base === undefined && !store.webhookOnly && store.cosign === undefined ? { ...found, unconfigured: unconfiguredHint(ref) } : found;
     };
     const fetch = async (): Promise<EvidenceLookup> => {
-      let source = await this.primary(ref, base, storeSecret, namespace, credentials, store.webhookOnly === true);
+      let source = store.cosign === 'only' ? this.cosign(credentials) : await this.primary(ref, base, storeSecret, namespace, credentials, store.webhookOnly === true);
       if (attachments) source = appended(source, new SigstoreAttachments(this.options.network!.registry, credentials));
+      if (store.cosign === 'also') source = appended(source, this.cosign(credentials));
       const found = await source.lookup(ref, digest);
       if (!found.ok) return found;
       if (shared) this.options.cache?.put(shared, found);
@@ -166,6 +175,13 @@ export class SignatureStores {
     });
   }
 
+  /** The image's cosign storage in its registry (signatures/cosign.ts); offline, a failure that says so. */
+  private cosign(credentials: CredentialCandidate[]): SignatureSource {
+    const network = this.options.network;
+    if (!network) return offline('cosign signatures are in the image\'s registry, and this run is offline');
+    return new CosignStorage(network.registry, credentials);
+  }
+
   /**
    * Whether what a store gives may be kept between runs and used by any workload: only
    * what was read without a credential. A folder is read again (cheap, and always
@@ -174,9 +190,9 @@ export class SignatureStores {
    */
   private shareable(store: StoreSpec, storeSecret: string | undefined, attachments: boolean, credentials: CredentialCandidate[]): boolean {
     if (!this.options.cache || !this.options.network) return false;
-    if (store.base?.startsWith('file:')) return false;
+    if (store.base?.startsWith('file:') && store.cosign !== 'only') return false;
     if (storeSecret !== undefined) return false;
-    const readsRegistry = store.base === undefined || attachments;
+    const readsRegistry = store.base === undefined || attachments || store.cosign !== undefined;
     return !readsRegistry || credentials.every((c) => c.anonymous === true);
   }
 

@@ -49,6 +49,22 @@ export interface KeyNeed {
   extension: string;
   /** How to make that file, for "not found" messages. */
   howToExport: string;
+  /**
+   * Trust read from files under .gate/ and bytes written in the policy instead of a
+   * keySecret (gate-only kinds such as sigstoreSigned): the key store reads them in this
+   * order and hands them to the kind as one JSON document, `[{role, source, bytes}]`
+   * (bytes in base64). `secret` then only names the set, for memos.
+   */
+  files?: ReadonlyArray<TrustFile>;
+}
+
+/** One piece of trust material a kind asks for: a path under .gate/, or base64 bytes from the policy. */
+export interface TrustFile {
+  role: string;
+  path?: string;
+  /** base64, with what it is called in messages. */
+  data?: string;
+  field?: string;
 }
 
 export type TrustBuild<T> =
@@ -128,6 +144,12 @@ export interface SignatureKind<R extends Requirement = Requirement, T = unknown,
   key(requirement: R, namespace: string): KeyNeed;
   /** Reads raw key material in the kind's own format (`need`: what it was looked up as, for messages). */
   trust(material: KeyMaterial, need: KeyNeed): Promise<TrustBuild<T>>;
+  /**
+   * Where its evidence is: absent, the policy's signature stores (a lookaside, the
+   * registry's signature API); `cosign`, the image's own cosign storage in its registry
+   * (the `sha256-<hex>.sig` tag and OCI 1.1 referrers, signatures/cosign.ts).
+   */
+  readonly evidence?: 'cosign';
   /** Whether this kind reads a blob; the others are counted as ignored in a NO_SIGNATURE message. */
   consumes(blob: Evidence): boolean;
   /** Crypto only, pure: run once per (blob, trust) in a run whatever the identity. */

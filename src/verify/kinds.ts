@@ -6,10 +6,12 @@ import type { KindRegistry } from './kind.types.js';
 import { notaryTrust } from './notary/kind.js';
 import { insecureAcceptAnything } from './portieris/accept-anything.js';
 import { reject } from './portieris/reject.js';
+import { sigstoreSigned } from './sigstore/kind.js';
 import { signedBy } from './simple-signing/kind.js';
 
 export const KINDS = {
   signedBy,
+  sigstoreSigned,
   reject,
   insecureAcceptAnything,
   trust: notaryTrust,

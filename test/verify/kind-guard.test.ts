@@ -14,25 +14,25 @@ describe('a requirement kind that skips evaluation (compile-time guard)', () => 
   it('does not type-check without its crypto and acceptance steps', () => {
     const { verify: _verify, accept: _accept, ...schemaOnly } = signedBy;
     // @ts-expect-error a kind that needs signatures must say how to verify and accept them
-    const incomplete: SignatureKind = { ...schemaOnly, type: 'sigstoreSigned' };
-    assert.equal(incomplete.type, 'sigstoreSigned');
+    const incomplete: SignatureKind = { ...schemaOnly, type: 'notationSigned' };
+    assert.equal(incomplete.type, 'notationSigned');
   });
 
   it('does not type-check as a kind that decides alone without `decide`', () => {
     // @ts-expect-error a kind that needs no evidence must still decide
-    const undecided: StaticKind = { type: 'sigstoreSigned', section: 'simple', needs: 'nothing', parse: (r, p) => parseFieldless(r, p, 'sigstoreSigned'), explain: () => ({}) };
+    const undecided: StaticKind = { type: 'notationSigned', section: 'simple', needs: 'nothing', parse: (r, p) => parseFieldless(r, p, 'notationSigned'), explain: () => ({}) };
     assert.equal(undecided.needs, 'nothing');
   });
 
   it('does not type-check as a kind that decides alone and allows', () => {
     // @ts-expect-error a kind that decides without evidence can only deny
-    const placeholder: StaticKind = { type: 'sigstoreSigned', section: 'simple', needs: 'nothing', parse: (r, p) => parseFieldless(r, p, 'sigstoreSigned'), explain: () => ({}), deny: () => ({ accept: true, message: 'todo' }) };
+    const placeholder: StaticKind = { type: 'notationSigned', section: 'simple', needs: 'nothing', parse: (r, p) => parseFieldless(r, p, 'notationSigned'), explain: () => ({}), deny: () => ({ accept: true, message: 'todo' }) };
     assert.equal(placeholder.needs, 'nothing');
   });
 
   it('cannot be registered half-made', () => {
     // @ts-expect-error the registry holds only complete kinds
-    const registry: KindRegistry = { sigstoreSigned: { type: 'sigstoreSigned', section: 'simple', parse: signedBy.parse } };
+    const registry: KindRegistry = { notationSigned: { type: 'notationSigned', section: 'simple', parse: signedBy.parse } };
     assert.ok(registry);
   });
 });

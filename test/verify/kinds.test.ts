@@ -33,6 +33,13 @@ const SAMPLES: Record<keyof typeof KINDS, Sample> = {
     // The kind reads the key itself: an empty key file stops the run before any signature is read.
     explain: 'KEY_INVALID',
   },
+  sigstoreSigned: {
+    // The key file is named by path: the same broken file must stop it, as for signedBy.
+    policy: '      simple:\n        requirements:\n          - type: sigstoreSigned\n            keyPath: keys/team.asc\n            insecureIgnoreTlog: true\n',
+    preflight: 'needs signatures',
+    // Under the default webhook, Portieris, it is denied before any key is read: Portieris cannot enforce it.
+    explain: 'UNSUPPORTED',
+  },
   reject: {
     policy: '      simple:\n        requirements:\n          - type: reject\n',
     preflight: 'REJECTED_BY_POLICY',
@@ -138,14 +145,14 @@ describe('an allow without evidence', () => {
 
 describe('a requirement no registered kind evaluates', () => {
   it('is denied UNSUPPORTED by preflight, never accepted', () => {
-    const policy: Policy = { vulnerabilityEnabled: false, simple: { requirements: [{ type: 'sigstoreSigned', origin: { file: 'p.yaml', line: 9 } }] } };
+    const policy: Policy = { vulnerabilityEnabled: false, simple: { requirements: [{ type: 'notationSigned', origin: { file: 'p.yaml', line: 9 } }] } };
     const outcome = preflight(policy, IMAGE, 'registry.example.com/shop/*', KINDS);
     assert.equal(outcome.done && outcome.verdict.reason, 'UNSUPPORTED');
     assert.equal(outcome.done && outcome.verdict.allowed, false);
   });
 
   it('is a policy error listing the known types', () => {
-    const yaml = policyYaml({ ...SAMPLES.signedBy, policy: '      simple:\n        requirements:\n          - type: sigstoreSigned\n' });
-    assert.throws(() => parsePolicy(yaml), (e: Error & { code?: string }) => e.code === 'POLICY_INVALID' && /invalid Type: sigstoreSigned \(expected signedBy, reject or insecureAcceptAnything\)/.test(e.message));
+    const yaml = policyYaml({ ...SAMPLES.signedBy, policy: '      simple:\n        requirements:\n          - type: notationSigned\n' });
+    assert.throws(() => parsePolicy(yaml), (e: Error & { code?: string }) => e.code === 'POLICY_INVALID' && /invalid Type: notationSigned \(expected signedBy, sigstoreSigned, reject or insecureAcceptAnything\)/.test(e.message));
   });
 });

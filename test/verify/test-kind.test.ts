@@ -96,6 +96,6 @@ describe('a requirement kind registered by a test (testHmac, not shipped)', () =
   });
 
   it('without the registration line, the same policy is a policy error that lists the known types', async () => {
-    await assert.rejects(check(HMAC_REQUIREMENT, [good()], false), (e: Error & { code?: string }) => e.code === 'POLICY_INVALID' && /invalid Type: testHmac \(expected signedBy, reject or insecureAcceptAnything\)/.test(e.message));
+    await assert.rejects(check(HMAC_REQUIREMENT, [good()], false), (e: Error & { code?: string }) => e.code === 'POLICY_INVALID' && /invalid Type: testHmac \(expected signedBy, sigstoreSigned, reject or insecureAcceptAnything\)/.test(e.message));
   });
 });

@@ -41,7 +41,7 @@ export function parseSignedBy(v: StrictReader, path: PathSegment[]): SignedByReq
   };
 }
 
-function parseIdentity(v: StrictReader, path: PathSegment[]): SignedIdentity {
+export function parseIdentity(v: StrictReader, path: PathSegment[]): SignedIdentity {
   v.fields(path, ['type', 'dockerReference', 'dockerRepository', 'prefix', 'signedPrefix'], true);
   const type = v.string([...path, 'type'], true)!;
   const allowed = IDENTITY_FIELDS[type];

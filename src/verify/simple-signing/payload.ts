@@ -7,6 +7,8 @@ import { validateDigest } from '../../reference/reference.js';
 import { parseStrictJson, StrictJsonError, type JsonObject, type JsonValue } from '../strict-json.js';
 
 export const SIMPLE_SIGNING_TYPE = 'atomic container signature';
+/** cosign's legacy payload: the same document with its own type (containers/image's sigstore payload). */
+export const COSIGN_SIGNATURE_TYPE = 'cosign container image signature';
 
 export interface SimpleSigningPayload {
   /** The manifest digest the signer claims (`sha256:…`). */
@@ -21,23 +23,28 @@ export type PayloadResult = { ok: true; payload: SimpleSigningPayload } | { ok: 
 
 class PayloadError extends Error {}
 
-export function parseSimpleSigningPayload(bytes: Uint8Array): PayloadResult {
+/**
+ * `type`: the one type string accepted. cosign writes `"optional": null` when it has no
+ * annotations, which containers/image accepts for its sigstore payloads (a null map).
+ */
+export function parseSimpleSigningPayload(bytes: Uint8Array, type: string = SIMPLE_SIGNING_TYPE): PayloadResult {
   try {
     // ignoreBOM keeps a byte-order mark in the text, so that JSON parsing refuses it as Go's does.
-    return { ok: true, payload: readPayload(parseStrictJson(new TextDecoder('utf-8', { ignoreBOM: true }).decode(bytes))) };
+    return { ok: true, payload: readPayload(parseStrictJson(new TextDecoder('utf-8', { ignoreBOM: true }).decode(bytes)), type) };
   } catch (e) {
     if (e instanceof PayloadError || e instanceof StrictJsonError) return { ok: false, message: e.message };
     throw e;
   }
 }
 
-function readPayload(top: JsonValue): SimpleSigningPayload {
+function readPayload(top: JsonValue, expectedType: string): SimpleSigningPayload {
   const root = exactObject(top, ['critical', 'optional'], 'signature');
   const critical = exactObject(root.get('critical')!, ['type', 'image', 'identity'], 'critical');
-  const optional = object(root.get('optional')!, 'optional');
+  const rawOptional = root.get('optional')!;
+  const optional = rawOptional === null && expectedType === COSIGN_SIGNATURE_TYPE ? new Map<string, JsonValue>() : object(rawOptional, 'optional');
 
   const type = critical.get('type');
-  if (type !== SIMPLE_SIGNING_TYPE) throw new PayloadError(`Unrecognized signature type ${JSON.stringify(type)}`);
+  if (type !== expectedType) throw new PayloadError(`Unrecognized signature type ${JSON.stringify(type)}`);
 
   const image = exactObject(critical.get('image')!, ['docker-manifest-digest'], 'critical.image');
   const digest = string(image.get('docker-manifest-digest')!, 'critical.image.docker-manifest-digest');
