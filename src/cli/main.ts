@@ -214,7 +214,7 @@ function commonOptions(command: Command, set: OptionSet = { searchFrom: 'the fir
       .option('--auth-file <file>', 'registry credentials for CI (docker config.json / containers auth.json format); default: $REGISTRY_AUTH_FILE, containers auth.json, docker config.json');
   }
   command
-    .option('--webhook <name>', 'the in-cluster enforcer whose verdict gate predicts: portieris (default) or none (judge by the signatures gate reads alone); as webhook: in .gate/config.yaml', webhookName)
+    .option('--webhook <name>', 'the in-cluster enforcer whose verdict gate predicts: portieris (default), policy-controller (sigstore policy-controller and its ClusterImagePolicies) or none (judge by the signatures gate reads alone); as webhook: in .gate/config.yaml', webhookName)
     .option('--cluster', 'read pull secrets and key Secrets missing from the repository from the cluster (kubeconfig or in-cluster service account)')
     .option('--kubeconfig <file>', 'the kubeconfig for --cluster (default $KUBECONFIG or ~/.kube/config)');
   if (set.network) command.option('--request-timeout <seconds>', 'time allowed for each registry or lookaside request', seconds, DEFAULTS.requestTimeoutSeconds);

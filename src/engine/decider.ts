@@ -16,20 +16,22 @@
 
 import type { Warning } from '../errors.js';
 import type { ImageUse } from '../manifests/extract.js';
-import { admitReference, cannotLoosen, digestRequiredBy, noPolicy, offlineTag, preflight, requireDigest, type Admitted, type PinOutcome } from '../policy/admission.js';
+import { admitReference, cannotLoosen, digestRequiredBy, noPolicy, noSigstorePolicy, offlineTag, preflight, requireDigest, type Admitted, type PinOutcome } from '../policy/admission.js';
 import { mutation, undeployedKey, unpublishedSignatures } from '../policy/parity.js';
 import type { GateSettings, RuleLevel, Webhook } from '../policy/settings.js';
 import type { KeyStore } from '../policy/keys.js';
 import type { RegistriesConfig } from '../policy/registries-d.js';
 import { selectPolicy, type PolicySelection } from '../policy/select.js';
-import type { PolicySet } from '../policy/types.js';
+import type { PolicyResource, PolicySet, RepositoryRule } from '../policy/types.js';
 import { referenceString, withDefaultTag, type ImageReference } from '../reference/reference.js';
 import type { RegistryClient } from '../registry/client.js';
 import { credentialKey, type CredentialCandidate } from '../registry/credentials.js';
 import { TransportError, type HttpClient } from '../registry/http.js';
 import type { PolicyRef } from '../report/model.js';
 import type { EvidenceLookup } from '../signatures/evidence.js';
-import { SignatureStores, storeLabel, type StorePlan } from '../signatures/stores.js';
+import { SignatureStores, storeLabel, type StorePlan, type StoreSpec } from '../signatures/stores.js';
+import { decideSigstore, matchingPolicies, policyRef, type SigstoreDecisionIO } from './sigstore-policies.js';
+import { sigstoreSigned } from '../verify/sigstore/kind.js';
 import { evaluateRequirements, everyOutcome, type BlobFates, type ResolvedRequirement, type VerifyOnce } from '../verify/evaluate.js';
 import type { KindRegistry, Verified } from '../verify/kind.types.js';
 import { KINDS } from '../verify/kinds.js';
@@ -129,6 +131,7 @@ export class Decider {
   readonly warnings: Warning[] = [];
   private readonly warnedMutation = new Set<object>();
   private readonly warnedKeys = new Set<string>();
+  private readonly warnedSigstore = new Set<string>();
 
   constructor(private readonly options: DeciderOptions) {
     this.kinds = options.kinds ?? KINDS;
@@ -263,6 +266,13 @@ export class Decider {
     const none = (verdict: Verdict): Decision => ({ verdict, policy: null });
     if (use.problem) return none(deny(use.problem.reason, use.problem.message, use.problem.hint));
     if (!reference.ok) return none(reference.verdict);
+    // sigstore policy-controller's ClusterImagePolicies: the only policies under its webhook; under none, beside Portieris'.
+    const webhook = this.options.webhook ?? 'none';
+    if (webhook === 'policy-controller' || (webhook === 'none' && (policies.sigstore?.length ?? 0) > 0)) {
+      const sigstore = await this.sigstoreDecision(context, reference.value, onStep);
+      if (webhook === 'policy-controller') return sigstore ?? none(noSigstorePolicy(use.image));
+      if (sigstore && (!sigstore.verdict.allowed || !selection.found)) return sigstore;
+    }
     onStep?.({ step: 'selection', selection });
     if (!selection.found) return none(noPolicy(selection.message, use.image, use.namespace, reference.value, selection.scope, policies));
 
@@ -337,6 +347,58 @@ export class Decider {
       return keyRule(verdict);
     } catch (e) {
       if (e instanceof TransportError) return { verdict: failureVerdict(e.failure, ref.digest), policy };
+      throw e;
+    }
+  }
+
+  /**
+   * The verdict under the ClusterImagePolicies of policy.sigstore.dev that match the image
+   * (engine/sigstore-policies.ts), or undefined when none does. Globs are matched on the
+   * image pinned to its digest, as the webhook sees it after resolving the tag.
+   */
+  private async sigstoreDecision(context: DecisionContext, ref: ImageReference, onStep?: StepListener): Promise<Decision | undefined> {
+    const { use, policies } = context;
+    const all = policies.sigstore ?? [];
+    // A first look with any digest: a glob that could match only once the tag is resolved names a digest itself.
+    if (matchingPolicies(all, ref, ref.digest ?? `sha256:${'0'.repeat(64)}`, use.image).length === 0) return undefined;
+    const network = this.options.network;
+    if (ref.digest === undefined && !network) return { verdict: offlineTag(ref), policy: null };
+    const webhook = this.options.webhook ?? 'none';
+    try {
+      const credentials = network ? await network.credentials.candidates(use.namespace, use.pullSecrets, ref.domain) : [];
+      const digest = ref.digest ?? (await this.resolveTag(ref, credentials));
+      const matching = matchingPolicies(all, ref, digest, use.image);
+      if (matching.length === 0) return undefined;
+      onStep?.({ step: 'digest', value: digest, fromTag: ref.digest === undefined });
+      const policy = policyRef(matching[0], ref, digest, use.image);
+      const rule: RepositoryRule = { name: policy.repository, policy: { vulnerabilityEnabled: false }, origin: matching[0].origin };
+      const resource: PolicyResource = { kind: 'ClusterImagePolicy', name: matching[0].name, namespace: null, repositories: [rule], requireDigest: false, origin: matching[0].origin, fingerprint: matching[0].fingerprint };
+      const store: StoreSpec = { id: `cosign:${ref.domain}`, cosign: 'only' };
+      const lookupContext = { rule, resource, namespace: use.namespace, credentials };
+      let fresh = false;
+      let last: EvidenceLookup | undefined;
+      const io: SigstoreDecisionIO = {
+        trust: (requirement, label) => this.trusts.resolve(sigstoreSigned, requirement, use.namespace, `ClusterImagePolicy ${matching.map((m) => m.name).join(', ')} (${label})`),
+        evidence: async () => (last = await this.stores.lookup(ref, digest, store, lookupContext, fresh && last?.ok === true && last.cached === true)),
+        verifyOnce: this.verifyOnce,
+        warn: (message, origin) => {
+          if (this.warnedSigstore.has(message)) return;
+          this.warnedSigstore.add(message);
+          this.warnings.push({ ...origin, message });
+        },
+      };
+      const target = { digest, intended: withDefaultTag(ref) };
+      let verdict = await decideSigstore(matching, target, webhook, io);
+      if (!verdict.allowed && last?.ok && last.cached) {
+        // A stale or planted cache entry may cost a fetch, never the verdict: a denial is decided on fresh evidence.
+        fresh = true;
+        verdict = await decideSigstore(matching, target, webhook, io);
+      }
+      if (last) onStep?.({ step: 'evidence', lookup: last });
+      if (verdict.allowed && last?.ok && last.cached) verdict = { ...verdict, message: `${verdict.message} (signatures read from the evidence cache of an earlier run and verified again)` };
+      return { verdict, policy };
+    } catch (e) {
+      if (e instanceof TransportError) return { verdict: failureVerdict(e.failure, ref.digest), policy: null };
       throw e;
     }
   }

@@ -28,6 +28,7 @@ import type { ProgressListener } from '../report/progress.js';
 import type { KindRegistry } from '../verify/kind.types.js';
 import { KINDS } from '../verify/kinds.js';
 import { buildPolicySet } from '../policy/policy-set.js';
+import { isSigstorePolicyObject, readSigstorePolicies } from '../policy/policy-controller/cip.js';
 
 export interface CheckOptions {
   paths: string[];
@@ -126,7 +127,8 @@ export async function prepare(options: CheckOptions, io: CheckIO, objects: Manif
   for (const warning of config.warnings) warnings.push(warning);
 
   const inputPolicies = objects.filter((o) => looksLikePolicy(o.value));
-  if (!locations.gateDir && !explicit.has('policiesDir') && inputPolicies.length === 0) {
+  const inputSigstore = objects.filter((o) => isSigstorePolicyObject(o.value));
+  if (!locations.gateDir && !explicit.has('policiesDir') && inputPolicies.length === 0 && inputSigstore.length === 0) {
     throw new GateError(
       'GATE_DIR_MISSING',
       objects.length === 0
@@ -135,8 +137,11 @@ export async function prepare(options: CheckOptions, io: CheckIO, objects: Manif
     );
   }
   const kinds = options.kinds ?? KINDS;
-  const policies = buildPolicySet([...config.policyObjects, ...inputPolicies], options.namespace, kinds);
-  const gatePolicies = inputPolicies.length > 0 && config.policyObjects.length > 0 ? buildPolicySet(config.policyObjects, options.namespace, kinds) : undefined;
+  const policies: PolicySet = { ...buildPolicySet([...config.policyObjects, ...inputPolicies], options.namespace, kinds), sigstore: readSigstorePolicies([...config.sigstoreObjects, ...inputSigstore]).policies };
+  // Policies in the manifests may make a verdict stricter, never looser: .gate/'s alone decide too.
+  const fromInput = inputPolicies.length + inputSigstore.length > 0;
+  const fromGate = config.policyObjects.length + config.sigstoreObjects.length > 0;
+  const gatePolicies: PolicySet | undefined = fromInput && fromGate ? { ...buildPolicySet(config.policyObjects, options.namespace, kinds), sigstore: readSigstorePolicies(config.sigstoreObjects).policies } : undefined;
   const deadline = now.getTime() + (options.timeoutSeconds ?? DEFAULTS.timeoutSeconds) * 1000;
   const requestTimeoutMs = (options.requestTimeoutSeconds ?? DEFAULTS.requestTimeoutSeconds) * 1000;
   const clock = () => io.now().getTime();

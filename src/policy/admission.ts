@@ -43,6 +43,17 @@ export function noPolicy(message: string, image: string, namespace: string, ref:
   return deny('NO_POLICY', message, hint);
 }
 
+/** No ClusterImagePolicy of policy.sigstore.dev matches: policy-controller's no-match-policy denies by default. */
+export function noSigstorePolicy(image: string): Verdict {
+  const slash = image.lastIndexOf('/');
+  const glob = slash > 0 ? `${image.slice(0, slash)}/**` : image.replace(/[:@].*$/, '');
+  return deny(
+    'NO_POLICY',
+    `no ClusterImagePolicy (policy.sigstore.dev) matches "${image}": policy-controller denies an image no policy matches (its default no-match-policy); gate checks every namespace, including those the webhook sees only with the label policy.sigstore.dev/include: "true"`,
+    `add an image glob such as "${glob}" to a ClusterImagePolicy in .gate/policies/ (globs match the name as policy-controller writes it: index.docker.io/library/… for Docker Hub, then @sha256:…)`,
+  );
+}
+
 /** A requirement that needs signatures, with its kind. */
 export interface PendingRequirement {
   requirement: Requirement;

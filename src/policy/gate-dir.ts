@@ -11,6 +11,7 @@ import { parseManifestStream, type ManifestObject } from '../manifests/document.
 import { addRegistriesFile, emptyRegistriesConfig, type RegistriesConfig } from './registries-d.js';
 import { CONFIG_FILE, DEFAULT_SETTINGS, parseSettings, type GateSettings } from './settings.js';
 import { isPolicyKind } from './validate.js';
+import { isSigstorePolicyObject } from './policy-controller/cip.js';
 
 export const GATE_DIR = '.gate';
 const CONFIG_FILE_LIMIT = 4 * 1024 * 1024;
@@ -32,6 +33,8 @@ export interface GateConfig {
   locations: GateLocations;
   /** ImagePolicy / ClusterImagePolicy objects, not yet validated. */
   policyObjects: ManifestObject[];
+  /** policy.sigstore.dev objects: policy-controller's ClusterImagePolicies and TrustRoots. */
+  sigstoreObjects: ManifestObject[];
   /** Secret objects kept next to the policies or keys. */
   secretObjects: ManifestObject[];
   registries: RegistriesConfig;
@@ -70,7 +73,7 @@ export function gateLocations(gateDir: string | undefined, overrides: Omit<GateL
 const FLAGS: Record<keyof GateLocations, string> = { gateDir: '--gate-dir', policiesDir: '--policies', keysDir: '--keys', registriesDir: '--registries-d' };
 
 export async function loadGateConfig(locations: GateLocations, explicit: Set<keyof GateLocations>, cwd: string): Promise<GateConfig> {
-  const config: GateConfig = { locations, policyObjects: [], secretObjects: [], registries: emptyRegistriesConfig(), settings: DEFAULT_SETTINGS, warnings: [] };
+  const config: GateConfig = { locations, policyObjects: [], sigstoreObjects: [], secretObjects: [], registries: emptyRegistriesConfig(), settings: DEFAULT_SETTINGS, warnings: [] };
   const budget = new ByteBudget(MAX_GATE_DIR_BYTES, 'the files gate reads from .gate/ (config.yaml, policies, keys, registries.d)', 'keep only policies, keys and settings there');
   const folder = async (key: keyof GateLocations): Promise<string | undefined> => {
     const dir = locations[key];
@@ -94,7 +97,8 @@ export async function loadGateConfig(locations: GateLocations, explicit: Set<key
   if (policiesDir) {
     for (const object of await readObjects(policiesDir, cwd, config.warnings, budget)) {
       const kind = object.value.kind;
-      if (isPolicyKind(kind)) config.policyObjects.push(object);
+      if (isSigstorePolicyObject(object.value)) config.sigstoreObjects.push(object);
+      else if (isPolicyKind(kind)) config.policyObjects.push(object);
       else if (kind === 'Secret') config.secretObjects.push(object);
       else throw unexpected(object, 'ImagePolicy, ClusterImagePolicy or Secret', policiesDir, cwd);
     }

@@ -2,7 +2,7 @@
 // strictly as the policies (an unknown field is an error with its line), because an
 // exemption is a hole in the gate and must say who opened it, why, and until when.
 //
-//   webhook: portieris               # the enforcer gate predicts: portieris (default) or none
+//   webhook: portieris               # the enforcer gate predicts: portieris (default), policy-controller or none
 //   rules:                           # webhook-parity rules lowered from their default
 //     mutate-image: warn             # deny | warn | off
 //     signature-store: deny
@@ -70,8 +70,13 @@ export interface DeployedKeySecret {
   origin: Origin;
 }
 
-/** `portieris`: gate predicts Portieris' verdict. `none`: gate judges by the signatures it reads alone. */
-export const WEBHOOKS = ['portieris', 'none'] as const;
+/**
+ * `portieris`: gate predicts Portieris' verdict under its ImagePolicies. `policy-controller`:
+ * gate predicts sigstore policy-controller's verdict under its ClusterImagePolicies
+ * (policy.sigstore.dev). `none`: gate judges by the signatures it reads alone, under both
+ * kinds of policy.
+ */
+export const WEBHOOKS = ['portieris', 'policy-controller', 'none'] as const;
 export type Webhook = (typeof WEBHOOKS)[number];
 
 /**

@@ -3,6 +3,7 @@
 
 import type { Origin } from '../manifests/strict.js';
 import type { Requirement } from '../verify/kind.types.js';
+import type { SigstorePolicy } from './policy-controller/cip.js';
 
 export type { Origin, Requirement };
 
@@ -46,4 +47,6 @@ export interface SimplePolicy {
 export interface PolicySet {
   imagePolicies: PolicyResource[];
   clusterImagePolicies: PolicyResource[];
+  /** sigstore policy-controller's ClusterImagePolicies (policy.sigstore.dev), read under webhook policy-controller or none. */
+  sigstore?: SigstorePolicy[];
 }

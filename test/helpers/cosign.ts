@@ -153,6 +153,33 @@ export class Sigstore {
   }
 
   /**
+   * The same trust as a policy-controller TrustRoot (policy.sigstore.dev/v1alpha1,
+   * spec.sigstoreKeys: base64 PEM), as YAML.
+   */
+  trustRootResource(name: string): string {
+    const pemB64 = (der: Buffer, label?: string) => b64(Buffer.from(pemOf(der, label)));
+    const spki = (key: KeyPair) => key.publicKey.export({ type: 'spki', format: 'der' });
+    const start = new Date(this.clock.getTime() - 86_400_000).toISOString();
+    return [
+      'apiVersion: policy.sigstore.dev/v1alpha1',
+      'kind: TrustRoot',
+      `metadata: {name: ${name}}`,
+      'spec:',
+      '  sigstoreKeys:',
+      '    certificateAuthorities:',
+      `    - {subject: {organization: gate.test, commonName: fulcio}, uri: "https://fulcio.gate.test", certChain: ${pemB64(view(this.mock.ca.rootCertificate))}, validFor: {start: "${start}"}}`,
+      `    - {subject: {organization: gate.test, commonName: own}, uri: "https://own.gate.test", certChain: ${pemB64(Buffer.from(this.own.root.rawData))}, validFor: {start: "${start}"}}`,
+      '    tLogs:',
+      `    - {baseURL: "https://rekor.gate.test", hashAlgorithm: sha-256, publicKey: ${pemB64(spki(this.tlogKey), 'PUBLIC KEY')}}`,
+      '    ctLogs:',
+      `    - {baseURL: "https://ctfe.gate.test", hashAlgorithm: sha-256, publicKey: ${pemB64(spki(this.ctlogKey), 'PUBLIC KEY')}, logID: ${view(this.mock.ctlog.logID).toString('hex')}}`,
+      '    timestampAuthorities:',
+      `    - {subject: {organization: gate.test, commonName: tsa}, uri: "https://tsa.gate.test", certChain: ${b64(Buffer.concat([Buffer.from(pemOf(view(this.mock.tsa.intCertificate))), Buffer.from(pemOf(view(this.mock.tsa.rootCertificate)))]))}}`,
+      '',
+    ].join('\n');
+  }
+
+  /**
    * A Fulcio leaf and its ephemeral key. A URI identity comes from the mock Fulcio (with an
    * SCT); an e-mail one from our own CA (no SCT), which also takes another validity.
    */

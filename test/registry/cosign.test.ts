@@ -179,6 +179,120 @@ describe('cosign signatures in a registry (sigstoreSigned, webhook: none)', () =
     });
   });
 
+  describe("policy-controller's ClusterImagePolicy, read as it is", () => {
+    const cipKey = (formats: string[], extra = '') => `apiVersion: policy.sigstore.dev/v1beta1
+kind: ClusterImagePolicy
+metadata: {name: cosign-key}
+spec:
+  images:
+  - glob: "${world.host}/cosign/**"
+  authorities:
+${formats.map((f) => `  - name: key-${f}
+    key:
+      data: |
+${key.pem.trim().replace(/^/gm, '        ')}
+    ctlog: {url: "https://rekor.gate.test", trustRootRef: private}
+    signatureFormat: ${f}
+`).join('')}${extra}`;
+    const cipKeyless = (formats: string[]) => `apiVersion: policy.sigstore.dev/v1beta1
+kind: ClusterImagePolicy
+metadata: {name: cosign-keyless}
+spec:
+  images:
+  - glob: "${world.host}/cosign/**"
+  authorities:
+${formats.map((f) => `  - name: keyless-${f}
+    keyless:
+      url: https://fulcio.gate.test
+      trustRootRef: private
+      identities:
+      - {issuer: "${GITHUB}", subject: "${WORKFLOW}"}
+    ctlog: {url: "https://rekor.gate.test", trustRootRef: private}
+    signatureFormat: ${f}
+`).join('')}`;
+    const checkCip = async (name: string, cip: string, webhook: string) => {
+      const { report } = await checkImages(world, [`${world.host}/cosign/${name}:1`], ['--insecure-registry', world.host], {
+        '.gate/policies/cip.yaml': cip,
+        '.gate/policies/trust-root.yaml': sigstore.trustRootResource('private'),
+        '.gate/config.yaml': `webhook: ${webhook}\n`,
+        // Portieris' policy governs other images only: under webhook none it would be read too (AND).
+        '.gate/policies/policy.yaml': 'apiVersion: portieris.cloud.ibm.com/v1\nkind: ClusterImagePolicy\nmetadata: {name: others}\nspec:\n  repositories:\n  - name: "elsewhere.example.com/*"\n    policy: {simple: {requirements: [{type: reject}]}}\n',
+      }, { lookaside: false });
+      return report.results[0];
+    };
+
+    it('gives the verdict of its sigstoreSigned equivalent on every case (webhook: none)', async () => {
+      faults(undefined);
+      const cases: Array<[string, string, string]> = [
+        ['legacy-key', cipKey(['legacy', 'bundle']), KEY_REQUIREMENT],
+        ['bundle-key', cipKey(['legacy', 'bundle']), KEY_REQUIREMENT],
+        ['both', cipKey(['legacy', 'bundle']), KEY_REQUIREMENT],
+        ['two-bundles', cipKey(['legacy', 'bundle']), KEY_REQUIREMENT],
+        ['multi', cipKey(['legacy', 'bundle']), KEY_REQUIREMENT],
+        ['children', cipKey(['legacy', 'bundle']), KEY_REQUIREMENT],
+        ['unsigned', cipKey(['legacy', 'bundle']), KEY_REQUIREMENT],
+        ['sbom-only', cipKey(['legacy', 'bundle']), KEY_REQUIREMENT],
+        ['legacy-keyless', cipKey(['legacy', 'bundle']), KEY_REQUIREMENT],
+        ['legacy-keyless', cipKeyless(['legacy', 'bundle']), KEYLESS_REQUIREMENT],
+        ['bundle-keyless', cipKeyless(['legacy', 'bundle']), KEYLESS_REQUIREMENT],
+        ['legacy-key', cipKeyless(['legacy', 'bundle']), KEYLESS_REQUIREMENT],
+        ['unsigned', cipKeyless(['legacy', 'bundle']), KEYLESS_REQUIREMENT],
+      ];
+      for (const [name, cip, requirement] of cases) {
+        const viaCip = await checkCip(name, cip, 'none');
+        const viaGate = await check(name, requirement);
+        assert.equal(viaCip.reason, viaGate.reason, `${name}: CIP ${viaCip.reason} (${viaCip.message}) vs sigstoreSigned ${viaGate.reason} (${viaGate.message})`);
+        assert.ok(['SIGNED', 'NO_SIGNATURE', 'UNTRUSTED_KEY'].includes(viaCip.reason), `${name}: ${viaCip.reason}`);
+        if (viaCip.reason === 'SIGNED') assert.deepEqual(viaCip.policy, { kind: 'ClusterImagePolicy', name: /keyless/.test(cip) ? 'cosign-keyless' : 'cosign-key', namespace: null, repository: `${world.host}/cosign/**` });
+      }
+    });
+
+    it('predicts policy-controller: a bundle-only image is denied (it reads only .sig today), a legacy one is signed', async () => {
+      faults(undefined);
+      const bundleOnly = await checkCip('bundle-key', cipKey(['legacy', 'bundle']), 'policy-controller');
+      assert.equal(bundleOnly.reason, 'UNSUPPORTED');
+      assert.match(bundleOnly.message, /policy-controller cannot verify .*#1968/);
+      assert.match(bundleOnly.hint ?? '', /--new-bundle-format=false/);
+      assert.equal((await checkCip('legacy-key', cipKey(['legacy']), 'policy-controller')).reason, 'SIGNED');
+      const legacyOnly = await checkCip('bundle-key', cipKey(['legacy']), 'policy-controller');
+      assert.equal(legacyOnly.reason, 'NO_SIGNATURE');
+      assert.match(legacyOnly.message, /bundle \(OCI referrer\) signature, which this authority does not read \(signatureFormat: legacy\)/);
+    });
+
+    it('denies an image no ClusterImagePolicy matches under policy-controller (no-match-policy: deny)', async () => {
+      const { report } = await checkImages(world, [`${world.host}/elsewhere/app:1`, `${world.host}/cosign/legacy-key:1`], ['--insecure-registry', world.host], {
+        '.gate/policies/cip.yaml': cipKey(['legacy']),
+        '.gate/policies/trust-root.yaml': sigstore.trustRootResource('private'),
+        '.gate/config.yaml': 'webhook: policy-controller\n',
+      }, { requirements: '        - type: insecureAcceptAnything\n', lookaside: false });
+      const byImage = Object.fromEntries(report.results.map((r) => [r.image.replace(/.*\/(\w+\/[\w-]+):1$/, '$1'), r]));
+      assert.equal(byImage['elsewhere/app'].reason, 'NO_POLICY', 'the Portieris policy that accepts anything is not what policy-controller reads');
+      assert.match(byImage['elsewhere/app'].message, /no ClusterImagePolicy \(policy\.sigstore\.dev\) matches/);
+      assert.equal(byImage['cosign/legacy-key'].reason, 'SIGNED');
+    });
+
+    it('denies what it cannot evaluate UNSUPPORTED, naming the field, and honours static and mode: warn', async () => {
+      faults(undefined);
+      const kms = cipKey([]).replace('  authorities:\n', '  authorities:\n  - name: in-kms\n    key: {kms: "awskms:///alias/release"}\n');
+      const denied = await checkCip('legacy-key', kms, 'none');
+      assert.equal(denied.reason, 'UNSUPPORTED');
+      assert.match(denied.message, /authorities\[0\]\.key\.kms/);
+      const fallback = kms.replace('  authorities:\n', '  authorities:\n  - name: release\n    key:\n      data: |\n' + key.pem.trim().replace(/^/gm, '        ') + '\n');
+      assert.equal((await checkCip('legacy-key', fallback, 'none')).reason, 'SIGNED', 'another authority of the same CIP may pass (OR)');
+      const rego = cipKey(['legacy']) + '  policy:\n    type: rego\n    data: "package sigstore"\n';
+      const regoDenied = await checkCip('legacy-key', rego, 'none');
+      assert.equal(regoDenied.reason, 'UNSUPPORTED');
+      assert.match(regoDenied.message, /spec\.policy/);
+      const staticFail = cipKey([]).replace('  authorities:\n', '  authorities:\n  - static: {action: fail, message: "frozen"}\n');
+      const frozen = await checkCip('legacy-key', staticFail, 'none');
+      assert.equal(frozen.reason, 'REJECTED_BY_POLICY');
+      assert.match(frozen.message, /frozen/);
+      const warned = await checkCip('unsigned', cipKey(['legacy']).replace('spec:\n', 'spec:\n  mode: warn\n'), 'none');
+      assert.equal(warned.verdict, 'allow');
+      assert.match(warned.message, /mode warn/);
+    });
+  });
+
   describe('gate generate', () => {
     it('prints the manifests of an app whose images carry cosign signatures, and fails the sync on one the key did not sign', async () => {
       faults(undefined);

@@ -22,13 +22,19 @@ export interface SigstoreSignedRequirement {
   type: 'sigstoreSigned';
   /** Public keys (PEM): any one may have signed. Empty for a keyless requirement. */
   keys: MaterialSource[];
-  /** Keyless: the Fulcio identity to require, and where the CA certificates are (caPath/caData, or the trusted root). */
-  fulcio?: { identity: IdentityRule; ca?: MaterialSource };
+  /**
+   * Keyless: the Fulcio identities any one of which may have signed (sigstoreSigned names
+   * one; a policy-controller authority may list several), and where the CA certificates
+   * are (caPath/caData, or the trusted root).
+   */
+  fulcio?: { identities: IdentityRule[]; ca?: MaterialSource; ignoreSCT?: boolean };
   rekorKeys: MaterialSource[];
   trustedRoot?: MaterialSource;
   /** Key-based only: accept signatures without a transparency-log entry (cosign --insecure-ignore-tlog). */
   insecureIgnoreTlog: boolean;
   signedIdentity: SignedIdentity;
+  /** Which storage formats count (a policy-controller authority's signatureFormat); absent: both. */
+  formats?: ReadonlyArray<'legacy' | 'bundle'>;
   origin: Origin;
 }
 
@@ -112,7 +118,7 @@ export function parseSigstoreSigned(v: StrictReader, path: PathSegment[]): Sigst
     if ((subjectEmail === undefined) === (subjectURI === undefined)) {
       v.fail(f, 'needs exactly one of subjectEmail (an e-mail SAN) and subjectURI (a URI SAN, such as a CI workflow\'s https://github.com/<org>/<repo>/.github/workflows/<file>@<ref>)');
     }
-    fulcio = { identity: exactIdentity({ issuer: oidcIssuer, subject: (subjectEmail ?? subjectURI)!, subjectType: subjectEmail !== undefined ? 'email' : 'uri', ...(buildSignerURI ? { buildSignerURI } : {}) }), ...(ca ? { ca } : {}) };
+    fulcio = { identities: [exactIdentity({ issuer: oidcIssuer, subject: (subjectEmail ?? subjectURI)!, subjectType: subjectEmail !== undefined ? 'email' : 'uri', ...(buildSignerURI ? { buildSignerURI } : {}) })], ...(ca ? { ca } : {}) };
     if (insecureIgnoreTlog) v.fail(at('insecureIgnoreTlog'), 'applies to key-based requirements only: a keyless signature needs the transparency log (or a timestamp) to prove when the short-lived certificate was used');
   } else if (keys.length === 0) {
     v.fail(path, 'needs exactly one of keyPath, keyPaths, keyData, keyDatas (a cosign public key) or fulcio (keyless)');

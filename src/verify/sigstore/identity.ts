@@ -152,6 +152,11 @@ export function describeRule(rule: IdentityRule): string {
   return parts.join(', ');
 }
 
+/** Several identities, any one of which may sign. */
+export function describeRules(rules: readonly IdentityRule[]): string {
+  return rules.length === 1 ? describeRule(rules[0]) : rules.map((r, i) => `(${i + 1}) ${describeRule(r)}`).join(' or ');
+}
+
 /** The certificate's claims in a sentence. */
 export function describeIdentity(identity: CertificateIdentity): string {
   const subject = [...identity.emails, ...identity.uris, ...identity.others].join(', ') || 'no subject';

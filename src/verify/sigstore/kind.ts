@@ -9,13 +9,13 @@ import { repositoryName } from '../../reference/reference.js';
 import { describeIdentityRule, identityMatches } from '../identity.js';
 import type { SignatureKind, TrustFile } from '../kind.types.js';
 import { parseSigstoreSigned, type MaterialSource, type SigstoreSignedRequirement } from './config.js';
-import { describeRule, matchIdentity } from './identity.js';
+import { describeRules, matchIdentity } from './identity.js';
 import { buildTrust, type MaterialFile, type SigstoreTrust } from './trust.js';
 import { ANNOTATIONS, COSIGN_SIGN_PREDICATE, isBundle, isLegacyLayer, verifyCosign, type CosignClaim } from './verify.js';
 
 function trustFiles(r: SigstoreSignedRequirement): TrustFile[] {
   const file = (role: string, source: MaterialSource): TrustFile => ('path' in source ? { role, path: source.path } : { role, data: source.data, field: source.field });
-  const settings = { keyless: r.fulcio !== undefined, insecureIgnoreTlog: r.insecureIgnoreTlog };
+  const settings = { keyless: r.fulcio !== undefined, insecureIgnoreTlog: r.insecureIgnoreTlog, ...(r.fulcio?.ignoreSCT ? { ignoreSCT: true } : {}) };
   return [
     { role: 'settings', data: Buffer.from(JSON.stringify(settings)).toString('base64'), field: 'settings' },
     ...(r.trustedRoot ? [file('trustedRoot', r.trustedRoot)] : []),
@@ -32,7 +32,7 @@ export const sigstoreSigned: SignatureKind<SigstoreSignedRequirement, SigstoreTr
   evidence: 'cosign',
   parse: parseSigstoreSigned,
 
-  label: (r) => (r.fulcio ? `sigstoreSigned keyless ${describeRule(r.fulcio.identity)}` : `sigstoreSigned key ${r.keys.map(describeSource).join(', ')}`),
+  label: (r) => (r.fulcio ? `sigstoreSigned keyless ${describeRules(r.fulcio.identities)}` : `sigstoreSigned key ${r.keys.map(describeSource).join(', ')}`),
   keyExtension: 'pub',
 
   key: (r, namespace) => {
@@ -64,13 +64,22 @@ export const sigstoreSigned: SignatureKind<SigstoreSignedRequirement, SigstoreTr
     if (claim.format === 'bundle' && claim.predicateType !== COSIGN_SIGN_PREDICATE) {
       return { ok: false, reason: 'NO_SIGNATURE', message: `a verified attestation of predicate type ${claim.predicateType}, which is not an image signature (${COSIGN_SIGN_PREDICATE})` };
     }
+    if (requirement.formats && !requirement.formats.includes(claim.format)) {
+      return { ok: false, reason: 'NO_SIGNATURE', message: `a ${claim.format === 'bundle' ? 'bundle (OCI referrer)' : 'legacy .sig'} signature, which this authority does not read (signatureFormat: ${requirement.formats.join(', ')})` };
+    }
     if (!claim.digests.includes(digest)) {
       return { ok: false, reason: 'DIGEST_MISMATCH', message: `Signature for digest ${claim.digests.join(', ') || '(none)'} does not match the image digest ${digest}` };
     }
     if (requirement.fulcio) {
       if (!('certificate' in claim.signer)) return { ok: false, reason: 'UNTRUSTED_KEY', message: 'signed with a key, but the policy requires a keyless signature' };
-      const matched = matchIdentity(requirement.fulcio.identity, claim.signer.certificate);
-      if (!matched.ok) return { ok: false, reason: matched.unsupported ? 'UNSUPPORTED' : 'IDENTITY_MISMATCH', message: matched.message };
+      const certificate = claim.signer.certificate;
+      const results = requirement.fulcio.identities.map((rule) => matchIdentity(rule, certificate));
+      if (!results.some((m) => m.ok)) {
+        const failures = results.filter((m): m is Extract<typeof m, { ok: false }> => !m.ok);
+        const unsupported = failures.every((m) => m.unsupported);
+        const message = failures.length === 1 ? failures[0].message : `none of the ${failures.length} identities matched: ${failures.map((m, i) => `${i + 1}. ${m.message}`).join('; ')}`;
+        return { ok: false, reason: unsupported ? 'UNSUPPORTED' : 'IDENTITY_MISMATCH', message };
+      }
     }
     if (claim.format === 'legacy') {
       const signed = claim.dockerReference ?? '';
@@ -85,14 +94,14 @@ export const sigstoreSigned: SignatureKind<SigstoreSignedRequirement, SigstoreTr
 
   hint(reason, requirement, trust, { digest, intended }) {
     const image = `${repositoryName(intended)}@${digest}`;
-    const how = requirement.fulcio ? `cosign sign ${image} as ${describeRule(requirement.fulcio.identity)}` : `cosign sign --key <the private key of ${trust.source}> ${image}`;
+    const how = requirement.fulcio ? `cosign sign ${image} as ${describeRules(requirement.fulcio.identities)}` : `cosign sign --key <the private key of ${trust.source}> ${image}`;
     switch (reason) {
       case 'NO_SIGNATURE':
         return `sign the digest: ${how} (cosign 3 writes a bundle referrer; --new-bundle-format=false writes the ${digest.replace(':', '-')}.sig tag, which policy-controller also reads)`;
       case 'UNTRUSTED_KEY':
         return requirement.fulcio ? `re-sign keylessly with a certificate from the Fulcio CA in ${trust.source}` : `re-sign with a trusted key (${trust.ids.join(', ')}), or commit the signer's public key under .gate/ and name it in the policy in a reviewed commit`;
       case 'IDENTITY_MISMATCH':
-        return requirement.fulcio ? `sign as ${describeRule(requirement.fulcio.identity)}, or change the identity in the policy in a reviewed commit` : `re-sign the image in ${repositoryName(intended)}, or widen signedIdentity in the policy`;
+        return requirement.fulcio ? `sign as ${describeRules(requirement.fulcio.identities)}, or change the identity in the policy in a reviewed commit` : `re-sign the image in ${repositoryName(intended)}, or widen signedIdentity in the policy`;
       case 'DIGEST_MISMATCH':
         return `the signature belongs to other image bytes: ${how}`;
       case 'BAD_SIGNATURE':
@@ -103,7 +112,7 @@ export const sigstoreSigned: SignatureKind<SigstoreSignedRequirement, SigstoreTr
   },
 
   explain: (r, trust) => ({
-    ...(r.fulcio ? { identity: describeRule(r.fulcio.identity) } : {}),
+    ...(r.fulcio ? { identity: describeRules(r.fulcio.identities) } : {}),
     ...(trust ? { keySource: trust.source, fingerprints: trust.ids } : {}),
   }),
 };

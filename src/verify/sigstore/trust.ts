@@ -22,6 +22,8 @@ export interface TrustSettings {
   keyless: boolean;
   /** Key-based only: a signature without a transparency-log entry is accepted. */
   insecureIgnoreTlog: boolean;
+  /** Keyless: no SCT is required even when the trust has CT logs (policy-controller's insecureIgnoreSCT). */
+  ignoreSCT?: boolean;
 }
 
 export interface PolicyKey {
@@ -80,7 +82,7 @@ export function buildTrust(files: MaterialFile[], now: Date = new Date()): Built
   if (!settings.keyless && keys.length === 0) return { ok: false, message: 'no public key' };
   const ids = settings.keyless ? material.certificateAuthorities.map((ca) => `fulcio-ca:${fingerprint(ca.certChain[ca.certChain.length - 1].publicKey)}`) : keys.map((k) => `sha256:${k.id}`);
   const sources = files.filter((f) => f.role !== 'settings').map((f) => f.source);
-  return { ok: true, trust: { settings, keys, material, requireSCT: material.ctlogs.length > 0, sources }, ids, warnings };
+  return { ok: true, trust: { settings, keys, material, requireSCT: material.ctlogs.length > 0 && settings.ignoreSCT !== true, sources }, ids, warnings };
 }
 
 /** The trust material for one verification: `key` answers every key lookup (the hint in a signature is never trusted). */

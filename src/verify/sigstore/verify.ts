@@ -98,7 +98,8 @@ function verifyLegacy(blob: Evidence, trust: SigstoreTrust): CosignVerified {
   const a = blob.annotations ?? {};
   const payload = Buffer.from(blob.bytes);
   const signature = strictBase64(a[ANNOTATIONS.signature], `the ${ANNOTATIONS.signature} annotation`);
-  const set = a[ANNOTATIONS.bundle] !== undefined ? readSET(a[ANNOTATIONS.bundle]) : undefined;
+  // With the log ignored and no Rekor key to check a SET with, the SET is not read (policy-controller's key authority without ctlog).
+  const set = a[ANNOTATIONS.bundle] !== undefined && !ignoresLog(trust) ? readSET(a[ANNOTATIONS.bundle]) : undefined;
   const stamp = a[ANNOTATIONS.timestamp] !== undefined ? readStampAnnotation(a[ANNOTATIONS.timestamp]) : undefined;
   const keyless = trust.settings.keyless;
   let leaf: Buffer | undefined;
@@ -222,6 +223,7 @@ function verifyBundle(blob: Evidence, trust: SigstoreTrust): CosignVerified {
   } catch (e) {
     return { ok: false, reason: 'BAD_SIGNATURE', message: `not a valid sigstore bundle: ${(e as Error).message}` };
   }
+  if (ignoresLog(trust)) bundle = { ...bundle, verificationMaterial: { ...bundle.verificationMaterial, tlogEntries: [] } };
   if (bundle.content.$case !== 'dsseEnvelope') fail('BAD_SIGNATURE', 'the bundle holds a message signature (a blob signature), not the DSSE envelope cosign writes for an image');
   const envelope = (bundle.content as { dsseEnvelope: { payloadType: string; payload: Buffer; signatures: Array<{ sig: Buffer }> } }).dsseEnvelope;
   if (envelope.signatures.length !== 1) fail('BAD_SIGNATURE', `the DSSE envelope has ${envelope.signatures.length} signatures; exactly one is allowed`);
@@ -294,6 +296,11 @@ function readStatement(payload: Buffer): { digests: string[]; predicateType: str
 }
 
 // ——— shared ———
+
+/** A key-based trust that ignores the transparency log and has no Rekor key: log entries are not read at all. */
+function ignoresLog(trust: SigstoreTrust): boolean {
+  return !trust.settings.keyless && trust.settings.insecureIgnoreTlog && trust.material.tlogs.length === 0;
+}
 
 /**
  * The policy key whose signature check passes. None: UNTRUSTED_KEY — or BAD_SIGNATURE when

@@ -31,7 +31,7 @@ function requirement(overrides: Partial<SigstoreSignedRequirement> = {}): Sigsto
   return { type: 'sigstoreSigned', keys: [{ path: 'keys/cosign.pub' }], rekorKeys: [], insecureIgnoreTlog: false, signedIdentity: { type: 'matchRepository' }, origin: { file: 'p.yaml', line: 1 }, ...overrides };
 }
 
-const keyless = (identity: IdentityRule): SigstoreSignedRequirement => requirement({ keys: [], fulcio: { identity } });
+const keyless = (identity: IdentityRule): SigstoreSignedRequirement => requirement({ keys: [], fulcio: { identities: [identity] } });
 
 /** Crypto, then acceptance: the reason code of the first failure, or 'SIGNED'. */
 async function judge(blob: Evidence, trust: SigstoreTrust, req: SigstoreSignedRequirement, t = target()): Promise<{ reason: string; message: string }> {
