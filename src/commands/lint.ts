@@ -8,7 +8,8 @@ import path from 'node:path';
 import { prepare, type CheckIO, type CheckOptions } from '../engine/engine.js';
 import { GateError, type Warning } from '../errors.js';
 import { displayName } from '../input/files.js';
-import { lintExemptions, lintMutation, lintPolicies, lintStores, type Finding } from '../policy/lint.js';
+import { lintExemptions, lintMutation, lintPolicies, lintSigstore, lintStores, lintValidity, type Finding } from '../policy/lint.js';
+import { sigstoreSigned } from '../verify/sigstore/kind.js';
 import { undeployedKey } from '../policy/parity.js';
 import { ruleLevel, webhookOf } from '../policy/settings.js';
 import { safeLines, visible } from '../report/escape.js';
@@ -28,7 +29,14 @@ export async function runLint(options: Omit<CheckOptions, 'paths'>, io: CheckIO)
     const mutateImage = ruleLevel(settings, webhook, 'mutate-image', 'warn');
     const signatureStore = ruleLevel(settings, webhook, 'signature-store', 'deny');
     const keySecret = ruleLevel(settings, webhook, 'key-secret', 'deny');
-    const findings: Finding[] = [...lintPolicies(policies), ...lintMutation(policies, mutateImage), ...lintStores(policies, engine.registries, settings.signatureStores, signatureStore), ...lintExemptions(settings.exemptions, now)];
+    const findings: Finding[] = [
+      ...lintPolicies(policies),
+      ...lintMutation(policies, mutateImage),
+      ...lintStores(policies, engine.registries, settings.signatureStores, signatureStore),
+      ...lintExemptions(settings.exemptions, now),
+      ...lintSigstore(policies, webhook),
+    ];
+    const validity: Parameters<typeof lintValidity>[0] = [];
     const used = new Set<string>();
     // Each key is looked up once per namespace: a missing key is reported once, where it is first named.
     const tried = new Set<string>();
@@ -40,12 +48,14 @@ export async function runLint(options: Omit<CheckOptions, 'paths'>, io: CheckIO)
           if (kind?.needs !== 'signatures') continue;
           const need = kind.key(requirement, resource.namespace ?? options.namespace);
           used.add(`${need.secret}.${need.extension}`);
+          for (const file of need.files ?? []) if (file.path?.startsWith('keys/')) used.add(file.path.slice('keys/'.length));
           const once = JSON.stringify([kind.type, need.secret, need.extension, need.namespace]);
           if (tried.has(once)) continue;
           tried.add(once);
           try {
             const label = `${resource.kind}/${resource.name} (repository "${rule.name}")`;
             const trust = await engine.decider.trusts.resolve(kind, requirement, resource.namespace ?? options.namespace, label);
+            for (const v of kind.validity?.(trust.value) ?? []) validity.push({ ...v, origin: requirement.origin, source: trust.source });
             // A ClusterImagePolicy's workloads may be in any namespace: a declaration for some of them is taken as the team's word.
             const declared = settings.keySecrets?.some((k) => k.name === need.secret) === true;
             const divergence = keySecret === 'off' || declared ? undefined : undeployedKey(trust.placement, trust.need, label);
@@ -57,6 +67,24 @@ export async function runLint(options: Omit<CheckOptions, 'paths'>, io: CheckIO)
         }
       }
     }
+    // policy-controller's ClusterImagePolicies: each authority's keys and trust root, as gate check reads them.
+    if (webhook !== 'portieris') {
+      for (const policy of policies.sigstore ?? []) {
+        for (const authority of policy.authorities) {
+          if (authority.kind !== 'signature') continue;
+          try {
+            const trust = await engine.decider.trusts.resolve(sigstoreSigned, authority.requirement, options.namespace, `ClusterImagePolicy ${policy.name} (authority ${authority.name})`);
+            for (const v of sigstoreSigned.validity?.(trust.value as Parameters<NonNullable<typeof sigstoreSigned.validity>>[0]) ?? []) validity.push({ ...v, origin: authority.origin, source: trust.source });
+            for (const file of trust.need.files ?? []) if (file.path?.startsWith('keys/')) used.add(file.path.slice('keys/'.length));
+          } catch (e) {
+            if (!(e instanceof GateError)) throw e;
+            findings.push({ level: 'error', file: e.position?.file ?? authority.origin.file, line: e.position?.line ?? authority.origin.line, message: `${e.code}: ${e.message}` });
+          }
+        }
+      }
+    }
+    const seenValidity = new Set<string>();
+    findings.push(...lintValidity(validity.filter((v) => !seenValidity.has(`${v.source}\u0000${v.what}\u0000${v.end.getTime()}`) && seenValidity.add(`${v.source}\u0000${v.what}\u0000${v.end.getTime()}`)), now));
     if (locations.keysDir) {
       // Key files of every kind that reads keys (.asc for signedBy).
       const extensions = new Set(Object.values(engine.decider.kinds).flatMap((k) => (k.needs === 'signatures' ? [`.${k.keyExtension}`] : [])));
@@ -70,7 +98,7 @@ export async function runLint(options: Omit<CheckOptions, 'paths'>, io: CheckIO)
     const errors = findings.filter((f) => f.level === 'error').length;
     return {
       findings,
-      summary: { policies: resources.length, patterns: resources.reduce((n, r) => n + r.repositories.length, 0), exemptions: settings.exemptions.length, errors, warnings: findings.length - errors },
+      summary: { policies: resources.length + (policies.sigstore?.length ?? 0), patterns: resources.reduce((n, r) => n + r.repositories.length, 0) + (policies.sigstore ?? []).reduce((n, p) => n + p.globs.length, 0), exemptions: settings.exemptions.length, errors, warnings: findings.length - errors },
     };
   } finally {
     await engine.close();

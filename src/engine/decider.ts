@@ -144,6 +144,7 @@ export class Decider {
       rule: options.signatureStore,
       mirrors: options.stores?.mirrors,
       gateOnly: options.stores?.gateOnly,
+      cosign: options.stores?.cosign,
       cache: options.cache,
     });
   }

@@ -12,7 +12,8 @@ import { parseReference } from '../reference/reference.js';
 import { exemptionEnd, hasExpired } from './exemptions.js';
 import { inApiOrder } from './select.js';
 import type { RegistriesConfig } from './registries-d.js';
-import type { Exemption, GateSettings, RuleLevel } from './settings.js';
+import type { Exemption, GateSettings, RuleLevel, Webhook } from './settings.js';
+import { compile, isAnchored } from '../verify/sigstore/identity.js';
 import type { Origin, PolicyResource, PolicySet } from './types.js';
 import { patternMatchesImage } from './wildcard.js';
 
@@ -24,6 +25,8 @@ export interface Finding {
 }
 
 const SOON_DAYS = 14;
+/** Trust material that ends within this many days is said by lint. */
+const TRUST_SOON_DAYS = 30;
 const DAY_MS = 24 * 60 * 60 * 1000;
 
 export function lintPolicies(policies: PolicySet): Finding[] {
@@ -151,6 +154,66 @@ export function lintStores(policies: PolicySet, registries: RegistriesConfig, st
   }
   for (const g of stores?.gateOnly ?? []) {
     if (!scopes.some((s) => s.scope === g.scope)) findings.push(warning(g.origin, `signatureStores.gateOnly: registries.d has no scope "${g.scope}" with a lookaside${scopes.length > 0 ? ` (its scopes: ${scopes.map((s) => s.scope).join(', ')})` : ''}`));
+  }
+  return findings;
+}
+
+/**
+ * cosign policies and the webhook that is to enforce them: a sigstoreSigned requirement
+ * Portieris cannot enforce, policies the chosen webhook does not read, and what a
+ * ClusterImagePolicy of policy.sigstore.dev asks that the webhook or gate reads otherwise
+ * (unanchored or RE2-only identity patterns, globs with a tag, bundle authorities under
+ * policy-controller, mode warn, match).
+ */
+export function lintSigstore(policies: PolicySet, webhook: Webhook): Finding[] {
+  const findings: Finding[] = [];
+  const portieris = [...policies.clusterImagePolicies, ...policies.imagePolicies];
+  for (const resource of portieris) {
+    for (const rule of resource.repositories) {
+      for (const requirement of rule.policy.simple?.requirements ?? []) {
+        if (requirement.type !== 'sigstoreSigned') continue;
+        if (webhook === 'portieris') findings.push(error(requirement.origin, `${resource.kind}/${resource.name} repository "${rule.name}": Portieris cannot enforce a sigstoreSigned requirement (its CRD rejects the type): set webhook: none in .gate/config.yaml if no webhook enforces these images, or enforce them with sigstore policy-controller and a ClusterImagePolicy of policy.sigstore.dev (webhook: policy-controller)`));
+        else if (webhook === 'policy-controller') findings.push(warning(requirement.origin, `${resource.kind}/${resource.name} repository "${rule.name}": under webhook: policy-controller gate reads only the ClusterImagePolicies of policy.sigstore.dev; this Portieris policy is not read`));
+      }
+    }
+  }
+  const sigstore = policies.sigstore ?? [];
+  if (webhook === 'portieris' && sigstore.length > 0) {
+    for (const policy of sigstore) findings.push(warning(policy.origin, `ClusterImagePolicy ${policy.name} (policy.sigstore.dev) is not read under webhook: portieris; set webhook: policy-controller (or none) in .gate/config.yaml`));
+  }
+  if (webhook === 'portieris') return findings;
+  for (const policy of sigstore) {
+    const what = `ClusterImagePolicy ${policy.name} (policy.sigstore.dev)`;
+    if (policy.mode === 'warn') findings.push(warning(policy.origin, `${what} is in mode warn: its failures are warnings, and images it does not admit are allowed`));
+    if (policy.match) findings.push(warning(policy.origin, `${what} has match: gate applies it to every workload's images, which is stricter than policy-controller`));
+    if (policy.unsupported) findings.push(error(policy.origin, `${what}: ${policy.unsupported.field}: ${policy.unsupported.message}: gate denies every image it matches`));
+    for (const glob of policy.globs) {
+      if (glob.glob.slice(glob.glob.indexOf('/') + 1).includes(':')) findings.push(warning(glob.origin, `${what}: glob "${glob.glob}" names a tag; policy-controller resolves tags to digests before it matches, so in a cluster it never matches a tag`));
+    }
+    for (const authority of policy.authorities) {
+      if (authority.kind === 'unsupported') findings.push(error(authority.origin, `${what} authority ${authority.name}: ${authority.field}: ${authority.message}; gate denies on it`));
+      if (authority.kind !== 'signature') continue;
+      if (webhook === 'policy-controller' && authority.format === 'bundle') findings.push(error(authority.origin, `${what} authority ${authority.name}: signatureFormat: bundle, which policy-controller cannot verify for images yet (sigstore/policy-controller#1899, #1958; fix #1968 open): the cluster denies such images`));
+      for (const identity of authority.requirement.fulcio?.identities ?? []) {
+        for (const [field, matcher] of [['issuerRegExp', identity.issuer], ['subjectRegExp', identity.subject]] as const) {
+          if (!('regexp' in matcher)) continue;
+          const compiled = compile(matcher);
+          if (!compiled.ok) findings.push(error(authority.origin, `${what} authority ${authority.name}: ${field}: ${compiled.message}`));
+          else if (!isAnchored(matcher.regexp)) findings.push(warning(authority.origin, `${what} authority ${authority.name}: ${field} "${matcher.regexp}" is not anchored: policy-controller (and gate) match it anywhere in the value, so "${matcher.regexp}" also matches longer identities; write ^…$`));
+        }
+      }
+    }
+  }
+  return findings;
+}
+
+/** Trust material (a trusted root's CAs, logs, TSAs) that stopped being valid, or stops within 30 days. */
+export function lintValidity(entries: Array<{ what: string; end: Date; origin: Origin; source: string }>, now: Date): Finding[] {
+  const findings: Finding[] = [];
+  for (const e of entries) {
+    const left = Math.ceil((e.end.getTime() - now.getTime()) / DAY_MS);
+    if (left <= 0) findings.push(warning(e.origin, `${e.source}: ${e.what} stopped being valid on ${e.end.toISOString()}: signatures made after that are refused`));
+    else if (left <= TRUST_SOON_DAYS) findings.push(warning(e.origin, `${e.source}: ${e.what} stops being valid in ${left} day(s), on ${e.end.toISOString()}: commit the new trusted root before then`));
   }
   return findings;
 }

@@ -41,7 +41,7 @@ export interface GateSettings {
   /** Webhook-parity rules set to another level than their default; absent: none is. */
   rules?: Partial<Record<ParityRule, RuleLevel>>;
   /** Local mirrors of storeURLs, and registries.d scopes opted into gate-only evidence. */
-  signatureStores?: { mirrors: StoreMirror[]; gateOnly: GateOnlyScope[] };
+  signatureStores?: { mirrors: StoreMirror[]; gateOnly: GateOnlyScope[]; cosign?: CosignStore[] };
   /** Key Secrets declared deployed in the cluster (outside the checked manifests). */
   keySecrets?: DeployedKeySecret[];
 }
@@ -52,6 +52,21 @@ export interface StoreMirror {
   storeURL: string;
   /** An absolute folder (resolved against .gate/ when relative). */
   path: string;
+  origin: Origin;
+}
+
+/**
+ * Where the cosign signatures of a registry scope are, when not beside the image: an OCI
+ * image layout folder (what `cosign save` writes; offline runs), or another repository of
+ * the same registry (cosign's COSIGN_REPOSITORY).
+ */
+export interface CosignStore {
+  /** A registry host, or host/path prefix, as registries.d scopes are written. */
+  scope: string;
+  /** An absolute folder: one OCI image layout, or a folder of them (one level down). */
+  layout?: string;
+  /** host/path of the repository holding the `.sig` tags and referrers. */
+  repository?: string;
   origin: Origin;
 }
 
@@ -189,8 +204,8 @@ function requiredText(entry: Record<string, unknown>, path: PathSegment[], field
 
 function stores(doc: YamlDocument, file: string, folder: string, fail: Fail): NonNullable<GateSettings['signatureStores']> {
   const root = (doc.value as Record<string, unknown>).signatureStores;
-  if (!isPlainObject(root)) return fail(['signatureStores'], 'must be a mapping with mirrors, gateOnly');
-  onlyFields(root, ['signatureStores'], ['mirrors', 'gateOnly'], fail);
+  if (!isPlainObject(root)) return fail(['signatureStores'], 'must be a mapping with mirrors, gateOnly, cosign');
+  onlyFields(root, ['signatureStores'], ['mirrors', 'gateOnly', 'cosign'], fail);
   const mirrors = listOf(doc, ['signatureStores', 'mirrors'], ['storeURL', 'path'], fail, (entry, at) => {
     const storeURL = requiredText(entry, at, 'storeURL', "the policy's simple.storeURL this folder mirrors", fail).replace(/\/+$/, '');
     if (!/^https?:\/\//.test(storeURL)) fail([...at, 'storeURL'], `must be an http:// or https:// URL, as Portieris requires of storeURL, found ${JSON.stringify(storeURL)}`);
@@ -209,7 +224,23 @@ function stores(doc: YamlDocument, file: string, folder: string, fail: Fail): No
     reason: requiredText(entry, at, 'reason', 'evidence the webhook cannot read is a hole in the parity: say why it is fine', fail),
     origin: { file, line: doc.locate(at) },
   }));
-  return { mirrors, gateOnly };
+  const cosign = listOf(doc, ['signatureStores', 'cosign'], ['scope', 'layout', 'repository'], fail, (entry, at): CosignStore => {
+    const scope = requiredText(entry, at, 'scope', 'the registry host, or host/path prefix, whose images this covers', fail).replace(/\/+$/, '');
+    if (/[\s*@:]/.test(scope.replace(/^[^/]*:\d+/, (hostPort) => hostPort.replace(':', '')))) fail([...at, 'scope'], `must be a registry host or host/path prefix without wildcards, tags or digests, found ${JSON.stringify(scope)}`);
+    const layout = entry.layout;
+    const repository = entry.repository;
+    if ((layout === undefined) === (repository === undefined)) fail(at, 'needs exactly one of layout (an OCI image layout folder, as cosign save writes) and repository (where cosign put the signatures: COSIGN_REPOSITORY)');
+    if (layout !== undefined) {
+      const where = requiredText(entry, at, 'layout', 'the OCI image layout folder', fail);
+      if (/^[a-z][a-z0-9+.-]*:\/\//i.test(where)) fail([...at, 'layout'], `must be a local folder (relative to ${path.basename(folder)}/ or absolute), found ${JSON.stringify(where)}`);
+      return { scope, layout: path.resolve(folder, where), origin: { file, line: doc.locate(at) } };
+    }
+    const repo = requiredText(entry, at, 'repository', 'the repository holding the signatures', fail).replace(/\/+$/, '');
+    if (repo.split('/')[0] !== scope.split('/')[0]) fail([...at, 'repository'], `must be on the scope's registry ${scope.split('/')[0]}: gate sends the workload's credentials for that registry only`);
+    if (!/^[a-z0-9.-]+(:\d+)?(\/[a-z0-9]+(?:[._-][a-z0-9]+)*)+$/.test(repo)) fail([...at, 'repository'], `must be host/repository, found ${JSON.stringify(repo)}`);
+    return { scope, repository: repo, origin: { file, line: doc.locate(at) } };
+  });
+  return { mirrors, gateOnly, ...(cosign.length > 0 ? { cosign } : {}) };
 }
 
 function deployedKeys(doc: YamlDocument, file: string, fail: Fail): DeployedKeySecret[] {

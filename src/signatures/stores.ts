@@ -18,14 +18,14 @@ import type { EvidenceCache } from '../cache/evidence-cache.js';
 import { evidenceKey } from '../cache/key.js';
 import { once } from '../memo.js';
 import { lookasideFor, sigstoreAttachmentsFor, type LookasideChoice, type RegistriesConfig } from '../policy/registries-d.js';
-import type { RuleLevel, StoreMirror, GateOnlyScope } from '../policy/settings.js';
+import type { CosignStore, RuleLevel, StoreMirror, GateOnlyScope } from '../policy/settings.js';
 import type { PolicyResource, RepositoryRule } from '../policy/types.js';
 import { repositoryName, type ImageReference } from '../reference/reference.js';
 import type { RegistryClient } from '../registry/client.js';
 import { credentialKey, type Credential, type CredentialCandidate } from '../registry/credentials.js';
-import type { HttpClient } from '../registry/http.js';
+import { TransportError, type HttpClient } from '../registry/http.js';
 import { SigstoreAttachments } from './attachments.js';
-import { CosignStorage } from './cosign.js';
+import { CosignStorage, layoutContent, layoutsUnder, registryContent } from './cosign.js';
 import type { EvidenceLookup } from './evidence.js';
 import { ExtensionApiSource } from './extension-api.js';
 import { fileLookaside, httpLookaside } from './lookaside.js';
@@ -56,6 +56,8 @@ export interface StoresOptions {
   gateOnly?: readonly GateOnlyScope[];
   /** Evidence kept between runs (cache/): read before a network store, written after it. */
   cache?: EvidenceCache;
+  /** config.yaml's signatureStores.cosign: where the cosign signatures of a scope are, when not beside the image. */
+  cosign?: readonly CosignStore[];
 }
 
 /** One store to read: a lookaside base, the registry's signature API (`base` absent), or the image's cosign storage. */
@@ -147,16 +149,16 @@ export class SignatureStores {
       storeSecret: storeSecret ? `${storeSecret}\u0000${namespace}` : '',
       credentials: credentialKey(credentials),
     });
-    const shared = this.shareable(store, storeSecret, attachments, credentials) ? { store: storeId, repository: `${ref.domain}/${ref.path}`, digest, attachments } : undefined;
+    const shared = this.shareable(store, storeSecret, attachments, credentials) && !(store.cosign && cosignStoreFor(this.options.cosign ?? [], ref)?.layout) ? { store: storeId, repository: `${ref.domain}/${ref.path}`, digest, attachments } : undefined;
     const described = (found: EvidenceLookup & { ok: true }): EvidenceLookup => {
       const label = storeLabel(store);
       if (label) return { ...found, searched: `${found.searched} (${label})` };
       return base === undefined && !store.webhookOnly && store.cosign === undefined ? { ...found, unconfigured: unconfiguredHint(ref) } : found;
     };
     const fetch = async (): Promise<EvidenceLookup> => {
-      let source = store.cosign === 'only' ? this.cosign(credentials) : await this.primary(ref, base, storeSecret, namespace, credentials, store.webhookOnly === true);
+      let source = store.cosign === 'only' ? this.cosign(ref, credentials) : await this.primary(ref, base, storeSecret, namespace, credentials, store.webhookOnly === true);
       if (attachments) source = appended(source, new SigstoreAttachments(this.options.network!.registry, credentials));
-      if (store.cosign === 'also') source = appended(source, this.cosign(credentials));
+      if (store.cosign === 'also') source = appended(source, this.cosign(ref, credentials));
       const found = await source.lookup(ref, digest);
       if (!found.ok) return found;
       if (shared) this.options.cache?.put(shared, found);
@@ -175,11 +177,21 @@ export class SignatureStores {
     });
   }
 
-  /** The image's cosign storage in its registry (signatures/cosign.ts); offline, a failure that says so. */
-  private cosign(credentials: CredentialCandidate[]): SignatureSource {
+  /**
+   * The image's cosign storage (signatures/cosign.ts): an OCI layout folder or another
+   * repository config.yaml declares for its scope, else the image's own repository;
+   * offline without a layout, a failure that says so.
+   */
+  private cosign(ref: ImageReference, credentials: CredentialCandidate[]): SignatureSource {
+    const declared = cosignStoreFor(this.options.cosign ?? [], ref);
+    const at = declared ? `, declared at ${declared.origin.file}:${declared.origin.line}` : '';
+    if (declared?.layout) return layoutSource(declared.layout, this.options.show(declared.layout), at);
     const network = this.options.network;
-    if (!network) return offline('cosign signatures are in the image\'s registry, and this run is offline');
-    return new CosignStorage(network.registry, credentials);
+    if (!network) return offline(`cosign signatures are in ${declared?.repository ?? `the registry of ${repositoryName(ref)}`}, and this run is offline (an OCI layout folder in signatureStores.cosign of config.yaml serves offline runs)`);
+    if (!declared?.repository) return new CosignStorage(registryContent(network.registry, ref, credentials));
+    const slash = declared.repository.indexOf('/');
+    const repository = { domain: declared.repository.slice(0, slash), path: declared.repository.slice(slash + 1) };
+    return new CosignStorage(registryContent(network.registry, repository, credentials), `${declared.repository}${at}`);
   }
 
   /**
@@ -237,6 +249,39 @@ export function storeLabel(store: StoreSpec): string | undefined {
   if (store.mirrorOf) return `the local mirror of storeURL ${store.mirrorOf.storeURL}, declared at ${store.mirrorOf.origin.file}:${store.mirrorOf.origin.line}; the webhook reads the storeURL itself`;
   if (store.gateOnly?.optIn) return `gate-only evidence: registries.d scope ${store.gateOnly.scope}, opted in at ${store.gateOnly.optIn.origin.file}:${store.gateOnly.optIn.origin.line}; Portieris does not read it`;
   return undefined;
+}
+
+/** The most specific signatureStores.cosign entry whose scope covers the image (a host, or a host/path prefix by whole segments). */
+export function cosignStoreFor(stores: readonly CosignStore[], ref: ImageReference): CosignStore | undefined {
+  const name = repositoryName(ref);
+  return stores.filter((s) => name === s.scope || name.startsWith(`${s.scope}/`)).sort((a, b) => b.scope.length - a.scope.length)[0];
+}
+
+/** Every OCI layout under a configured folder, read as one cosign storage. */
+function layoutSource(dir: string, shown: string, declared: string): SignatureSource {
+  let layouts: Promise<string[]> | undefined;
+  return {
+    async lookup(ref, digest) {
+      const where = `the OCI layout folder ${shown}${declared}`;
+      let found: string[];
+      try {
+        found = await (layouts ??= layoutsUnder(dir));
+      } catch (e) {
+        if (e instanceof TransportError) return { ok: false, failure: e.failure, searched: where };
+        throw e;
+      }
+      if (found.length === 0) return { ok: true, blobs: [], searched: where, note: `${shown} holds no OCI image layout (an oci-layout file, as cosign save --dir writes)` };
+      const blobs = [];
+      const searched = [];
+      for (const layout of found) {
+        const result = await new CosignStorage(layoutContent(layout, `OCI layout ${found.length === 1 ? shown : `${shown}/${layout.slice(dir.length + 1)}`}`)).lookup(ref, digest);
+        if (!result.ok) return result;
+        blobs.push(...result.blobs);
+        if (result.blobs.length > 0 || found.length === 1) searched.push(result.searched);
+      }
+      return { ok: true, blobs, searched: `${where}: ${searched.length > 0 ? searched.join('; ') : `none of its ${found.length} layouts holds signatures of ${digest}`}` };
+    },
+  };
 }
 
 /** c/image's order: the primary store, then the attachments appended. */

@@ -158,6 +158,8 @@ export interface SignatureKind<R extends Requirement = Requirement, T = unknown,
   accept(claim: C, target: Target, requirement: R): Acceptance;
   /** What to do about a denial of this requirement. */
   hint(reason: ReasonCode, requirement: R, trust: Trust<T>, target: Target): string;
+  /** Trust material with an end date (CAs, logs, timestamp authorities), for `gate policy lint`. */
+  validity?(trust: T): Array<{ what: string; end: Date }>;
 }
 
 // `any` only here: the registry holds kinds of different requirement types, and each kind

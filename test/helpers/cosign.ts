@@ -435,3 +435,44 @@ export async function referrersFront(registryUrl: string): Promise<ReferrersFron
   });
   return Object.assign(server, { control: state });
 }
+
+// ——— OCI image layouts (air-gapped runs) ———
+
+export interface LayoutOptions {
+  /** `cosign save`'s index.json: kind annotations (image, sigs); else tags (ref.name) and referrers listed as oras writes them. */
+  style: 'cosign-save' | 'tags';
+  /** The image manifest (bytes) to save; its blobs are not needed for signature lookups. */
+  image: Buffer;
+  legacy?: LegacyLayer[];
+  bundles?: string[];
+}
+
+/** Writes an OCI image layout holding an image manifest, its `.sig` manifest and its bundle referrers. */
+export async function writeCosignLayout(dir: string, options: LayoutOptions): Promise<string> {
+  const { mkdir, writeFile } = await import('node:fs/promises');
+  const pathMod = await import('node:path');
+  await mkdir(pathMod.join(dir, 'blobs', 'sha256'), { recursive: true });
+  const put = async (bytes: Buffer) => {
+    const hex = sha256(bytes).toString('hex');
+    await writeFile(pathMod.join(dir, 'blobs', 'sha256', hex), bytes);
+    return { digest: `sha256:${hex}`, size: bytes.length };
+  };
+  const image = await put(options.image);
+  const manifests: object[] = [{ mediaType: 'application/vnd.oci.image.manifest.v1+json', ...image, annotations: options.style === 'cosign-save' ? { kind: 'dev.cosignproject.cosign/image' } : { 'org.opencontainers.image.ref.name': 'latest' } }];
+  if (options.legacy?.length) {
+    const descriptors = [];
+    for (const layer of options.legacy) descriptors.push({ mediaType: LEGACY_LAYER, ...(await put(layer.payload)), annotations: layer.annotations });
+    const config = await put(Buffer.from(JSON.stringify({ architecture: '', os: '', config: {}, rootfs: { type: 'layers', diff_ids: descriptors.map((d) => d.digest) } })));
+    const sig = await put(Buffer.from(JSON.stringify({ schemaVersion: 2, mediaType: 'application/vnd.oci.image.manifest.v1+json', config: { mediaType: 'application/vnd.oci.image.config.v1+json', ...config }, layers: descriptors })));
+    manifests.push({ mediaType: 'application/vnd.oci.image.manifest.v1+json', ...sig, annotations: options.style === 'cosign-save' ? { kind: 'dev.cosignproject.cosign/sigs' } : { 'org.opencontainers.image.ref.name': `${image.digest.replace(':', '-')}.sig` } });
+  }
+  for (const json of options.bundles ?? []) {
+    const empty = await put(EMPTY);
+    const layer = await put(Buffer.from(json));
+    const referrer = await put(Buffer.from(JSON.stringify({ schemaVersion: 2, mediaType: 'application/vnd.oci.image.manifest.v1+json', artifactType: BUNDLE_TYPE, config: { mediaType: 'application/vnd.oci.empty.v1+json', ...empty }, layers: [{ mediaType: BUNDLE_TYPE, ...layer }], subject: { mediaType: 'application/vnd.oci.image.manifest.v1+json', ...image }, annotations: { 'dev.sigstore.bundle.content': 'dsse-envelope', 'dev.sigstore.bundle.predicateType': SIGN_PREDICATE } })));
+    manifests.push({ mediaType: 'application/vnd.oci.image.manifest.v1+json', ...referrer, artifactType: BUNDLE_TYPE });
+  }
+  await writeFile(pathMod.join(dir, 'oci-layout'), JSON.stringify({ imageLayoutVersion: '1.0.0' }));
+  await writeFile(pathMod.join(dir, 'index.json'), JSON.stringify({ schemaVersion: 2, mediaType: 'application/vnd.oci.image.index.v1+json', manifests }));
+  return image.digest;
+}

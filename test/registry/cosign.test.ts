@@ -58,6 +58,9 @@ describe('cosign signatures in a registry (sigstoreSigned, webhook: none)', () =
     await push('both');
     await pushLegacy(url, 'cosign/both', images.both, [await legacyWithKey(sigstore, key, cosignPayload(`${world.host}/cosign/both`, images.both))]);
     await pushBundle(url, 'cosign/both', images.both, await bundle(sigstore, { key }, statement(images.both)));
+    // Signatures kept in another repository (cosign's COSIGN_REPOSITORY).
+    await push('kept-apart');
+    await pushLegacy(url, 'cosign/signatures', images['kept-apart'], [await legacyWithKey(sigstore, key, cosignPayload(`${world.host}/cosign/kept-apart`, images['kept-apart']))]);
     // A multi-arch image: the index is signed (cosign signs the digest the tag resolves to); one only a child.
     await push('multi', { multiArch: true });
     await pushBundle(url, 'cosign/multi', images.multi, await bundle(sigstore, { key }, statement(images.multi)));
@@ -129,6 +132,16 @@ describe('cosign signatures in a registry (sigstoreSigned, webhook: none)', () =
       faults(undefined);
       assert.equal((await check('multi')).reason, 'SIGNED');
       assert.equal((await check('children')).reason, 'NO_SIGNATURE');
+    });
+
+    it('reads the signatures of a scope from the repository config.yaml names (COSIGN_REPOSITORY), and not without it', async () => {
+      faults(undefined);
+      const config = `webhook: none\nsignatureStores:\n  cosign:\n  - scope: ${world.host}/cosign/kept-apart\n    repository: ${world.host}/cosign/signatures\n`;
+      const kept = await check('kept-apart', KEY_REQUIREMENT, { '.gate/config.yaml': config });
+      assert.equal(kept.reason, 'SIGNED', kept.message);
+      assert.match(kept.message, /cosign\/signatures:sha256-[0-9a-f]{64}\.sig layer 1/);
+      const alone = await check('kept-apart');
+      assert.equal(alone.reason, 'NO_SIGNATURE');
     });
 
     it('denies with another key UNTRUSTED_KEY', async () => {

@@ -111,6 +111,17 @@ export const sigstoreSigned: SignatureKind<SigstoreSignedRequirement, SigstoreTr
     }
   },
 
+  validity(trust) {
+    const m = trust.material;
+    return [
+      ...m.certificateAuthorities.map((ca) => ({ what: 'a Fulcio CA (its validFor)', end: ca.validFor.end })),
+      ...m.timestampAuthorities.map((ca) => ({ what: 'a timestamp authority', end: ca.validFor.end })),
+      ...m.tlogs.map((log) => ({ what: `the Rekor log ${log.baseURL}`, end: log.validFor.end })),
+      ...m.ctlogs.map((log) => ({ what: `the CT log ${log.baseURL}`, end: log.validFor.end })),
+      ...m.certificateAuthorities.flatMap((ca) => ca.certChain.map((cert) => ({ what: 'a Fulcio CA certificate (its notAfter)', end: cert.notAfter }))),
+    ].filter((v) => v.end.getTime() < 8.64e15);
+  },
+
   explain: (r, trust) => ({
     ...(r.fulcio ? { identity: describeRules(r.fulcio.identities) } : {}),
     ...(trust ? { keySource: trust.source, fingerprints: trust.ids } : {}),
