@@ -9,6 +9,8 @@ import fg from 'fast-glob';
 import { gate, gateJson, PROJECT_ROOT } from '../helpers/gate.js';
 import { GpgHome, skopeoVerify } from '../helpers/gpg.js';
 import { mustRun, run } from '../helpers/tools.js';
+import { judgeBundleSignature, judgeLegacy } from '../helpers/cosign-oracle.js';
+import { createPublicKey } from 'node:crypto';
 
 const EXAMPLES = path.join(PROJECT_ROOT, 'examples');
 
@@ -80,5 +82,34 @@ describe('bundled examples', () => {
       const expected = !(example === 'shop-denied' && image === 'api');
       assert.equal(verdict.accepted, expected, `${signature}: ${verdict.message}`);
     }
+  });
+});
+
+describe('examples/cosign', () => {
+  const gateDir = path.join(EXAMPLES, 'cosign/.gate');
+
+  it('verifies a legacy .sig and a bundle referrer from OCI layout folders, offline: exit 0', async () => {
+    const { code, report } = await gateJson(['check', 'examples/cosign', '--offline']);
+    assert.equal(code, 0, JSON.stringify(report.results.map((r) => r.message)));
+    const byName = Object.fromEntries(report.results.map((r) => [r.image.replace(/^registry\.example\.com\/shop\/(\w+)@.*$/, '$1'), r]));
+    assert.equal(byName.web.reason, 'SIGNED');
+    assert.match(byName.web.message, /OCI layout \S+\/web:sha256-[0-9a-f]{64}\.sig layer 1/);
+    assert.equal(byName.api.reason, 'SIGNED');
+    assert.match(byName.api.message, /referrer sha256:[0-9a-f]{64} in OCI layout/);
+  });
+
+  it('its committed signatures verify by the independent node:crypto judge, with the committed key and Rekor key', async () => {
+    const key = readFileSync(path.join(gateDir, 'keys/cosign.pub'), 'utf8');
+    const root = JSON.parse(readFileSync(path.join(gateDir, 'trust/trusted_root.json'), 'utf8')) as { tlogs: Array<{ publicKey: { rawBytes: string } }> };
+    const rekor = createPublicKey({ key: Buffer.from(root.tlogs[0].publicKey.rawBytes, 'base64'), format: 'der', type: 'spki' }).export({ type: 'spki', format: 'pem' }).toString();
+    const blob = (dir: string, digest: string) => readFileSync(path.join(gateDir, 'cosign', dir, 'blobs/sha256', digest.replace('sha256:', '')));
+    type Index = { manifests: Array<{ digest: string; artifactType?: string; annotations?: Record<string, string> }> };
+    const web = JSON.parse(readFileSync(path.join(gateDir, 'cosign/web/index.json'), 'utf8')) as Index;
+    const sig = JSON.parse(blob('web', web.manifests.find((m) => m.annotations?.kind === 'dev.cosignproject.cosign/sigs')!.digest).toString()) as { layers: Array<{ digest: string; annotations: Record<string, string> }> };
+    assert.equal(judgeLegacy(blob('web', sig.layers[0].digest), sig.layers[0].annotations, key, rekor), true);
+    const api = JSON.parse(readFileSync(path.join(gateDir, 'cosign/api/index.json'), 'utf8')) as Index;
+    const referrer = JSON.parse(blob('api', api.manifests.find((m) => m.artifactType)!.digest).toString()) as { layers: Array<{ digest: string }>; subject: { digest: string } };
+    const judged = judgeBundleSignature(blob('api', referrer.layers[0].digest).toString(), key);
+    assert.deepEqual(judged, { signed: true, digests: [referrer.subject.digest] });
   });
 });
