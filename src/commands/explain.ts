@@ -39,7 +39,8 @@ export async function runExplain(image: string, options: ExplainOptions, io: Che
     const exempt = findExemption(image, options.namespace, engine.settings.exemptions, engine.now);
     const { candidates, ignored } = rankCandidates(image, options.namespace, engine.policies);
     const chosen = steps.selection?.found ? steps.selection.match.rule : undefined;
-    const declared = chosen ? [...(chosen.policy.trust ? [chosen.policy.trust] : []), ...(chosen.policy.simple?.requirements ?? [])] : [];
+    // Under policy.sigstore.dev's ClusterImagePolicies, the requirements are their authorities that read signatures.
+    const declared = steps.sigstore ? (steps.requirements?.requirements ?? []).map((r) => r.requirement) : chosen ? [...(chosen.policy.trust ? [chosen.policy.trust] : []), ...(chosen.policy.simple?.requirements ?? [])] : [];
 
     // The same rule as gate check; explain decided anyway, so an EXEMPT verdict also says what it would be without.
     const applied = applyExemption(exempt, image, decision.verdict);
@@ -55,7 +56,15 @@ export async function runExplain(image: string, options: ExplainOptions, io: Che
       namespace: options.namespace,
       reference: readReference(image),
       exemption: exempt ? exemptionRef(exempt) : null,
-      policy: {
+      policy: steps.sigstore ? {
+        scope: 'cluster',
+        format: 'policy-controller',
+        candidates: steps.sigstore.policies.map((p) => ({
+          kind: 'ClusterImagePolicy', name: p.name, namespace: null, pattern: p.glob, file: p.origin.file, line: p.origin.line,
+          matches: true, exact: false, score: 0, why: `glob matches (policy.sigstore.dev${p.mode === 'warn' ? ', mode warn' : ''})`, chosen: true,
+        })),
+        ignored: [],
+      } : {
         scope: steps.selection?.scope ?? 'none',
         candidates: candidates.map((c) => ({
           kind: c.resource.kind, name: c.resource.name, namespace: c.resource.namespace, pattern: c.rule.name, file: c.rule.origin.file, line: c.rule.origin.line,
@@ -86,6 +95,7 @@ function readReference(image: string): Explanation['reference'] {
 /** What the Decider told of its steps, as explain keeps it. */
 interface Steps {
   selection?: Extract<DecisionStep, { step: 'selection' }>['selection'];
+  sigstore?: Extract<DecisionStep, { step: 'sigstore' }>;
   requirements?: Extract<DecisionStep, { step: 'requirements' }>;
   digest?: { value: string; fromTag: boolean };
   lookup?: Extract<DecisionStep, { step: 'evidence' }>['lookup'];
@@ -94,6 +104,9 @@ interface Steps {
 
 function record(steps: Steps, event: DecisionStep): void {
   switch (event.step) {
+    case 'sigstore':
+      steps.sigstore = event;
+      break;
     case 'selection':
       steps.selection = event.selection;
       return;

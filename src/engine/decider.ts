@@ -106,6 +106,8 @@ export interface DeciderOptions {
 /** What a decision looked at, step by step, for `gate explain`. */
 export type DecisionStep =
   | { step: 'selection'; selection: PolicySelection }
+  /** The ClusterImagePolicies of policy.sigstore.dev that matched, with the glob of each (instead of a Portieris selection). */
+  | { step: 'sigstore'; policies: Array<{ name: string; glob: string; origin: { file: string; line: number }; mode: 'enforce' | 'warn' }> }
   | { step: 'requirements'; requirements: ResolvedRequirement[]; intended: ImageReference }
   | { step: 'digest'; value: string; fromTag: boolean }
   | { step: 'evidence'; lookup: EvidenceLookup }
@@ -395,7 +397,24 @@ export class Decider {
         fresh = true;
         verdict = await decideSigstore(matching, target, webhook, io);
       }
-      if (last) onStep?.({ step: 'evidence', lookup: last });
+      if (onStep) {
+        onStep({ step: 'sigstore', policies: matching.map((p) => ({ name: p.name, glob: policyRef(p, ref, digest, use.image).repository, origin: p.origin, mode: p.mode })) });
+        // Each authority that reads signatures, as explain lists requirements (trust is memoised: no second read).
+        const resolved: ResolvedRequirement[] = [];
+        for (const p of matching) {
+          for (const authority of p.authorities) {
+            if (authority.kind !== 'signature') continue;
+            try {
+              resolved.push({ requirement: authority.requirement, kind: sigstoreSigned, trust: await io.trust(authority.requirement, `authority ${authority.name}`) });
+            } catch {
+              // A key that cannot be read is in the verdict already.
+            }
+          }
+        }
+        onStep({ step: 'requirements', requirements: resolved, intended: target.intended });
+        if (last) onStep({ step: 'evidence', lookup: last });
+        if (last?.ok) onStep({ step: 'fates', fates: await everyOutcome(resolved, target, last.blobs, this.verifyOnce) });
+      }
       if (verdict.allowed && last?.ok && last.cached) verdict = { ...verdict, message: `${verdict.message} (signatures read from the evidence cache of an earlier run and verified again)` };
       return { verdict, policy };
     } catch (e) {

@@ -205,7 +205,7 @@ export class KeyStore {
       }
       read.push({ role: file.role, source: name, bytes: Buffer.from(bytes.bytes).toString('base64') });
     }
-    const sources = read.map((r) => r.source);
+    const sources = read.filter((r) => r.role !== 'settings').map((r) => r.source);
     const found = material(Buffer.from(JSON.stringify(read)), sources.join(', '), request.origin);
     return { material: found, placement: { deployed: true, evidence: `committed with the policy (${sources.join(', ')}); no Secret is read` } };
   }

@@ -24,7 +24,9 @@ export function renderExplanation(untrusted: Explanation): string {
     out.push(`Exemption (${x.file}:${x.line})`, `  "${x.image}"${x.namespace ? ` in namespace ${x.namespace}` : ''}, owner ${x.owner}: ${x.reason}`, `  ${x.expired ? `expired after ${x.expires}: no longer applies` : `holds until ${x.expires}: the image is not verified`}`, '');
   }
 
-  const scope = e.policy.scope === 'namespace'
+  const scope = e.policy.format === 'policy-controller'
+    ? `the ClusterImagePolicies of policy.sigstore.dev that match (every one must pass; any one authority of each)`
+    : e.policy.scope === 'namespace'
     ? `namespace ${e.namespace} has an ImagePolicy, so only its ImagePolicies count`
     : e.policy.scope === 'cluster' ? `namespace ${e.namespace} has no ImagePolicy, so the ClusterImagePolicies count` : 'no policy applies';
   out.push(`Policy: ${scope}`);
@@ -34,13 +36,15 @@ export function renderExplanation(untrusted: Explanation): string {
     const mark = c.chosen ? '→' : c.matches ? '·' : '✗';
     out.push(`  ${mark} ${c.kind}/${c.name}${c.namespace ? ` (${c.namespace})` : ''}  "${c.pattern}"  ${c.why}${c.chosen ? '  ← chosen' : ''}  [${c.file}:${c.line}]`);
   }
-  out.push('  (an exact pattern wins at once; otherwise the highest score; a tie goes to the policy first by name)', '');
+  if (e.policy.format !== 'policy-controller') out.push('  (an exact pattern wins at once; otherwise the highest score; a tie goes to the policy first by name)');
+  out.push('');
 
   if (e.requirements.length > 0) {
-    out.push(`Requirements (all must be met)`);
+    out.push(e.policy.format === 'policy-controller' ? 'Authorities that read signatures' : `Requirements (all must be met)`);
     // What each kind shows (verify/kind.types.ts ExplainFields), whatever the kind.
     e.requirements.forEach((q, i) => {
-      const key = q.keySecret ? ` keySecret ${q.keySecret}${q.keySource ? ` — keys from ${q.keySource}: ${(q.fingerprints ?? []).join(', ')}` : ''}` : '';
+      const keys = q.keySource ? ` — keys from ${q.keySource}: ${(q.fingerprints ?? []).join(', ')}` : '';
+      const key = q.keySecret ? ` keySecret ${q.keySecret}${keys}` : keys;
       out.push(`  ${i + 1}. ${q.type}${key}`);
       if (q.identity) out.push(`     identity: ${q.identity}`);
       if (q.trustServer) out.push(`     trust server: ${q.trustServer}`);

@@ -26,6 +26,8 @@ export interface Explanation {
   exemption: ExemptionRef | null;
   policy: {
     scope: 'namespace' | 'cluster' | 'none';
+    /** policy-controller: the ClusterImagePolicies of policy.sigstore.dev that match (all must pass; any one authority of each); absent: Portieris' selection. */
+    format?: 'policy-controller';
     candidates: Array<{ kind: string; name: string; namespace: string | null; pattern: string; file: string; line: number; matches: boolean; exact: boolean; score: number; why: string; chosen: boolean }>;
     ignored: string[];
   };

@@ -8,7 +8,7 @@ import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { bundle, cosignPayload, keyPair, legacyWithKey, Sigstore, statement, writeCosignLayout, type KeyPair } from '../helpers/cosign.js';
-import { gateJson } from '../helpers/gate.js';
+import { gate, gateJson } from '../helpers/gate.js';
 import { clusterPolicy, deployment, makeRepo, ociManifest, sha256Digest, type TempRepo } from '../helpers/repo.js';
 
 const HOST = 'registry.example.com';
@@ -89,6 +89,31 @@ describe('cosign signatures in an OCI layout folder (offline)', () => {
       assert.match(results['single/app'].message, /does not match its digest/);
     } finally {
       await writeFile(file, original);
+    }
+  });
+
+  it('gate explain traces a cosign decision under a sigstoreSigned requirement and under a policy-controller ClusterImagePolicy', async () => {
+    const image = `${HOST}/shop/web@${digests['shop/web']}`;
+    const plain = await gate(['explain', image, '--offline', '-n', 'shop'], { cwd: repo.dir });
+    assert.equal(plain.code, 0, plain.stderr + plain.stdout);
+    assert.match(plain.stdout, /1\. sigstoreSigned — keys from \.gate\/trust\/trusted_root\.json, \.gate\/keys\/cosign\.pub: sha256:[0-9a-f]{64}/);
+    assert.match(plain.stdout, /Signatures: looked in the OCI layout folder \.gate\/cosign\/shop/);
+    assert.match(plain.stdout, /requirement 1: ✔ signed by key sha256:/);
+    const cip = `apiVersion: policy.sigstore.dev/v1beta1\nkind: ClusterImagePolicy\nmetadata: {name: shop-key}\nspec:\n  images: [{glob: "${HOST}/shop/*"}]\n  authorities:\n  - name: release\n    key:\n      data: |\n${key.pem.trim().replace(/^/gm, '        ')}\n`;
+    await repo.write('.gate/policies/pc.yaml', cip);
+    const config = `webhook: policy-controller\nsignatureStores:\n  cosign:\n  - scope: ${HOST}/shop\n    layout: cosign/shop\n`;
+    const before = await (await import('node:fs/promises')).readFile(path.join(repo.dir, '.gate/config.yaml'), 'utf8');
+    await repo.write('.gate/config.yaml', config);
+    try {
+      const traced = await gate(['explain', image, '--offline', '-n', 'shop'], { cwd: repo.dir });
+      assert.equal(traced.code, 0, traced.stderr + traced.stdout);
+      assert.match(traced.stdout, /Policy: the ClusterImagePolicies of policy\.sigstore\.dev that match/);
+      assert.match(traced.stdout, /→ ClusterImagePolicy\/shop-key {2}"registry\.example\.com\/shop\/\*"/);
+      assert.match(traced.stdout, /Authorities that read signatures\n {2}1\. sigstoreSigned — keys from key\.data of authority release/);
+      assert.match(traced.stdout, /Verdict: ALLOW SIGNED .*under ClusterImagePolicy shop-key/);
+    } finally {
+      await repo.write('.gate/config.yaml', before);
+      await (await import('node:fs/promises')).rm(path.join(repo.dir, '.gate/policies/pc.yaml'));
     }
   });
 
