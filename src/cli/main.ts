@@ -12,6 +12,7 @@ import { runPin, unifiedDiff, writeChanges } from '../commands/pin.js';
 import { runExplain } from '../commands/explain.js';
 import { renderExplanation } from '../report/explain.js';
 import { runInit } from '../commands/init.js';
+import { runCosignInit } from '../commands/init-cosign.js';
 import { renderLint, runLint } from '../commands/lint.js';
 import { EXIT_BAD_INPUT, EXIT_INCOMPLETE, GateError, errorMessage, exitCodeForError, internalErrorText, type Warning } from '../errors.js';
 import { reportFileProblem, writeProblem, writeReportFile } from '../report/report-file.js';
@@ -73,6 +74,11 @@ interface ExplainFlags extends CommonFlags {
 }
 
 interface InitFlags {
+  cosignKey?: string;
+  keylessIssuer?: string;
+  keylessSubject?: string;
+  trustedRoot?: string;
+  webhook?: string;
   key?: string;
   gpgKey?: string;
   keyName: string;
@@ -152,6 +158,11 @@ export async function main(argv: string[]): Promise<number> {
     .option('--key-name <name>', 'the keySecret name: .gate/keys/<name>.asc, and the Secret Portieris reads in the cluster', 'release')
     .option('--repository <pattern>', 'images that must be signed, as a Portieris pattern (repeatable), e.g. "registry.example.com/team/*"', collect, [])
     .option('--lookaside <url>', 'where the signatures are: https://…, file:///…, or file:relative/to/.gate/registries.d')
+    .option('--cosign-key <file>', 'cosign: images are signed with this key pair (cosign.pub, PEM); scaffolds a cosign policy instead')
+    .option('--keyless-issuer <url>', 'cosign keyless: the OIDC issuer of the signer\'s Fulcio certificate (with --keyless-subject and --trusted-root)')
+    .option('--keyless-subject <identity>', 'cosign keyless: the certificate\'s subject, exactly (an e-mail, or a CI workflow URI)')
+    .option('--trusted-root <file>', 'cosign: the sigstore trusted_root.json to trust (Fulcio CAs, Rekor, CT logs, TSAs), copied to .gate/trust/')
+    .option('--webhook <name>', 'cosign: policy-controller (a ClusterImagePolicy of policy.sigstore.dev, the default) or none (gate\'s sigstoreSigned requirement)')
     .option('--force', 'overwrite files gate init would write')
     .action(async (dir: string, flags: InitFlags) => {
       exitCode = await runInitCommand(dir, flags);
@@ -366,6 +377,7 @@ async function runExplainCommand(image: string, flags: ExplainFlags): Promise<nu
 }
 
 async function runInitCommand(dir: string, flags: InitFlags): Promise<number> {
+  if (flags.cosignKey !== undefined || flags.keylessIssuer !== undefined || flags.keylessSubject !== undefined) return runCosignInitCommand(dir, flags);
   try {
     const outcome = await runInit({
       dir: path.resolve(process.cwd(), dir),
@@ -379,6 +391,29 @@ async function runInitCommand(dir: string, flags: InitFlags): Promise<number> {
     });
     const where = path.relative(process.cwd(), path.resolve(process.cwd(), dir)) || '.';
     await write(`${outcome.written.map((f) => `wrote ${path.join(where, f)}`).join('\n')}\ntrusted key(s): ${outcome.fingerprints.join(', ')}\n${outcome.next.map((n) => `next: ${n}\n`).join('')}next: gate policy lint, then gate check <manifests>; commit .gate/ and protect it with CODEOWNERS\n`);
+    return 0;
+  } catch (e) {
+    return reportFailure(e);
+  }
+}
+
+async function runCosignInitCommand(dir: string, flags: InitFlags): Promise<number> {
+  try {
+    if (flags.key !== undefined || flags.gpgKey !== undefined || flags.lookaside !== undefined) throw new GateError('USAGE', '--key, --gpg-key and --lookaside are for simple signing (OpenPGP); a cosign policy takes --cosign-key or --keyless-issuer/--keyless-subject');
+    const webhook = flags.webhook ?? 'policy-controller';
+    if (webhook !== 'policy-controller' && webhook !== 'none') throw new GateError('USAGE', `--webhook for a cosign policy is policy-controller or none (Portieris cannot verify cosign signatures), not ${JSON.stringify(webhook)}`);
+    const outcome = await runCosignInit({
+      dir: path.resolve(process.cwd(), dir),
+      ...(flags.cosignKey !== undefined ? { cosignKey: flags.cosignKey } : {}),
+      ...(flags.keylessIssuer !== undefined ? { keylessIssuer: flags.keylessIssuer } : {}),
+      ...(flags.keylessSubject !== undefined ? { keylessSubject: flags.keylessSubject } : {}),
+      ...(flags.trustedRoot !== undefined ? { trustedRoot: flags.trustedRoot } : {}),
+      repositories: flags.repository,
+      webhook,
+      force: flags.force === true,
+    });
+    const where = path.relative(process.cwd(), path.resolve(process.cwd(), dir)) || '.';
+    await write(`${outcome.written.map((f) => `wrote ${path.join(where, f)}`).join('\n')}\ntrusted: ${outcome.trusted}\n${outcome.next.map((n) => `next: ${n}\n`).join('')}next: gate policy lint, then gate check <manifests>; commit .gate/ and protect it with CODEOWNERS\n`);
     return 0;
   } catch (e) {
     return reportFailure(e);
