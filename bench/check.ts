@@ -10,7 +10,8 @@
 //      whole and less the fixed cost of a run (gate check of one pinned image, warm);
 //   4. `gate generate` of a 1,000-image application, cold, vs the floor for the same images;
 //   5. N signed images from a file lookaside vs skopeo standalone-verify, and the 397-file corpus;
-//   6. parse + extract of 10 000 Deployments vs js-yaml loadAll, with peak RSS (bench/parse.ts).
+//   6. cosign: the requests per image in each storage mode, and a cold check of 50 bundle-signed images (bench/cosign.ts);
+//   7. parse + extract of 10 000 Deployments vs js-yaml loadAll, with peak RSS (bench/parse.ts).
 // BENCH_IMAGES (default 200) and BENCH_APP_IMAGES (default 1000) scale it down for a quick look.
 
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
@@ -23,6 +24,7 @@ import { GpgHome } from '../test/helpers/gpg.js';
 import { deployment, makeRepo, ociManifest, parityConfig, sha256Digest, STORE_URL } from '../test/helpers/repo.js';
 import { run } from '../test/helpers/tools.js';
 import { tlsWorld, type BenchImage, type TlsWorld } from './tls-world.js';
+import { cosignScenarios } from './cosign.js';
 
 const IMAGES = Number(process.env.BENCH_IMAGES ?? 200);
 const APP_IMAGES = Number(process.env.BENCH_APP_IMAGES ?? 1000);
@@ -56,6 +58,10 @@ async function main(): Promise<void> {
     console.log((await parseScenario()).join('  |  '));
     return;
   }
+  if (process.env.BENCH_ONLY === 'cosign') {
+    for (const row of await cosignScenarios(Math.min(IMAGES, 50))) console.log(row.filter(Boolean).join('  |  '));
+    return;
+  }
   process.stderr.write(`a TLS registry with ${IMAGES + APP_IMAGES} images pushed and signed with gpg…\n`);
   const world = await tlsWorld();
   const rows: Row[] = [['figure', 'gate', 'baseline', 'ratio', 'goal']];
@@ -68,6 +74,7 @@ async function main(): Promise<void> {
     await world.stop();
   }
   rows.push(...(await offlineScenarios()));
+  rows.push(...(await cosignScenarios(Math.min(IMAGES, 50))));
   rows.push(await parseScenario());
   const widths = rows[0].map((_, c) => Math.max(...rows.map((r) => r[c].length)));
   for (const row of rows) console.log(row.map((cell, c) => cell.padEnd(widths[c])).join(' | ').trimEnd());
