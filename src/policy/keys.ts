@@ -24,7 +24,7 @@ import { GateError } from '../errors.js';
 import { readBounded } from '../input/bounded-read.js';
 import { displayName } from '../input/files.js';
 import type { ManifestObject } from '../manifests/document.js';
-import { findSecret, secretValue } from '../manifests/secrets.js';
+import { findSecret, secretValue, secretValues } from '../manifests/secrets.js';
 import { editDistance, type Origin } from '../manifests/strict.js';
 import { valueAt } from '../manifests/document.js';
 import { once } from '../memo.js';
@@ -188,6 +188,11 @@ export class KeyStore {
         read.push({ role: file.role, source: `${file.field ?? 'data'} of ${request.policy}`, bytes: file.data });
         continue;
       }
+      if (file.secret) {
+        const found = await this.singleEntrySecret(file.secret, request);
+        read.push({ role: file.role, source: found.source, bytes: Buffer.from(found.bytes).toString('base64') });
+        continue;
+      }
       const full = path.resolve(gateDir, file.path ?? '');
       const name = displayName(full, this.cwd);
       let real: string;
@@ -208,6 +213,30 @@ export class KeyStore {
     const sources = read.filter((r) => r.role !== 'settings').map((r) => r.source);
     const found = material(Buffer.from(JSON.stringify(read)), sources.join(', '), request.origin);
     return { material: found, placement: { deployed: true, evidence: `committed with the policy (${sources.join(', ')}); no Secret is read` } };
+  }
+
+  /**
+   * policy-controller's key.secretRef: the Secret in its own namespace, whose one data entry
+   * is the PEM key. Looked for as .gate/keys/<name>.pub, then a Secret of that name in .gate/
+   * (that namespace, or none), then in the checked manifests landing in that namespace.
+   */
+  private async singleEntrySecret(ref: { name: string; namespace: string }, request: KeyRequest): Promise<{ bytes: Uint8Array; source: string }> {
+    if (this.keysDir && KEY_SECRET_NAME.test(ref.name)) {
+      const file = path.join(this.keysDir, `${ref.name}.pub`);
+      const read = await readBounded(file, KEY_FILE_LIMIT, { noFollow: true });
+      if (read.kind === 'ok') return { bytes: read.bytes, source: displayName(file, this.cwd) };
+      if (read.kind !== 'absent') throw new GateError('KEY_INVALID', `cannot read ${displayName(file, this.cwd)} for ${request.policy}: ${read.kind === 'too-large' ? 'too large' : read.message}`, request.origin);
+    }
+    const secret = findSecret(this.gateSecrets, ref.name, ref.namespace, 'exact-or-unscoped', this.defaultNamespace) ?? findSecret(this.inputSecrets, ref.name, ref.namespace, 'lands-in', this.defaultNamespace);
+    if (!secret) {
+      throw new GateError('KEY_MISSING', `${request.policy} names key.secretRef "${ref.name}" (a Secret of policy-controller's namespace ${ref.namespace}), but there is no ${this.keysDir ? `${displayName(path.join(this.keysDir, `${ref.name}.pub`), this.cwd)} and no ` : ''}Secret "${ref.name}" in .gate/ or the checked manifests`, request.origin);
+    }
+    const { values, invalid } = secretValues(secret);
+    const entries = Object.entries(values);
+    if (invalid.length > 0 || entries.length !== 1) {
+      throw new GateError('KEY_INVALID', `Secret "${ref.name}" at ${secret.file}:${secret.line} must hold exactly one data entry, the public key, as policy-controller requires (it holds ${entries.length}${invalid.length ? `, and ${invalid.join(', ')} is not base64` : ''})`, { file: secret.file, line: secret.line });
+    }
+    return { bytes: entries[0][1], source: `Secret ${ref.name} (${entries[0][0]}) at ${secret.file}:${secret.line}` };
   }
 
   private async fileMaterial(request: KeyRequest): Promise<KeyMaterial | undefined> {

@@ -62,6 +62,12 @@ export interface KeyNeed {
 export interface TrustFile {
   role: string;
   path?: string;
+  /**
+   * A Secret of policy-controller's namespace whose one data entry is the material
+   * (a ClusterImagePolicy's key.secretRef): .gate/keys/<name>.pub, else the Secret in .gate/
+   * or in the checked manifests.
+   */
+  secret?: { name: string; namespace: string };
   /** base64, with what it is called in messages. */
   data?: string;
   field?: string;

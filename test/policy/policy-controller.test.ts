@@ -71,12 +71,14 @@ describe("reading policy-controller's ClusterImagePolicy", () => {
     assert.equal(policies[0].mode, 'enforce');
   });
 
-  it('turns what gate cannot evaluate offline into an UNSUPPORTED authority naming the field', () => {
+  it('turns what gate cannot evaluate offline into an UNSUPPORTED authority naming the field (a secretRef it reads)', () => {
     const { policies } = read(
       cip(`  - key: {kms: "awskms:///alias/x"}\n  - key: {secretRef: {name: release}}\n  - keyless: {ca-cert: {data: x}, identities: [{issuer: a, subject: b}]}\n  - key: {data: "${PEM.replace(/\n/g, '\\n')}"}\n    attestations: [{name: sbom, predicateType: spdx}]\n  - key: {data: "${PEM.replace(/\n/g, '\\n')}"}\n    source: [{oci: registry.example.com/signatures}]\n`),
     );
     const fields = policies[0].authorities.map((a) => (a.kind === 'unsupported' ? a.field : a.kind));
-    assert.deepEqual(fields, ['authorities[0].key.kms', 'authorities[1].key.secretRef', 'authorities[2].keyless.ca-cert', 'authorities[3].attestations', 'authorities[4].source']);
+    assert.deepEqual(fields, ['authorities[0].key.kms', 'signature', 'authorities[2].keyless.ca-cert', 'authorities[3].attestations', 'authorities[4].source']);
+    const secretRef = policies[0].authorities[1];
+    assert.deepEqual(secretRef.kind === 'signature' && secretRef.requirement.keys, [{ secret: { name: 'release', namespace: 'cosign-system' } }], "a key in a Secret of policy-controller's namespace, read like other keys");
     const rego = read(cip('  - static: {action: pass}\n', '  policy: {type: rego, data: "package x"}\n'));
     assert.equal(rego.policies[0].unsupported?.field, 'spec.policy');
   });

@@ -284,6 +284,25 @@ ${formats.map((f) => `  - name: keyless-${f}
       assert.equal(byImage['cosign/legacy-key'].reason, 'SIGNED');
     });
 
+    it('reads each digest\'s signatures once for a policy with several authorities, and keeps them in the evidence cache between runs', async () => {
+      faults(undefined);
+      const cache = await (await import('node:fs/promises')).mkdtemp(`${(await import('node:os')).tmpdir()}/gate-cosign-cache-`);
+      try {
+        const files = { '.gate/policies/cip.yaml': cipKey(['legacy', 'bundle']), '.gate/policies/trust-root.yaml': sigstore.trustRootResource('private'), '.gate/config.yaml': 'webhook: policy-controller\n' };
+        const listings = () => api.requests.filter((r) => r.path.includes('/cosign/both/referrers/')).length;
+        const before = listings();
+        const first = await checkImages(world, [`${world.host}/cosign/both:1`], ['--insecure-registry', world.host, '--cache-dir', cache], files, { lookaside: false });
+        assert.equal(first.report.results[0].reason, 'SIGNED', first.report.results[0].message);
+        assert.equal(listings() - before, 1, 'two authorities, one listing');
+        const second = await checkImages(world, [`${world.host}/cosign/both:1`], ['--insecure-registry', world.host, '--cache-dir', cache], files, { lookaside: false });
+        assert.equal(second.report.results[0].reason, 'SIGNED');
+        assert.match(second.report.results[0].message, /read from the evidence cache of an earlier run and verified again/);
+        assert.equal(listings() - before, 1, 'the second run read the evidence from the cache');
+      } finally {
+        await (await import('node:fs/promises')).rm(cache, { recursive: true, force: true });
+      }
+    });
+
     it('denies what it cannot evaluate UNSUPPORTED, naming the field, and honours static and mode: warn', async () => {
       faults(undefined);
       const kms = cipKey([]).replace('  authorities:\n', '  authorities:\n  - name: in-kms\n    key: {kms: "awskms:///alias/release"}\n');

@@ -117,6 +117,31 @@ describe('cosign signatures in an OCI layout folder (offline)', () => {
     }
   });
 
+  it("reads a ClusterImagePolicy's key.secretRef from a Secret of policy-controller's namespace (one data entry), and refuses one with two", async () => {
+    const image = `${HOST}/shop/web@${digests['shop/web']}`;
+    const cip = `apiVersion: policy.sigstore.dev/v1beta1\nkind: ClusterImagePolicy\nmetadata: {name: shop-secret}\nspec:\n  images: [{glob: "${HOST}/shop/*"}]\n  authorities:\n  - key:\n      secretRef: {name: release-cosign}\n`;
+    const secret = (extra: string) => `apiVersion: v1\nkind: Secret\nmetadata: {name: release-cosign, namespace: cosign-system}\ndata:\n  cosign.pub: ${Buffer.from(key.pem).toString('base64')}\n${extra}`;
+    const fs = await import('node:fs/promises');
+    const before = await fs.readFile(path.join(repo.dir, '.gate/config.yaml'), 'utf8');
+    await repo.write('.gate/policies/pc.yaml', cip);
+    await repo.write('.gate/policies/secret.yaml', secret(''));
+    await repo.write('.gate/config.yaml', before.replace('webhook: none', 'webhook: policy-controller'));
+    try {
+      const results = await check([image]);
+      assert.equal(results['shop/web'].reason, 'SIGNED', results['shop/web'].message);
+      assert.match(results['shop/web'].message, /under ClusterImagePolicy shop-secret/);
+      await repo.write('.gate/policies/secret.yaml', secret('  other: eA==\n'));
+      await repo.write('apps/app.yaml', deployment('app', [image]));
+      const refused = await gateJson(['check', 'apps', '--offline'], { cwd: repo.dir });
+      assert.equal(refused.code, 2);
+      assert.match(refused.stderr, /must hold exactly one data entry, the public key/);
+    } finally {
+      await repo.write('.gate/config.yaml', before);
+      await fs.rm(path.join(repo.dir, '.gate/policies/pc.yaml'));
+      await fs.rm(path.join(repo.dir, '.gate/policies/secret.yaml'));
+    }
+  });
+
   it('without a layout for the scope, an offline run says where the signatures are and how to read them offline', async () => {
     const digest = sha256Digest(ociManifest('other'));
     const results = await check([`${HOST}/other/app@${digest}`]);

@@ -15,7 +15,7 @@ import { createHash, createPublicKey } from 'node:crypto';
 import { GateError } from '../../errors.js';
 import type { ManifestObject, PathSegment } from '../../manifests/document.js';
 import { StrictReader, type Origin } from '../../manifests/strict.js';
-import type { SigstoreSignedRequirement } from '../../verify/sigstore/config.js';
+import type { MaterialSource, SigstoreSignedRequirement } from '../../verify/sigstore/config.js';
 import type { IdentityRule, Matcher } from '../../verify/sigstore/identity.js';
 import { GLOB_CHARACTERS, globToRegExp } from './glob.js';
 
@@ -24,6 +24,8 @@ const CIP_VERSIONS = ['policy.sigstore.dev/v1beta1', 'policy.sigstore.dev/v1alph
 const TRUST_ROOT_VERSION = 'policy.sigstore.dev/v1alpha1';
 /** Where gate finds the trusted root for an authority without trustRootRef (policy-controller's embedded public-good root). */
 export const DEFAULT_TRUSTED_ROOT = 'trust/trusted_root.json';
+/** The namespace policy-controller is installed in (its Helm chart's default): where key.secretRef Secrets are. */
+export const POLICY_CONTROLLER_NAMESPACE = 'cosign-system';
 
 export type Authority = { name: string; origin: Origin } & (
   | { kind: 'static'; action: 'pass' | 'fail'; message?: string }
@@ -149,14 +151,22 @@ function readAuthority(v: StrictReader, path: PathSegment[], index: number, trus
   if (kinds[0] === 'key') {
     v.fields(at('key'), ['data', 'secretRef', 'kms', 'hashAlgorithm'], true);
     if (v.at(at('key', 'kms')) !== undefined) return unsupported('key.kms', 'a KMS key, which gate cannot reach offline: put the public key in key.data');
-    if (v.at(at('key', 'secretRef')) !== undefined) return unsupported('key.secretRef', 'a key in a Secret of the policy-controller namespace, which gate does not read yet: put the public key in key.data');
-    const data = v.string(at('key', 'data'), true)!;
     const hash = v.string(at('key', 'hashAlgorithm'), false);
     if (hash !== undefined && !['sha224', 'sha256', 'sha384', 'sha512'].includes(hash)) v.fail(at('key', 'hashAlgorithm'), `must be sha224, sha256, sha384 or sha512, found "${hash}"`);
-    if (!data.includes('-----BEGIN PUBLIC KEY-----')) v.fail(at('key', 'data'), 'must be a PEM public key (-----BEGIN PUBLIC KEY-----)');
+    let source: MaterialSource;
+    if (v.fields(at('key', 'secretRef'), ['name', 'namespace'], false)) {
+      if (v.at(at('key', 'data')) !== undefined) v.fail(at('key'), 'needs exactly one of data, secretRef and kms');
+      const secretName = v.string(at('key', 'secretRef', 'name'), true)!;
+      const namespace = v.string(at('key', 'secretRef', 'namespace'), false) ?? POLICY_CONTROLLER_NAMESPACE;
+      source = { secret: { name: secretName, namespace } };
+    } else {
+      const data = v.string(at('key', 'data'), true)!;
+      if (!data.includes('-----BEGIN PUBLIC KEY-----')) v.fail(at('key', 'data'), 'must be a PEM public key (-----BEGIN PUBLIC KEY-----)');
+      source = { data: Buffer.from(data).toString('base64'), field: `key.data of authority ${name}` };
+    }
     const requirement: SigstoreSignedRequirement = {
       ...common,
-      keys: [{ data: Buffer.from(data).toString('base64'), field: `key.data of authority ${name}` }],
+      keys: [source],
       rekorKeys: [],
       ...(ctlogRoot ?? hasCtlog ? { trustedRoot: trustedRootSource(ctlogRoot, `ctlog of authority ${name}`) } : {}),
       // policy-controller: a key authority without ctlog does not look at the transparency log.

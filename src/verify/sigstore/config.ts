@@ -15,8 +15,8 @@ import type { SignedIdentity } from '../identity.js';
 import { parseIdentity } from '../simple-signing/config.js';
 import { exactIdentity, type IdentityRule } from './identity.js';
 
-/** A piece of trust material: a file under .gate/, or the bytes written in the policy. */
-export type MaterialSource = { path: string } | { data: string; field: string };
+/** A piece of trust material: a file under .gate/, the bytes written in the policy, or a Secret (policy-controller's key.secretRef). */
+export type MaterialSource = { path: string } | { data: string; field: string } | { secret: { name: string; namespace: string } };
 
 export interface SigstoreSignedRequirement {
   type: 'sigstoreSigned';

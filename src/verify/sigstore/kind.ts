@@ -14,7 +14,7 @@ import { buildTrust, type MaterialFile, type SigstoreTrust } from './trust.js';
 import { ANNOTATIONS, COSIGN_SIGN_PREDICATE, isBundle, isLegacyLayer, verifyCosign, type CosignClaim } from './verify.js';
 
 function trustFiles(r: SigstoreSignedRequirement): TrustFile[] {
-  const file = (role: string, source: MaterialSource): TrustFile => ('path' in source ? { role, path: source.path } : { role, data: source.data, field: source.field });
+  const file = (role: string, source: MaterialSource): TrustFile => ('path' in source ? { role, path: source.path } : 'secret' in source ? { role, secret: source.secret } : { role, data: source.data, field: source.field });
   const settings = { keyless: r.fulcio !== undefined, insecureIgnoreTlog: r.insecureIgnoreTlog, ...(r.fulcio?.ignoreSCT ? { ignoreSCT: true } : {}) };
   return [
     { role: 'settings', data: Buffer.from(JSON.stringify(settings)).toString('base64'), field: 'settings' },
@@ -129,5 +129,5 @@ export const sigstoreSigned: SignatureKind<SigstoreSignedRequirement, SigstoreTr
 };
 
 function describeSource(source: MaterialSource): string {
-  return 'path' in source ? source.path : source.field;
+  return 'path' in source ? source.path : 'secret' in source ? `Secret ${source.secret.name}` : source.field;
 }
