@@ -109,6 +109,34 @@ export class Sigstore {
     return new Sigstore(clock, { ca, ctlog, tlog, tsa }, tlogKey, ctlogKey, { root, keys });
   }
 
+  /**
+   * The mock Fulcio, Rekor and TSA served over loopback HTTP (@sigstore/mock's own
+   * handlers), for @sigstore/sign, the official signer, to talk to as to the real services.
+   */
+  async serve(): Promise<{ url: string; close(): Promise<void> }> {
+    const { fulcioHandler, rekorHandler, tsaHandler } = await import('@sigstore/mock');
+    const { createServer } = await import('node:http');
+    const handlers = [fulcioHandler(this.mock.ca), rekorHandler(this.mock.tlog), tsaHandler(this.mock.tsa)];
+    const server = createServer((req, res) => {
+      const chunks: Buffer[] = [];
+      req.on('data', (c: Buffer) => chunks.push(c));
+      req.on('end', () => {
+        const handler = handlers.find((h) => h.path === req.url && req.method === 'POST');
+        if (!handler) return void res.writeHead(404).end();
+        handler.fn(Buffer.concat(chunks).toString('utf8')).then(
+          ({ statusCode, response, contentType }) => {
+            res.writeHead(statusCode, { 'content-type': contentType ?? 'application/json' });
+            res.end(typeof response === 'string' ? response : view(response));
+          },
+          (e: Error) => res.writeHead(500).end(e.message),
+        );
+      });
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const port = (server.address() as { port: number }).port;
+    return { url: `http://127.0.0.1:${port}`, close: () => new Promise((resolve) => server.close(() => resolve())) };
+  }
+
   get rekorPem(): string {
     return this.tlogKey.pem;
   }

@@ -267,6 +267,30 @@ describe('sigstoreSigned verification', () => {
     });
   });
 
+  describe('bundles made by @sigstore/sign, the official signer', () => {
+    it('verifies a keyless DSSE bundle it made against the mock Fulcio, Rekor (intoto entry) and TSA over loopback HTTP', async () => {
+      const { DSSEBundleBuilder, FulcioSigner, RekorWitness, TSAWitness } = await import('@sigstore/sign');
+      const { bundleToJSON } = await import('@sigstore/bundle');
+      const services = await sigstore.serve();
+      try {
+        // The mock Fulcio reads the token's claims without checking a signature: an unsigned JWT.
+        const part = (o: object) => Buffer.from(JSON.stringify(o)).toString('base64url');
+        const token = `${part({ alg: 'none', typ: 'JWT' })}.${part({ iss: GITHUB, sub: WORKFLOW, aud: 'sigstore', exp: Math.floor(Date.now() / 1000) + 600 })}.`;
+        const signer = new FulcioSigner({ fulcioBaseURL: services.url, identityProvider: { getToken: async () => token } });
+        const builder = new DSSEBundleBuilder({ signer, witnesses: [new RekorWitness({ rekorBaseURL: services.url, entryType: 'intoto' }), new TSAWitness({ tsaBaseURL: services.url })] });
+        const made = await builder.create({ data: statement(DIGEST), type: 'application/vnd.in-toto+json' });
+        const json = JSON.stringify(bundleToJSON(made));
+        const trust = trustOf({ keyless: true, trustedRoot: sigstore.trustedRoot() });
+        const verdict = await judge(bundleEvidence(json), trust, keyless(exactIdentity({ issuer: GITHUB, subject: WORKFLOW, subjectType: 'uri' })));
+        assert.equal(verdict.reason, 'SIGNED', verdict.message);
+        assert.equal((await judge(bundleEvidence(json), trust, keyless(exactIdentity({ issuer: GITHUB, subject: `${WORKFLOW}x` })))).reason, 'IDENTITY_MISMATCH');
+        assert.equal((await judge(bundleEvidence(json), trust, keyless(exactIdentity({ issuer: GITHUB, subject: WORKFLOW })), target(OTHER))).reason, 'DIGEST_MISMATCH');
+      } finally {
+        await services.close();
+      }
+    });
+  });
+
   describe('attestations', () => {
     it('are not signatures: the kind leaves an SBOM referrer aside, and a statement that lies in its annotation is refused', async () => {
       const key = keyPair('p256');
