@@ -25,7 +25,7 @@ import { MANIFEST_MEDIA_TYPES, type RegistryClient } from '../registry/client.js
 import type { CredentialCandidate } from '../registry/credentials.js';
 import { TransportError } from '../registry/http.js';
 import type { ImageReference } from '../reference/reference.js';
-import { stringsOf } from './attachments.js';
+
 import type { EvidenceLookup, UntrustedBlob } from './evidence.js';
 import { MAX_SIGNATURE_BYTES, MAX_SIGNATURES, type SignatureSource } from './source.js';
 
@@ -146,30 +146,38 @@ export class CosignStorage implements SignatureSource {
     return untrustedBlob({ format: 'sigstore-bundle', mediaType: layer.mediaType, bytes, location: `referrer ${digest} in ${this.content.label}`, ...(annotations ? { annotations } : {}) });
   }
 
-  /** The `sha256-<hex>.sig` manifest: one signature per layer, with its annotations (containers/image's reading). */
   private async legacy(digest: string): Promise<{ blobs: UntrustedBlob[]; where: string }> {
-    const tag = `${digest.replace(':', '-')}.sig`;
-    const where = `the legacy tag ${tag}`;
-    const manifest = await this.content.manifest(tag, MANIFEST_MEDIA_TYPES);
-    if (!manifest) return { blobs: [], where };
-    if (manifest.mediaType !== OCI_MANIFEST) throw new TransportError('malformed', `${this.content.label}:${tag} is a ${manifest.mediaType || 'manifest of unknown type'}, not an OCI image manifest`);
-    let layers: NonNullable<LegacyManifest['layers']>;
-    try {
-      layers = (JSON.parse(Buffer.from(manifest.bytes).toString('utf8')) as LegacyManifest).layers ?? [];
-    } catch {
-      throw new TransportError('malformed', `${this.content.label}:${tag} is not JSON`);
-    }
-    if (!Array.isArray(layers)) throw new TransportError('malformed', `${this.content.label}:${tag} has no layers list`);
-    if (layers.length > MAX_SIGNATURES) throw new TransportError('too-many', `${this.content.label}:${tag} has more than ${MAX_SIGNATURES} layers`);
-    const blobs: UntrustedBlob[] = [];
-    for (const [i, layer] of layers.entries()) {
-      if (typeof layer.digest !== 'string' || !/^sha256:[0-9a-f]{64}$/.test(layer.digest)) throw new TransportError('malformed', `${this.content.label}:${tag} has a layer without a sha256 digest`);
-      const bytes = await this.content.blob(layer.digest, MAX_SIGNATURE_BYTES);
-      const annotations = stringsOf(layer.annotations);
-      blobs.push(untrustedBlob({ format: 'sigstore-attachment', bytes, location: `${this.content.label}:${tag} layer ${i + 1} (${layer.digest})`, ...(typeof layer.mediaType === 'string' ? { mediaType: layer.mediaType } : {}), ...(annotations ? { annotations } : {}) }));
-    }
-    return { blobs, where };
+    return { blobs: await legacySignatures(this.content, digest), where: `the legacy tag ${digest.replace(':', '-')}.sig` };
   }
+}
+
+/**
+ * The `sha256-<hex>.sig` manifest: one signature per layer, with its annotations, as
+ * containers/image reads sigstore attachments (an OCI image manifest, every layer fetched
+ * and digest-checked; a broken attachment fails the lookup). None when there is no tag.
+ */
+export async function legacySignatures(content: Content, digest: string): Promise<UntrustedBlob[]> {
+  const tag = `${digest.replace(':', '-')}.sig`;
+  // Ask for every manifest type, then insist on an OCI image manifest (containers/image).
+  const manifest = await content.manifest(tag, MANIFEST_MEDIA_TYPES);
+  if (!manifest) return [];
+  if (manifest.mediaType !== OCI_MANIFEST) throw new TransportError('malformed', `${content.label}:${tag} is a ${manifest.mediaType || 'manifest of unknown type'}, not an OCI image manifest`);
+  let layers: NonNullable<LegacyManifest['layers']>;
+  try {
+    layers = (JSON.parse(Buffer.from(manifest.bytes).toString('utf8')) as LegacyManifest).layers ?? [];
+  } catch {
+    throw new TransportError('malformed', `${content.label}:${tag} is not JSON`);
+  }
+  if (!Array.isArray(layers)) throw new TransportError('malformed', `${content.label}:${tag} has no layers list`);
+  if (layers.length > MAX_SIGNATURES) throw new TransportError('too-many', `${content.label}:${tag} has more than ${MAX_SIGNATURES} layers`);
+  const blobs: UntrustedBlob[] = [];
+  for (const [i, layer] of layers.entries()) {
+    if (typeof layer.digest !== 'string' || !/^sha256:[0-9a-f]{64}$/.test(layer.digest)) throw new TransportError('malformed', `${content.label}:${tag} has a layer without a sha256 digest`);
+    const bytes = await content.blob(layer.digest, MAX_SIGNATURE_BYTES);
+    const annotations = stringsOf(layer.annotations);
+    blobs.push(untrustedBlob({ format: 'sigstore-attachment', bytes, location: `${content.label}:${tag} layer ${i + 1} (${layer.digest})`, ...(typeof layer.mediaType === 'string' ? { mediaType: layer.mediaType } : {}), ...(annotations ? { annotations } : {}) }));
+  }
+  return blobs;
 }
 
 // ——— a registry repository ———
@@ -330,6 +338,12 @@ function manifestsOf(bytes: Uint8Array, where: string): Descriptor[] {
   if (!Array.isArray(index.manifests)) throw new TransportError('malformed', `${where} has no manifests list`);
   if (index.manifests.length > MAX_SIGNATURES * 8) throw new TransportError('too-many', `${where} lists ${index.manifests.length} manifests`);
   return index.manifests as Descriptor[];
+}
+
+/** The string-valued annotations of a descriptor (others are not annotations an evaluator can read). */
+export function stringsOf(value: unknown): Record<string, string> | undefined {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return undefined;
+  return Object.fromEntries(Object.entries(value).filter((e): e is [string, string] => typeof e[1] === 'string'));
 }
 
 function count(n: number, what: string): string {
