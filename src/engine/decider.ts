@@ -362,8 +362,9 @@ export class Decider {
   private async sigstoreDecision(context: DecisionContext, ref: ImageReference, onStep?: StepListener): Promise<Decision | undefined> {
     const { use, policies } = context;
     const all = policies.sigstore ?? [];
-    // A first look with any digest: a glob that could match only once the tag is resolved names a digest itself.
-    if (matchingPolicies(all, ref, ref.digest ?? `sha256:${'0'.repeat(64)}`, use.image).length === 0) return undefined;
+    // A first look with any digest, unless a glob names a digest itself (then only the resolved digest can tell).
+    const namesDigest = all.some((p) => p.globs.some((g) => g.glob.includes('@')));
+    if (!namesDigest && matchingPolicies(all, ref, ref.digest ?? `sha256:${'0'.repeat(64)}`, use.image).length === 0) return undefined;
     const network = this.options.network;
     if (ref.digest === undefined && !network) return { verdict: offlineTag(ref), policy: null };
     const webhook = this.options.webhook ?? 'none';

@@ -155,6 +155,7 @@ export async function prepare(options: CheckOptions, io: CheckIO, objects: Manif
     io.cwd,
     cluster,
     config.settings.keySecrets ?? [],
+    locations.gateDir,
   );
 
   const caFiles = await readCaFiles(options.caFiles ?? [], io.cwd);

@@ -77,6 +77,8 @@ export class KeyStore {
     private readonly cwd: string,
     private readonly cluster?: SecretReader,
     private readonly declared: readonly DeployedKeySecret[] = [],
+    /** .gate/ itself: trust files of gate-only kinds are paths under it (absent: the keys folder's parent). */
+    private readonly gateDir: string | undefined = keysDir ? path.dirname(keysDir) : undefined,
   ) {}
 
   resolve(request: KeyRequest): Promise<FoundKey> {
@@ -180,8 +182,8 @@ export class KeyStore {
    * resolved: repository content is untrusted, and a policy may not read other files.
    */
   private async filesMaterial(request: KeyRequest, files: NonNullable<KeyRequest['files']>): Promise<FoundKey> {
-    if (!this.keysDir) throw new GateError('KEY_MISSING', `${request.policy} reads trust material from .gate/, but there is no .gate/ folder`, request.origin);
-    const gateDir = path.dirname(this.keysDir);
+    const gateDir = this.gateDir;
+    if (!gateDir) throw new GateError('KEY_MISSING', `${request.policy} reads trust material from .gate/, but there is no .gate/ folder`, request.origin);
     const read: Array<{ role: string; source: string; bytes: string }> = [];
     for (const file of files) {
       if (file.data !== undefined) {
@@ -218,7 +220,7 @@ export class KeyStore {
   /**
    * policy-controller's key.secretRef: the Secret in its own namespace, whose one data entry
    * is the PEM key. Looked for as .gate/keys/<name>.pub, then a Secret of that name in .gate/
-   * (that namespace, or none), then in the checked manifests landing in that namespace.
+   * (that namespace, or none); never in the checked manifests.
    */
   private async singleEntrySecret(ref: { name: string; namespace: string }, request: KeyRequest): Promise<{ bytes: Uint8Array; source: string }> {
     if (this.keysDir && KEY_SECRET_NAME.test(ref.name)) {
@@ -227,9 +229,12 @@ export class KeyStore {
       if (read.kind === 'ok') return { bytes: read.bytes, source: displayName(file, this.cwd) };
       if (read.kind !== 'absent') throw new GateError('KEY_INVALID', `cannot read ${displayName(file, this.cwd)} for ${request.policy}: ${read.kind === 'too-large' ? 'too large' : read.message}`, request.origin);
     }
-    const secret = findSecret(this.gateSecrets, ref.name, ref.namespace, 'exact-or-unscoped', this.defaultNamespace) ?? findSecret(this.inputSecrets, ref.name, ref.namespace, 'lands-in', this.defaultNamespace);
+    // Never from the checked manifests: a workload's repository must not choose the key that verifies its images.
+    const secret = findSecret(this.gateSecrets, ref.name, ref.namespace, 'exact-or-unscoped', this.defaultNamespace);
     if (!secret) {
-      throw new GateError('KEY_MISSING', `${request.policy} names key.secretRef "${ref.name}" (a Secret of policy-controller's namespace ${ref.namespace}), but there is no ${this.keysDir ? `${displayName(path.join(this.keysDir, `${ref.name}.pub`), this.cwd)} and no ` : ''}Secret "${ref.name}" in .gate/ or the checked manifests`, request.origin);
+      const inManifests = findSecret(this.inputSecrets, ref.name, ref.namespace, 'lands-in', this.defaultNamespace);
+      const why = inManifests ? `; the Secret "${ref.name}" at ${inManifests.file}:${inManifests.line} in the checked manifests is not trusted for it (the manifests must not choose the key that verifies them): commit the key under .gate/` : '';
+      throw new GateError('KEY_MISSING', `${request.policy} names key.secretRef "${ref.name}" (a Secret of policy-controller's namespace ${ref.namespace}), but there is no ${this.keysDir ? `${displayName(path.join(this.keysDir, `${ref.name}.pub`), this.cwd)} and no ` : ''}Secret "${ref.name}" in .gate/${why}`, request.origin);
     }
     const { values, invalid } = secretValues(secret);
     const entries = Object.entries(values);

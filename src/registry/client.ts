@@ -131,7 +131,7 @@ export class RegistryClient {
     const response = await this.authorized(ref, 'GET', path, { accept: 'application/vnd.oci.image.index.v1+json' }, credentials, maxBytes);
     if (response.status === 404) return undefined;
     this.expectOk(response, ref, 'referrers listing');
-    const next = nextPage(response.headers.link, this.endpoint(ref.domain).origin);
+    const next = nextPage(response.headers.link, this.endpoint(ref.domain).origin, path.replace(/\?.*$/, ''));
     return {
       bytes: response.body,
       mediaType: (response.headers['content-type'] ?? '').split(';')[0].trim(),
@@ -332,13 +332,20 @@ function sameChallenge(a: Challenge, b: Challenge | undefined): boolean {
  * The path of a `Link: <…>; rel="next"` header, when it stays on the registry's origin:
  * credentials go to no other host, so a page elsewhere is an error, not a request.
  */
-export function nextPage(link: string | undefined, origin: string): string | undefined {
+export function nextPage(link: string | undefined, origin: string, listing: string): string | undefined {
   if (!link) return undefined;
   for (const part of link.split(',')) {
     const match = /^\s*<([^>]*)>\s*;(.*)$/.exec(part);
     if (!match || !/(^|;)\s*rel="?next"?\s*(;|$)/.test(match[2])) continue;
-    const url = new URL(match[1], origin);
+    let url: URL;
+    try {
+      url = new URL(match[1], origin);
+    } catch {
+      throw new TransportError('unreachable', `the registry's next referrers page is not a URL (${JSON.stringify(match[1].slice(0, 100))})`);
+    }
     if (url.origin !== origin) throw new TransportError('unreachable', `the registry's next referrers page is on another host (${url.origin}): gate does not follow it`);
+    // The same listing only: the credentials of this repository go to no other path.
+    if (url.pathname !== listing) throw new TransportError('unreachable', `the registry's next referrers page is another path (${url.pathname}) than the listing ${listing}: gate does not follow it`);
     return url.pathname + url.search;
   }
   return undefined;

@@ -99,7 +99,12 @@ export class CosignStorage implements SignatureSource {
     const listed = await this.content.referrers(digest);
     const skipped: string[] = [];
     const blobs: UntrustedBlob[] = [];
+    let read = 0;
     for (const descriptor of listed.descriptors) {
+      if (typeof descriptor !== 'object' || descriptor === null || Array.isArray(descriptor)) {
+        skipped.push('an entry that is not a descriptor');
+        continue;
+      }
       const type = typeof descriptor.artifactType === 'string' ? descriptor.artifactType : undefined;
       // A hint only: a typed descriptor of another kind is skipped, an untyped or empty-typed one is read and checked.
       if (type !== undefined && !type.startsWith(BUNDLE_PREFIX) && type !== EMPTY_CONFIG) continue;
@@ -107,7 +112,8 @@ export class CosignStorage implements SignatureSource {
         skipped.push('a descriptor without a sha256 digest');
         continue;
       }
-      if (blobs.length >= MAX_SIGNATURES) throw new TransportError('too-many', `${listed.where} lists more than ${MAX_SIGNATURES} sigstore bundles`);
+      // Every candidate read counts, bundle or not: a listing cannot make gate read without end.
+      if (++read > MAX_SIGNATURES) throw new TransportError('too-many', `${listed.where} lists more than ${MAX_SIGNATURES} candidate sigstore bundles`);
       const blob = await this.referrer(digest, descriptor.digest, skipped);
       if (blob) blobs.push(blob);
     }
@@ -126,6 +132,10 @@ export class CosignStorage implements SignatureSource {
       manifest = JSON.parse(Buffer.from(found.bytes).toString('utf8')) as ReferrerManifest;
     } catch {
       skipped.push(`${digest}, not JSON`);
+      return undefined;
+    }
+    if (typeof manifest !== 'object' || manifest === null || Array.isArray(manifest)) {
+      skipped.push(`${digest}, not a JSON object`);
       return undefined;
     }
     const type = typeof manifest.artifactType === 'string' ? manifest.artifactType : typeof manifest.config?.mediaType === 'string' ? manifest.config.mediaType : '';
@@ -162,13 +172,15 @@ export async function legacySignatures(content: Content, digest: string): Promis
   const manifest = await content.manifest(tag, MANIFEST_MEDIA_TYPES);
   if (!manifest) return [];
   if (manifest.mediaType !== OCI_MANIFEST) throw new TransportError('malformed', `${content.label}:${tag} is a ${manifest.mediaType || 'manifest of unknown type'}, not an OCI image manifest`);
-  let layers: NonNullable<LegacyManifest['layers']>;
+  let parsed: LegacyManifest | null;
   try {
-    layers = (JSON.parse(Buffer.from(manifest.bytes).toString('utf8')) as LegacyManifest).layers ?? [];
+    parsed = JSON.parse(Buffer.from(manifest.bytes).toString('utf8')) as LegacyManifest | null;
   } catch {
     throw new TransportError('malformed', `${content.label}:${tag} is not JSON`);
   }
-  if (!Array.isArray(layers)) throw new TransportError('malformed', `${content.label}:${tag} has no layers list`);
+  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) throw new TransportError('malformed', `${content.label}:${tag} is not a JSON object`);
+  const layers = parsed.layers ?? [];
+  if (!Array.isArray(layers) || layers.some((l) => typeof l !== 'object' || l === null || Array.isArray(l))) throw new TransportError('malformed', `${content.label}:${tag} has no list of layer descriptors`);
   if (layers.length > MAX_SIGNATURES) throw new TransportError('too-many', `${content.label}:${tag} has more than ${MAX_SIGNATURES} layers`);
   const blobs: UntrustedBlob[] = [];
   for (const [i, layer] of layers.entries()) {
@@ -257,12 +269,15 @@ export function layoutContent(dir: string, label: string): Content {
       const bytes = await readBlob(dir, label, descriptor.digest, MAX_INDEX_BYTES, true);
       if (!bytes) return undefined;
       let mediaType = typeof descriptor.mediaType === 'string' ? descriptor.mediaType : '';
+      let parsed: unknown;
       try {
-        const declared = (JSON.parse(Buffer.from(bytes).toString('utf8')) as { mediaType?: unknown }).mediaType;
-        if (typeof declared === 'string') mediaType = declared;
+        parsed = JSON.parse(Buffer.from(bytes).toString('utf8'));
       } catch {
         throw new TransportError('malformed', `${label}: manifest ${descriptor.digest} is not JSON`);
       }
+      if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) throw new TransportError('malformed', `${label}: manifest ${descriptor.digest} is not a JSON object`);
+      const declared = (parsed as { mediaType?: unknown }).mediaType;
+      if (typeof declared === 'string') mediaType = declared;
       if (accept.length > 0 && mediaType !== '' && !accept.includes(mediaType)) return undefined;
       return { bytes, mediaType };
     },
@@ -289,7 +304,7 @@ async function readIndex(dir: string, label: string): Promise<Descriptor[]> {
   if (marker.kind !== 'ok') throw new TransportError('malformed', `${label} is not an OCI image layout (no oci-layout file)`);
   const read = await readBounded(path.join(dir, 'index.json'), MAX_INDEX_BYTES, { noFollow: true });
   if (read.kind !== 'ok') throw new TransportError('malformed', `${label} has no readable index.json${read.kind === 'too-large' ? ' (too large)' : ''}`);
-  return manifestsOf(read.bytes, `${label}/index.json`);
+  return manifestsOf(read.bytes, `${label}/index.json`).filter((d) => typeof d === 'object' && d !== null && !Array.isArray(d));
 }
 
 /** A blob of the layout, checked against its digest; undefined when absent (`optional`). */
@@ -328,12 +343,13 @@ export async function layoutsUnder(dir: string): Promise<string[]> {
 
 /** The `manifests` of an OCI index, or a malformed-store failure. */
 function manifestsOf(bytes: Uint8Array, where: string): Descriptor[] {
-  let index: { manifests?: unknown };
+  let index: { manifests?: unknown } | null;
   try {
     index = JSON.parse(Buffer.from(bytes).toString('utf8')) as typeof index;
   } catch {
     throw new TransportError('malformed', `${where} is not JSON`);
   }
+  if (typeof index !== 'object' || index === null || Array.isArray(index)) throw new TransportError('malformed', `${where} is not a JSON object`);
   if (index.manifests === undefined || index.manifests === null) return [];
   if (!Array.isArray(index.manifests)) throw new TransportError('malformed', `${where} has no manifests list`);
   if (index.manifests.length > MAX_SIGNATURES * 8) throw new TransportError('too-many', `${where} lists ${index.manifests.length} manifests`);

@@ -48,10 +48,11 @@ describe("policy-controller's globs", () => {
     assert.equal(matches('*', 'registry.example.com/web:1'), false);
   });
 
-  it('compares the pinned name, and the image as written: a glob with a tag matches only the written form', () => {
-    assert.equal(matches('registry.example.com/web:1.*', 'registry.example.com/web:1.4'), true);
+  it('compares the name pinned to the digest, as the webhook sees it after resolving the tag: a glob with a tag never matches', () => {
+    assert.equal(matches('registry.example.com/web:1.*', 'registry.example.com/web:1.4'), false);
     assert.equal(matches('registry.example.com/web:1.*', `registry.example.com/web@${DIGEST}`), false);
     assert.equal(matches(`registry.example.com/web@${DIGEST}`, 'registry.example.com/web:1.4'), true);
+    assert.equal(matches('registry.example.com/web@*', 'registry.example.com/web:1.4'), true);
   });
 
   it('keeps regexp characters literal', () => {

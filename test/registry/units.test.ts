@@ -4,6 +4,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { parseChallenge } from '../../src/registry/challenge.js';
+import { nextPage } from '../../src/registry/client.js';
 import { configKeysFor, lookupAuth, parseDockerConfig, specificHelper } from '../../src/registry/credentials.js';
 import { endpointFor } from '../../src/registry/endpoint.js';
 import { parseRetryAfter, retryDecision } from '../../src/registry/retry.js';
@@ -75,5 +76,21 @@ describe('endpoints', () => {
     assert.deepEqual(endpointFor('docker.io', new Set()), { origin: 'https://registry-1.docker.io', insecure: false });
     assert.deepEqual(endpointFor('reg.local:5000', new Set(['reg.local:5000'])), { origin: 'http://reg.local:5000', insecure: true });
     assert.deepEqual(endpointFor('reg.local:5000', new Set()), { origin: 'https://reg.local:5000', insecure: false });
+  });
+});
+
+describe('the next page of a referrers listing (Link: rel="next")', () => {
+  const origin = 'https://registry.example.com';
+  const listing = '/v2/team/app/referrers/sha256:' + 'ab'.repeat(32);
+  it('is followed on the same listing, relative or absolute', () => {
+    assert.equal(nextPage(`<${listing}?n=2&last=x>; rel="next"`, origin, listing), `${listing}?n=2&last=x`);
+    assert.equal(nextPage(`<${origin}${listing}?page=1>; rel=next`, origin, listing), `${listing}?page=1`);
+    assert.equal(nextPage(undefined, origin, listing), undefined);
+    assert.equal(nextPage(`<${listing}?page=1>; rel="prev"`, origin, listing), undefined);
+  });
+  it('is refused on another host, another path, or when it is no URL: the credentials go nowhere else', () => {
+    assert.throws(() => nextPage(`<https://evil.example.com${listing}>; rel="next"`, origin, listing), /another host/);
+    assert.throws(() => nextPage('</v2/other/repo/manifests/x>; rel="next"', origin, listing), /another path/);
+    assert.throws(() => nextPage('<http://[>; rel="next"', origin, listing), /not a URL/);
   });
 });

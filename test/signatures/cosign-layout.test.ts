@@ -135,10 +135,37 @@ describe('cosign signatures in an OCI layout folder (offline)', () => {
       const refused = await gateJson(['check', 'apps', '--offline'], { cwd: repo.dir });
       assert.equal(refused.code, 2);
       assert.match(refused.stderr, /must hold exactly one data entry, the public key/);
+      // The manifests must not choose the key that verifies them: a Secret there is not read.
+      await (await import('node:fs/promises')).rm(path.join(repo.dir, '.gate/policies/secret.yaml'));
+      await repo.write('apps/app.yaml', `${deployment('app', [image])}---\n${secret('')}`);
+      const planted = await gateJson(['check', 'apps', '--offline'], { cwd: repo.dir });
+      assert.equal(planted.code, 2, planted.stderr);
+      assert.match(planted.stderr, /in the checked manifests is not trusted for it/);
     } finally {
       await repo.write('.gate/config.yaml', before);
       await fs.rm(path.join(repo.dir, '.gate/policies/pc.yaml'));
-      await fs.rm(path.join(repo.dir, '.gate/policies/secret.yaml'));
+      await fs.rm(path.join(repo.dir, '.gate/policies/secret.yaml'), { force: true });
+    }
+  });
+
+  it('reads a hostile layout (null entries, a non-object manifest) as a broken store or as no signature, never as a crash', async () => {
+    const fs = await import('node:fs/promises');
+    const image = ociManifest('shop/hostile');
+    const digest = sha256Digest(image);
+    const dir = path.join(repo.dir, '.gate/cosign/shop/hostile');
+    await writeCosignLayout(dir, { style: 'tags', image });
+    const index = JSON.parse(await fs.readFile(path.join(dir, 'index.json'), 'utf8')) as { manifests: unknown[] };
+    const bad = Buffer.from('null');
+    const hex = (await import('node:crypto')).createHash('sha256').update(bad).digest('hex');
+    await fs.writeFile(path.join(dir, 'blobs/sha256', hex), bad);
+    index.manifests.push(null, { mediaType: 'application/vnd.oci.image.manifest.v1+json', digest: `sha256:${hex}`, size: 4, annotations: { 'org.opencontainers.image.ref.name': `${digest.replace(':', '-')}.sig` } });
+    await fs.writeFile(path.join(dir, 'index.json'), JSON.stringify(index));
+    try {
+      const results = await check([`${HOST}/shop/hostile@${digest}`]);
+      assert.equal(results['shop/hostile'].reason, 'BAD_SIGNATURE', results['shop/hostile'].message);
+      assert.match(results['shop/hostile'].message, /is not a JSON object/);
+    } finally {
+      await fs.rm(dir, { recursive: true, force: true });
     }
   });
 

@@ -144,9 +144,16 @@ function readAuthority(v: StrictReader, path: PathSegment[], index: number, trus
   };
   if (v.fields(at('ctlog'), ['url', 'trustRootRef'], false)) v.string(at('ctlog', 'url'), false);
   const ctlogRoot = trustRootOf(at('ctlog', 'trustRootRef'));
-  if (v.fields(at('rfc3161timestamp'), ['trustRootRef'], false)) trustRootOf(at('rfc3161timestamp', 'trustRootRef'));
+  const tsaRoot = v.fields(at('rfc3161timestamp'), ['trustRootRef'], false) ? trustRootOf(at('rfc3161timestamp', 'trustRootRef')) : undefined;
+  const hasTimestamp = v.at(at('rfc3161timestamp')) !== undefined;
   const hasCtlog = v.at(at('ctlog')) !== undefined;
-  const common = { type: 'sigstoreSigned' as const, signedIdentity: { type: 'matchRepository' as const }, formats: [format as 'legacy' | 'bundle'], origin };
+  // policy-controller never compares the payload's docker-reference: no signedIdentity.
+  const common = {
+    type: 'sigstoreSigned' as const,
+    formats: [format as 'legacy' | 'bundle'],
+    origin,
+    ...(hasTimestamp ? { timestampAuthority: trustedRootSource(tsaRoot, `rfc3161timestamp of authority ${name}`) } : {}),
+  };
 
   if (kinds[0] === 'key') {
     v.fields(at('key'), ['data', 'secretRef', 'kms', 'hashAlgorithm'], true);
@@ -166,6 +173,7 @@ function readAuthority(v: StrictReader, path: PathSegment[], index: number, trus
     }
     const requirement: SigstoreSignedRequirement = {
       ...common,
+      hash: (hash ?? 'sha256') as NonNullable<SigstoreSignedRequirement['hash']>,
       keys: [source],
       rekorKeys: [],
       ...(ctlogRoot ?? hasCtlog ? { trustedRoot: trustedRootSource(ctlogRoot, `ctlog of authority ${name}`) } : {}),
@@ -195,7 +203,8 @@ function readAuthority(v: StrictReader, path: PathSegment[], index: number, trus
   const requirement: SigstoreSignedRequirement = {
     ...common,
     keys: [],
-    fulcio: { identities, ...(v.boolean(at('keyless', 'insecureIgnoreSCT')) === true ? { ignoreSCT: true } : {}) },
+    // policy-controller requires an SCT unless insecureIgnoreSCT, whether or not the trust root has CT logs.
+    fulcio: { identities, ...(v.boolean(at('keyless', 'insecureIgnoreSCT')) === true ? { ignoreSCT: true } : { requireSCT: true }) },
     rekorKeys: [],
     trustedRoot: trustedRootSource(root, `trustRootRef of authority ${name}`),
     insecureIgnoreTlog: false,

@@ -4,7 +4,7 @@
 // `*/*` mean Docker Hub's `index.docker.io/library/*` and `index.docker.io/*/*`. A glob is
 // compared with go-containerregistry's name of the image — `index.docker.io/library/nginx`
 // for Docker Hub — followed by `@sha256:…`, since the webhook resolves tags to digests
-// before it validates; then with the image string as written.
+// before it validates; then with the image string as written, when that names a digest.
 
 import type { ImageReference } from '../../reference/reference.js';
 
@@ -30,7 +30,11 @@ export function ggcrName(ref: ImageReference): string {
   return `${ref.domain === 'docker.io' ? 'index.docker.io' : ref.domain}/${ref.path}`;
 }
 
-/** Whether a glob matches the image as the webhook sees it (pinned to `digest`), or as written. */
+/**
+ * Whether a glob matches the image as the webhook sees it: pinned to `digest` (it resolves
+ * tags before it validates), and the image as written only when that is a digest form too.
+ * A glob that names a tag never matches in the cluster, and so never here.
+ */
 export function globMatches(regexp: RegExp, ref: ImageReference, digest: string, written: string): boolean {
-  return regexp.test(`${ggcrName(ref)}@${digest}`) || regexp.test(written);
+  return regexp.test(`${ggcrName(ref)}@${digest}`) || (written.includes('@sha256:') && regexp.test(written));
 }

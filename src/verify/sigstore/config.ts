@@ -27,14 +27,19 @@ export interface SigstoreSignedRequirement {
    * one; a policy-controller authority may list several), and where the CA certificates
    * are (caPath/caData, or the trusted root).
    */
-  fulcio?: { identities: IdentityRule[]; ca?: MaterialSource; ignoreSCT?: boolean };
+  fulcio?: { identities: IdentityRule[]; ca?: MaterialSource; ignoreSCT?: boolean; requireSCT?: boolean };
   rekorKeys: MaterialSource[];
   trustedRoot?: MaterialSource;
   /** Key-based only: accept signatures without a transparency-log entry (cosign --insecure-ignore-tlog). */
   insecureIgnoreTlog: boolean;
-  signedIdentity: SignedIdentity;
+  /** The repository a legacy payload must name; absent: not compared (policy-controller never compares it). */
+  signedIdentity?: SignedIdentity;
   /** Which storage formats count (a policy-controller authority's signatureFormat); absent: both. */
   formats?: ReadonlyArray<'legacy' | 'bundle'>;
+  /** policy-controller: the hash a key signature is checked with (key.hashAlgorithm, default sha256); absent: by key type. */
+  hash?: 'sha224' | 'sha256' | 'sha384' | 'sha512';
+  /** policy-controller's rfc3161timestamp: an RFC 3161 stamp by a TSA of this trust root is required. */
+  timestampAuthority?: MaterialSource;
   origin: Origin;
 }
 

@@ -66,14 +66,21 @@ export function certificateIdentity(der: Uint8Array): { ok: true; identity: Cert
   const san = cert.extSubjectAltName;
   const sanExt = cert.extension('2.5.29.17');
   const names = sanExt ? ASN1Obj.parseBuffer(Buffer.from(sanExt.value)).subs : [];
+  // IA5String names: 7-bit ASCII only. A byte above 0x7f is refused, never folded into another name.
   for (const name of names) {
-    if (name.tag.isContextSpecific(0x01)) identity.emails.push(name.value.toString('ascii'));
-    else if (name.tag.isContextSpecific(0x06)) identity.uris.push(name.value.toString('ascii'));
+    const value = name.value;
+    if (!name.tag.isContextSpecific(0x01) && !name.tag.isContextSpecific(0x06)) continue;
+    if (value.some((b) => b > 0x7e || b < 0x20)) return { ok: false, message: 'the certificate has a subject alternative name with bytes outside printable ASCII' };
+    (name.tag.isContextSpecific(0x01) ? identity.emails : identity.uris).push(value.toString('latin1'));
   }
   const other = san?.otherName(OID.otherNameSAN);
-  if (other !== undefined) identity.others.push(other);
+  if (other !== undefined) {
+    if ([...other].some((c) => c.charCodeAt(0) > 0x7e || c.charCodeAt(0) < 0x20)) return { ok: false, message: 'the certificate has an OtherName SAN with bytes outside printable ASCII' };
+    identity.others.push(other);
+  }
   const v1 = cert.extension(OID.issuerV1)?.value.toString('utf8');
   const v2 = utf8Extension(cert, OID.issuerV2);
+  if (cert.extension(OID.issuerV2) && v2 === undefined) return { ok: false, message: 'the certificate\'s OIDC issuer extension (1.3.6.1.4.1.57264.1.8) is not a UTF8String' };
   if (v1 !== undefined && v2 !== undefined && v1 !== v2) return { ok: false, message: `the certificate names two OIDC issuers: "${v2}" (1.3.6.1.4.1.57264.1.8) and "${v1}" (1.3.6.1.4.1.57264.1.1)` };
   const issuer = v2 ?? v1;
   if (issuer !== undefined) identity.issuer = issuer;
@@ -95,7 +102,8 @@ function utf8Extension(cert: X509Certificate, oid: string): string | undefined {
   const ext = cert.extension(oid);
   if (!ext) return undefined;
   try {
-    return ASN1Obj.parseBuffer(Buffer.from(ext.value)).value.toString('utf8');
+    const parsed = ASN1Obj.parseBuffer(Buffer.from(ext.value));
+    return parsed.tag.number === 0x0c ? parsed.value.toString('utf8') : undefined;
   } catch {
     return undefined;
   }
@@ -133,10 +141,16 @@ export function isAnchored(pattern: string): boolean {
 
 /** Go RE2 syntax JavaScript reads differently or not at all. */
 const RE2_ONLY = [/\(\?[imsU]+\)/, /\(\?[imsU]*-[imsU]+\)/, /\\z/, /\\A/, /\[\[:[a-z]+:\]\]/, /\\[pP][A-Z](?![a-z{])/, /\\Q/];
+/** JavaScript syntax RE2 refuses (policy-controller would reject the policy): lookaround, backreferences. */
+const JS_ONLY = [/\(\?<?[=!]/, /\\[1-9]/, /\\k</];
+/** A quantified group that holds a quantifier: exponential backtracking in JavaScript (RE2 runs in linear time). */
+const NESTED_QUANTIFIER = /\((?:[^()\\]|\\.)*[+*}](?:[^()\\]|\\.)*\)[+*{]/;
 
 export function compile(matcher: Matcher): { ok: true; test(value: string): boolean } | { ok: false; message: string } {
   if ('exact' in matcher) return { ok: true, test: (value) => value === matcher.exact };
   if (RE2_ONLY.some((re) => re.test(matcher.regexp))) return { ok: false, message: `the regular expression "${matcher.regexp}" uses Go RE2 syntax that gate cannot evaluate the same way (flags such as (?i), \\A, \\z, \\Q, [[:class:]]): write it without them` };
+  if (JS_ONLY.some((re) => re.test(matcher.regexp))) return { ok: false, message: `the regular expression "${matcher.regexp}" uses lookaround or a backreference, which Go RE2 (policy-controller) refuses: write it without them` };
+  if (NESTED_QUANTIFIER.test(matcher.regexp)) return { ok: false, message: `the regular expression "${matcher.regexp}" repeats a group that repeats itself, which JavaScript can take exponential time to match: write it without nested quantifiers` };
   try {
     const re = new RegExp(matcher.regexp, 'u');
     return { ok: true, test: (value) => re.test(value) };

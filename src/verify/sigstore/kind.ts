@@ -15,13 +15,21 @@ import { ANNOTATIONS, COSIGN_SIGN_PREDICATE, isBundle, isLegacyLayer, verifyCosi
 
 function trustFiles(r: SigstoreSignedRequirement): TrustFile[] {
   const file = (role: string, source: MaterialSource): TrustFile => ('path' in source ? { role, path: source.path } : 'secret' in source ? { role, secret: source.secret } : { role, data: source.data, field: source.field });
-  const settings = { keyless: r.fulcio !== undefined, insecureIgnoreTlog: r.insecureIgnoreTlog, ...(r.fulcio?.ignoreSCT ? { ignoreSCT: true } : {}) };
+  const settings = {
+    keyless: r.fulcio !== undefined,
+    insecureIgnoreTlog: r.insecureIgnoreTlog,
+    ...(r.fulcio?.ignoreSCT ? { ignoreSCT: true } : {}),
+    ...(r.fulcio?.requireSCT ? { requireSCT: true } : {}),
+    ...(r.hash ? { hash: r.hash } : {}),
+    ...(r.timestampAuthority ? { requireTimestamp: true } : {}),
+  };
   return [
     { role: 'settings', data: Buffer.from(JSON.stringify(settings)).toString('base64'), field: 'settings' },
     ...(r.trustedRoot ? [file('trustedRoot', r.trustedRoot)] : []),
     ...r.keys.map((k) => file('key', k)),
     ...(r.fulcio?.ca ? [file('ca', r.fulcio.ca)] : []),
     ...r.rekorKeys.map((k) => file('rekor', k)),
+    ...(r.timestampAuthority ? [file('tsaRoot', r.timestampAuthority)] : []),
   ];
 }
 
@@ -83,7 +91,7 @@ export const sigstoreSigned: SignatureKind<SigstoreSignedRequirement, SigstoreTr
     }
     if (claim.format === 'legacy') {
       const signed = claim.dockerReference ?? '';
-      if (!identityMatches(requirement.signedIdentity, intended, signed)) {
+      if (requirement.signedIdentity && !identityMatches(requirement.signedIdentity, intended, signed)) {
         return { ok: false, reason: 'IDENTITY_MISMATCH', message: `signed for "${signed}", but the policy requires ${describeIdentityRule(requirement.signedIdentity, intended)}` };
       }
       return { ok: true, signedReference: signed };

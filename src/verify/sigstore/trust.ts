@@ -11,7 +11,7 @@ import { toTrustMaterial, type TrustMaterial } from '@sigstore/verify';
 
 /** One piece of material as the key store read it. */
 export interface MaterialFile {
-  role: 'key' | 'ca' | 'rekor' | 'trustedRoot' | 'settings';
+  role: 'key' | 'ca' | 'rekor' | 'trustedRoot' | 'tsaRoot' | 'settings';
   /** Where it came from, for messages (`.gate/keys/release.pub`, `keyData of …`). */
   source: string;
   /** The bytes, base64. */
@@ -24,6 +24,12 @@ export interface TrustSettings {
   insecureIgnoreTlog: boolean;
   /** Keyless: no SCT is required even when the trust has CT logs (policy-controller's insecureIgnoreSCT). */
   ignoreSCT?: boolean;
+  /** Keyless: an SCT is required even when the trust has no CT log (policy-controller's default): then nothing verifies. */
+  requireSCT?: boolean;
+  /** The hash key signatures are checked with (policy-controller's key.hashAlgorithm); absent: by key type. */
+  hash?: 'sha224' | 'sha256' | 'sha384' | 'sha512';
+  /** An RFC 3161 stamp by a trusted TSA is required (policy-controller's rfc3161timestamp). */
+  requireTimestamp?: boolean;
 }
 
 export interface PolicyKey {
@@ -62,6 +68,14 @@ export function buildTrust(files: MaterialFile[]): Built {
     material = read.material;
   }
 
+  // policy-controller's rfc3161timestamp.trustRootRef: the TSAs of that root are trusted too.
+  for (const file of files.filter((f) => f.role === 'tsaRoot')) {
+    const read = readTrustedRoot(file);
+    if (!read.ok) return read;
+    material.timestampAuthorities.push(...read.material.timestampAuthorities);
+  }
+  if (settings.requireTimestamp && material.timestampAuthorities.length === 0) return { ok: false, message: 'an RFC 3161 timestamp is required, but the trust root names no timestamp authority' };
+
   const keys: PolicyKey[] = [];
   for (const file of files.filter((f) => f.role === 'key' || f.role === 'rekor')) {
     const read = readPublicKey(file);
@@ -80,7 +94,7 @@ export function buildTrust(files: MaterialFile[]): Built {
   if (!settings.keyless && keys.length === 0) return { ok: false, message: 'no public key' };
   const ids = settings.keyless ? material.certificateAuthorities.map((ca) => `fulcio-ca:${fingerprint(ca.certChain[ca.certChain.length - 1].publicKey)}`) : keys.map((k) => `sha256:${k.id}`);
   const sources = files.filter((f) => f.role !== 'settings').map((f) => f.source);
-  return { ok: true, trust: { settings, keys, material, requireSCT: material.ctlogs.length > 0 && settings.ignoreSCT !== true, sources }, ids, warnings };
+  return { ok: true, trust: { settings, keys, material, requireSCT: settings.ignoreSCT !== true && (settings.requireSCT === true || material.ctlogs.length > 0), sources }, ids, warnings };
 }
 
 /** The trust material for one verification: `key` answers every key lookup (the hint in a signature is never trusted). */

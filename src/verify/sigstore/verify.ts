@@ -108,7 +108,7 @@ function verifyLegacy(blob: Evidence, trust: SigstoreTrust): CosignVerified {
     if (pem === undefined || pem === '') fail('UNTRUSTED_KEY', 'the signature carries no Fulcio certificate (it was made with a key), but the policy requires a keyless signature');
     leaf = pemToDer(pem!, 'the certificate annotation');
   }
-  const signedBy = keyless ? undefined : policyKeyFor(trust, (key) => verifyRaw(key, payload, signature), set ? namedKey(loggedKeyOf(set.body)) : undefined);
+  const signedBy = keyless ? undefined : policyKeyFor(trust, (key) => verifyRaw(key, payload, signature, trust.settings.hash), set ? namedKey(loggedKeyOf(set.body)) : undefined);
   const entryKey = keyless ? leaf! : signedBy!.key.export({ type: 'spki', format: 'der' });
   if (set) checkRekorBody(set.body, entryKey, signature, payload);
   if (!set && !(keyless ? false : trust.settings.insecureIgnoreTlog)) {
@@ -123,7 +123,7 @@ function verifyLegacy(blob: Evidence, trust: SigstoreTrust): CosignVerified {
     },
     messageSignature: { messageDigest: { algorithm: 'SHA2_256', digest: createHash('sha256').update(payload).digest('base64') }, signature: signature.toString('base64') },
   });
-  const signed = runVerifier(bundle, payload, trust, signedBy, set !== undefined, (key) => verifyRaw(key, payload, signature));
+  const signed = runVerifier(bundle, payload, trust, signedBy, set !== undefined, (key) => verifyRaw(key, payload, signature, keyless ? undefined : trust.settings.hash));
   const parsed = parseSimpleSigningPayload(payload, COSIGN_SIGNATURE_TYPE);
   if (!parsed.ok) fail('BAD_SIGNATURE', `invalid signature payload: ${parsed.message}`);
   const p = parsed.ok ? parsed.payload : undefined!;
@@ -234,14 +234,14 @@ function verifyBundle(blob: Evidence, trust: SigstoreTrust): CosignVerified {
   const pae = preAuthEncoding(envelope.payloadType, envelope.payload);
   const sig = envelope.signatures[0].sig;
   const hint = material.$case === 'publicKey' ? material.publicKey.hint : undefined;
-  const signedBy = keyless ? undefined : policyKeyFor(trust, (key) => verifyRaw(key, pae, sig), namedKey(hint));
+  const signedBy = keyless ? undefined : policyKeyFor(trust, (key) => verifyRaw(key, pae, sig, trust.settings.hash), namedKey(hint));
   const hasTlog = bundle.verificationMaterial.tlogEntries.length > 0;
   if (!hasTlog && !(keyless ? false : trust.settings.insecureIgnoreTlog)) {
     fail('BAD_SIGNATURE', keyless ? 'the bundle has no transparency-log entry' : 'the bundle has no transparency-log entry, and the policy requires one (insecureIgnoreTlog is not set)');
   }
   const signerDer = keyless ? certificateDer(bundle) : signedBy!.key.export({ type: 'spki', format: 'der' });
   for (const entry of bundle.verificationMaterial.tlogEntries) checkLoggedVerifier(entry.canonicalizedBody, signerDer);
-  const signed = runVerifier(bundle, undefined, trust, signedBy, hasTlog, (key) => verifyRaw(key, pae, sig));
+  const signed = runVerifier(bundle, undefined, trust, signedBy, hasTlog, (key) => verifyRaw(key, pae, sig, keyless ? undefined : trust.settings.hash));
   if (envelope.payloadType !== IN_TOTO_PAYLOAD_TYPE) fail('BAD_SIGNATURE', `the DSSE payload type is "${envelope.payloadType}", not ${IN_TOTO_PAYLOAD_TYPE}`);
   const statement = readStatement(envelope.payload);
   return done({ format: 'bundle', digests: statement.digests, predicateType: statement.predicateType, ...signed });
@@ -311,7 +311,8 @@ function policyKeyFor(trust: SigstoreTrust, check: (key: KeyObject) => boolean, 
   const key = trust.keys.find((k) => check(k.key));
   if (key) return key;
   const claimed = named !== undefined ? trust.keys.find((k) => k.id === named) : undefined;
-  if (claimed) return fail('BAD_SIGNATURE', `the signature names the policy's key sha256:${claimed.id.slice(0, 16)}… (${claimed.source}) but does not verify with it: the payload or the signature was changed after signing`);
+  const hash = trust.settings.hash ? `, or it was made with another hash than the policy's ${trust.settings.hash} (key.hashAlgorithm)` : '';
+  if (claimed) return fail('BAD_SIGNATURE', `the signature names the policy's key sha256:${claimed.id.slice(0, 16)}… (${claimed.source}) but does not verify with it: the payload or the signature was changed after signing${hash}`);
   return fail('UNTRUSTED_KEY', `the signature does not verify with ${trust.keys.length === 1 ? 'the policy\'s key' : `any of the policy's ${trust.keys.length} keys`} (sha256:${trust.keys.map((k) => k.id.slice(0, 16)).join('…, sha256:')}…)`);
 }
 
@@ -339,6 +340,7 @@ function runVerifier(bundle: Bundle, artifact: Buffer | undefined, trust: Sigsto
   });
   if (keyless && entity.timestamps.length === 0) fail('BAD_SIGNATURE', 'the signature has neither a Rekor SET nor an RFC 3161 timestamp: nothing proves when the short-lived certificate was used');
   verifier.verify(entity);
+  if (trust.settings.requireTimestamp && !entity.timestamps.some((t) => t.$case === 'timestamp-authority')) fail('BAD_SIGNATURE', 'the policy requires an RFC 3161 timestamp (rfc3161timestamp), and the signature has none');
   const signedAt = signingTime(entity);
   if (!keyless) return { signer: { key: key! }, ...(signedAt ? { signedAt } : {}) };
   const der = (entity.key as { certificate: X509Certificate }).certificate.tbsCertificate ? (entity.key as { certificate: X509Certificate }).certificate : undefined;
@@ -368,10 +370,11 @@ function hasCodeSigning(cert: X509Certificate): boolean {
 }
 
 /** The signature check sigstore's signers imply: the hash by key type. */
-export function verifyRaw(key: KeyObject, data: Buffer, signature: Buffer): boolean {
+export function verifyRaw(key: KeyObject, data: Buffer, signature: Buffer, chosen?: string): boolean {
   const type = key.asymmetricKeyType;
   const curve = key.asymmetricKeyDetails?.namedCurve;
-  const hash = type === 'ed25519' ? null : type === 'ec' && curve === 'secp384r1' ? 'sha384' : type === 'ec' && curve === 'secp521r1' ? 'sha512' : 'sha256';
+  const byType = type === 'ec' && curve === 'secp384r1' ? 'sha384' : type === 'ec' && curve === 'secp521r1' ? 'sha512' : 'sha256';
+  const hash = type === 'ed25519' ? null : (chosen ?? byType);
   try {
     return cryptoVerify(hash, data, key, signature);
   } catch {

@@ -291,6 +291,47 @@ describe('sigstoreSigned verification', () => {
     });
   });
 
+  describe("policy-controller's authority semantics", () => {
+    it('compares no repository (policy-controller never reads the payload\'s docker-reference)', async () => {
+      const key = keyPair('p256');
+      const layer = legacyEvidence(await legacyWithKey(sigstore, key, cosignPayload('mirror.example.com/copied/web', DIGEST)));
+      const trust = trustOf({ keys: [key.pem], rekor: [sigstore.rekorPem] });
+      const { signedIdentity: _dropped, ...noIdentity } = requirement();
+      assert.equal((await judge(layer, trust, noIdentity)).reason, 'SIGNED');
+      assert.equal((await judge(layer, trust, requirement())).reason, 'IDENTITY_MISMATCH', 'sigstoreSigned compares it (matchRepository)');
+    });
+
+    it('requires an SCT by default, even when the trust root has no CT log (insecureIgnoreSCT lifts it)', async () => {
+      const cert = await sigstore.certificate({ email: 'release@example.com', issuer: 'https://accounts.example.com' });
+      const layer = legacyEvidence(await legacyKeyless(sigstore, cert, cosignPayload(REPO, DIGEST)));
+      const id = keyless(exactIdentity({ issuer: 'https://accounts.example.com', subject: 'release@example.com' }));
+      const root = sigstore.trustedRoot({ ctlog: false });
+      const strict = await judge(layer, trustOf({ keyless: true, trustedRoot: root, requireSCT: true }), id);
+      assert.equal(strict.reason, 'UNTRUSTED_KEY');
+      assert.match(strict.message, /SCT/);
+      assert.equal((await judge(layer, trustOf({ keyless: true, trustedRoot: root }), id)).reason, 'SIGNED');
+    });
+
+    it('checks a key signature with key.hashAlgorithm (sha256 by default), not the hash the key type implies', async () => {
+      const key = keyPair('p384');
+      const layer = legacyEvidence(await legacyWithKey(sigstore, key, cosignPayload(REPO, DIGEST)));
+      const sha256 = await judge(layer, trustOf({ keys: [key.pem], rekor: [sigstore.rekorPem], hash: 'sha256' }), requirement());
+      assert.equal(sha256.reason, 'BAD_SIGNATURE');
+      assert.match(sha256.message, /another hash than the policy's sha256 \(key\.hashAlgorithm\)/);
+      assert.equal((await judge(layer, trustOf({ keys: [key.pem], rekor: [sigstore.rekorPem], hash: 'sha384' }), requirement())).reason, 'SIGNED');
+    });
+
+    it('requires an RFC 3161 stamp when the authority names rfc3161timestamp', async () => {
+      const cert = await sigstore.certificate({ uri: WORKFLOW, issuer: GITHUB });
+      const id = keyless(exactIdentity({ issuer: GITHUB, subject: WORKFLOW }));
+      const trust = trustOf({ keyless: true, trustedRoot: sigstore.trustedRoot(), requireTimestamp: true });
+      const without = await judge(legacyEvidence(await legacyKeyless(sigstore, cert, cosignPayload(REPO, DIGEST))), trust, id);
+      assert.equal(without.reason, 'BAD_SIGNATURE');
+      assert.match(without.message, /RFC 3161/);
+      assert.equal((await judge(legacyEvidence(await legacyKeyless(sigstore, cert, cosignPayload(REPO, DIGEST), { tsa: true })), trust, id)).reason, 'SIGNED');
+    });
+  });
+
   describe('attestations', () => {
     it('are not signatures: the kind leaves an SBOM referrer aside, and a statement that lies in its annotation is refused', async () => {
       const key = keyPair('p256');
@@ -320,6 +361,13 @@ describe('identity patterns', () => {
     const result = matchIdentity({ issuer: { exact: GITHUB }, subject: { regexp: '(?i)ACME' } }, actual);
     assert.equal(result.ok, false);
     assert.equal(!result.ok && result.unsupported, true);
+  });
+
+  it('refuses what RE2 refuses (lookaround, backreferences) and what JavaScript could take exponential time on', () => {
+    for (const pattern of ['^(?!evil).*$', '(a)\\1', '(a+)+$', '^(x+y)*$']) {
+      const result = matchIdentity({ issuer: { exact: GITHUB }, subject: { regexp: pattern } }, actual);
+      assert.equal(!result.ok && result.unsupported, true, pattern);
+    }
   });
 
   it('compares exact values as strings: dots are not wildcards', () => {

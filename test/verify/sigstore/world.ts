@@ -21,12 +21,16 @@ export interface TrustInput {
   trustedRoot?: string;
   keyless?: boolean;
   insecureIgnoreTlog?: boolean;
+  /** policy-controller's settings (trust.ts TrustSettings). */
+  requireSCT?: boolean;
+  hash?: 'sha256' | 'sha384' | 'sha512';
+  requireTimestamp?: boolean;
 }
 
 export function trustOf(input: TrustInput): SigstoreTrust {
   const file = (role: MaterialFile['role'], text: string, i = 0): MaterialFile => ({ role, source: `${role}-${i}`, bytes: Buffer.from(text).toString('base64') });
   const files: MaterialFile[] = [
-    file('settings', JSON.stringify({ keyless: input.keyless === true, insecureIgnoreTlog: input.insecureIgnoreTlog === true })),
+    file('settings', JSON.stringify({ keyless: input.keyless === true, insecureIgnoreTlog: input.insecureIgnoreTlog === true, ...(input.requireSCT ? { requireSCT: true } : {}), ...(input.hash ? { hash: input.hash } : {}), ...(input.requireTimestamp ? { requireTimestamp: true } : {}) })),
     ...(input.trustedRoot ? [file('trustedRoot', input.trustedRoot)] : []),
     ...(input.keys ?? []).map((k, i) => file('key', k, i)),
     ...(input.ca ? [file('ca', input.ca)] : []),
