@@ -259,11 +259,14 @@ function certificateDer(bundle: Bundle): Buffer {
  * @sigstore/verify compares only the signature and payload hash).
  */
 function checkLoggedVerifier(body: Buffer, signerDer: Buffer): void {
-  let entry: { kind?: unknown; spec?: { signatures?: Array<{ verifier?: unknown }>; content?: { envelope?: { signatures?: Array<{ publicKey?: unknown }> } } } };
+  let entry: { kind?: unknown; apiVersion?: unknown; spec?: { signatures?: Array<{ verifier?: unknown }>; content?: { envelope?: { signatures?: Array<{ publicKey?: unknown }> } } } };
   try {
     entry = JSON.parse(body.toString('utf8')) as typeof entry;
   } catch {
     return fail('BAD_SIGNATURE', 'the transparency-log entry body is not JSON');
+  }
+  if ((entry.kind === 'dsse' || entry.kind === 'hashedrekord') && entry.apiVersion === '0.0.2') {
+    return fail('UNSUPPORTED', `the bundle's log entry is a Rekor v2 entry (${String(entry.kind)} 0.0.2), whose signer gate does not check yet: sign with a Rekor v1 log (cosign's default signing config), or keep a .sig signature`);
   }
   const logged = entry.kind === 'dsse' ? entry.spec?.signatures?.[0]?.verifier : entry.kind === 'intoto' ? entry.spec?.content?.envelope?.signatures?.[0]?.publicKey : undefined;
   if (typeof logged !== 'string') return fail('BAD_SIGNATURE', `the transparency-log entry (${String(entry.kind)}) names no verifier; a cosign bundle is logged as dsse or intoto`);

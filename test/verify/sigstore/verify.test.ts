@@ -183,6 +183,19 @@ describe('sigstoreSigned verification', () => {
     });
   });
 
+  it('denies a bundle whose log entry is a Rekor v2 entry (0.0.2) UNSUPPORTED, never an allow', async () => {
+    const key = keyPair('p256');
+    const json = JSON.parse(await bundle(sigstore, { key }, statement(DIGEST))) as { verificationMaterial: { tlogEntries: Array<{ canonicalizedBody: string; kindVersion: { version: string } }> } };
+    const entry = json.verificationMaterial.tlogEntries[0];
+    const body = JSON.parse(Buffer.from(entry.canonicalizedBody, 'base64').toString()) as { apiVersion: string };
+    body.apiVersion = '0.0.2';
+    entry.canonicalizedBody = Buffer.from(JSON.stringify(body)).toString('base64');
+    entry.kindVersion.version = '0.0.2';
+    const verdict = await judge(bundleEvidence(JSON.stringify(json)), trustOf({ keys: [key.pem], trustedRoot: sigstore.trustedRoot() }), requirement());
+    assert.equal(verdict.reason, 'UNSUPPORTED');
+    assert.match(verdict.message, /Rekor v2/);
+  });
+
   describe('keyless', () => {
     let github: Certificate;
     before(async () => {
