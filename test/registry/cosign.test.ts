@@ -337,6 +337,21 @@ ${formats.map((f) => `  - name: keyless-${f}
       } finally {
         await signed.dispose();
       }
+      // A ClusterImagePolicy of policy.sigstore.dev rendered with the app: read from the stream, and printed unchanged.
+      const cip = `apiVersion: policy.sigstore.dev/v1beta1\nkind: ClusterImagePolicy\nmetadata: {name: app-signed}\nspec:\n  images: [{glob: "${world.host}/cosign/**"}]\n  authorities:\n  - key:\n      data: |\n${key.pem.trim().replace(/^/gm, '        ')}\n`;
+      const rendered = await world.repo({ '.gate/config.yaml': 'webhook: policy-controller\n', '.gate/policies/policy.yaml': '', 'apps/app.yaml': `${deployment('app', [`${world.host}/cosign/legacy-key:1`])}---\n${cip}` }, { lookaside: false });
+      try {
+        const run = await gate(['generate', '--insecure-registry', world.host], { cwd: `${rendered.dir}/apps`, env: argoEnv('apps') });
+        assert.equal(run.code, 0, run.stderr);
+        assert.match(run.stdout, /kind: ClusterImagePolicy/);
+        const other = await gate(['generate', '--insecure-registry', world.host], { cwd: `${rendered.dir}/apps`, env: argoEnv('apps') });
+        assert.equal(other.stdout, run.stdout, 'the same manifests each time');
+        await rendered.write('apps/app.yaml', `${deployment('app', [`${world.host}/cosign/bundle-keyless:1`])}---\n${cip}`);
+        const denied = await gate(['generate', '--insecure-registry', world.host], { cwd: `${rendered.dir}/apps`, env: argoEnv('apps') });
+        assert.notEqual(denied.code, 0, 'signed keylessly, not by the key of the rendered policy');
+      } finally {
+        await rendered.dispose();
+      }
       const good = await world.repo({ ...files(), 'apps/app.yaml': deployment('app', [`${world.host}/cosign/legacy-key:1`, `${world.host}/cosign/bundle-key:1`]) }, { requirements: KEY_REQUIREMENT, lookaside: false });
       try {
         const run = await gate(['generate', '--insecure-registry', world.host], { cwd: `${good.dir}/apps`, env: argoEnv('apps') });
