@@ -62,8 +62,9 @@ export async function cosignScenarios(count: number): Promise<Row[]> {
         await repo.dispose();
       }
     };
-    // The baseline is what cosign verify (v3) asks for the same image (shared/reference/cosign.md §1): bundles
-    // first, the .sig only when no bundle is found. gate reads both formats always: one GET more for a bundle-signed image.
+    // The baseline is what cosign verify (v3) asks for the same image, from the request sequences measured for
+    // shared/reference/cosign.md §1 (no cosign binary runs here): bundles first, the .sig only when no bundle is
+    // found. gate reads both formats always: one GET more for a bundle-signed image.
     const row = async (label: string, image: string, noApi: boolean, cosign: number): Promise<Row> => {
       const counted = await requests(image, noApi);
       return [`  ${label}`, counted, `cosign verify: ${cosign}`, (Number(counted.split(' ')[0]) / cosign).toFixed(2), 'both formats read, nothing more'];

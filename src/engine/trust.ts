@@ -45,7 +45,8 @@ export class TrustStore {
   private build(kind: SignatureKind, material: KeyMaterial, need: KeyNeed, label: string): Promise<Trust> {
     return once(this.built, JSON.stringify([kind.type, material.sha256, material.source, need.secret]), async () => {
       const read = await kind.trust(material, need);
-      if (!read.ok) throw new GateError('KEY_INVALID', `keySecret "${need.secret}" from ${material.source} (used by ${label}): ${read.message}`, material.origin);
+      const what = need.files ? material.source : `keySecret "${need.secret}" from ${material.source}`;
+      if (!read.ok) throw new GateError('KEY_INVALID', `${what} (used by ${label}): ${read.message}`, material.origin);
       for (const message of read.warnings) this.warnings.push({ ...material.origin, message });
       const sha256 = createHash('sha256').update(`${kind.type}\u0000${material.sha256}`).digest('hex');
       return { value: read.value, ids: read.ids, source: material.source, sha256 };

@@ -173,9 +173,9 @@ export function lintSigstore(policies: PolicySet, webhook: Webhook): Finding[] {
       for (const requirement of rule.policy.simple?.requirements ?? []) {
         if (requirement.type !== 'sigstoreSigned') continue;
         if (webhook === 'portieris') findings.push(error(requirement.origin, `${resource.kind}/${resource.name} repository "${rule.name}": Portieris cannot enforce a sigstoreSigned requirement (its CRD rejects the type): set webhook: none in .gate/config.yaml if no webhook enforces these images, or enforce them with sigstore policy-controller and a ClusterImagePolicy of policy.sigstore.dev (webhook: policy-controller)`));
-        else if (webhook === 'policy-controller') findings.push(warning(requirement.origin, `${resource.kind}/${resource.name} repository "${rule.name}": under webhook: policy-controller gate reads only the ClusterImagePolicies of policy.sigstore.dev; this Portieris policy is not read`));
       }
     }
+    if (webhook === 'policy-controller') findings.push(warning(resource.origin, `${resource.kind}/${resource.name} (portieris.cloud.ibm.com): under webhook: policy-controller gate reads only the ClusterImagePolicies of policy.sigstore.dev; this Portieris policy is not read`));
   }
   const sigstore = policies.sigstore ?? [];
   if (webhook === 'portieris' && sigstore.length > 0) {
@@ -199,7 +199,7 @@ export function lintSigstore(policies: PolicySet, webhook: Webhook): Finding[] {
           if (!('regexp' in matcher)) continue;
           const compiled = compile(matcher);
           if (!compiled.ok) findings.push(error(authority.origin, `${what} authority ${authority.name}: ${field}: ${compiled.message}`));
-          else if (!isAnchored(matcher.regexp)) findings.push(warning(authority.origin, `${what} authority ${authority.name}: ${field} "${matcher.regexp}" is not anchored: policy-controller (and gate) match it anywhere in the value, so "${matcher.regexp}" also matches longer identities; write ^…$`));
+          else if (!isAnchored(matcher.regexp)) findings.push(warning(authority.origin, `${what} authority ${authority.name}: ${field} "${matcher.regexp}" is not anchored: policy-controller matches it anywhere in the value (so it also admits identities that merely contain a match), while gate matches the whole value; write ^…$ (around every alternative) so that both mean the same`));
         }
       }
     }

@@ -112,9 +112,10 @@ export function webhookOf(settings: GateSettings, chosen: Webhook | undefined): 
   return chosen ?? settings.webhook ?? 'portieris';
 }
 
-/** A parity rule's level: off without a webhook to predict, else config.yaml's, else the command's default. */
+/** A parity rule's level: off unless gate predicts Portieris, else config.yaml's, else the command's default. */
 export function ruleLevel(settings: GateSettings, webhook: Webhook, rule: ParityRule, commandDefault: RuleLevel): RuleLevel {
-  return webhook === 'none' ? 'off' : (settings.rules?.[rule] ?? commandDefault);
+  // The rules hold Portieris policies to what Portieris does: no Portieris, no rule.
+  return webhook !== 'portieris' ? 'off' : (settings.rules?.[rule] ?? commandDefault);
 }
 
 export interface Exemption {

@@ -421,6 +421,8 @@ export interface ReferrersFront extends TestServer {
     pageSize: number;
     /** Answer 404 (no API), as distribution 2.8 itself does. */
     noApi: boolean;
+    /** Answer the `sha256-<hex>.sig` manifests with this status instead. */
+    sigFault?: number;
   };
 }
 
@@ -434,6 +436,7 @@ export async function referrersFront(registryUrl: string): Promise<ReferrersFron
   const state: ReferrersFront['control'] = { pageSize: 0, noApi: false };
   const server = await front(registryUrl, async (req: IncomingMessage, res: ServerResponse, forward) => {
     const url = new URL(req.url ?? '/', 'http://front');
+    if (state.sigFault && /\/manifests\/sha256-[0-9a-f]{64}\.sig$/.test(url.pathname)) return void res.writeHead(state.sigFault, { 'content-type': 'application/json', ...(state.sigFault === 429 ? { 'retry-after': '0' } : {}) }).end('{"errors":[{"code":"DENIED"}]}');
     const match = /^\/v2\/(.+)\/referrers\/(sha256:[0-9a-f]{64})$/.exec(url.pathname);
     if (!match || req.method !== 'GET') return forward();
     if (state.noApi) return void res.writeHead(404, { 'content-type': 'text/plain' }).end('404 page not found\n');

@@ -84,6 +84,12 @@ describe("reading policy-controller's ClusterImagePolicy", () => {
     assert.equal(rego.policies[0].unsupported?.field, 'spec.policy');
   });
 
+  it('reads v1alpha1 as v1beta1 (the same shape)', () => {
+    const alpha = read(cip('  - static: {action: pass}\n').replace('policy.sigstore.dev/v1beta1', 'policy.sigstore.dev/v1alpha1'));
+    assert.equal(alpha.policies[0].authorities[0].kind, 'static');
+    assert.throws(() => read(cip('  - static: {action: pass}\n').replace('policy.sigstore.dev/v1beta1', 'policy.sigstore.dev/v2')), /unsupported apiVersion "policy\.sigstore\.dev\/v2"/);
+  });
+
   it('reads a TrustRoot with sigstoreKeys, and refuses a TUF one (fetched at run time)', () => {
     const remote = 'apiVersion: policy.sigstore.dev/v1alpha1\nkind: TrustRoot\nmetadata: {name: tuf}\nspec:\n  remote: {mirror: "https://tuf.example.com", root: eA==}\n';
     assert.throws(() => read(remote), /fetched at run time/);

@@ -38,6 +38,9 @@ describe('gate policy lint on cosign policies', () => {
     assert.match(messages(underPortieris, 'error')[0], /Portieris cannot enforce a sigstoreSigned requirement .*webhook: none.*policy-controller/);
     const underNone = await lint({ ...files, '.gate/config.yaml': 'webhook: none\n' });
     assert.deepEqual(underNone.findings, [], 'no finding: the key is used, the trust root is valid');
+    const underPolicyController = await lint({ ...files, '.gate/config.yaml': 'webhook: policy-controller\n' });
+    assert.equal(messages(underPolicyController, 'error').length, 0, JSON.stringify(underPolicyController.findings));
+    assert.deepEqual(messages(underPolicyController, 'warning').map((m) => /this Portieris policy is not read/.test(m)), [true], JSON.stringify(underPolicyController.findings));
   });
 
   it('reads ClusterImagePolicies of policy.sigstore.dev under policy-controller: patterns, globs, bundle authorities, unsupported fields', async () => {

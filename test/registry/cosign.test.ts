@@ -58,6 +58,9 @@ describe('cosign signatures in a registry (sigstoreSigned, webhook: none)', () =
     await push('both');
     await pushLegacy(url, 'cosign/both', images.both, [await legacyWithKey(sigstore, key, cosignPayload(`${world.host}/cosign/both`, images.both))]);
     await pushBundle(url, 'cosign/both', images.both, await bundle(sigstore, { key }, statement(images.both)));
+    // A valid signature by the key, for another digest.
+    await push('wrong-digest');
+    await pushLegacy(url, 'cosign/wrong-digest', images['wrong-digest'], [await legacyWithKey(sigstore, key, cosignPayload(`${world.host}/cosign/wrong-digest`, images.unsigned))]);
     // Signatures kept in another repository (cosign's COSIGN_REPOSITORY).
     await push('kept-apart');
     await pushLegacy(url, 'cosign/signatures', images['kept-apart'], [await legacyWithKey(sigstore, key, cosignPayload(`${world.host}/cosign/kept-apart`, images['kept-apart']))]);
@@ -75,10 +78,11 @@ describe('cosign signatures in a registry (sigstoreSigned, webhook: none)', () =
     const { report, code } = await checkImages(world, [`${world.host}/cosign/${name}:1`], ['--insecure-registry', world.host], { ...files(), ...extraFiles }, { requirements, lookaside: false });
     return { ...report.results[0], code };
   };
-  const faults = (fault: number | undefined, noApi = false, pageSize = 0) => {
+  const faults = (fault: number | undefined, noApi = false, pageSize = 0, sigFault?: number) => {
     api.control.fault = fault;
     api.control.noApi = noApi;
     api.control.pageSize = pageSize;
+    api.control.sigFault = sigFault;
   };
 
   describe('key-based', () => {
@@ -162,6 +166,20 @@ describe('cosign signatures in a registry (sigstoreSigned, webhook: none)', () =
           faults(undefined);
         }
         assert.equal((await check('both')).reason, 'SIGNED');
+      });
+    }
+  });
+
+  describe('a .sig tag that cannot be read is never "unsigned" either', () => {
+    for (const [status, reason] of [[401, 'AUTH_FAILED'], [403, 'AUTH_FAILED'], [429, 'THROTTLED'], [500, 'UNREACHABLE']] as const) {
+      it(`${status} on the .sig manifest: ${reason}, although a valid bundle is there`, async () => {
+        faults(undefined, false, 0, status);
+        try {
+          const result = await check('both');
+          assert.equal(result.reason, reason, result.message);
+        } finally {
+          faults(undefined);
+        }
       });
     }
   });
@@ -250,14 +268,30 @@ ${formats.map((f) => `  - name: keyless-${f}
         ['bundle-keyless', cipKeyless(['legacy', 'bundle']), KEYLESS_REQUIREMENT],
         ['legacy-key', cipKeyless(['legacy', 'bundle']), KEYLESS_REQUIREMENT],
         ['unsigned', cipKeyless(['legacy', 'bundle']), KEYLESS_REQUIREMENT],
+        ['wrong-digest', cipKey(['legacy', 'bundle']), KEY_REQUIREMENT],
+        ['bundle-keyless', cipKeyless(['legacy', 'bundle']).replaceAll('refs/heads/main', 'refs/heads/dev'), KEYLESS_REQUIREMENT.replace('refs/heads/main', 'refs/heads/dev')],
+        ['legacy-keyless', cipKeyless(['legacy', 'bundle']).replaceAll(GITHUB, 'https://gitlab.com'), KEYLESS_REQUIREMENT.replace(GITHUB, 'https://gitlab.com')],
       ];
-      for (const [name, cip, requirement] of cases) {
+      const seen = new Set<string>();
+      const compare = async (name: string, cip: string, requirement: string) => {
         const viaCip = await checkCip(name, cip, 'none');
         const viaGate = await check(name, requirement);
         assert.equal(viaCip.reason, viaGate.reason, `${name}: CIP ${viaCip.reason} (${viaCip.message}) vs sigstoreSigned ${viaGate.reason} (${viaGate.message})`);
-        assert.ok(['SIGNED', 'NO_SIGNATURE', 'UNTRUSTED_KEY'].includes(viaCip.reason), `${name}: ${viaCip.reason}`);
+        seen.add(viaCip.reason);
+        return viaCip;
+      };
+      for (const [name, cip, requirement] of cases) {
+        const viaCip = await compare(name, cip, requirement);
         if (viaCip.reason === 'SIGNED') assert.deepEqual(viaCip.policy, { kind: 'ClusterImagePolicy', name: /keyless/.test(cip) ? 'cosign-keyless' : 'cosign-key', namespace: null, repository: `${world.host}/cosign/**` });
       }
+      // A listing the registry throttles, the same way through both.
+      faults(429);
+      try {
+        await compare('both', cipKey(['legacy', 'bundle']), KEY_REQUIREMENT);
+      } finally {
+        faults(undefined);
+      }
+      assert.deepEqual([...seen].sort(), ['DIGEST_MISMATCH', 'IDENTITY_MISMATCH', 'NO_SIGNATURE', 'SIGNED', 'THROTTLED', 'UNTRUSTED_KEY']);
     });
 
     it('predicts policy-controller: a bundle-only image is denied (it reads only .sig today), a legacy one is signed', async () => {
@@ -351,6 +385,14 @@ ${formats.map((f) => `  - name: keyless-${f}
         assert.notEqual(denied.code, 0, 'signed keylessly, not by the key of the rendered policy');
       } finally {
         await rendered.dispose();
+      }
+      const keylessApp = await world.repo({ ...files(), 'apps/app.yaml': deployment('app', [`${world.host}/cosign/legacy-keyless:1`, `${world.host}/cosign/bundle-keyless:1`]) }, { requirements: KEYLESS_REQUIREMENT, lookaside: false });
+      try {
+        const run = await gate(['generate', '--insecure-registry', world.host], { cwd: `${keylessApp.dir}/apps`, env: argoEnv('apps') });
+        assert.equal(run.code, 0, run.stderr);
+        assert.match(run.stdout, /cosign\/bundle-keyless:1/);
+      } finally {
+        await keylessApp.dispose();
       }
       const good = await world.repo({ ...files(), 'apps/app.yaml': deployment('app', [`${world.host}/cosign/legacy-key:1`, `${world.host}/cosign/bundle-key:1`]) }, { requirements: KEY_REQUIREMENT, lookaside: false });
       try {

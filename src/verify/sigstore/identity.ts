@@ -5,8 +5,9 @@
 // deprecated .1.1, which must agree when both are present) and the CI workflow claims.
 //
 // Matching is exact by default. A CIP's `…RegExp` is a Go RE2 expression that cosign and
-// policy-controller use unanchored (MatchString); gate keeps that meaning for parity and
-// lints patterns without ^…$. A pattern JavaScript cannot compile is a denial.
+// policy-controller use unanchored (MatchString); gate anchors it (the whole value must
+// match), which is stricter and never looser, and lint flags patterns without ^…$, since
+// the cluster would admit more. A pattern gate cannot read as RE2 does is a denial.
 
 import { ASN1Obj, X509Certificate } from '@sigstore/core';
 
@@ -132,11 +133,27 @@ export function matchIdentity(rule: IdentityRule, actual: CertificateIdentity): 
 
 export function describeMatcher(matcher: Matcher): string {
   if ('exact' in matcher) return `exactly "${matcher.exact}"`;
-  return `a match of the regular expression "${matcher.regexp}"${isAnchored(matcher.regexp) ? '' : ' (unanchored: it matches anywhere in the value, as in cosign and policy-controller)'}`;
+  return `a whole-value match of the regular expression "${matcher.regexp}"`;
 }
 
+/**
+ * Whether a pattern says `^…$` around all of it: a top-level alternation (`^a|b$`) anchors
+ * only its first and last branches.
+ */
 export function isAnchored(pattern: string): boolean {
-  return pattern.startsWith('^') && pattern.endsWith('$') && !pattern.endsWith('\\$');
+  if (!pattern.startsWith('^') || !pattern.endsWith('$') || pattern.endsWith('\\$')) return false;
+  let depth = 0;
+  let inClass = false;
+  for (let i = 0; i < pattern.length; i++) {
+    const c = pattern[i];
+    if (c === '\\') i++;
+    else if (inClass) inClass = c !== ']';
+    else if (c === '[') inClass = true;
+    else if (c === '(') depth++;
+    else if (c === ')') depth--;
+    else if (c === '|' && depth === 0) return false;
+  }
+  return true;
 }
 
 /** Go RE2 syntax JavaScript reads differently or not at all. */
@@ -152,7 +169,9 @@ export function compile(matcher: Matcher): { ok: true; test(value: string): bool
   if (JS_ONLY.some((re) => re.test(matcher.regexp))) return { ok: false, message: `the regular expression "${matcher.regexp}" uses lookaround or a backreference, which Go RE2 (policy-controller) refuses: write it without them` };
   if (NESTED_QUANTIFIER.test(matcher.regexp)) return { ok: false, message: `the regular expression "${matcher.regexp}" repeats a group that repeats itself, which JavaScript can take exponential time to match: write it without nested quantifiers` };
   try {
-    const re = new RegExp(matcher.regexp, 'u');
+    // Anchored: the whole value must match. cosign and policy-controller match anywhere, so gate
+    // is stricter for an unanchored pattern (lint says so); never looser.
+    const re = new RegExp(`^(?:${matcher.regexp})$`, 'u');
     return { ok: true, test: (value) => re.test(value) };
   } catch (e) {
     return { ok: false, message: `the regular expression "${matcher.regexp}" does not compile: ${(e as Error).message}` };

@@ -362,12 +362,12 @@ describe('sigstoreSigned verification', () => {
 
 describe('identity patterns', () => {
   const actual = { emails: [], uris: [WORKFLOW], others: [], issuer: GITHUB };
-  it('match unanchored as in cosign and policy-controller, and anchored when written with ^…$', () => {
-    assert.equal(matchIdentity({ issuer: { exact: GITHUB }, subject: { regexp: 'acme/web' } }, actual).ok, true);
-    assert.equal(matchIdentity({ issuer: { exact: GITHUB }, subject: { regexp: '^https://github\\.com/acme/' } }, actual).ok, true);
-    assert.equal(matchIdentity({ issuer: { exact: GITHUB }, subject: { regexp: '^acme/web$' } }, actual).ok, false);
-    const unanchored = matchIdentity({ issuer: { exact: GITHUB }, subject: { regexp: 'evil|acme' } }, { ...actual, uris: ['https://github.com/evil-acme/x'] });
-    assert.equal(unanchored.ok, true, 'an unanchored alternative matches anywhere: what lint warns about');
+  it('match the whole value, anchored whether or not the pattern says ^…$ (stricter than policy-controller, never looser)', () => {
+    assert.equal(matchIdentity({ issuer: { exact: GITHUB }, subject: { regexp: 'acme/web' } }, actual).ok, false, 'a substring is not the value');
+    assert.equal(matchIdentity({ issuer: { exact: GITHUB }, subject: { regexp: '^https://github\\.com/acme/.*' } }, actual).ok, true);
+    assert.equal(matchIdentity({ issuer: { exact: GITHUB }, subject: { regexp: 'https://github\\.com/acme/web/.*@refs/heads/main' } }, actual).ok, true);
+    const alternation = matchIdentity({ issuer: { exact: GITHUB }, subject: { regexp: '^https://github\\.com/acme/x$|evil' } }, { ...actual, uris: ['https://github.com/evil-acme/x'] });
+    assert.equal(alternation.ok, false, 'each alternative must match the whole value');
   });
 
   it('refuses RE2-only syntax instead of reading it differently', () => {
