@@ -35,6 +35,7 @@ export interface RoleView {
   paths: string[];
   /** The keys and threshold its parent gave it (targets: the root's). */
   keyIds: string[];
+  keys: TufKey[];
   threshold: number;
 }
 
@@ -134,7 +135,8 @@ async function load(fetch: NotaryFetch, options: LoadOptions): Promise<Repositor
   const targetsSigned = readTargets(targets.signed, 'targets');
   checkVersionAndExpiry('targets', targetsSigned, options, now, versions, expiries);
   const views = new Map<string, RoleView>();
-  views.set('targets', { name: 'targets', version: targetsSigned.version, expires: targetsSigned.expires, targets: targetsSigned.targets, paths: [''], keyIds: rootSigned.roles.targets.keyids, threshold: rootSigned.roles.targets.threshold });
+  const keysOf = (ids: string[], from: Map<string, TufKey>): TufKey[] => ids.flatMap((id) => (from.has(id) ? [from.get(id)!] : []));
+  views.set('targets', { name: 'targets', version: targetsSigned.version, expires: targetsSigned.expires, targets: targetsSigned.targets, paths: [''], keyIds: rootSigned.roles.targets.keyids, keys: keysOf(rootSigned.roles.targets.keyids, rootSigned.keys), threshold: rootSigned.roles.targets.threshold });
 
   const visit = async (parent: ParsedTargets, parentPaths: string[], depth: number): Promise<void> => {
     for (const role of parent.delegations) {
@@ -155,7 +157,7 @@ async function load(fetch: NotaryFetch, options: LoadOptions): Promise<Repositor
         }
         throw e;
       }
-      views.set(role.name, { name: role.name, version: child.version, expires: child.expires, targets: child.targets, paths, keyIds: role.keyids, threshold: role.threshold });
+      views.set(role.name, { name: role.name, version: child.version, expires: child.expires, targets: child.targets, paths, keyIds: role.keyids, keys: keysOf(role.keyids, parent.keys), threshold: role.threshold });
       if (depth < 8) await visit(child, paths, depth + 1);
     }
   };

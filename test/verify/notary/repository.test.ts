@@ -8,12 +8,14 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { lookupTag } from '../../../src/verify/notary/lookup.js';
 import { loadRepository, type NotaryFetch } from '../../../src/verify/notary/repository.js';
+import { checkSigners, signerKey } from '../../../src/verify/notary/signers.js';
 import { startNotaryBed, type NotaryBed } from '../../helpers/notary.js';
 
 describe('the Notary v1 reader against the real notary-server (notary client as judge)', () => {
   let bed: NotaryBed;
   let gun: string;
   const digests: Record<string, { digest: string; size: number }> = {};
+  let alice: { cert: string; key: string; pub: string };
   const fetchFor = (name: string): NotaryFetch => (file) => bed.fetchTuf(name, file);
 
   before(async () => {
@@ -28,7 +30,7 @@ describe('the Notary v1 reader against the real notary-server (notary client as 
     await must(['init', '-p', gun]);
     await must(['addhash', '-p', gun, 'v1', String(digests.v1.size), '--sha256', digests.v1.digest.slice(7)]);
     await must(['key', 'rotate', gun, 'snapshot', '-r']);
-    const alice = await bed.signer('alice');
+    alice = await bed.signer('alice');
     await must(['delegation', 'add', '-p', gun, 'targets/releases', alice.cert, '--all-paths']);
     await must(['delegation', 'add', '-p', gun, 'targets/alice', alice.cert, '--all-paths']);
     await must(['key', 'import', alice.key, '--role', 'alice']);
@@ -78,6 +80,37 @@ describe('the Notary v1 reader against the real notary-server (notary client as 
     const loaded = await loadRepository(fetchFor(other), { gun: other, now: new Date() });
     assert.equal(!loaded.ok && loaded.failure.kind, 'no-trust-data');
     assert.match(!loaded.ok ? loaded.failure.message : '', new RegExp(`does not have trust data for ${other.replace(/[.]/g, '\\.')}`));
+  });
+
+  it("checks signerSecrets as Portieris does: the cert form the delegation lists passes, the bare-key form of the same key is 'Public keys are different' (and passes when gate compares keys)", async () => {
+    const loaded = await loadRepository(fetchFor(gun), { gun, now: new Date() });
+    assert.ok(loaded.ok);
+    if (!loaded.ok) return;
+    const { readFile } = await import('node:fs/promises');
+    const cert = await readFile(alice.cert, 'utf8');
+    const pub = await readFile(alice.pub, 'utf8');
+    // The notary client names the delegation's key by its canonical ID; the certificate form's TUF ID is what the role lists.
+    const listed = loaded.repository.roles.find((r) => r.name === 'targets/alice')!.keyIds;
+    const certKey = signerKey(cert, new Date());
+    assert.ok(certKey.ok && listed.includes(certKey.id), 'the Secret\'s certificate has the ID the delegation lists');
+    const released = lookupTag(loaded.repository, 'v2');
+    assert.ok(released.ok);
+    if (!released.ok) return;
+    const secret = (publicKey: string, name = 'alice') => [{ secret: 'alice-signer', name, publicKey }];
+    assert.deepEqual(checkSigners(loaded.repository, 'v2', released.digest, secret(cert), new Date(), true), { ok: true });
+    const bare = checkSigners(loaded.repository, 'v2', released.digest, secret(pub), new Date(), true);
+    assert.equal(bare.ok, false);
+    assert.match(!bare.ok ? bare.message : '', /^Public keys are different: .*lists the same key as a certificate/);
+    assert.match(!bare.ok ? bare.hint ?? '' : '', /put the certificate form in Secret alice-signer/);
+    assert.deepEqual(checkSigners(loaded.repository, 'v2', released.digest, secret(pub), new Date(), false), { ok: true }, 'webhook none compares the keys');
+    const bob = await bed.signer('bob');
+    const notDelegated = checkSigners(loaded.repository, 'v2', released.digest, secret(await readFile(bob.cert, 'utf8'), 'bob'), new Date(), true);
+    assert.match(!notDelegated.ok ? notDelegated.message : '', /^no signature found for role bob/);
+    const otherKey = checkSigners(loaded.repository, 'v2', released.digest, secret(await readFile(bob.cert, 'utf8')), new Date(), false);
+    assert.match(!otherKey.ok ? otherKey.message : '', /^Public keys are different/);
+    const v1 = lookupTag(loaded.repository, 'v1');
+    const unsignedByAlice = checkSigners(loaded.repository, 'v1', v1.ok ? v1.digest : '', secret(cert), new Date(), true);
+    assert.match(!unsignedByAlice.ok ? unsignedByAlice.message : '', /^no signature found for role alice .*does not sign v1/);
   });
 
   it('holds the root to pinned root certificates, and versions to a floor (what a stateless client needs)', async () => {
