@@ -66,8 +66,11 @@ export interface HttpResponse {
 }
 
 export interface HttpRequest {
-  method?: 'GET' | 'HEAD';
+  /** POST only for token requests (a form body); a POST is never redirected. */
+  method?: 'GET' | 'HEAD' | 'POST';
   headers?: Record<string, string>;
+  /** The POST body (an application/x-www-form-urlencoded form). */
+  body?: string;
   /** Largest body accepted; a larger one is an error. */
   maxBytes: number;
   /**
@@ -208,9 +211,10 @@ export class HttpClient {
     let current = new URL(url);
     let headers = { ...request.headers };
     for (let hop = 0; ; hop++) {
-      const response = await this.once(current, request.method ?? 'GET', headers, request.maxBytes);
+      const response = await this.once(current, request.method ?? 'GET', headers, request.maxBytes, request.body);
       const location = response.headers.location;
-      if (![301, 302, 303, 307, 308].includes(response.status) || !location) return response;
+      // A POST carries a credential in its body: it is answered where it was sent, or not at all.
+      if (![301, 302, 303, 307, 308].includes(response.status) || !location || request.method === 'POST') return response;
       if (hop >= MAX_REDIRECTS) throw new TransportError('unreachable', `${redact(url)}: more than ${MAX_REDIRECTS} redirects`);
       let next: URL;
       try {
@@ -226,7 +230,7 @@ export class HttpClient {
     }
   }
 
-  private async once(url: URL, method: 'GET' | 'HEAD', headers: Record<string, string>, maxBytes: number): Promise<HttpResponse> {
+  private async once(url: URL, method: 'GET' | 'HEAD' | 'POST', headers: Record<string, string>, maxBytes: number, body?: string): Promise<HttpResponse> {
     const remaining = this.options.deadlineMs - this.now();
     const where = redact(url.href);
     if (remaining <= 0) throw new TransportError('timeout', `${where}: the time budget ran out before this request`);
@@ -246,6 +250,7 @@ export class HttpClient {
         // body anyway): a new TLS handshake per tag. Registries answer HEAD correctly.
         reset: false,
         headers: { 'user-agent': 'gate', ...headers },
+        ...(method === 'POST' ? { body: body ?? '' } : {}),
         headersTimeout: perRequest,
         bodyTimeout: perRequest,
         signal: budget,
@@ -256,7 +261,7 @@ export class HttpClient {
     }
     const responseHeaders = flatten(answer.headers);
     const declared = Number(responseHeaders['content-length'] ?? NaN);
-    if (method === 'GET' && declared > maxBytes) {
+    if (method !== 'HEAD' && declared > maxBytes) {
       answer.body.destroy();
       throw new TransportError('unreachable', `${where}: the response is ${declared} bytes, more than the ${maxBytes} accepted`);
     }

@@ -12,6 +12,7 @@ import { ociImage, skopeoPush } from './oci.js';
 import { selfSigned, serverCertificate, type Pem } from './pki.js';
 import { freePort, startRegistry, waitForPort, type RunningRegistry } from './registry.js';
 import { mustRun, requireTool, run, type RunResult } from './tools.js';
+import { tokenServer, type TestServer } from './servers.js';
 
 export interface NotaryBed {
   dir: string;
@@ -19,8 +20,10 @@ export interface NotaryBed {
   registry: RunningRegistry;
   /** https://127.0.0.1:<port> */
   notaryUrl: string;
-  /** The notary client against the bed (its own trust folder: it caches what it saw). */
-  notary(args: string[], trustDir?: string): Promise<RunResult>;
+  /** The token service, when the server asks for tokens. */
+  tokens?: TestServer;
+  /** The notary client against the bed (its own trust folder: it caches what it saw); `login`: user:password for token auth. */
+  notary(args: string[], trustDir?: string, login?: string): Promise<RunResult>;
   /** Pushes a fresh image as <registry>/<repository>:<tag>; the digest and size the registry serves. */
   push(repository: string, tag: string): Promise<{ digest: string; size: number }>;
   /** The bytes of a trust file as the server serves it (`root.json`, `snapshot.<hex>.json`…), or undefined on 404. */
@@ -32,16 +35,29 @@ export interface NotaryBed {
 
 const PASSPHRASES = { NOTARY_ROOT_PASSPHRASE: 'rootpass', NOTARY_TARGETS_PASSPHRASE: 'targetspass', NOTARY_SNAPSHOT_PASSPHRASE: 'snapshotpass', NOTARY_DELEGATION_PASSPHRASE: 'delegationpass' };
 
-export async function startNotaryBed(): Promise<NotaryBed> {
+export interface NotaryBedOptions {
+  /** The server asks for Bearer tokens from a token service of the test harness (users: user → password). */
+  token?: { users: Record<string, string> };
+}
+
+export async function startNotaryBed(options: NotaryBedOptions = {}): Promise<NotaryBed> {
   for (const tool of ['notary', 'notary-server', 'openssl', 'skopeo']) requireTool(tool);
   const dir = await mkdtemp(path.join(tmpdir(), 'gate-notary-'));
   const ca = await selfSigned(dir, 'ca', '/CN=gate notary bed CA');
   const server = await serverCertificate(dir, ca);
   const registry = await startRegistry({ tls: server });
   const port = await freePort();
+  let tokens: TestServer | undefined;
+  let auth = {};
+  if (options.token) {
+    const issuerDir = await mkdtemp(path.join(dir, 'issuer-'));
+    const issuer = await selfSigned(issuerDir, 'issuer', '/CN=gate notary token issuer');
+    tokens = await tokenServer(issuer, 'notary-bed', 'bed-issuer', options.token.users);
+    auth = { auth: { type: 'token', options: { realm: `${tokens.url}/token`, service: 'notary-bed', issuer: 'bed-issuer', rootcertbundle: issuer.certFile } } };
+  }
   await writeFile(
     path.join(dir, 'server.json'),
-    JSON.stringify({ server: { http_addr: `127.0.0.1:${port}`, tls_cert_file: server.certFile, tls_key_file: server.keyFile }, trust_service: { type: 'local' }, storage: { backend: 'memory' }, logging: { level: 'warn' } }),
+    JSON.stringify({ server: { http_addr: `127.0.0.1:${port}`, tls_cert_file: server.certFile, tls_key_file: server.keyFile }, trust_service: { type: 'local' }, storage: { backend: 'memory' }, logging: { level: 'warn' }, ...auth }),
   );
   const child: ChildProcess = spawn('notary-server', ['-config', path.join(dir, 'server.json')], { stdio: ['ignore', 'pipe', 'pipe'] });
   let output = '';
@@ -60,7 +76,8 @@ export async function startNotaryBed(): Promise<NotaryBed> {
     ca,
     registry,
     notaryUrl,
-    notary: (args, trustDir = path.join(dir, 'trust')) => run('notary', ['-s', notaryUrl, '-d', trustDir, '--tlscacert', ca.certFile, ...args], { env: PASSPHRASES }),
+    tokens,
+    notary: (args, trustDir = path.join(dir, 'trust'), login?: string) => run('notary', ['-s', notaryUrl, '-d', trustDir, '--tlscacert', ca.certFile, ...args], { env: { ...PASSPHRASES, ...(login ? { NOTARY_AUTH: Buffer.from(login).toString('base64') } : {}) } }),
     async push(repository, tag) {
       const layout = await ociImage(`notary-bed ${repository}:${tag} ${images++}`);
       try {
@@ -89,6 +106,7 @@ export async function startNotaryBed(): Promise<NotaryBed> {
     },
     async stop() {
       await agent.close();
+      await tokens?.close();
       child.kill('SIGTERM');
       await new Promise((resolve) => (child.exitCode !== null ? resolve(undefined) : child.once('exit', resolve)));
       await registry.stop();

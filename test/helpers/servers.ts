@@ -86,12 +86,24 @@ export function staticServer(root: string, before?: (req: IncomingMessage) => Pr
 export function tokenServer(signer: Pem, service: string, issuer: string, users?: Record<string, string>): Promise<TestServer> {
   const x5c = signer.cert.replace(/-----[^-]+-----/g, '').replace(/\s+/g, '');
   const b64 = (value: unknown) => Buffer.from(JSON.stringify(value)).toString('base64url');
-  return listen((req, res) => {
+  return listen(async (req, res) => {
     const url = new URL(req.url ?? '/', 'http://x');
     let authorized = users === undefined;
     const header = req.headers.authorization;
-    if (users && header?.startsWith('Basic ')) {
+    // A POST form (grant_type=password, as Portieris asks notary's token service) or Basic auth on a GET.
+    let params = url.searchParams;
+    let credentials: [string, string] | undefined;
+    if (req.method === 'POST') {
+      const chunks: Buffer[] = [];
+      for await (const chunk of req) chunks.push(chunk as Buffer);
+      params = new URLSearchParams(Buffer.concat(chunks).toString('utf8'));
+      credentials = [params.get('username') ?? '', params.get('password') ?? ''];
+    } else if (header?.startsWith('Basic ')) {
       const [user, password] = Buffer.from(header.slice(6), 'base64').toString().split(':');
+      credentials = [user, password];
+    }
+    if (users && credentials) {
+      const [user, password] = credentials;
       if (users[user] !== password) {
         res.statusCode = 401;
         res.end('{"errors":[{"code":"UNAUTHORIZED"}]}');
@@ -100,9 +112,10 @@ export function tokenServer(signer: Pem, service: string, issuer: string, users?
       authorized = true;
     }
     const access = authorized
-      ? url.searchParams.getAll('scope').map((scope) => {
-          const [type, name, actions] = scope.split(':');
-          return { type, name, actions: actions.split(',') };
+      ? params.getAll('scope').map((scope) => {
+          // A name may hold a colon (a registry host:port, as in a notary GUN): the type is first, the actions last.
+          const parts = scope.split(':');
+          return { type: parts[0], name: parts.slice(1, -1).join(':'), actions: (parts.at(-1) ?? '').split(',') };
         })
       : [];
     const now = Math.floor(Date.now() / 1000);
