@@ -49,3 +49,10 @@ export function untrustedBlob(parts: Omit<Evidence, 'sha256'>): Evidence {
   hash.update(parts.bytes);
   return { ...parts, sha256: hash.digest('hex') };
 }
+
+/**
+ * How a Notary v1 reader (verify/notary/) gets a file of a repository from its store
+ * (signatures/notary-server.ts): by name (`root.json`, `snapshot.<sha256>.json`…), bounded;
+ * undefined when the server has none (404); a TransportError when it cannot answer.
+ */
+export type NotaryFetch = (name: string, maxBytes: number) => Promise<Uint8Array | undefined>;

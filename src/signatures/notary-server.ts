@@ -4,13 +4,14 @@
 // workload's credentials in turn, a token from the realm — a POST form (grant_type=password,
 // client_id=portieris-client), or an anonymous GET when the realm answers the POST with 404 or
 // 405 — and the repository read with it; 401/403 move on to the next credential. Unlike
-// Portieris, a credential goes only to an https realm (or one named with --insecure-registry),
-// a POST is never redirected, and every read is bounded. The files are then verified by
+// Portieris: the trust server must be https (or named with --insecure-registry); a credential
+// goes only to a realm on the trust server's origin or the registry's own token realm, over
+// https; a POST is never redirected; every read is bounded. The files are then verified by
 // verify/notary/repository.ts: this file only fetches.
 
 import { parseChallenge } from '../registry/challenge.js';
 import { TransportError, type HttpClient, type HttpResponse } from '../registry/http.js';
-import type { NotaryFetch } from '../verify/notary/repository.js';
+import type { NotaryFetch } from '../evidence.js';
 
 export interface NotaryCredential {
   /** Where it came from, for messages (`pull secret regcred`). */
@@ -28,6 +29,12 @@ export interface NotaryServer {
   credentials: readonly NotaryCredential[];
   /** Whether plain HTTP may carry a credential to this host:port. */
   cleartextAllowed(hostPort: string): boolean;
+  /**
+   * Token realms, besides the trust server's own origin, that may receive the registry's
+   * credentials (the registry's own token realm). A realm elsewhere gets none: the challenge
+   * comes from the trust server, the credentials are the registry's.
+   */
+  credentialRealms?: readonly string[];
 }
 
 export interface NotaryAccess {
@@ -55,6 +62,10 @@ export async function openNotary(server: NotaryServer): Promise<NotaryAccess> {
     };
   };
 
+  const serverUrl = new URL(server.url);
+  if (serverUrl.protocol !== 'https:' && !(serverUrl.protocol === 'http:' && server.cleartextAllowed(serverUrl.host))) {
+    throw new TransportError('unreachable', `the trust server ${serverUrl.origin} is not https: name it with --insecure-registry if it is a test server`);
+  }
   const probe = await get('root.json', PROBE_MAX);
   if (probe.status !== 401) return { fetch: fetcher(undefined, probe), via: 'anonymously (the trust server asks for no token)' };
   const challenge = parseChallenge(probe.headers['www-authenticate']);
@@ -68,6 +79,10 @@ export async function openNotary(server: NotaryServer): Promise<NotaryAccess> {
   }
   if (realmUrl.protocol !== 'https:' && !(realmUrl.protocol === 'http:' && server.cleartextAllowed(realmUrl.host))) {
     throw new TransportError('auth', `the trust server's token realm ${realmUrl.origin} is not https: gate sends no credential there (name it with --insecure-registry if it is a test service)`);
+  }
+  const trusted = realmUrl.origin === serverUrl.origin || (server.credentialRealms ?? []).some((r) => new URL(r).origin === realmUrl.origin && new URL(r).pathname === realmUrl.pathname);
+  if (!trusted) {
+    throw new TransportError('auth', `the trust server names the token realm ${realmUrl.origin}${realmUrl.pathname}, which is neither its own origin nor the registry's token realm: gate sends the registry's credentials to neither`);
   }
   if (server.credentials.length === 0) throw new TransportError('auth', `no valid ImagePullSecret defined for ${server.gun}: the trust server asks for a token, and the workload names no pull secret for it`);
   const refused: string[] = [];

@@ -71,7 +71,7 @@ export interface RepoOptions {
   /** tag → sha256 hex of targets itself. */
   targets: Record<string, string>;
   /** targets/releases signed by `signer` (listed as `listed`, default the same key). */
-  releases?: { targets: Record<string, string>; signer: GenKey; listed?: GenKey; expires?: Date };
+  releases?: { targets: Record<string, string>; signer: GenKey; listed?: GenKey; expires?: Date; name?: string; paths?: string[]; sha512Only?: boolean };
   expires?: { timestamp?: Date; snapshot?: Date; targets?: Date; root?: Date };
   versions?: { timestamp?: number; snapshot?: number; targets?: number };
   targetsThreshold?: number;
@@ -112,7 +112,7 @@ export async function generateRepo(options: RepoOptions): Promise<Map<string, Bu
       version: options.versions?.targets ?? 1,
       targets: Object.fromEntries(Object.entries(options.targets).map(([tag, d]) => [tag, entry(d)])),
       delegations: releases
-        ? { keys: { [(releases.listed ?? releases.signer).id]: key(releases.listed ?? releases.signer) }, roles: [{ name: 'targets/releases', keyids: [(releases.listed ?? releases.signer).id], threshold: 1, paths: [''] }] }
+        ? { keys: { [(releases.listed ?? releases.signer).id]: key(releases.listed ?? releases.signer) }, roles: [{ name: releases.name ?? 'targets/releases', keyids: [(releases.listed ?? releases.signer).id], threshold: 1, paths: releases.paths ?? [''] }] }
         : { keys: {}, roles: [] },
     },
     [targetsKey],
@@ -123,9 +123,11 @@ export async function generateRepo(options: RepoOptions): Promise<Map<string, Bu
   files.set('targets.json', targetsBytes);
   files.set(`targets.${hex(targetsBytes)}.json`, targetsBytes);
   if (releases) {
-    const releasesBytes = signedFile({ _type: 'Targets', delegations: { keys: {}, roles: [] }, expires: releases.expires?.toISOString() ?? far, version: 1, targets: Object.fromEntries(Object.entries(releases.targets).map(([tag, d]) => [tag, entry(d)])) }, [releases.signer]);
-    snapshotMeta['targets/releases'] = meta(releasesBytes);
-    files.set(`targets/releases.${hex(releasesBytes)}.json`, releasesBytes);
+    const sha512Entry = (d: string) => ({ hashes: { sha512: createHash('sha512').update(d).digest('base64') }, length: 401 });
+    const releasesBytes = signedFile({ _type: 'Targets', delegations: { keys: {}, roles: [] }, expires: releases.expires?.toISOString() ?? far, version: 1, targets: Object.fromEntries(Object.entries(releases.targets).map(([tag, d]) => [tag, releases.sha512Only ? sha512Entry(d) : entry(d)])) }, [releases.signer]);
+    const name = releases.name ?? 'targets/releases';
+    snapshotMeta[name] = meta(releasesBytes);
+    files.set(`${name}.${hex(releasesBytes)}.json`, releasesBytes);
   }
   const snapshotBytes = signedFile({ _type: 'Snapshot', expires: options.expires?.snapshot?.toISOString() ?? far, version: options.versions?.snapshot ?? 1, meta: snapshotMeta }, [snapshotKey]);
   files.set(`snapshot.${hex(snapshotBytes)}.json`, snapshotBytes);

@@ -23,6 +23,11 @@ export interface TufKey {
   certificates?: X509Certificate[];
 }
 
+/** Standard base64 with padding, exactly as Go re-encodes it: another spelling of the same bytes is refused (one key, one ID). */
+export function isStrictBase64(text: string): boolean {
+  return /^[A-Za-z0-9+/]*={0,2}$/.test(text) && Buffer.from(text, 'base64').toString('base64') === text;
+}
+
 export function keyId(keytype: string, publicB64: string): string {
   return createHash('sha256').update(canonicalJson({ keytype, keyval: { private: null, public: publicB64 } })).digest('hex');
 }
@@ -30,7 +35,7 @@ export function keyId(keytype: string, publicB64: string): string {
 /** A key as metadata writes it, or why it cannot be one (an unknown type never verifies). */
 export function readKey(keytype: unknown, publicB64: unknown): { ok: true; key: TufKey } | { ok: false; message: string } {
   if (typeof keytype !== 'string' || !KEY_TYPES.has(keytype)) return { ok: false, message: `unknown key type ${JSON.stringify(keytype)}` };
-  if (typeof publicB64 !== 'string' || !/^[A-Za-z0-9+/]*={0,2}$/.test(publicB64)) return { ok: false, message: 'a key whose public value is not base64' };
+  if (typeof publicB64 !== 'string' || !isStrictBase64(publicB64)) return { ok: false, message: 'a key whose public value is not canonical base64' };
   const bytes = Buffer.from(publicB64, 'base64');
   const id = keyId(keytype, publicB64);
   try {
@@ -44,8 +49,10 @@ export function readKey(keytype: unknown, publicB64: unknown): { ok: true; key: 
       if (key.asymmetricKeyType !== (keytype === 'ecdsa' ? 'ec' : 'rsa')) return { ok: false, message: `a ${keytype} key that holds a ${key.asymmetricKeyType} key` };
       return { ok: true, key: { id, keytype, public: publicB64, key } };
     }
-    const pems = bytes.toString('utf8').match(/-----BEGIN CERTIFICATE-----[\s\S]*?-----END CERTIFICATE-----/g) ?? [];
-    if (pems.length === 0) return { ok: false, message: `a ${keytype} key without a PEM certificate` };
+    const text = bytes.toString('utf8');
+    const blocks = text.match(/-----BEGIN [A-Z ]+-----[\s\S]*?-----END [A-Z ]+-----/g) ?? [];
+    if (blocks.length === 0 || blocks.some((b) => !b.startsWith('-----BEGIN CERTIFICATE-----'))) return { ok: false, message: `a ${keytype} key that is not a bundle of PEM certificates` };
+    const pems = blocks;
     const certificates = pems.map((pem) => new X509Certificate(pem));
     const key = certificates[0].publicKey;
     if (key.asymmetricKeyType !== (keytype === 'ecdsa-x509' ? 'ec' : 'rsa')) return { ok: false, message: `a ${keytype} certificate for a ${key.asymmetricKeyType} key` };

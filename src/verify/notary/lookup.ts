@@ -25,8 +25,12 @@ export function lookupTag(repository: Repository, tag: string): TagLookup {
     entries.push({ role: role.name, length: entry.length, ...(entry.sha256 ? { digest: entry.sha256.toString('hex') } : {}) });
   }
   if (entries.length === 0) return { ok: false, reason: 'not-signed', message: `No valid trust data for ${tag}`, entries };
-  const released = entries.filter((e) => (e.role === 'targets' || e.role === 'targets/releases') && e.digest !== undefined).at(-1);
-  if (!released) {
+  // The last released entry decides, whatever its hashes: one without sha256 names no digest (Portieris: an empty one).
+  const released = entries.filter((e) => e.role === 'targets' || e.role === 'targets/releases').at(-1);
+  if (released && released.digest === undefined) {
+    return { ok: false, reason: 'no-released-role', message: `${released.role} signs ${tag} without a sha256 digest, so it names no image digest`, entries };
+  }
+  if (!released?.digest) {
     return {
       ok: false,
       reason: 'no-released-role',

@@ -10,7 +10,7 @@
 
 import { createHash } from 'node:crypto';
 import { canonicalJson } from './canonical.js';
-import { canonicalKeyId, readKey, verifySignature, type TufKey } from './keys.js';
+import { canonicalKeyId, isStrictBase64, readKey, verifySignature, type TufKey } from './keys.js';
 
 export type NotaryFailureKind = 'no-trust-data' | 'expired' | 'threshold' | 'hash' | 'root' | 'malformed' | 'rollback' | 'pin';
 export interface NotaryFailure {
@@ -18,8 +18,8 @@ export interface NotaryFailure {
   message: string;
 }
 
-/** A file of the repository by name (`root.json`, `snapshot.<sha256>.json`…); undefined when the server has none (404). */
-export type NotaryFetch = (name: string, maxBytes: number) => Promise<Uint8Array | undefined>;
+export type { NotaryFetch } from '../../evidence.js';
+import type { NotaryFetch } from '../../evidence.js';
 
 export interface TargetEntry {
   sha256?: Buffer;
@@ -61,6 +61,8 @@ export interface LoadOptions {
 
 const ROOT_MAX = 4 * 1024 * 1024;
 const TIMESTAMP_MAX = 1024 * 1024;
+/** Snapshot, targets and delegations: bounded by their parent's length, and never more than this. */
+const FILE_MAX = 16 * 1024 * 1024;
 const MAX_ROLES = 64;
 const ROLE_NAME = /^targets(\/[-a-z0-9_]+)+$/;
 
@@ -142,7 +144,11 @@ async function load(fetch: NotaryFetch, options: LoadOptions): Promise<Repositor
     for (const role of parent.delegations) {
       if (views.size >= MAX_ROLES) throw new Fail('malformed', `more than ${MAX_ROLES} delegation roles`);
       const meta = snapshotSigned.meta.get(role.name);
-      if (!meta) continue; // no snapshot entry: skipped, as notary does
+      if (!meta) {
+        // No snapshot entry: skipped, as notary does — unless a version of it was seen before (a role made to vanish).
+        if (options.minimumVersions?.[role.name] !== undefined) throw new Fail('rollback', `${role.name} was seen at version ${options.minimumVersions[role.name]} and is no longer in the snapshot`);
+        continue;
+      }
       const paths = role.paths.filter((p) => parentPaths.some((q) => p.startsWith(q)));
       let child: ParsedTargets;
       try {
@@ -181,7 +187,7 @@ function parseSigned(bytes: Uint8Array, role: string): Signed<Record<string, unk
   if (!isObject(top) || !isObject(top.signed) || !Array.isArray(top.signatures)) throw new Fail('malformed', `${role} is not signed metadata ({signed, signatures})`);
   const signatures = top.signatures.map((s: unknown) => {
     const sig = s as { keyid?: unknown; method?: unknown; sig?: unknown };
-    if (!isObject(sig) || typeof sig.keyid !== 'string' || typeof sig.method !== 'string' || typeof sig.sig !== 'string') throw new Fail('malformed', `${role} has a malformed signature entry`);
+    if (!isObject(sig) || typeof sig.keyid !== 'string' || typeof sig.method !== 'string' || typeof sig.sig !== 'string' || !isStrictBase64(sig.sig)) throw new Fail('malformed', `${role} has a malformed signature entry`);
     return { keyid: sig.keyid, method: sig.method.toLowerCase(), sig: Buffer.from(sig.sig, 'base64') };
   });
   let canonical: Buffer;
@@ -240,7 +246,7 @@ function readMeta(value: unknown, what: string): MetaEntry {
   const hashes = entry.hashes as Record<string, unknown>;
   const hash = (name: string, size: number): Buffer | undefined => {
     if (hashes[name] === undefined) return undefined;
-    const bytes = typeof hashes[name] === 'string' ? Buffer.from(hashes[name] as string, 'base64') : Buffer.alloc(0);
+    const bytes = typeof hashes[name] === 'string' && isStrictBase64(hashes[name] as string) ? Buffer.from(hashes[name] as string, 'base64') : Buffer.alloc(0);
     if (bytes.length !== size) throw new Fail('malformed', `${what} has a ${name} hash of ${bytes.length} bytes`);
     return bytes;
   };
@@ -289,6 +295,7 @@ function readTargets(signed: Record<string, unknown>, role: string): ParsedTarge
       for (const id of keyRole.keyids) if (!keys.has(id)) throw new Fail('malformed', `delegation ${d.name} lists key ${id}, which ${role} does not hold`);
       const paths = Array.isArray(d.paths) && d.paths.every((p) => typeof p === 'string') ? (d.paths as string[]) : undefined;
       if (!paths) throw new Fail('malformed', `delegation ${d.name} has no paths list`);
+      if (delegations.some((other) => other.name === d.name)) throw new Fail('malformed', `${role} delegates to ${d.name} twice`);
       delegations.push({ name: d.name, ...keyRole, paths });
     }
   }
@@ -319,7 +326,8 @@ function readRoleKeys(value: unknown, what: string): RoleKeys {
 
 function versionAndExpiry(signed: Record<string, unknown>, role: string): { version: number; expires: Date } {
   if (!Number.isSafeInteger(signed.version) || (signed.version as number) < 1) throw new Fail('malformed', `${role} has no version ≥ 1`);
-  const expires = typeof signed.expires === 'string' ? new Date(signed.expires) : new Date(NaN);
+  const RFC3339 = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,9})?(Z|[+-]\d{2}:\d{2})$/;
+  const expires = typeof signed.expires === 'string' && RFC3339.test(signed.expires) ? new Date(signed.expires.replace(/(\.\d{3})\d+/, '$1')) : new Date(NaN);
   if (Number.isNaN(expires.getTime())) throw new Fail('malformed', `${role} has no valid expires`);
   return { version: signed.version as number, expires };
 }
@@ -348,6 +356,7 @@ function checkVersionAndExpiry(role: string, signed: { version: number; expires:
 /** A file named by its sha256, bounded by the parent's length, checked against every hash before it is read. */
 async function fetchByHash(fetch: NotaryFetch, role: string, meta: MetaEntry): Promise<Uint8Array> {
   const name = meta.sha256 ? `${role}.${meta.sha256.toString('hex')}.json` : `${role}.${meta.sha512!.toString('hex')}.json`;
+  if (meta.length > FILE_MAX) throw new Fail('malformed', `${role} is said to be ${meta.length} bytes, more than the ${FILE_MAX} gate reads`);
   const bytes = await fetch(name, meta.length);
   if (!bytes) throw new Fail('no-trust-data', `${role}.${(meta.sha256 ?? meta.sha512)!.toString('hex')} trust data unavailable.  Has a notary repository been initialized?`);
   if (bytes.length > meta.length) throw new Fail('hash', `${role} is longer than the ${meta.length} bytes its parent gives`);
@@ -364,7 +373,10 @@ async function fetchByHash(fetch: NotaryFetch, role: string, meta: MetaEntry): P
 function validRootLeaf(key: TufKey, gun: string, now: Date): boolean {
   const leaf = key.certificates?.[0];
   if (!leaf || leaf.ca) return false;
-  const cn = /(?:^|\n)CN=([^\n]*)/.exec(leaf.subject)?.[1];
+  // One leaf, first; the rest of the bundle are CAs (notary's parseAllCerts).
+  if (key.certificates!.slice(1).some((c) => !c.ca)) return false;
+  // Go's Subject.CommonName is the last CN attribute.
+  const cn = [...leaf.subject.matchAll(/(?:^|\n)CN=([^\n]*)/g)].at(-1)?.[1];
   if (cn === undefined || !(cn === gun || (cn.endsWith('*') && gun.startsWith(cn.slice(0, -1))))) return false;
   if (new Date(leaf.validFrom).getTime() > now.getTime() || new Date(leaf.validTo).getTime() < now.getTime()) return false;
   if (/sha1/i.test(leaf.signatureAlgorithm ?? '')) return false;

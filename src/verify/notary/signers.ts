@@ -60,7 +60,8 @@ export type SignerCheck = { ok: true } | { ok: false; message: string; hint?: st
 export function checkSigners(repository: Repository, tag: string, digest: string, signers: readonly SignerSecret[], now: Date, byKeyId: boolean): SignerCheck {
   for (const signer of signers) {
     const role = repository.roles.find((r) => r.name === `targets/${signer.name}`);
-    const entry = role?.targets.get(tag);
+    // A role signs only names under the paths its parent gave it (as notary's walk drops the others).
+    const entry = role && role.paths.some((prefix) => tag.startsWith(prefix)) ? role.targets.get(tag) : undefined;
     if (!role || !entry) return { ok: false, message: `no signature found for role ${signer.name} (Secret ${signer.secret}): targets/${signer.name} ${role ? `does not sign ${tag}` : 'is not a valid delegation of the repository'}`, hint: `sign ${tag} as ${signer.name} (docker trust sign, or notary addhash --roles targets/${signer.name}), or remove the signer from the policy` };
     const key = signerKey(signer.publicKey, now);
     if (!key.ok) return { ok: false, message: `the publicKey of Secret ${signer.secret}: ${key.message}` };

@@ -11,6 +11,7 @@ import { after, before, describe, it } from 'node:test';
 import { Agent } from 'undici';
 import { lookupTag } from '../../../src/verify/notary/lookup.js';
 import { loadRepository, type NotaryFetch } from '../../../src/verify/notary/repository.js';
+import { checkSigners } from '../../../src/verify/notary/signers.js';
 import { ecdsaKey, generateRepo, rootCertKey, staticNotary } from '../../helpers/notary-repo.js';
 import { selfSigned, serverCertificate, type Pem } from '../../helpers/pki.js';
 import { requireTool, run } from '../../helpers/tools.js';
@@ -42,6 +43,8 @@ describe('generated Notary v1 repositories: gate and the notary client agree', (
     cases.set('delegation-wrong-key', { gun: GUN, files: await generateRepo({ gun: GUN, targets: { v1: D1 }, releases: { targets: { v2: D2 }, signer: ecdsaKey(), listed: alice } }) });
     cases.set('targets-tampered', { gun: GUN, files: await generateRepo({ gun: GUN, targets: { v1: D1 }, tamperTargets: true }) });
     cases.set('threshold', { gun: GUN, files: await generateRepo({ gun: GUN, targets: { v1: D1 }, targetsThreshold: 2 }) });
+    cases.set('restricted-signer', { gun: GUN, files: await generateRepo({ gun: GUN, targets: { v1: D1 }, releases: { targets: { v1: D2 }, signer: alice, name: 'targets/alice', paths: ['other-'] } }) });
+    cases.set('releases-sha512', { gun: GUN, files: await generateRepo({ gun: GUN, targets: { v1: D1 }, releases: { targets: { v1: D2 }, signer: alice, sha512Only: true } }) });
     cases.set('root-cn', { gun: GUN, files: await generateRepo({ gun: GUN, targets: { v1: D1 }, root: await rootCertKey(GUN, { cn: 'registry.example.com/other' }) }) });
     // A snapshot validly signed, but not the one the timestamp names.
     const swapped = await generateRepo({ gun: GUN, targets: { v1: D1 } });
@@ -116,6 +119,28 @@ describe('generated Notary v1 repositories: gate and the notary client agree', (
       assert.equal(lookupTag(loaded.repository, 'v1').ok, true, 'targets itself still counts');
     });
   }
+
+  it('counts a signer only for names under its paths (Portieris: no signature found for the role)', async () => {
+    const loaded = await loadRepository(fetchFor('restricted-signer'), { gun: GUN, now: new Date() });
+    assert.ok(loaded.ok, !loaded.ok ? loaded.failure.message : '');
+    if (!loaded.ok) return;
+    const found = lookupTag(loaded.repository, 'v1');
+    assert.deepEqual(found.entries.map((e) => e.role), ['targets'], 'alice may sign only other-*');
+    const check = checkSigners(loaded.repository, 'v1', found.ok ? found.digest : '', [{ secret: 'alice', name: 'alice', publicKey: '-----BEGIN PUBLIC KEY-----\nMFkw\n-----END PUBLIC KEY-----\n' }], new Date(), false);
+    assert.match(!check.ok ? check.message : '', /^no signature found for role alice/);
+  });
+
+  it('refuses a tag whose released entry has no sha256 rather than fall back to targets\' digest (Portieris: an empty digest)', async () => {
+    // The notary client's lookup falls back to targets here; Portieris takes the last released entry and gets no digest,
+    // and docker pull fails on it: gate refuses, and is the stricter of the three.
+    const client = await judge('releases-sha512', 'v1');
+    assert.match(client.text, new RegExp(`v1 sha256:${D1}`));
+    const loaded = await loadRepository(fetchFor('releases-sha512'), { gun: GUN, now: new Date() });
+    assert.ok(loaded.ok);
+    const found = loaded.ok ? lookupTag(loaded.repository, 'v1') : undefined;
+    assert.equal(found?.ok, false);
+    assert.match(found && !found.ok ? found.message : '', /targets\/releases signs v1 without a sha256 digest/);
+  });
 
   it('refuses an older repository once a newer version was seen (the client with a cache does the same)', async () => {
     const loaded = await loadRepository(fetchFor('good'), { gun: GUN, now: new Date(), minimumVersions: { timestamp: 2 } });

@@ -34,8 +34,8 @@ describe('a notary-server with token auth (Portieris\' token flow)', () => {
     await bed?.stop();
   });
 
-  const open = (credentials: NotaryCredential[], cleartext = true) =>
-    openNotary({ http, url: bed.notaryUrl, gun, credentials, cleartextAllowed: (host) => cleartext && host === bed.tokens!.host });
+  const open = (credentials: NotaryCredential[], cleartext = true, realms = [`${bed.tokens!.url}/token`]) =>
+    openNotary({ http, url: bed.notaryUrl, gun, credentials, cleartextAllowed: (host) => cleartext && host === bed.tokens!.host, credentialRealms: realms });
 
   it('tries each pull secret in turn and reads the repository with the token that works; the client, logged in, agrees', async () => {
     const access = await open([
@@ -59,6 +59,12 @@ describe('a notary-server with token auth (Portieris\' token flow)', () => {
     const judge = await bed.notary(['lookup', gun, 'v1'], `${bed.dir}/fresh-anon`);
     assert.notEqual(judge.code, 0);
     assert.match(`${judge.stdout.toString('utf8')}${judge.stderr}`, /not authorized|401/);
+  });
+
+  it('sends no credential to a realm that is neither the trust server\'s origin nor the registry\'s token realm', async () => {
+    const before = bed.tokens!.requests.length;
+    await assert.rejects(open([{ source: 'pull secret regcred', username: 'puller', password: 'secret' }], true, []), (e: TransportError) => e.kind === 'auth' && /neither its own origin nor the registry's token realm/.test(e.message));
+    assert.equal(bed.tokens!.requests.length, before, 'the token service heard nothing');
   });
 
   it('sends no credential to a token realm over plain HTTP it was not told to trust', async () => {
