@@ -42,6 +42,8 @@ export interface GateSettings {
   rules?: Partial<Record<ParityRule, RuleLevel>>;
   /** Local mirrors of storeURLs, and registries.d scopes opted into gate-only evidence. */
   signatureStores?: { mirrors: StoreMirror[]; gateOnly: GateOnlyScope[]; cosign?: CosignStore[] };
+  /** Notary v1 trust pinning: the root certificates (or CA) to trust per GUN, as notary's trust_pinning. */
+  trustPinning?: TrustPin[];
   /** Key Secrets declared deployed in the cluster (outside the checked manifests). */
   keySecrets?: DeployedKeySecret[];
 }
@@ -67,6 +69,19 @@ export interface CosignStore {
   layout?: string;
   /** host/path of the repository holding the `.sig` tags and referrers. */
   repository?: string;
+  origin: Origin;
+}
+
+/**
+ * A Notary v1 root of trust that does not start from zero (notary's trust_pinning): for a GUN,
+ * or every GUN under a prefix written with a trailing `*`, the canonical IDs of the root
+ * certificates to trust, or a CA the root certificates must chain to.
+ */
+export interface TrustPin {
+  gun: string;
+  certIds?: string[];
+  /** An absolute PEM file of CA certificates. */
+  ca?: string;
   origin: Origin;
 }
 
@@ -132,7 +147,7 @@ export interface Exemption {
 
 export const DEFAULT_SETTINGS: GateSettings = { requireDigest: false, exemptions: [] };
 
-const TOP_FIELDS = ['webhook', 'rules', 'signatureStores', 'keySecrets', 'requireDigest', 'exemptions'];
+const TOP_FIELDS = ['webhook', 'rules', 'signatureStores', 'trustPinning', 'keySecrets', 'requireDigest', 'exemptions'];
 const EXEMPTION_FIELDS = ['image', 'namespace', 'reason', 'owner', 'expires'];
 
 /** `file`: config.yaml's name for messages; `folder`: its folder (.gate/), against which relative mirror paths resolve. */
@@ -173,10 +188,12 @@ export function parseSettings(text: string, file: string, folder = path.dirname(
   const exemptions = list.map((_, i) => exemption(doc, ['exemptions', i], file, fail));
   const signatureStores = root.signatureStores == null ? undefined : stores(doc, file, folder, fail);
   const keySecrets = root.keySecrets == null ? undefined : deployedKeys(doc, file, fail);
+  const trustPinning = root.trustPinning == null ? undefined : pins(doc, file, folder, fail);
   return {
     requireDigest: requireDigest as boolean,
     exemptions,
     ...(signatureStores ? { signatureStores } : {}),
+    ...(trustPinning ? { trustPinning } : {}),
     ...(keySecrets ? { keySecrets } : {}),
     ...(Object.keys(rules).length > 0 ? { rules } : {}),
     ...(webhook !== undefined ? { webhook: webhook as Webhook } : {}),
@@ -242,6 +259,36 @@ function stores(doc: YamlDocument, file: string, folder: string, fail: Fail): No
     return { scope, repository: repo, origin: { file, line: doc.locate(at) } };
   });
   return { mirrors, gateOnly, ...(cosign.length > 0 ? { cosign } : {}) };
+}
+
+function pins(doc: YamlDocument, file: string, folder: string, fail: Fail): TrustPin[] {
+  const read = listOf(doc, ['trustPinning'], ['gun', 'certIds', 'ca'], fail, (entry, at): TrustPin => {
+    const gun = requiredText(entry, at, 'gun', 'the GUN (registry/repository) whose root is pinned, or a prefix ending in *', fail);
+    if (/\s|@|\*(?!$)/.test(gun)) fail([...at, 'gun'], `must be a GUN such as registry.example.com/team/app, or a prefix ending in *, found ${JSON.stringify(gun)}`);
+    const certIds = entry.certIds;
+    const ca = entry.ca;
+    if ((certIds === undefined) === (ca === undefined)) fail(at, 'needs exactly one of certIds (the canonical IDs of the root certificates: notary key list, or gate init) and ca (a PEM file the root certificates chain to)');
+    if (certIds !== undefined && (!Array.isArray(certIds) || certIds.length === 0 || certIds.some((id) => typeof id !== 'string' || !/^[0-9a-f]{64}$/.test(id)))) {
+      fail([...at, 'certIds'], 'must be a non-empty list of 64-hex-digit certificate IDs');
+    }
+    const origin = { file, line: doc.locate(at) };
+    if (certIds !== undefined) return { gun, certIds: certIds as string[], origin };
+    const where = requiredText(entry, at, 'ca', 'the PEM file of the CA, relative to .gate/', fail);
+    return { gun, ca: path.resolve(folder, where), origin };
+  });
+  const seen = new Set<string>();
+  read.forEach((pin, i) => {
+    if (seen.has(pin.gun)) fail(['trustPinning', i, 'gun'], `${pin.gun} is pinned twice: say which root it has`);
+    seen.add(pin.gun);
+  });
+  return read;
+}
+
+/** The pin for a GUN: its own entry, else the longest prefix entry (`registry.example.com/team/*`). */
+export function pinFor(pinsList: readonly TrustPin[], gun: string): TrustPin | undefined {
+  const exact = pinsList.find((p) => p.gun === gun);
+  if (exact) return exact;
+  return pinsList.filter((p) => p.gun.endsWith('*') && gun.startsWith(p.gun.slice(0, -1))).sort((a, b) => b.gun.length - a.gun.length)[0];
 }
 
 function deployedKeys(doc: YamlDocument, file: string, fail: Fail): DeployedKeySecret[] {

@@ -34,18 +34,42 @@ export function ed25519Key(): GenKey {
 }
 
 /** A root key: a self-signed ECDSA certificate whose CN is the GUN (or `cn`), as `notary init` makes it. */
-export async function rootCertKey(gun: string, options: { cn?: string; notBefore?: Date; notAfter?: Date } = {}): Promise<GenKey> {
+/** A CA for trust pinning by CA: its PEM and what issues root certificates under it. */
+export interface TestCa {
+  pem: string;
+  subject: string;
+  keys: webcrypto.CryptoKeyPair;
+}
+
+export async function testCa(name: string): Promise<TestCa> {
   const alg = { name: 'ECDSA', namedCurve: 'P-256', hash: 'SHA-256' };
   const keys = (await webcrypto.subtle.generateKey(alg, true, ['sign', 'verify'])) as webcrypto.CryptoKeyPair;
   const cert = await x509.X509CertificateGenerator.createSelfSigned({
-    serialNumber: '01',
-    name: `CN=${(options.cn ?? gun).replace(/[,+"\\<>;=]/g, (c) => `\\${c}`)}`,
-    notBefore: options.notBefore ?? new Date(Date.now() - 86_400_000),
-    notAfter: options.notAfter ?? new Date(Date.now() + 3650 * 86_400_000),
+    serialNumber: '02',
+    name: `CN=${name}`,
+    notBefore: new Date(Date.now() - 86_400_000),
+    notAfter: new Date(Date.now() + 3650 * 86_400_000),
     keys,
     signingAlgorithm: alg,
-    extensions: [new x509.KeyUsagesExtension(x509.KeyUsageFlags.digitalSignature, true), new x509.ExtendedKeyUsageExtension([x509.ExtendedKeyUsage.codeSigning])],
+    extensions: [new x509.BasicConstraintsExtension(true, 1, true), new x509.KeyUsagesExtension(x509.KeyUsageFlags.keyCertSign, true)],
   });
+  return { pem: cert.toString('pem'), subject: cert.subject, keys };
+}
+
+export async function rootCertKey(gun: string, options: { cn?: string; notBefore?: Date; notAfter?: Date; issuer?: TestCa } = {}): Promise<GenKey> {
+  const alg = { name: 'ECDSA', namedCurve: 'P-256', hash: 'SHA-256' };
+  const keys = (await webcrypto.subtle.generateKey(alg, true, ['sign', 'verify'])) as webcrypto.CryptoKeyPair;
+  const fields = {
+    serialNumber: '01',
+    notBefore: options.notBefore ?? new Date(Date.now() - 86_400_000),
+    notAfter: options.notAfter ?? new Date(Date.now() + 3650 * 86_400_000),
+    signingAlgorithm: alg,
+    extensions: [new x509.KeyUsagesExtension(x509.KeyUsageFlags.digitalSignature, true), new x509.ExtendedKeyUsageExtension([x509.ExtendedKeyUsage.codeSigning])],
+  };
+  const name = `CN=${(options.cn ?? gun).replace(/[,+"\\<>;=]/g, (c) => `\\${c}`)}`;
+  const cert = options.issuer
+    ? await x509.X509CertificateGenerator.create({ ...fields, subject: name, issuer: options.issuer.subject, publicKey: keys.publicKey, signingKey: options.issuer.keys.privateKey })
+    : await x509.X509CertificateGenerator.createSelfSigned({ ...fields, name, keys });
   const pem = `-----BEGIN CERTIFICATE-----\n${Buffer.from(cert.rawData).toString('base64').replace(/.{64}/g, '$&\n').replace(/\n$/, '')}\n-----END CERTIFICATE-----\n`;
   const pub = Buffer.from(pem).toString('base64');
   const resolved = createPrivateKey({ key: Buffer.from(await webcrypto.subtle.exportKey('pkcs8', keys.privateKey)), format: 'der', type: 'pkcs8' });

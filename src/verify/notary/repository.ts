@@ -8,7 +8,7 @@
 // its threshold is left out with a warning, as notary does, and only `targets` is fatal.
 // Pure apart from the injected fetch; every failure is a value with a kind and notary's words.
 
-import { createHash } from 'node:crypto';
+import { createHash, X509Certificate } from 'node:crypto';
 import { canonicalJson } from './canonical.js';
 import { canonicalKeyId, isStrictBase64, readKey, verifySignature, type TufKey } from './keys.js';
 
@@ -55,6 +55,8 @@ export interface LoadOptions {
   now: Date;
   /** Canonical IDs of the root certificates to trust (trust pinning); absent: the root the server gives. */
   pinnedRootIds?: readonly string[];
+  /** CA certificates (PEM) the root certificates must chain to (trust pinning by CA). */
+  pinnedCa?: string;
   /** Versions already seen (a floor per role): a lower one is a rollback. */
   minimumVersions?: Readonly<Record<string, number>>;
 }
@@ -105,6 +107,12 @@ async function load(fetch: NotaryFetch, options: LoadOptions): Promise<Repositor
   const leaves = rootKeys.filter((key) => validRootLeaf(key, gun, now));
   if (leaves.length === 0) throw new Fail('root', 'could not validate the path to a trusted root: unable to retrieve valid leaf certificates');
   let trustedRootIds = leaves.map((key) => key.id);
+  if (options.pinnedCa !== undefined) {
+    const cas = (options.pinnedCa.match(/-----BEGIN CERTIFICATE-----[\s\S]*?-----END CERTIFICATE-----/g) ?? []).map((pem) => new X509Certificate(pem));
+    const chained = leaves.filter((key) => chainsTo(key, cas, now));
+    trustedRootIds = chained.map((key) => key.id);
+    if (trustedRootIds.length === 0) throw new Fail('pin', `the root certificates of ${gun} do not chain to the pinned CA (${cas.length} certificate${cas.length === 1 ? '' : 's'})`);
+  }
   if (options.pinnedRootIds) {
     const pinned = new Set(options.pinnedRootIds);
     trustedRootIds = leaves.filter((key) => pinned.has(canonicalKeyId(key))).map((key) => key.id);
@@ -382,6 +390,22 @@ function validRootLeaf(key: TufKey, gun: string, now: Date): boolean {
   if (/sha1/i.test(leaf.signatureAlgorithm ?? '')) return false;
   if (key.key.asymmetricKeyType === 'rsa' && (key.key.asymmetricKeyDetails?.modulusLength ?? 0) < 2048) return false;
   return true;
+}
+
+/**
+ * A root leaf that chains to a pinned CA at `now`: issued by a CA certificate directly, or
+ * through the intermediates of its own bundle (notary's trust_pinning `ca`).
+ */
+function chainsTo(key: TufKey, cas: X509Certificate[], now: Date): boolean {
+  const valid = (c: X509Certificate) => new Date(c.validFrom).getTime() <= now.getTime() && new Date(c.validTo).getTime() >= now.getTime();
+  let current = key.certificates?.[0];
+  const intermediates = key.certificates?.slice(1) ?? [];
+  for (let depth = 0; current && depth < 5; depth++) {
+    const cert = current;
+    if (cas.some((ca) => ca.ca && valid(ca) && cert.checkIssued(ca) && cert.verify(ca.publicKey))) return true;
+    current = intermediates.find((i) => i.ca && valid(i) && cert.checkIssued(i) && cert.verify(i.publicKey));
+  }
+  return false;
 }
 
 function isObject(value: unknown): value is Record<string, unknown> {

@@ -142,6 +142,21 @@ describe('generated Notary v1 repositories: gate and the notary client agree', (
     assert.match(found && !found.ok ? found.message : '', /targets\/releases signs v1 without a sha256 digest/);
   });
 
+  it('trusts a root pinned by CA only when its certificate chains to that CA', async () => {
+    const { testCa, rootCertKey: rootKey, generateRepo: generate } = await import('../../helpers/notary-repo.js');
+    const ca = await testCa('gate test notary CA');
+    const other = await testCa('another CA');
+    const files = await generate({ gun: GUN, targets: { v1: D1 }, root: await rootKey(GUN, { issuer: ca }) });
+    const fetch: NotaryFetch = async (name) => files.get(name);
+    assert.equal((await loadRepository(fetch, { gun: GUN, now: new Date(), pinnedCa: ca.pem })).ok, true);
+    const wrong = await loadRepository(fetch, { gun: GUN, now: new Date(), pinnedCa: other.pem });
+    assert.equal(!wrong.ok && wrong.failure.kind, 'pin');
+    assert.match(!wrong.ok ? wrong.failure.message : '', /do not chain to the pinned CA/);
+    const selfSigned = await generate({ gun: GUN, targets: { v1: D1 } });
+    const unpinned = await loadRepository(async (name) => selfSigned.get(name), { gun: GUN, now: new Date(), pinnedCa: ca.pem });
+    assert.equal(!unpinned.ok && unpinned.failure.kind, 'pin', 'a self-signed root (trust on first use) does not pass a CA pin');
+  });
+
   it('refuses an older repository once a newer version was seen (the client with a cache does the same)', async () => {
     const loaded = await loadRepository(fetchFor('good'), { gun: GUN, now: new Date(), minimumVersions: { timestamp: 2 } });
     assert.equal(!loaded.ok && loaded.failure.kind, 'rollback');
