@@ -5,7 +5,7 @@
 
 import { createHash } from 'node:crypto';
 
-export type BlobFormat = 'simple-signing' | 'sigstore-json' | 'sigstore-attachment' | 'sigstore-bundle';
+export type BlobFormat = 'simple-signing' | 'sigstore-json' | 'sigstore-attachment' | 'sigstore-bundle' | 'notary-metadata';
 
 export interface Evidence {
   format: BlobFormat;
@@ -14,7 +14,8 @@ export interface Evidence {
   /**
    * simple-signing: the OpenPGP bytes (after any `\0simple-signing\n` prefix);
    * sigstore-json: the JSON document; sigstore-attachment: the layer's bytes;
-   * sigstore-bundle: a sigstore bundle (JSON), the layer of an OCI 1.1 referrer.
+   * sigstore-bundle: a sigstore bundle (JSON), the layer of an OCI 1.1 referrer;
+   * notary-metadata: a Notary v1 metadata file (its name in `location`), kept between runs.
    */
   bytes: Uint8Array;
   /** sigstore-json annotations, or an attachment layer's (the signature, certificate, bundle). */

@@ -13,7 +13,7 @@ export const MAX_ENTRY_BYTES = 4 * 1024 * 1024;
 /** Clocks of several repo-server replicas differ a little; an entry from further in the future is a miss. */
 const CLOCK_SKEW_MS = 5 * 60_000;
 const MAX_TEXT = 4096;
-const FORMATS: ReadonlySet<BlobFormat> = new Set(['simple-signing', 'sigstore-json', 'sigstore-attachment', 'sigstore-bundle']);
+const FORMATS: ReadonlySet<BlobFormat> = new Set(['simple-signing', 'sigstore-json', 'sigstore-attachment', 'sigstore-bundle', 'notary-metadata']);
 const BASE64 = /^[A-Za-z0-9+/]*={0,2}$/;
 
 /** What a lookup found, as the cache keeps it. */

@@ -75,6 +75,7 @@ export async function runExplain(image: string, options: ExplainOptions, io: Che
       requirements: requirementsOf(steps, declared, engine.decider.kinds),
       digest: steps.digest ?? null,
       signatures: signatureFates(steps, declared),
+      trust: steps.notary ?? null,
       verdict,
       warnings,
     };
@@ -100,6 +101,7 @@ interface Steps {
   digest?: { value: string; fromTag: boolean };
   lookup?: Extract<DecisionStep, { step: 'evidence' }>['lookup'];
   fates?: Extract<DecisionStep, { step: 'fates' }>['fates'];
+  notary?: Extract<DecisionStep, { step: 'notary' }>['reading'];
 }
 
 function record(steps: Steps, event: DecisionStep): void {
@@ -121,6 +123,9 @@ function record(steps: Steps, event: DecisionStep): void {
       return;
     case 'fates':
       steps.fates = event.fates;
+      return;
+    case 'notary':
+      steps.notary = event.reading;
       return;
   }
 }

@@ -35,13 +35,16 @@ import { sigstoreSigned } from '../verify/sigstore/kind.js';
 import { evaluateRequirements, everyOutcome, type BlobFates, type ResolvedRequirement, type VerifyOnce } from '../verify/evaluate.js';
 import type { KindRegistry, Verified } from '../verify/kind.types.js';
 import { KINDS } from '../verify/kinds.js';
-import { deny, type Verdict } from '../verify/verdict.js';
+import { allow, deny, type Verdict } from '../verify/verdict.js';
 import { tagKey } from '../cache/key.js';
 import type { EvidenceCache } from '../cache/evidence-cache.js';
 import type { CredentialFinder } from './credentials.js';
 import { failureVerdict } from './failures.js';
 import { once } from '../memo.js';
 import { TrustStore, type PlacedTrust } from './trust.js';
+import { NotaryTrust, type NotaryReading } from './notary-trust.js';
+import type { NotaryTrustRequirement } from '../verify/notary/kind.js';
+import type { TrustPin } from '../policy/settings.js';
 
 export interface Decision {
   verdict: Verdict;
@@ -101,6 +104,8 @@ export interface DeciderOptions {
   signatureStore?: RuleLevel;
   /** The enforcer gate predicts (`none`: no webhook, so no warning about where it reads). */
   webhook?: Webhook;
+  /** Notary v1 roots of trust per GUN (.gate/config.yaml trustPinning). */
+  trustPinning?: readonly TrustPin[];
 }
 
 /** What a decision looked at, step by step, for `gate explain`. */
@@ -111,6 +116,8 @@ export type DecisionStep =
   | { step: 'requirements'; requirements: ResolvedRequirement[]; intended: ImageReference }
   | { step: 'digest'; value: string; fromTag: boolean }
   | { step: 'evidence'; lookup: EvidenceLookup }
+  /** A Portieris trust policy: the trust server, the roles read, their versions and expiries, the comparison. */
+  | { step: 'notary'; reading: NotaryReading }
   | { step: 'fates'; fates: BlobFates };
 
 export type StepListener = (step: DecisionStep) => void;
@@ -130,6 +137,7 @@ export class Decider {
   private readonly stores: SignatureStores;
   readonly kinds: KindRegistry;
   readonly trusts: TrustStore;
+  private readonly notary: NotaryTrust;
   readonly warnings: Warning[] = [];
   private readonly warnedMutation = new Set<object>();
   private readonly warnedKeys = new Set<string>();
@@ -138,6 +146,16 @@ export class Decider {
   constructor(private readonly options: DeciderOptions) {
     this.kinds = options.kinds ?? KINDS;
     this.trusts = new TrustStore(options.keys, this.warnings);
+    const network = options.network;
+    this.notary = new NotaryTrust({
+      ...(network ? { network: { http: network.http, cleartextAllowed: (host) => network.cleartextAllowed(host), tokenRealm: (domain) => network.registry.tokenRealm(domain) } } : {}),
+      keys: options.keys,
+      pins: options.trustPinning ?? [],
+      ...(options.cache ? { cache: options.cache } : {}),
+      now: options.now,
+      portieris: (options.webhook ?? 'none') === 'portieris',
+      warn: (w) => this.warnings.push(w),
+    });
     this.stores = new SignatureStores({
       registries: options.registries,
       network: options.network,
@@ -315,43 +333,67 @@ export class Decider {
       const digest = ref.digest ?? (await this.resolveTag(ref, credentials));
       onStep?.({ step: 'digest', value: digest, fromTag: ref.digest === undefined });
 
-      // Cosign kinds read the image's own cosign storage; the policy's stores only when other kinds need them too.
-      const cosignKinds = requirements.filter((r) => r.kind.evidence === 'cosign').length;
-      const plan: StorePlan =
-        cosignKinds === 0
-          ? this.stores.plan(ref, rule, resource)
-          : cosignKinds === requirements.length
-            ? { primary: { id: `cosign:${ref.domain}`, cosign: 'only' } }
-            : (({ primary, unread }) => ({ primary: { ...primary, cosign: 'also' as const }, ...(unread ? { unread } : {}) }))(this.stores.plan(ref, rule, resource));
-      const lookupContext = { rule, resource, namespace: use.namespace, credentials };
-      const target = { digest, intended };
-      const judge = async (found: EvidenceLookup): Promise<Verdict> => {
-        let verdict = found.ok ? await evaluateRequirements(requirements, target, found, this.verifyOnce) : failureVerdict(found.failure, digest);
-        const notes = [storeLabel(plan.primary), found.ok && found.cached ? 'signatures read from the evidence cache of an earlier run and verified again' : undefined].filter(Boolean);
-        if (verdict.allowed && notes.length > 0) verdict = { ...verdict, message: `${verdict.message} (${notes.join('; ')})` };
-        return verdict;
-      };
-      let found = await this.stores.lookup(ref, digest, plan.primary, lookupContext);
-      let verdict = await judge(found);
-      if (!verdict.allowed && found.ok && found.cached) {
-        // A stale or planted entry may cost a fetch, never the verdict: a denial is decided on fresh evidence.
-        found = await this.stores.lookup(ref, digest, plan.primary, lookupContext, true);
-        verdict = await judge(found);
-      }
-      onStep?.({ step: 'evidence', lookup: found });
-      if (found.ok && onStep) onStep({ step: 'fates', fates: await everyOutcome(requirements, target, found.blobs, this.verifyOnce) });
-      if (!verdict.allowed && plan.unread) {
-        // What only gate can read, to say why the webhook will deny: never an allow.
-        const other = await this.stores.lookup(ref, digest, plan.unread, lookupContext);
-        const gateOnly = other.ok ? await evaluateRequirements(requirements, target, other, this.verifyOnce) : undefined;
-        const { scope, origin } = plan.unread.gateOnly;
-        verdict = unpublishedSignatures(verdict, gateOnly, { label, scope, declared: `${origin.file}:${origin.line}`, searched: other.searched, host: ref.domain });
-      }
-      return keyRule(verdict);
+      const simple = requirements.length === 0 ? undefined : keyRule(await this.signaturesVerdict({ use, ref, rule, resource, requirements, credentials, digest, intended, label }, onStep)).verdict;
+      if (!pre.trustData) return { verdict: simple!, policy };
+      // Portieris' order: simple first, then trust.
+      if (simple && !simple.allowed) return { verdict: simple, policy };
+      const trusted = await this.notary.decide({
+        requirement: pre.trustData.requirement as NotaryTrustRequirement,
+        ref,
+        namespace: use.namespace,
+        credentials,
+        ...(ref.digest === undefined ? { registryDigest: digest } : {}),
+        mutateImageOff: rule.policy.mutateImage === false,
+        label,
+      });
+      onStep?.({ step: 'notary', reading: trusted.reading });
+      if (!trusted.verdict.allowed || !simple) return { verdict: trusted.verdict, policy };
+      return { verdict: trustAndSimple(trusted.verdict, simple, webhook, label), policy };
     } catch (e) {
       if (e instanceof TransportError) return { verdict: failureVerdict(e.failure, ref.digest), policy };
       throw e;
     }
+  }
+
+  /** The simple-signing (and sigstoreSigned) requirements on the evidence of the policy's stores. */
+  private async signaturesVerdict(
+    c: { use: ImageUse; ref: ImageReference; rule: RepositoryRule; resource: PolicyResource; requirements: ResolvedRequirement[]; credentials: CredentialCandidate[]; digest: string; intended: ImageReference; label: string },
+    onStep?: StepListener,
+  ): Promise<Verdict> {
+    const { use, ref, rule, resource, requirements, credentials, digest, intended, label } = c;
+    // Cosign kinds read the image's own cosign storage; the policy's stores only when other kinds need them too.
+    const cosignKinds = requirements.filter((r) => r.kind.evidence === 'cosign').length;
+    const plan: StorePlan =
+      cosignKinds === 0
+        ? this.stores.plan(ref, rule, resource)
+        : cosignKinds === requirements.length
+          ? { primary: { id: `cosign:${ref.domain}`, cosign: 'only' } }
+          : (({ primary, unread }) => ({ primary: { ...primary, cosign: 'also' as const }, ...(unread ? { unread } : {}) }))(this.stores.plan(ref, rule, resource));
+    const lookupContext = { rule, resource, namespace: use.namespace, credentials };
+    const target = { digest, intended };
+    const judge = async (found: EvidenceLookup): Promise<Verdict> => {
+      let verdict = found.ok ? await evaluateRequirements(requirements, target, found, this.verifyOnce) : failureVerdict(found.failure, digest);
+      const notes = [storeLabel(plan.primary), found.ok && found.cached ? 'signatures read from the evidence cache of an earlier run and verified again' : undefined].filter(Boolean);
+      if (verdict.allowed && notes.length > 0) verdict = { ...verdict, message: `${verdict.message} (${notes.join('; ')})` };
+      return verdict;
+    };
+    let found = await this.stores.lookup(ref, digest, plan.primary, lookupContext);
+    let verdict = await judge(found);
+    if (!verdict.allowed && found.ok && found.cached) {
+      // A stale or planted entry may cost a fetch, never the verdict: a denial is decided on fresh evidence.
+      found = await this.stores.lookup(ref, digest, plan.primary, lookupContext, true);
+      verdict = await judge(found);
+    }
+    onStep?.({ step: 'evidence', lookup: found });
+    if (found.ok && onStep) onStep({ step: 'fates', fates: await everyOutcome(requirements, target, found.blobs, this.verifyOnce) });
+    if (!verdict.allowed && plan.unread) {
+      // What only gate can read, to say why the webhook will deny: never an allow.
+      const other = await this.stores.lookup(ref, digest, plan.unread, lookupContext);
+      const gateOnly = other.ok ? await evaluateRequirements(requirements, target, other, this.verifyOnce) : undefined;
+      const { scope, origin } = plan.unread.gateOnly;
+      verdict = unpublishedSignatures(verdict, gateOnly, { label, scope, declared: `${origin.file}:${origin.line}`, searched: other.searched, host: ref.domain });
+    }
+    return verdict;
   }
 
   /**
@@ -432,4 +474,26 @@ export class Decider {
       return pending;
     });
   }
+}
+
+/**
+ * A policy with both trust and simple requirements, each allowed on its own. Portieris
+ * compares the two digests as pointers (pkg/controller/multi/enforcer.go), so it denies every
+ * such image; with no webhook to predict, the two are AND-ed: both verified the one digest
+ * the image runs (the signatures cover it; the trust data signs the tag for it).
+ */
+function trustAndSimple(trusted: Verdict, simple: Verdict, webhook: Webhook, label: string): Verdict {
+  const hex = (v: Verdict) => (v.digest ?? '').replace(/^sha256:/, '');
+  if (webhook === 'portieris') {
+    return deny(
+      'TRUST_SIMPLE_CONFLICT',
+      `Notary signs conflicting digest: ${hex(trusted)} simple: ${hex(simple)} — ${label} has both trust and simple requirements, and Portieris compares their digests by identity rather than value, so it denies every image this policy covers, however well signed (here both verify ${trusted.digest})`,
+      'split the policy: give the images signed with Docker Content Trust a repository pattern with trust only, and those signed with simple signing one with simple only; or, when no Portieris enforces them, set webhook: none (gate then requires both)',
+      trusted.digest,
+    );
+  }
+  if (trusted.digest !== simple.digest) {
+    return deny('DIGEST_MISMATCH', `the trust data names ${trusted.digest} and the signatures cover ${simple.digest}`, 'sign the same image both ways', simple.digest);
+  }
+  return { ...allow('SIGNED', `${simple.message}; and ${trusted.message}`, simple.digest), signers: [...(simple.signers ?? []), ...(trusted.signers ?? [])] };
 }

@@ -195,6 +195,7 @@ export async function prepare(options: CheckOptions, io: CheckIO, objects: Manif
     cache,
     requireDigest,
     webhook,
+    ...(config.settings.trustPinning ? { trustPinning: config.settings.trustPinning } : {}),
     mutateImage,
     keySecret,
     signatureStore,

@@ -7,7 +7,7 @@
 // kinds; verdicts on transport failures in engine/failures.ts.
 
 import { parseReference, referenceString, repositoryName, type ImageReference } from '../reference/reference.js';
-import type { KindRegistry, Requirement, SignatureKind } from '../verify/kind.types.js';
+import type { KindRegistry, Requirement, SignatureKind, TrustDataKind } from '../verify/kind.types.js';
 import { insecureAcceptAnything } from '../verify/portieris/accept-anything.js';
 import { allow, deny, type Verdict } from '../verify/verdict.js';
 import { selectPolicy } from './select.js';
@@ -60,9 +60,15 @@ export interface PendingRequirement {
   kind: SignatureKind;
 }
 
+/** Portieris' trust section, enabled: its evidence is a Notary repository (engine/notary-trust.ts). */
+export interface PendingTrust {
+  requirement: Requirement;
+  kind: TrustDataKind;
+}
+
 export type Preflight =
   | { done: true; verdict: Verdict }
-  | { done: false; ref: ImageReference; pending: PendingRequirement[] };
+  | { done: false; ref: ImageReference; pending: PendingRequirement[]; trustData?: PendingTrust };
 
 /**
  * What the policy decides before any evidence, dispatched through the kinds (never on
@@ -85,6 +91,14 @@ export function preflight(policy: Policy, image: string, pattern: string, kinds:
   if (simple.length === 0 && !policy.trust) {
     return done(allow('ACCEPT_ANYTHING', `the policy for "${pattern}" has no simple requirements: Portieris admits it without checking signatures`));
   }
+  const trustKind = policy.trust && Object.hasOwn(kinds, policy.trust.type) ? kinds[policy.trust.type] : undefined;
+  const trustData = policy.trust && trustKind?.needs === 'trust-data' ? { requirement: policy.trust, kind: trustKind } : undefined;
+  if (simple.length === 0 && trustData) {
+    // Trust alone never reaches containers/image: Portieris reads the reference itself (name, tag).
+    const parsed = parseReference(image);
+    if (!parsed.ok) return done(deny('INVALID_REFERENCE', `invalid image name: ${parsed.message}`));
+    return { done: false, ref: parsed.ref, pending: [], trustData };
+  }
   // From here on Portieris hands the image to containers/image, which parses it again
   // with its own grammar and refuses what that grammar refuses, whatever the requirements.
   const parsed = parseReference(image, 'containers-image');
@@ -99,7 +113,7 @@ export function preflight(policy: Policy, image: string, pattern: string, kinds:
   }
   const pending: PendingRequirement[] = [];
   let accepted: Verdict | undefined;
-  for (const requirement of [...(policy.trust ? [policy.trust] : []), ...simple]) {
+  for (const requirement of [...(policy.trust && !trustData ? [policy.trust] : []), ...simple]) {
     const kind = kinds[requirement.type];
     if (kind?.needs === 'signatures') {
       pending.push({ requirement, kind });
@@ -109,8 +123,8 @@ export function preflight(policy: Policy, image: string, pattern: string, kinds:
     if (!alone.allowed) return done(alone);
     accepted ??= alone;
   }
-  if (pending.length === 0) return done(accepted!);
-  return { done: false, ref, pending };
+  if (pending.length === 0 && !trustData) return done(accepted!);
+  return { done: false, ref, pending, ...(trustData ? { trustData } : {}) };
 }
 
 /**
@@ -122,6 +136,7 @@ function decideAlone(requirement: Requirement, kinds: KindRegistry, pattern: str
   const kind = Object.hasOwn(kinds, requirement.type) ? kinds[requirement.type] : undefined;
   switch (kind?.needs) {
     case 'signatures':
+    case 'trust-data':
       return undefined;
     case 'nothing': {
       const denial = kind.deny(requirement, pattern);

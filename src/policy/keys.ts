@@ -162,6 +162,42 @@ export class KeyStore {
     return `; Secret "${request.secret}" is only in namespace ${where}, but Portieris reads it from ${namespaceOf(request)}: ${fix}`;
   }
 
+  /**
+   * A Portieris signerSecret: the Secret <secret> of the workload's namespace, with data
+   * `name` (the signer) and `publicKey` (PEM). Looked for as a keySecret is, bar the key
+   * file: a Secret in .gate/ for that namespace, one in .gate/ without a namespace, the one
+   * in the checked manifests landing there, and with --cluster the cluster's.
+   */
+  async signerSecret(request: { secret: string; namespace: string; policy: string; origin: Origin }): Promise<{ name: string; publicKey: string; source: string; deployed: boolean }> {
+    const what = `${request.policy} names signerSecret "${request.secret}"`;
+    const candidates: Array<[ManifestObject | undefined, boolean]> = [
+      [findSecret(this.gateSecrets, request.secret, request.namespace, 'exact', this.defaultNamespace), true],
+      [findSecret(this.gateSecrets, request.secret, request.namespace, 'unscoped', this.defaultNamespace), false],
+      [findSecret(this.inputSecrets, request.secret, request.namespace, 'lands-in', this.defaultNamespace), true],
+    ];
+    for (const [secret, deployed] of candidates) {
+      if (!secret) continue;
+      const { values, invalid } = secretValues(secret);
+      const where = `Secret ${request.secret} at ${secret.file}:${secret.line}`;
+      if (invalid.length > 0) throw new GateError('KEY_INVALID', `${what}: ${invalid.join(', ')} of ${where} is not base64`, { file: secret.file, line: secret.line });
+      return { ...signerFields(values, `${what}: ${where}`, { file: secret.file, line: secret.line }), source: where, deployed };
+    }
+    if (this.cluster) {
+      let found;
+      try {
+        found = await this.cluster.get(request.namespace, request.secret);
+      } catch (e) {
+        throw new GateError('SOURCE_UNAVAILABLE', `${what}: ${(e as Error).message}`, request.origin);
+      }
+      if (found) return { ...signerFields(found.data, `${what}: Secret ${request.secret} in the cluster`, request.origin), source: found.source, deployed: true };
+    }
+    throw new GateError(
+      'KEY_MISSING',
+      `${what}, but there is no Secret "${request.secret}" in ${this.keysDir ? '.gate/ or ' : ''}the checked manifests${this.cluster ? ' or the cluster' : ''} (namespace "${request.namespace}"): Portieris reads it from the workload's namespace${this.elsewhere({ ...request, extension: 'pub', howToExport: '' })}`,
+      request.origin,
+    );
+  }
+
   /** Files and Secrets with a similar name, to turn "not found" into "did you mean". */
   private async nearMisses(request: KeyRequest): Promise<string> {
     const wanted = `${request.secret}.${request.extension}`;
@@ -269,6 +305,16 @@ export class KeyStore {
     const namespace = request.namespaceFromPolicy ? ` of ${namespaceOf(request)}` : '';
     return material(value.bytes, `Secret ${request.secret}${namespace} at ${secret.file}:${secret.line}`, origin);
   }
+}
+
+/** A signerSecret's two fields, as Portieris requires them (pkg/verifier/trust/trust.go getSignerSecret). */
+function signerFields(data: Readonly<Record<string, Uint8Array>>, where: string, origin: Origin): { name: string; publicKey: string } {
+  const name = data.name ? Buffer.from(data.name).toString('utf8') : '';
+  const publicKey = data.publicKey ? Buffer.from(data.publicKey).toString('utf8') : '';
+  if (name === '' || publicKey === '') {
+    throw new GateError('KEY_INVALID', `${where}: name or publicKey field in secret is empty (Portieris needs data.name, the signer's role targets/<name>, and data.publicKey, its PEM key)`, origin);
+  }
+  return { name, publicKey };
 }
 
 /** Where a key is looked for, saying when the policy chose the namespace rather than the workload. */

@@ -81,6 +81,16 @@ export class RegistryClient {
     });
   }
 
+  /**
+   * The Bearer token realm the registry named at its ping, if any: the one place besides a
+   * trust server's own origin where a Notary v1 server may send the registry's credentials.
+   */
+  async tokenRealm(domain: string): Promise<string | undefined> {
+    await this.ping(domain).catch(() => undefined);
+    const challenge = this.challenges.get(domain);
+    return challenge?.scheme === 'bearer' ? challenge.params.realm : undefined;
+  }
+
   /** The digest a tag points to now: the top-level manifest (an index for a multi-arch image). */
   async resolveTag(ref: ImageReference, credentials: CredentialCandidate[]): Promise<string> {
     const path = `/v2/${ref.path}/manifests/${ref.tag ?? 'latest'}`;

@@ -67,6 +67,25 @@ export function renderExplanation(untrusted: Explanation): string {
     out.push('');
   }
 
+  if (e.trust) {
+    const t = e.trust;
+    out.push(`Content trust (Notary v1) for ${t.gun}`);
+    out.push(`  trust server: ${t.server ? `${t.server.url} (${t.server.from === 'policy' ? "the policy's trustServer" : "Portieris' built-in map"})` : 'none'}${t.via ? `, read ${t.via}` : ''}`);
+    out.push(`  root pinned: ${t.pin}`);
+    if (t.signers.length > 0) out.push(`  signers: ${t.signers.map((s) => `${s.name} (Secret ${s.secret})`).join(', ')}`);
+    if (t.repository) {
+      const top = ['root', 'timestamp', 'snapshot'].filter((r) => t.repository!.versions[r] !== undefined);
+      out.push(`  ${top.map((r) => `${r} v${t.repository!.versions[r]} (expires ${t.repository!.expiries[r]})`).join(', ')}`);
+      for (const role of t.repository.roles) {
+        out.push(`  ${role.name} v${role.version} (expires ${role.expires}; threshold ${role.threshold} of ${role.keyIds.length} key${role.keyIds.length === 1 ? '' : 's'})${role.signs ? `: ${role.signs}` : ''}`);
+      }
+      for (const warning of t.repository.warnings) out.push(`  ${warning}`);
+    }
+    if (t.floor) out.push(`  no rollback: ${t.floor}`);
+    if (t.comparison) out.push(`  compared: ${t.comparison}`);
+    out.push('');
+  }
+
   const v = e.verdict;
   out.push(`Verdict: ${v.verdict.toUpperCase()} ${v.reason} — ${v.message}`);
   if (v.hint) out.push(`  fix: ${v.hint}`);

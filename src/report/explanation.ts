@@ -6,6 +6,7 @@ import type { Warning } from '../errors.js';
 import type { ExplainFields, Requirement } from '../verify/kind.types.js';
 import type { ReasonCode } from '../verify/verdict.js';
 import type { ExemptionRef } from './model.js';
+import type { NotaryReading } from '../engine/notary-trust.js';
 
 export interface Explanation {
   gateVersion: string;
@@ -43,6 +44,8 @@ export interface Explanation {
     /** Each signature under each requirement that reads signatures; `requirement` is its number in `requirements` (from 1). */
     each: Array<{ location: string; requirements: Array<{ requirement: number; passed: boolean; reason?: ReasonCode; message: string }> }>;
   } | null;
+  /** A Portieris trust policy: what the trust server gave and how it compares; null otherwise. */
+  trust: NotaryReading | null;
   verdict: { verdict: 'allow' | 'deny'; reason: ReasonCode; message: string; hint?: string; pin?: string };
   warnings: Warning[];
 }

@@ -41,6 +41,8 @@ export interface NotaryAccess {
   fetch: NotaryFetch;
   /** How the server was read: anonymously, or with which credential's token. */
   via: string;
+  /** Read with a credential's token: what it read is that workload's, not everyone's. */
+  authenticated: boolean;
 }
 
 const PROBE_MAX = 4 * 1024 * 1024;
@@ -67,7 +69,7 @@ export async function openNotary(server: NotaryServer): Promise<NotaryAccess> {
     throw new TransportError('unreachable', `the trust server ${serverUrl.origin} is not https: name it with --insecure-registry if it is a test server`);
   }
   const probe = await get('root.json', PROBE_MAX);
-  if (probe.status !== 401) return { fetch: fetcher(undefined, probe), via: 'anonymously (the trust server asks for no token)' };
+  if (probe.status !== 401) return { fetch: fetcher(undefined, probe), via: 'anonymously (the trust server asks for no token)', authenticated: false };
   const challenge = parseChallenge(probe.headers['www-authenticate']);
   const { realm, service, scope } = challenge?.scheme === 'bearer' ? challenge.params : ({} as Record<string, string>);
   if (!realm || !service || !scope) throw new TransportError('auth', `could not resolve the auth-endpoint, no supported auth-endpoint found (the trust server's challenge must name realm, service and scope: ${probe.headers['www-authenticate'] ?? 'none'})`);
@@ -97,7 +99,7 @@ export async function openNotary(server: NotaryServer): Promise<NotaryAccess> {
       refused.push(`${credential.source} (${root.status})`);
       continue;
     }
-    return { fetch: fetcher(token.token, root), via: `with a token for ${credential.source}` };
+    return { fetch: fetcher(token.token, root), via: `with a token for ${credential.source}`, authenticated: true };
   }
   throw new TransportError('auth', `no valid ImagePullSecret defined for ${server.gun}: the trust server refused every credential: ${refused.join(', ')}`);
 }

@@ -9,7 +9,8 @@
 // signatures and keys (signedBy), and insecureAcceptAnything, the one kind met without
 // evidence (policy/admission.ts allows only for that very kind, by identity). A kind
 // that forgets a step does not type-check: that is the guard against a fail-open
-// requirement.
+// requirement. A fourth is Portieris' `trust`, whose evidence is a Notary repository the
+// engine reads and judges (TrustDataKind).
 
 import type { PathSegment } from '../manifests/document.js';
 import type { Origin, StrictReader } from '../manifests/strict.js';
@@ -168,10 +169,20 @@ export interface SignatureKind<R extends Requirement = Requirement, T = unknown,
   validity?(trust: T): Array<{ what: string; end: Date }>;
 }
 
+/**
+ * A kind whose evidence is a repository of signed trust data rather than blobs stored per
+ * digest: Portieris' `trust` (Notary v1). It names who holds the trust data and which
+ * signers must sign; the engine reads and judges it (engine/notary-trust.ts, with the pure
+ * rules of verify/notary/), because its claim is the digest of a tag, not a signature over one.
+ */
+export interface TrustDataKind<R extends Requirement = Requirement> extends KindBase<R> {
+  readonly needs: 'trust-data';
+}
+
 // `any` only here: the registry holds kinds of different requirement types, and each kind
 // is handed back only the requirements it parsed itself (the engine looks them up by type).
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
-export type RequirementKind = StaticKind<any> | AcceptAnythingKind<any> | SignatureKind<any, any, any>;
+export type RequirementKind = StaticKind<any> | AcceptAnythingKind<any> | SignatureKind<any, any, any> | TrustDataKind<any>;
 
 /** Every kind gate can evaluate, by `type:`. */
 export type KindRegistry = Readonly<Record<string, RequirementKind>>;

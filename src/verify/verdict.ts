@@ -22,7 +22,17 @@ export type ReasonCode =
   | 'MUTATES_IMAGE' // Portieris would admit it but rewrite the tag to a digest (mutateImage not false): Argo CD OutOfSync for ever
   | 'KEY_NOT_DEPLOYED' // the key is only in gate's configuration, not in the Secret Portieris reads
   | 'SIGNATURES_NOT_PUBLISHED' // the signatures are where gate reads them, not where Portieris does (storeURL, else the registry's signature API)
-  | 'UNSUPPORTED'; // a policy feature gate cannot evaluate (Notary trust, VA), so it denies
+  | 'TRUST_NOT_SIGNED' // Notary v1: no trust data for the repository, the tag is in no valid role, or no tag is signed for the pinned digest
+  | 'TRUST_RELEASE_MISSING' // Notary v1: only a signer role (targets/<name>) signs the tag: no released digest
+  | 'TRUST_DELEGATION_INVALID' // Notary v1: the tag is in no valid role, and a delegation was left out (expired, under its threshold)
+  | 'TRUST_EXPIRED' // Notary v1: the root, timestamp, snapshot or targets metadata has expired
+  | 'TRUST_DATA_INVALID' // Notary v1: metadata tampered, swapped, under its signature threshold, or a root whose certificate does not name the repository
+  | 'TRUST_ROLLBACK' // Notary v1: older metadata than gate has seen (evidence cache)
+  | 'TRUST_ROOT_MISMATCH' // Notary v1: the root is not the one pinned in .gate/config.yaml trustPinning
+  | 'TRUST_SERVER_UNKNOWN' // Notary v1: the policy names no trustServer and Portieris' built-in map has none for the registry
+  | 'SIGNER_MISSING' // Notary v1: a signer of signerSecrets has no valid delegation, or it does not sign the tag
+  | 'TRUST_SIMPLE_CONFLICT' // Portieris denies every image whose policy has both trust and simple requirements
+  | 'UNSUPPORTED'; // a policy feature gate cannot evaluate (Vulnerability Advisor, a cosign feature), so it denies
 
 export interface Verdict {
   allowed: boolean;

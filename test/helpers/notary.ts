@@ -38,6 +38,8 @@ const PASSPHRASES = { NOTARY_ROOT_PASSPHRASE: 'rootpass', NOTARY_TARGETS_PASSPHR
 export interface NotaryBedOptions {
   /** The server asks for Bearer tokens from a token service of the test harness (users: user → password). */
   token?: { users: Record<string, string> };
+  /** The registry asks for tokens from the same service (as Docker Hub's registry and notary share auth.docker.io): pushes log in as `registryLogin`. */
+  registryToken?: { login: string };
 }
 
 export async function startNotaryBed(options: NotaryBedOptions = {}): Promise<NotaryBed> {
@@ -45,16 +47,20 @@ export async function startNotaryBed(options: NotaryBedOptions = {}): Promise<No
   const dir = await mkdtemp(path.join(tmpdir(), 'gate-notary-'));
   const ca = await selfSigned(dir, 'ca', '/CN=gate notary bed CA');
   const server = await serverCertificate(dir, ca);
-  const registry = await startRegistry({ tls: server });
   const port = await freePort();
   let tokens: TestServer | undefined;
   let auth = {};
+  let registryAuth = {};
   if (options.token) {
     const issuerDir = await mkdtemp(path.join(dir, 'issuer-'));
     const issuer = await selfSigned(issuerDir, 'issuer', '/CN=gate notary token issuer');
     tokens = await tokenServer(issuer, 'notary-bed', 'bed-issuer', options.token.users);
     auth = { auth: { type: 'token', options: { realm: `${tokens.url}/token`, service: 'notary-bed', issuer: 'bed-issuer', rootcertbundle: issuer.certFile } } };
+    if (options.registryToken) registryAuth = { token: { realm: `${tokens.url}/token`, service: 'notary-bed', issuer: 'bed-issuer', signer: issuer } };
   }
+  const registry = await startRegistry({ tls: server, ...registryAuth });
+  const creds = options.registryToken?.login;
+  const authHeader: Record<string, string> = {};
   await writeFile(
     path.join(dir, 'server.json'),
     JSON.stringify({ server: { http_addr: `127.0.0.1:${port}`, tls_cert_file: server.certFile, tls_key_file: server.keyFile }, trust_service: { type: 'local' }, storage: { backend: 'memory' }, logging: { level: 'warn' }, ...auth }),
@@ -81,11 +87,15 @@ export async function startNotaryBed(options: NotaryBedOptions = {}): Promise<No
     async push(repository, tag) {
       const layout = await ociImage(`notary-bed ${repository}:${tag} ${images++}`);
       try {
-        await skopeoPush(layout, { destination: `${registry.host}/${repository}:${tag}`, certDir });
+        await skopeoPush(layout, { destination: `${registry.host}/${repository}:${tag}`, certDir, ...(creds ? { creds } : {}) });
       } finally {
         await rm(layout.dir, { recursive: true, force: true });
       }
-      const answer = await fetch(`${registry.url}/v2/${repository}/manifests/${tag}`, { headers: { accept: 'application/vnd.oci.image.manifest.v1+json, application/vnd.oci.image.index.v1+json, application/vnd.docker.distribution.manifest.v2+json' }, dispatcher: agent } as RequestInit);
+      if (creds && tokens) {
+        const token = await fetch(`${tokens.url}/token?service=notary-bed&scope=repository:${repository}:pull`, { headers: { authorization: `Basic ${Buffer.from(creds).toString('base64')}` } });
+        authHeader.authorization = `Bearer ${((await token.json()) as { token: string }).token}`;
+      }
+      const answer = await fetch(`${registry.url}/v2/${repository}/manifests/${tag}`, { headers: { ...authHeader, accept: 'application/vnd.oci.image.manifest.v1+json, application/vnd.oci.image.index.v1+json, application/vnd.docker.distribution.manifest.v2+json' }, dispatcher: agent } as RequestInit);
       const bytes = Buffer.from(await answer.arrayBuffer());
       return { digest: `sha256:${(await import('node:crypto')).createHash('sha256').update(bytes).digest('hex')}`, size: bytes.length };
     },

@@ -1,0 +1,257 @@
+// Portieris `trust` policies end to end: `gate check` against Debian's real notary-server and
+// docker-registry on loopback (TLS from a test CA), with trust data published by the real
+// `notary` client — which is also the judge: for every tag gate decides, a fresh notary client
+// (no cache) looks the tag up, and gate's verdict must agree with what it says and with the
+// digest the registry serves. Webhook parity (portieris) and gate alone (none) both.
+
+import assert from 'node:assert/strict';
+import { readFile } from 'node:fs/promises';
+import path from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { gateJson, type JsonReport } from '../helpers/gate.js';
+import { startNotaryBed, type NotaryBed } from '../helpers/notary.js';
+import { deployment, makeRepo } from '../helpers/repo.js';
+
+interface Signer {
+  cert: string;
+  key: string;
+  pub: string;
+}
+
+function trustPolicy(pattern: string, notaryUrl: string, extra = ''): string {
+  return `apiVersion: portieris.cloud.ibm.com/v1
+kind: ClusterImagePolicy
+metadata: {name: content-trust}
+spec:
+  repositories:
+  - name: "${pattern}"
+    policy:
+      mutateImage: false
+      trust:
+        enabled: true
+        trustServer: ${notaryUrl}
+${extra}`;
+}
+
+/** A Portieris signerSecret: data name (the signer) and publicKey (PEM). */
+function signerSecret(secret: string, name: string, pem: string, namespace = 'shop'): string {
+  const b64 = (s: string) => Buffer.from(s).toString('base64');
+  return `apiVersion: v1
+kind: Secret
+metadata: {name: ${secret}, namespace: ${namespace}}
+data:
+  name: ${b64(name)}
+  publicKey: ${b64(pem)}
+`;
+}
+
+describe('Portieris trust policies against a real notary-server (gate check; the notary client judges)', () => {
+  let bed: NotaryBed;
+  let host: string;
+  let gun: string;
+  let alice: Signer;
+  let bob: Signer;
+  const digests: Record<string, string> = {};
+  let movedSigned = '';
+
+  const notary = async (args: string[]) => {
+    const result = await bed.notary(args);
+    assert.equal(result.code, 0, `notary ${args.join(' ')}: ${result.stderr}`);
+    return result.stdout.toString('utf8');
+  };
+  /** What a notary client with no cache says about a tag: its digest, or its error. */
+  const judge = async (repository: string, tag: string): Promise<{ digest?: string; error?: string }> => {
+    const result = await bed.notary(['lookup', repository, tag], path.join(bed.dir, `judge-${Math.random().toString(36).slice(2)}`));
+    const out = result.stdout.toString('utf8');
+    const found = new RegExp(`^${tag} (sha256:[0-9a-f]{64}) \\d+`, 'm').exec(out);
+    return found ? { digest: found[1] } : { error: `${out}${result.stderr}` };
+  };
+
+  async function check(images: string[], options: { extra?: string; files?: Record<string, string>; args?: string[]; pattern?: string } = {}): Promise<{ code: number; report: JsonReport; stderr: string }> {
+    const repo = await makeRepo({
+      '.gate/policies/trust.yaml': trustPolicy(options.pattern ?? `${host}/bed/*`, bed.notaryUrl, options.extra),
+      [`.gate/certs.d/${host}/ca.crt`]: bed.ca.cert,
+      [`.gate/certs.d/${new URL(bed.notaryUrl).host}/ca.crt`]: bed.ca.cert,
+      'apps/app.yaml': deployment('app', images),
+      ...options.files,
+    });
+    try {
+      return await gateJson(['check', 'apps', ...(options.args ?? [])], { cwd: repo.dir });
+    } finally {
+      await repo.dispose();
+    }
+  }
+
+  before(async () => {
+    bed = await startNotaryBed();
+    host = bed.registry.host;
+    gun = `${host}/bed/app`;
+    alice = await bed.signer('alice');
+    bob = await bed.signer('bob');
+    // v1 in targets; v2 in targets/releases and targets/alice (alice as a certificate); solo only in targets/alice.
+    const sized = async (tag: string) => {
+      const pushed = await bed.push('bed/app', tag);
+      digests[tag] = pushed.digest;
+      return [String(pushed.size), '--sha256', pushed.digest.slice(7)];
+    };
+    await notary(['init', '-p', gun]);
+    await notary(['addhash', '-p', gun, 'v1', ...(await sized('v1'))]);
+    await notary(['key', 'rotate', gun, 'snapshot', '-r']);
+    await notary(['delegation', 'add', '-p', gun, 'targets/releases', alice.cert, '--all-paths']);
+    await notary(['delegation', 'add', '-p', gun, 'targets/alice', alice.cert, '--all-paths']);
+    await notary(['key', 'import', alice.key, '--role', 'alice']);
+    await notary(['addhash', '-p', gun, 'v2', ...(await sized('v2')), '--roles', 'targets/releases', '--roles', 'targets/alice']);
+    await notary(['addhash', '-p', gun, 'solo', ...(await sized('solo')), '--roles', 'targets/alice']);
+    // moved: signed, then the tag is pushed again with another image.
+    await notary(['addhash', '-p', gun, 'moved', ...(await sized('moved'))]);
+    movedSigned = digests.moved;
+    digests.moved = (await bed.push('bed/app', 'moved')).digest;
+    digests.v9 = (await bed.push('bed/app', 'v9')).digest;
+  });
+  after(async () => {
+    await bed?.stop();
+  });
+
+  it('allows a signed tag whose trust digest is the registry\'s, under both webhook settings; the client agrees', async () => {
+    const oracle = await judge(gun, 'v1');
+    assert.equal(oracle.digest, digests.v1);
+    for (const webhook of ['portieris', 'none']) {
+      const { code, report } = await check([`${gun}:v1`, `${gun}:v2`], { args: ['--webhook', webhook] });
+      assert.equal(code, 0, JSON.stringify(report.results));
+      for (const result of report.results) assert.equal(result.reason, 'SIGNED', result.message);
+      assert.equal(report.results.find((r) => r.image.endsWith(':v2'))?.digest, (await judge(gun, 'v2')).digest);
+    }
+  });
+
+  it('says loudly that a trust policy without a pin trusts whatever root the server gives', async () => {
+    const { report } = await check([`${gun}:v1`]);
+    assert.ok(report.warnings.some((w) => /content trust for .*bed\/app is not pinned/.test(w.message)), JSON.stringify(report.warnings));
+  });
+
+  it('denies a tag that is not in the trust data (TRUST_NOT_SIGNED, Portieris\' words); the client cannot find it either', async () => {
+    const oracle = await judge(gun, 'v9');
+    assert.match(oracle.error ?? '', /No valid trust data for v9/);
+    const { code, report } = await check([`${gun}:v9`]);
+    assert.equal(code, 1);
+    assert.equal(report.results[0].reason, 'TRUST_NOT_SIGNED');
+    assert.match(report.results[0].message, /No valid trust data for v9/);
+  });
+
+  it('denies a tag that moved after signing: the trust digest is not the one the registry serves (DIGEST_MISMATCH)', async () => {
+    const oracle = await judge(gun, 'moved');
+    assert.equal(oracle.digest, movedSigned, 'the client still names the signed digest');
+    assert.notEqual(oracle.digest, digests.moved, 'the registry serves another');
+    const { code, report } = await check([`${gun}:moved`]);
+    assert.equal(code, 1);
+    assert.equal(report.results[0].reason, 'DIGEST_MISMATCH');
+    assert.ok(report.results[0].message.includes(movedSigned) && report.results[0].message.includes(digests.moved), report.results[0].message);
+  });
+
+  it('a pinned digest: allowed when a tag is signed for it (webhook none), denied when none is; under Portieris a digest reference is read as tag latest', async () => {
+    const signed = await check([`${gun}@${digests.v1}`], { args: ['--webhook', 'none'] });
+    assert.equal(signed.report.results[0].reason, 'SIGNED', signed.report.results[0].message);
+    const unsigned = await check([`${gun}@${digests.v9}`], { args: ['--webhook', 'none'] });
+    assert.equal(unsigned.report.results[0].reason, 'TRUST_NOT_SIGNED');
+    assert.match(unsigned.report.results[0].message, /no tag in the trust data .* is signed for/);
+    const portieris = await check([`${gun}@${digests.v1}`], { args: ['--webhook', 'portieris'] });
+    assert.equal(portieris.report.results[0].reason, 'TRUST_NOT_SIGNED');
+    assert.match(portieris.report.results[0].message, /Portieris looks a digest reference up as tag latest/);
+    assert.match((await judge(gun, 'latest')).error ?? '', /No valid trust data for latest/);
+    // name:tag@digest: the digest must be the one signed for the tag (Portieris never compares).
+    const both = await check([`${gun}:v1@${digests.v2}`], { args: ['--webhook', 'none'] });
+    assert.equal(both.report.results[0].reason, 'DIGEST_MISMATCH');
+  });
+
+  it('a tag only a signer role signs has no released digest: denied TRUST_RELEASE_MISSING (Portieris would admit it unchecked)', async () => {
+    const { report } = await check([`${gun}:solo`]);
+    assert.equal(report.results[0].reason, 'TRUST_RELEASE_MISSING');
+    assert.match(report.results[0].message, /signed only by targets\/alice/);
+    // The client lists every role's targets: solo is there, in targets/alice alone.
+    const listed = (await bed.notary(['list', gun], path.join(bed.dir, 'judge-list'))).stdout.toString('utf8');
+    const rows = listed.split('\n').filter((line) => /^\s*solo\s/.test(line));
+    assert.equal(rows.length, 1, listed);
+    assert.match(rows[0], /targets\/alice\s*$/);
+  });
+
+  it('signerSecrets: a delegated signer that signs the tag passes; one that does not sign it, or is not delegated, is SIGNER_MISSING', async () => {
+    const files = { 'apps/signers.yaml': `${signerSecret('alice-signer', 'alice', await readFile(alice.cert, 'utf8'))}---\n${signerSecret('bob-signer', 'bob', await readFile(bob.cert, 'utf8'))}` };
+    const withAlice = '        signerSecrets:\n        - name: alice-signer\n';
+    const ok = await check([`${gun}:v2`], { extra: withAlice, files });
+    assert.equal(ok.report.results[0].reason, 'SIGNED', ok.report.results[0].message);
+    const notSigning = await check([`${gun}:v1`], { extra: withAlice, files });
+    assert.equal(notSigning.report.results[0].reason, 'SIGNER_MISSING');
+    assert.match(notSigning.report.results[0].message, /no signature found for role alice/);
+    const notDelegated = await check([`${gun}:v2`], { extra: '        signerSecrets:\n        - name: bob-signer\n', files });
+    assert.equal(notDelegated.report.results[0].reason, 'SIGNER_MISSING');
+    assert.match(notDelegated.report.results[0].message, /targets\/bob is not a valid delegation/);
+  });
+
+  it('a signer Secret with the bare public key of a key the delegation lists as a certificate: Portieris compares key IDs (denied, saying which form), gate alone compares keys', async () => {
+    const files = { 'apps/signers.yaml': signerSecret('alice-signer', 'alice', await readFile(alice.pub, 'utf8')) };
+    const extra = '        signerSecrets:\n        - name: alice-signer\n';
+    const portieris = await check([`${gun}:v2`], { extra, files, args: ['--webhook', 'portieris'] });
+    assert.equal(portieris.report.results[0].reason, 'UNTRUSTED_KEY');
+    assert.match(portieris.report.results[0].message, /Public keys are different.*lists the same key as a certificate/);
+    assert.match(portieris.report.results[0].hint ?? '', /put the certificate form in Secret alice-signer/);
+    const alone = await check([`${gun}:v2`], { extra, files, args: ['--webhook', 'none'] });
+    assert.equal(alone.report.results[0].reason, 'SIGNED', alone.report.results[0].message);
+  });
+
+  it('a signer Secret without its fields is a configuration error naming them', async () => {
+    const files = { 'apps/signers.yaml': 'apiVersion: v1\nkind: Secret\nmetadata: {name: alice-signer, namespace: shop}\nstringData: {name: alice}\n' };
+    const result = await check([`${gun}:v2`], { extra: '        signerSecrets:\n        - name: alice-signer\n', files }).catch((e: Error) => e);
+    const text = result instanceof Error ? result.message : `${result.stderr}${JSON.stringify(result.report)}`;
+    assert.match(text, /name or publicKey field in secret is empty/);
+  });
+
+  it('a key removed from the delegation: the role signed by it no longer counts (TRUST_DELEGATION_INVALID); the client leaves it out too', async () => {
+    const removed = `${host}/bed/removed`;
+    const pushed = await bed.push('bed/removed', 'v1');
+    await notary(['init', '-p', removed]);
+    await notary(['delegation', 'add', '-p', removed, 'targets/releases', alice.cert, '--all-paths']);
+    await notary(['addhash', '-p', removed, 'v1', String(pushed.size), '--sha256', pushed.digest.slice(7), '--roles', 'targets/releases']);
+    const aliceId = /[0-9a-f]{64}/.exec(await notary(['delegation', 'list', removed]))![0];
+    await notary(['delegation', 'add', '-p', removed, 'targets/releases', bob.cert]);
+    await notary(['delegation', 'remove', '-p', removed, 'targets/releases', aliceId]);
+    const oracle = await judge(removed, 'v1');
+    assert.match(oracle.error ?? '', /No valid trust data for v1/);
+    const { report } = await check([`${removed}:v1`]);
+    assert.equal(report.results[0].reason, 'TRUST_DELEGATION_INVALID', report.results[0].message);
+    assert.match(report.results[0].message, /targets\/releases left out: valid signatures did not meet threshold/);
+  });
+
+  it('a repository without trust data is TRUST_NOT_SIGNED in Portieris\' words; the client agrees', async () => {
+    await bed.push('bed/never', 'v1');
+    assert.match((await judge(`${host}/bed/never`, 'v1')).error ?? '', /does not have trust data for/);
+    const { report } = await check([`${host}/bed/never:v1`]);
+    assert.equal(report.results[0].reason, 'TRUST_NOT_SIGNED');
+    assert.match(report.results[0].message, /does not have trust data for .*bed\/never/);
+  });
+
+  it('pinned to the root certificate the notary client holds: allowed; pinned to another: TRUST_ROOT_MISMATCH', async () => {
+    const listed = await notary(['key', 'list']);
+    const rootId = /^\s*root\s+([0-9a-f]{64})/m.exec(listed)?.[1] ?? /root\s+.*?([0-9a-f]{64})/.exec(listed)?.[1];
+    assert.ok(rootId, `a root key in: ${listed}`);
+    const pinned = await check([`${gun}:v1`], { files: { '.gate/config.yaml': `trustPinning:\n- gun: ${gun}\n  certIds: [${rootId}]\n` } });
+    assert.equal(pinned.report.results[0].reason, 'SIGNED', pinned.report.results[0].message);
+    assert.ok(!pinned.report.warnings.some((w) => /is not pinned/.test(w.message)), 'no warning when pinned');
+    const other = await check([`${gun}:v1`], { files: { '.gate/config.yaml': `trustPinning:\n- gun: ${host}/bed/*\n  certIds: ["${'ab'.repeat(32)}"]\n` } });
+    assert.equal(other.report.results[0].reason, 'TRUST_ROOT_MISMATCH');
+    assert.ok(other.report.results[0].message.includes(rootId!), 'names the root it found');
+  });
+
+  it('without a trust server for the registry: TRUST_SERVER_UNKNOWN with Portieris\' words', async () => {
+    const repo = await makeRepo({
+      '.gate/policies/trust.yaml': trustPolicy(`${host}/bed/*`, '""'),
+      [`.gate/certs.d/${host}/ca.crt`]: bed.ca.cert,
+      'apps/app.yaml': deployment('app', [`${gun}:v1`]),
+    });
+    try {
+      const { report } = await gateJson(['check', 'apps'], { cwd: repo.dir });
+      assert.equal(report.results[0].reason, 'TRUST_SERVER_UNKNOWN');
+      assert.match(report.results[0].message, /no trust server could be found/);
+    } finally {
+      await repo.dispose();
+    }
+  });
+});
