@@ -10,7 +10,8 @@ import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { gateJson, type JsonReport } from '../helpers/gate.js';
 import { startNotaryBed, type NotaryBed } from '../helpers/notary.js';
-import { deployment, makeRepo } from '../helpers/repo.js';
+import { deployment, makeRepo, pullSecret, withPullSecret } from '../helpers/repo.js';
+import { makeWorld, type World } from '../helpers/world.js';
 
 interface Signer {
   cert: string;
@@ -253,5 +254,117 @@ describe('Portieris trust policies against a real notary-server (gate check; the
     } finally {
       await repo.dispose();
     }
+  });
+});
+
+describe('trust data behind token auth, read with the workload\'s pull secrets as Portieris does (the logged-in notary client judges)', () => {
+  let bed: NotaryBed;
+  let gun: string;
+  let digest: string;
+  const login = 'puller:secret';
+
+  before(async () => {
+    bed = await startNotaryBed({ token: { users: { puller: 'secret' } }, registryToken: { login } });
+    gun = `${bed.registry.host}/bed/authd`;
+    const pushed = await bed.push('bed/authd', 'v1');
+    digest = pushed.digest;
+    for (const args of [['init', '-p', gun], ['addhash', '-p', gun, 'v1', String(pushed.size), '--sha256', digest.slice(7)]]) {
+      const result = await bed.notary(args, undefined, login);
+      assert.equal(result.code, 0, `notary ${args.join(' ')}: ${result.stderr}`);
+    }
+  });
+  after(async () => {
+    await bed?.stop();
+  });
+
+  async function check(image: string, secret?: { user: string; password: string }): Promise<JsonReport['results'][number]> {
+    const repo = await makeRepo({
+      '.gate/policies/trust.yaml': trustPolicy(`${bed.registry.host}/bed/*`, bed.notaryUrl),
+      [`.gate/certs.d/${bed.registry.host}/ca.crt`]: bed.ca.cert,
+      [`.gate/certs.d/${new URL(bed.notaryUrl).host}/ca.crt`]: bed.ca.cert,
+      '.gate/config.yaml': 'webhook: none\n',
+      'apps/app.yaml': secret ? `${withPullSecret(image, 'regcred')}---\n${pullSecret('regcred', bed.registry.host, secret.user, secret.password)}` : deployment('app', [image]),
+    });
+    try {
+      // The token service is plain HTTP on loopback: named, as a test service must be.
+      const { report } = await gateJson(['check', 'apps', '--insecure-registry', bed.tokens!.host], { cwd: repo.dir });
+      return report.results[0];
+    } finally {
+      await repo.dispose();
+    }
+  }
+
+  it('with the right pull secret: the registry and the trust server both read with it, allowed', async () => {
+    const judge = await bed.notary(['lookup', gun, 'v1'], path.join(bed.dir, 'judge-in'), login);
+    assert.match(judge.stdout.toString('utf8'), new RegExp(`v1 ${digest}`));
+    const result = await check(`${gun}:v1`, { user: 'puller', password: 'secret' });
+    assert.equal(result.reason, 'SIGNED', result.message);
+    assert.match(result.message, /with a token for .*regcred/);
+  });
+
+  it('without a pull secret, or with a wrong one, the trust server cannot be read: AUTH_FAILED naming it (the client without a login fails too)', async () => {
+    const judge = await bed.notary(['lookup', gun, 'v1'], path.join(bed.dir, 'judge-out'));
+    assert.notEqual(judge.code, 0);
+    // A digest reference: no registry request, so the trust server's answer is the one told.
+    const none = await check(`${gun}@${digest}`);
+    assert.equal(none.reason, 'AUTH_FAILED');
+    assert.match(none.message, /no valid ImagePullSecret defined for .*names no pull secret/);
+    const wrong = await check(`${gun}@${digest}`, { user: 'puller', password: 'wrong' });
+    assert.equal(wrong.reason, 'AUTH_FAILED');
+    assert.match(wrong.message, /refused every credential: .*regcred/);
+    const tokenRequests = bed.tokens!.requests.filter((r) => r.method === 'POST');
+    assert.ok(tokenRequests.length > 0, 'the POST form of Portieris\' token flow was used');
+  });
+});
+
+describe('trust and simple requirements in one policy', () => {
+  let bed: NotaryBed;
+  let world: World;
+  let gun: string;
+
+  before(async () => {
+    bed = await startNotaryBed();
+    world = await makeWorld();
+    const digest = await world.push('trusted/app', 'v1');
+    gun = `${world.host}/trusted/app`;
+    const manifest = await fetch(`${world.registry.url}/v2/trusted/app/manifests/v1`, { headers: { accept: 'application/vnd.oci.image.manifest.v1+json, application/vnd.oci.image.index.v1+json' } });
+    const size = (await manifest.arrayBuffer()).byteLength;
+    for (const args of [['init', '-p', gun], ['addhash', '-p', gun, 'v1', String(size), '--sha256', digest.slice(7)]]) {
+      const result = await bed.notary(args);
+      assert.equal(result.code, 0, `notary ${args.join(' ')}: ${result.stderr}`);
+    }
+  });
+  after(async () => {
+    await world?.stop();
+    await bed?.stop();
+  });
+
+  async function check(webhook: string): Promise<JsonReport['results'][number]> {
+    const repo = await world.repo(
+      { 'apps/app.yaml': deployment('app', [`${gun}:v1`]), [`.gate/certs.d/${new URL(bed.notaryUrl).host}/ca.crt`]: bed.ca.cert, '.gate/config.yaml': `webhook: ${webhook}\n` },
+      { requirements: '        - type: signedBy\n          keySecret: team\n' },
+    );
+    try {
+      // The world's policy, with trust added beside its simple requirements.
+      const policy = await readFile(path.join(repo.dir, '.gate/policies/policy.yaml'), 'utf8');
+      await repo.write('.gate/policies/policy.yaml', policy.replace('      simple:\n', `      trust:\n        enabled: true\n        trustServer: ${bed.notaryUrl}\n      simple:\n`));
+      const { report } = await gateJson(['check', 'apps', '--insecure-registry', world.host], { cwd: repo.dir });
+      return report.results[0];
+    } finally {
+      await repo.dispose();
+    }
+  }
+
+  it('under Portieris: always denied, as Portieris compares the two digests as pointers — saying so and how to split the policy', async () => {
+    const result = await check('portieris');
+    assert.equal(result.reason, 'TRUST_SIMPLE_CONFLICT', result.message);
+    assert.match(result.message, /Notary signs conflicting digest: [0-9a-f]{64} simple: [0-9a-f]{64}/);
+    assert.match(result.hint ?? '', /split the policy/);
+  });
+
+  it('under webhook none: both must hold, on the one digest: allowed, with both signers', async () => {
+    const result = await check('none');
+    assert.equal(result.reason, 'SIGNED', result.message);
+    assert.match(result.message, /content trust/);
   });
 });

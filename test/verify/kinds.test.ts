@@ -20,7 +20,7 @@ const IMAGE = `registry.example.com/shop/web@${DIGEST}`;
 interface Sample {
   /** The repository's `policy:` body, as YAML lines indented by 6. */
   policy: string;
-  /** What preflight decides alone: a reason code, or 'needs signatures'. */
+  /** What preflight decides alone: a reason code, 'needs signatures' or 'needs trust data'. */
   preflight: string;
   /** gate explain's verdict offline, or the error that stops it, with an empty key file. */
   explain: string;
@@ -52,8 +52,9 @@ const SAMPLES: Record<keyof typeof KINDS, Sample> = {
   },
   trust: {
     policy: '      trust:\n        enabled: true\n        trustServer: https://notary.example.com\n',
-    preflight: 'UNSUPPORTED',
-    explain: 'UNSUPPORTED',
+    // Its evidence is the trust server's repository: offline there is none, and no verdict.
+    preflight: 'needs trust data',
+    explain: 'UNREACHABLE',
   },
 };
 
@@ -100,8 +101,8 @@ describe('every registered requirement kind', () => {
 
       it('is decided by preflight, or handed on for signatures', () => {
         const outcome = preflight(parsePolicy(policyYaml(sample)), IMAGE, 'registry.example.com/shop/*', KINDS);
-        assert.equal(outcome.done ? outcome.verdict.reason : 'needs signatures', sample.preflight);
-        if (!outcome.done) assert.deepEqual(outcome.pending.map((p) => p.requirement.type), [type]);
+        assert.equal(outcome.done ? outcome.verdict.reason : outcome.trustData ? 'needs trust data' : 'needs signatures', sample.preflight);
+        if (!outcome.done) assert.deepEqual([...(outcome.trustData ? [outcome.trustData] : []), ...outcome.pending].map((p) => p.requirement.type), [type]);
       });
 
       it('is shown by gate explain', async () => {
