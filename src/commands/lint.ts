@@ -8,7 +8,7 @@ import path from 'node:path';
 import { prepare, type CheckIO, type CheckOptions } from '../engine/engine.js';
 import { GateError, type Warning } from '../errors.js';
 import { displayName } from '../input/files.js';
-import { lintExemptions, lintMutation, lintPolicies, lintSigstore, lintStores, lintValidity, type Finding } from '../policy/lint.js';
+import { lintExemptions, lintMutation, lintPolicies, lintSigstore, lintStores, lintTrust, lintValidity, type Finding } from '../policy/lint.js';
 import { sigstoreSigned } from '../verify/sigstore/kind.js';
 import { undeployedKey } from '../policy/parity.js';
 import { ruleLevel, webhookOf } from '../policy/settings.js';
@@ -35,6 +35,7 @@ export async function runLint(options: Omit<CheckOptions, 'paths'>, io: CheckIO)
       ...lintStores(policies, engine.registries, settings.signatureStores, signatureStore),
       ...lintExemptions(settings.exemptions, now),
       ...lintSigstore(policies, webhook),
+      ...lintTrust(policies, settings.trustPinning ?? [], webhook),
     ];
     const validity: Parameters<typeof lintValidity>[0] = [];
     const used = new Set<string>();

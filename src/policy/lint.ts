@@ -12,7 +12,9 @@ import { parseReference } from '../reference/reference.js';
 import { exemptionEnd, hasExpired } from './exemptions.js';
 import { inApiOrder } from './select.js';
 import type { RegistriesConfig } from './registries-d.js';
-import type { Exemption, GateSettings, RuleLevel, Webhook } from './settings.js';
+import { pinFor, type Exemption, type GateSettings, type RuleLevel, type TrustPin, type Webhook } from './settings.js';
+import type { NotaryTrustRequirement } from '../verify/notary/kind.js';
+import { trustServerFor } from '../verify/notary/server.js';
 import { compile, isAnchored } from '../verify/sigstore/identity.js';
 import type { Origin, PolicyResource, PolicySet } from './types.js';
 import { patternMatchesImage } from './wildcard.js';
@@ -214,6 +216,44 @@ export function lintValidity(entries: Array<{ what: string; end: Date; origin: O
     const left = Math.ceil((e.end.getTime() - now.getTime()) / DAY_MS);
     if (left <= 0) findings.push(warning(e.origin, `${e.source}: ${e.what} stopped being valid on ${e.end.toISOString()}: signatures made after that are refused`));
     else if (left <= TRUST_SOON_DAYS) findings.push(warning(e.origin, `${e.source}: ${e.what} stops being valid in ${left} day(s), on ${e.end.toISOString()}: commit the new trusted root before then`));
+  }
+  return findings;
+}
+
+/**
+ * Portieris trust policies: a pattern whose registry has no trust server (no trustServer, and
+ * Portieris' built-in map names none), and one whose repositories no trustPinning entry
+ * covers — a runner without memory then trusts whatever root the server gives.
+ */
+export function lintTrust(policies: PolicySet, pins: readonly TrustPin[], webhook: Webhook): Finding[] {
+  if (webhook === 'policy-controller') return [];
+  const findings: Finding[] = [];
+  for (const resource of [...policies.clusterImagePolicies, ...policies.imagePolicies]) {
+    for (const rule of resource.repositories) {
+      const trust = rule.policy.trust as (NotaryTrustRequirement & { type: string }) | undefined;
+      if (trust?.type !== 'trust') continue;
+      const where = `${resource.kind}/${resource.name} repository "${rule.name}"`;
+      // The repositories the pattern covers, as a GUN prefix: up to its first wildcard, without a tag.
+      const prefix = rule.name.split('*')[0].replace(/:[^/]*$/, '');
+      const registry = prefix.includes('/') ? prefix.slice(0, prefix.indexOf('/')) : '';
+      const hostLike = /[.:]/.test(registry) || registry === 'localhost';
+      if (!trust.trustServer) {
+        if (!hostLike) {
+          findings.push(warning(trust.origin, `${where} enables trust without a trustServer, and its pattern names no registry host: Portieris' built-in map (docker.io, quay.io) applies only to those registries, and any other image it covers is denied "no trust server could be found"; set trust.trustServer`));
+        } else {
+          const server = trustServerFor(undefined, registry);
+          if (!server.ok) findings.push(warning(trust.origin, `${where}: ${server.message}; fix: ${server.hint}`));
+          else if (server.url === 'https://notary.docker.io') findings.push(warning(trust.origin, `${where} uses Docker Hub's notary.docker.io (Portieris' built-in map); Docker is retiring Docker Content Trust (its signing certificates began expiring on 2025-08-08): plan a move to another signature format`));
+        }
+      }
+      const gun = hostLike ? prefix : `docker.io/${prefix}`;
+      const whole = pinFor(pins, gun);
+      const covers = whole !== undefined && (whole.gun === gun || (whole.gun.endsWith('*') && gun.startsWith(whole.gun.slice(0, -1))));
+      if (!covers) {
+        const some = pins.some((p) => p.gun.replace(/\*$/, '').startsWith(gun));
+        findings.push(warning(trust.origin, `${where} enables trust, but ${some ? 'only some of the repositories it covers are pinned' : 'no trustPinning entry covers its repositories'} in .gate/config.yaml: gate then trusts whatever root the trust server gives, with no memory between runs; pin the root (gate init trust --gun <gun> --trust-server <url> prints the entry)`));
+      }
+    }
   }
   return findings;
 }
