@@ -13,6 +13,7 @@ import { runExplain } from '../commands/explain.js';
 import { renderExplanation } from '../report/explain.js';
 import { runInit } from '../commands/init.js';
 import { runCosignInit } from '../commands/init-cosign.js';
+import { runTrustInit } from '../commands/init-trust.js';
 import { renderLint, runLint } from '../commands/lint.js';
 import { EXIT_BAD_INPUT, EXIT_INCOMPLETE, GateError, errorMessage, exitCodeForError, internalErrorText, type Warning } from '../errors.js';
 import { reportFileProblem, writeProblem, writeReportFile } from '../report/report-file.js';
@@ -74,6 +75,11 @@ interface ExplainFlags extends CommonFlags {
 }
 
 interface InitFlags {
+  trustServer?: string;
+  gun?: string;
+  signerSecret: string[];
+  caFile: string[];
+  insecureRegistry: string[];
   cosignKey?: string;
   keylessIssuer?: string;
   keylessSubject?: string;
@@ -163,6 +169,11 @@ export async function main(argv: string[]): Promise<number> {
     .option('--keyless-subject <identity>', 'cosign keyless: the certificate\'s subject, exactly (an e-mail, or a CI workflow URI)')
     .option('--trusted-root <file>', 'cosign: the sigstore trusted_root.json to trust (Fulcio CAs, Rekor, CT logs, TSAs), copied to .gate/trust/')
     .option('--webhook <name>', 'cosign: policy-controller (a ClusterImagePolicy of policy.sigstore.dev, the default) or none (gate\'s sigstoreSigned requirement)')
+    .option('--trust-server <url>', 'Docker Content Trust: the notary server; scaffolds a Portieris trust policy and pins the current root of --gun')
+    .option('--gun <name>', 'Docker Content Trust: the repository whose root to pin, e.g. registry.example.com/team/app')
+    .option('--signer-secret <name>', 'Docker Content Trust: a signerSecret the policy requires (repeatable)', collect, [])
+    .option('--ca-file <file>', 'Docker Content Trust: also trust this CA for the notary server (repeatable)', collect, [])
+    .option('--insecure-registry <host[:port]>', 'Docker Content Trust: reach this notary server over plain HTTP (test servers)', collect, [])
     .option('--force', 'overwrite files gate init would write')
     .action(async (dir: string, flags: InitFlags) => {
       exitCode = await runInitCommand(dir, flags);
@@ -377,6 +388,7 @@ async function runExplainCommand(image: string, flags: ExplainFlags): Promise<nu
 }
 
 async function runInitCommand(dir: string, flags: InitFlags): Promise<number> {
+  if (flags.trustServer !== undefined || flags.gun !== undefined) return runTrustInitCommand(dir, flags);
   if (flags.cosignKey !== undefined || flags.keylessIssuer !== undefined || flags.keylessSubject !== undefined) return runCosignInitCommand(dir, flags);
   try {
     const outcome = await runInit({
@@ -391,6 +403,30 @@ async function runInitCommand(dir: string, flags: InitFlags): Promise<number> {
     });
     const where = path.relative(process.cwd(), path.resolve(process.cwd(), dir)) || '.';
     await write(`${outcome.written.map((f) => `wrote ${path.join(where, f)}`).join('\n')}\ntrusted key(s): ${outcome.fingerprints.join(', ')}\n${outcome.next.map((n) => `next: ${n}\n`).join('')}next: gate policy lint, then gate check <manifests>; commit .gate/ and protect it with CODEOWNERS\n`);
+    return 0;
+  } catch (e) {
+    return reportFailure(e);
+  }
+}
+
+async function runTrustInitCommand(dir: string, flags: InitFlags): Promise<number> {
+  try {
+    if (flags.trustServer === undefined || flags.gun === undefined) throw new GateError('USAGE', 'a Docker Content Trust policy needs both --trust-server (the notary server) and --gun (the repository whose root to pin, e.g. registry.example.com/team/app)');
+    if (flags.key !== undefined || flags.gpgKey !== undefined || flags.lookaside !== undefined || flags.cosignKey !== undefined || flags.keylessIssuer !== undefined) throw new GateError('USAGE', '--trust-server scaffolds a Docker Content Trust policy; --key, --gpg-key, --lookaside and the cosign options are for other formats: run gate init once per format');
+    const outcome = await runTrustInit({
+      dir: path.resolve(process.cwd(), dir),
+      trustServer: flags.trustServer,
+      gun: flags.gun,
+      repositories: flags.repository,
+      signerSecrets: flags.signerSecret,
+      caFiles: flags.caFile.map((f) => path.resolve(process.cwd(), f)),
+      insecure: flags.insecureRegistry,
+      force: flags.force === true,
+      now: new Date(),
+      env: process.env,
+    });
+    const where = path.relative(process.cwd(), path.resolve(process.cwd(), dir)) || '.';
+    await write(`${outcome.written.map((f) => `wrote ${path.join(where, f)}`).join('\n')}\npinned root certificate(s): ${outcome.rootCertIds.join(', ')}\n${outcome.pin}${outcome.next.map((n) => `next: ${n}\n`).join('')}next: gate policy lint, then gate check <manifests>; commit .gate/ and protect it with CODEOWNERS\n`);
     return 0;
   } catch (e) {
     return reportFailure(e);

@@ -211,7 +211,7 @@ export class NotaryTrust {
     this.warnedUnpinned.add(gun);
     this.options.warn({
       ...requirement.origin,
-      message: `content trust for ${gun} is not pinned: gate trusts whatever root the trust server gives, and a run has no memory of the last one, so whoever controls that server (or the way to it) can sign anything — pin it in .gate/config.yaml trustPinning (gate init trust --gun ${gun} --trust-server <url> prints the entry)`,
+      message: `content trust for ${gun} is not pinned: gate trusts whatever root the trust server gives, and a run has no memory of the last one, so whoever controls that server (or the way to it) can sign anything — pin it in .gate/config.yaml trustPinning (gate init --trust-server <url> --gun ${gun} prints the entry)`,
     });
   }
 }

@@ -234,7 +234,7 @@ export function lintTrust(policies: PolicySet, pins: readonly TrustPin[], webhoo
       if (trust?.type !== 'trust') continue;
       const where = `${resource.kind}/${resource.name} repository "${rule.name}"`;
       // The repositories the pattern covers, as a GUN prefix: up to its first wildcard, without a tag.
-      const prefix = rule.name.split('*')[0].replace(/:[^/]*$/, '');
+      const prefix = rule.name.split('*')[0].replace(/[:@][^/]*$/, '');
       const registry = prefix.includes('/') ? prefix.slice(0, prefix.indexOf('/')) : '';
       const hostLike = /[.:]/.test(registry) || registry === 'localhost';
       if (!trust.trustServer) {
@@ -251,7 +251,7 @@ export function lintTrust(policies: PolicySet, pins: readonly TrustPin[], webhoo
       const covers = whole !== undefined && (whole.gun === gun || (whole.gun.endsWith('*') && gun.startsWith(whole.gun.slice(0, -1))));
       if (!covers) {
         const some = pins.some((p) => p.gun.replace(/\*$/, '').startsWith(gun));
-        findings.push(warning(trust.origin, `${where} enables trust, but ${some ? 'only some of the repositories it covers are pinned' : 'no trustPinning entry covers its repositories'} in .gate/config.yaml: gate then trusts whatever root the trust server gives, with no memory between runs; pin the root (gate init trust --gun <gun> --trust-server <url> prints the entry)`));
+        findings.push(warning(trust.origin, `${where} enables trust, but ${some ? 'only some of the repositories it covers are pinned' : 'no trustPinning entry covers its repositories'} in .gate/config.yaml: gate then trusts whatever root the trust server gives, with no memory between runs; pin the root (gate init --trust-server <url> --gun <gun> prints the entry)`));
       }
     }
   }

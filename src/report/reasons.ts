@@ -94,7 +94,7 @@ export const REASONS: Readonly<Record<ReasonCode, ReasonInfo>> = {
     'Do not deploy until the trust server\'s owner explains the older data (a rollback attack, or a restored backup).'),
   TRUST_ROOT_MISMATCH: info('TrustRootMismatch', 9.0,
     'Content trust: the repository\'s root is not the one pinned in .gate/config.yaml trustPinning.',
-    'If the owner rotated the root on purpose, update the pin in a reviewed commit (gate init trust prints the current root\'s IDs); otherwise do not deploy.'),
+    'If the owner rotated the root on purpose, update the pin in a reviewed commit (gate init --trust-server <url> --gun <gun> prints the current root\'s IDs); otherwise do not deploy.'),
   TRUST_SERVER_UNKNOWN: info('TrustServerUnknown', 6.0,
     'Content trust: the policy names no trustServer, and Portieris\' built-in map (docker.io, quay.io) has none for the registry.',
     'Set trust.trustServer in the policy to the notary server of the registry.'),

@@ -159,7 +159,7 @@ export function failureHint(failure: NotaryFailure, gun: string): string {
     case 'rollback':
       return 'the trust server serves older metadata than gate has seen: a rollback or a server restored from a backup; do not deploy until its owner explains it';
     case 'pin':
-      return `the root of ${gun} is not the pinned one: if its owner rotated the root on purpose, update trustPinning in .gate/config.yaml (gate init trust --gun ${gun} prints the current root's IDs)`;
+      return `the root of ${gun} is not the pinned one: if its owner rotated the root on purpose, update trustPinning in .gate/config.yaml (gate init --trust-server <url> --gun ${gun} prints the current root's IDs)`;
     case 'threshold':
     case 'hash':
     case 'root':
