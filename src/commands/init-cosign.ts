@@ -6,12 +6,11 @@
 // the trusted_root.json the user supplies (`--trusted-root`, e.g. the public-good one,
 // exported with cosign trusted-root create or taken from sigstore's TUF repository).
 
-import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { GateError } from '../errors.js';
 import { readBounded } from '../input/bounded-read.js';
-import { pathExists } from '../input/files.js';
 import { parseManifestStream } from '../manifests/document.js';
 import { GATE_DIR } from '../policy/gate-dir.js';
 import { canMatchAnImage } from '../policy/lint.js';
@@ -19,6 +18,7 @@ import { DEFAULT_TRUSTED_ROOT, readSigstorePolicies } from '../policy/policy-con
 import { CONFIG_FILE, parseSettings } from '../policy/settings.js';
 import { validatePolicy } from '../policy/validate.js';
 import { buildTrust } from '../verify/sigstore/trust.js';
+import { writeGateFiles } from './init.js';
 
 export interface CosignInitOptions {
   dir: string;
@@ -87,18 +87,7 @@ export async function runCosignInit(options: CosignInitOptions): Promise<CosignI
   parseSettings(files[CONFIG_FILE], CONFIG_FILE);
 
   const gate = path.join(options.dir, GATE_DIR);
-  if (!options.force) {
-    const existing = [];
-    for (const relative of Object.keys(files)) if (await pathExists(path.join(gate, relative))) existing.push(path.join(GATE_DIR, relative));
-    if (existing.length > 0) throw new GateError('USAGE', `${existing.join(', ')} already exist${existing.length === 1 ? 's' : ''}; gate init does not overwrite files unless --force`);
-  }
-  const written: string[] = [];
-  for (const [relative, text] of Object.entries(files)) {
-    const file = path.join(gate, relative);
-    await mkdir(path.dirname(file), { recursive: true });
-    await writeFile(file, text);
-    written.push(path.join(GATE_DIR, relative));
-  }
+  const written = await writeGateFiles(gate, files, options.force);
   return { written, trusted, next: nextSteps(options, keyless) };
 }
 

@@ -5,7 +5,7 @@
 // by a person who can compare the IDs with the repository owner's (notary key list) — rather
 // than on every CI run. The pin entry is printed too, for a config.yaml that exists already.
 
-import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { GateError } from '../errors.js';
@@ -21,6 +21,7 @@ import { SYSTEM_CERTS_DIRS, trustRootsFor } from '../registry/endpoint.js';
 import { HttpClient, TransportError } from '../registry/http.js';
 import { openNotary } from '../signatures/notary-server.js';
 import { loadRepository } from '../verify/notary/repository.js';
+import { writeGateFiles } from './init.js';
 
 export interface TrustInitOptions {
   dir: string;
@@ -74,18 +75,7 @@ export async function runTrustInit(options: TrustInitOptions): Promise<TrustInit
   for (const object of parseManifestStream(files[POLICY_FILE], POLICY_FILE).objects) validatePolicy(object, 'default');
   if (files[CONFIG_FILE]) parseSettings(files[CONFIG_FILE], path.join(gate, CONFIG_FILE), gate);
 
-  if (!options.force) {
-    const existing = [];
-    for (const relative of Object.keys(files)) if (!relative.startsWith('schemas/') && (await pathExists(path.join(gate, relative)))) existing.push(path.join(GATE_DIR, relative));
-    if (existing.length > 0) throw new GateError('USAGE', `${existing.join(', ')} already exist${existing.length === 1 ? 's' : ''}; gate init does not overwrite files unless --force`);
-  }
-  const written: string[] = [];
-  for (const [relative, text] of Object.entries(files)) {
-    const file = path.join(gate, relative);
-    await mkdir(path.dirname(file), { recursive: true });
-    await writeFile(file, text);
-    written.push(path.join(GATE_DIR, relative));
-  }
+  const written = await writeGateFiles(gate, files, options.force, true);
   const next = [
     `compare the pinned root certificate IDs with the repository owner's (notary -s ${options.trustServer} key list, role root): a pin taken from a server you do not trust pins that server's root`,
     ...(configExists && !options.force ? [`${GATE_DIR}/${CONFIG_FILE} exists: add the trustPinning entry below to it`] : []),

@@ -91,18 +91,7 @@ export async function runInit(options: InitOptions): Promise<InitOutcome> {
   }
   parseSettings(files[CONFIG_FILE], CONFIG_FILE);
 
-  if (!options.force) {
-    const existing = [];
-    for (const relative of Object.keys(files)) if (await pathExists(path.join(gate, relative))) existing.push(path.join(GATE_DIR, relative));
-    if (existing.length > 0) throw new GateError('USAGE', `${existing.join(', ')} already exist${existing.length === 1 ? 's' : ''}; gate init does not overwrite files unless --force`);
-  }
-  const written: string[] = [];
-  for (const [relative, text] of Object.entries(files)) {
-    const file = path.join(gate, relative);
-    await mkdir(path.dirname(file), { recursive: true });
-    await writeFile(file, text);
-    written.push(path.join(GATE_DIR, relative));
-  }
+  const written = await writeGateFiles(gate, files, options.force);
   return { written, fingerprints: parsed.trusted.fingerprints, next: nextSteps(options) };
 }
 
@@ -242,4 +231,28 @@ function exportFromGpg(fingerprint: string, env: NodeJS.ProcessEnv): Promise<str
       } else resolve(text);
     });
   });
+}
+
+/**
+ * Writes files under .gate/ (paths relative to it), refusing to overwrite any unless `force`
+ * (the JSON Schemas excepted when `schemasShared`: every format's init writes the same ones).
+ * Returns the paths written, relative to the repository.
+ */
+export async function writeGateFiles(gate: string, files: Record<string, string>, force: boolean, schemasShared = false): Promise<string[]> {
+  if (!force) {
+    const existing = [];
+    for (const relative of Object.keys(files)) {
+      if (schemasShared && relative.startsWith('schemas/')) continue;
+      if (await pathExists(path.join(gate, relative))) existing.push(path.join(GATE_DIR, relative));
+    }
+    if (existing.length > 0) throw new GateError('USAGE', `${existing.join(', ')} already exist${existing.length === 1 ? 's' : ''}; gate init does not overwrite files unless --force`);
+  }
+  const written: string[] = [];
+  for (const [relative, text] of Object.entries(files)) {
+    const file = path.join(gate, relative);
+    await mkdir(path.dirname(file), { recursive: true });
+    await writeFile(file, text);
+    written.push(path.join(GATE_DIR, relative));
+  }
+  return written;
 }
