@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { gateJson, type JsonReport } from '../helpers/gate.js';
+import { gate, gateJson, type JsonReport } from '../helpers/gate.js';
 import { startNotaryBed, type NotaryBed } from '../helpers/notary.js';
 import { deployment, makeRepo, pullSecret, withPullSecret } from '../helpers/repo.js';
 import { makeWorld, type World } from '../helpers/world.js';
@@ -239,6 +239,33 @@ describe('Portieris trust policies against a real notary-server (gate check; the
     const other = await check([`${gun}:v1`], { files: { '.gate/config.yaml': `trustPinning:\n- gun: ${host}/bed/*\n  certIds: ["${'ab'.repeat(32)}"]\n` } });
     assert.equal(other.report.results[0].reason, 'TRUST_ROOT_MISMATCH');
     assert.ok(other.report.results[0].message.includes(rootId!), 'names the root it found');
+  });
+
+  it('gate explain shows the trust server, the roles read with their versions and expiries, what each signs for the tag, and the comparison', async () => {
+    const repo = await makeRepo({
+      '.gate/policies/trust.yaml': trustPolicy(`${host}/bed/*`, bed.notaryUrl),
+      [`.gate/certs.d/${host}/ca.crt`]: bed.ca.cert,
+      [`.gate/certs.d/${new URL(bed.notaryUrl).host}/ca.crt`]: bed.ca.cert,
+    });
+    try {
+      const json = await gate(['explain', `${gun}:v2`, '-n', 'shop', '-o', 'json'], { cwd: repo.dir });
+      const explained = JSON.parse(json.stdout) as { trust: { gun: string; server: { url: string; from: string }; repository: { roles: Array<{ name: string; version: number; signs?: string }>; versions: Record<string, number> }; comparison: string }; verdict: { reason: string } };
+      assert.equal(explained.verdict.reason, 'SIGNED');
+      assert.equal(explained.trust.gun, gun);
+      assert.deepEqual(explained.trust.server, { url: bed.notaryUrl, from: 'policy' });
+      const roles = Object.fromEntries(explained.trust.repository.roles.map((r) => [r.name, r]));
+      assert.deepEqual(Object.keys(roles).sort(), ['targets', 'targets/alice', 'targets/releases']);
+      assert.equal(roles['targets/releases'].signs, `v2 → ${digests.v2}`);
+      assert.equal(roles['targets'].signs, undefined, 'targets does not sign v2');
+      assert.ok(explained.trust.repository.versions.timestamp >= 1 && explained.trust.repository.versions.snapshot >= 1);
+      assert.equal(explained.trust.comparison, `trust data: v2 → ${digests.v2} (targets/releases); the registry serves ${digests.v2} for v2`);
+      const text = await gate(['explain', `${gun}:v2`, '-n', 'shop'], { cwd: repo.dir });
+      assert.match(text.stdout, /Content trust \(Notary v1\) for .*bed\/app\n  trust server: https:\/\/127\.0\.0\.1:\d+ \(the policy's trustServer\), read anonymously/);
+      assert.match(text.stdout, /targets\/releases v\d+ \(expires [^;]+; threshold 1 of 1 key\): v2 → sha256:/);
+      assert.match(text.stdout, /compared: trust data: v2 → /);
+    } finally {
+      await repo.dispose();
+    }
   });
 
   it('without a trust server for the registry: TRUST_SERVER_UNKNOWN with Portieris\' words', async () => {
