@@ -42,7 +42,8 @@ import type { CredentialFinder } from './credentials.js';
 import { failureVerdict } from './failures.js';
 import { once } from '../memo.js';
 import { TrustStore, type PlacedTrust } from './trust.js';
-import { NotaryTrust, type NotaryReading } from './notary-trust.js';
+import { NotaryTrust } from './notary-trust.js';
+import type { NotaryReading } from '../report/explanation.js';
 import type { NotaryTrustRequirement } from '../verify/notary/kind.js';
 import type { TrustPin } from '../policy/settings.js';
 
@@ -104,6 +105,11 @@ export interface DeciderOptions {
   signatureStore?: RuleLevel;
   /** The enforcer gate predicts (`none`: no webhook, so no warning about where it reads). */
   webhook?: Webhook;
+  /**
+   * Fingerprints of the policies .gate/ holds (reviewed with the repository), as opposed to
+   * those only the checked manifests bring; absent: every policy is .gate/'s.
+   */
+  reviewedPolicies?: ReadonlySet<string>;
   /** Notary v1 roots of trust per GUN (.gate/config.yaml trustPinning). */
   trustPinning?: readonly TrustPin[];
 }
@@ -269,6 +275,11 @@ export class Decider {
     return verdict;
   }
 
+  /** A policy of .gate/ (the same content, when the manifests carry policies too), not one only the checked manifests bring. */
+  private reviewed(resource: PolicyResource): boolean {
+    return this.options.reviewedPolicies?.has(resource.fingerprint) ?? true;
+  }
+
   /** The reference and the policy selection, once per (image, namespace, policy set). */
   private context(use: ImageUse, policies: PolicySet): DecisionContext {
     let byImage = this.contexts.get(policies);
@@ -344,10 +355,11 @@ export class Decider {
         credentials,
         ...(ref.digest === undefined ? { registryDigest: digest } : {}),
         mutateImageOff: rule.policy.mutateImage === false,
+        policyReviewed: this.reviewed(resource),
         label,
       });
       onStep?.({ step: 'notary', reading: trusted.reading });
-      if (!trusted.verdict.allowed || !simple) return { verdict: trusted.verdict, policy };
+      if (!trusted.verdict.allowed || !pre.simpleConfigured) return { verdict: trusted.verdict, policy };
       return { verdict: trustAndSimple(trusted.verdict, simple, webhook, label), policy };
     } catch (e) {
       if (e instanceof TransportError) return { verdict: failureVerdict(e.failure, ref.digest), policy };
@@ -482,16 +494,19 @@ export class Decider {
  * such image; with no webhook to predict, the two are AND-ed: both verified the one digest
  * the image runs (the signatures cover it; the trust data signs the tag for it).
  */
-function trustAndSimple(trusted: Verdict, simple: Verdict, webhook: Webhook, label: string): Verdict {
+function trustAndSimple(trusted: Verdict, simple: Verdict | undefined, webhook: Webhook, label: string): Verdict {
   const hex = (v: Verdict) => (v.digest ?? '').replace(/^sha256:/, '');
   if (webhook === 'portieris') {
+    const words = simple ? `Notary signs conflicting digest: ${hex(trusted)} simple: ${hex(simple)}` : 'Notary signs conflicting digest';
     return deny(
       'TRUST_SIMPLE_CONFLICT',
-      `Notary signs conflicting digest: ${hex(trusted)} simple: ${hex(simple)} — ${label} has both trust and simple requirements, and Portieris compares their digests by identity rather than value, so it denies every image this policy covers, however well signed (here both verify ${trusted.digest})`,
+      `${words} — ${label} has both trust and simple requirements${simple ? '' : ' (met without a signature)'}, and Portieris compares their digests by identity rather than value, so it denies every image this policy covers, however well signed (here the trust data verifies ${trusted.digest})`,
       'split the policy: give the images signed with Docker Content Trust a repository pattern with trust only, and those signed with simple signing one with simple only; or, when no Portieris enforces them, set webhook: none (gate then requires both)',
       trusted.digest,
     );
   }
+  // insecureAcceptAnything AND trust: the trust verdict.
+  if (!simple) return trusted;
   if (trusted.digest !== simple.digest) {
     return deny('DIGEST_MISMATCH', `the trust data names ${trusted.digest} and the signatures cover ${simple.digest}`, 'sign the same image both ways', simple.digest);
   }

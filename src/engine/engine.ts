@@ -142,6 +142,9 @@ export async function prepare(options: CheckOptions, io: CheckIO, objects: Manif
   const fromInput = inputPolicies.length + inputSigstore.length > 0;
   const fromGate = config.policyObjects.length + config.sigstoreObjects.length > 0;
   const gatePolicies: PolicySet | undefined = fromInput && fromGate ? { ...buildPolicySet(config.policyObjects, options.namespace, kinds), sigstore: readSigstorePolicies(config.sigstoreObjects).policies } : undefined;
+  // Which policies a reviewer of .gate/ approved: only theirs may name a trust server that receives credentials.
+  const reviewedSet = fromInput ? (gatePolicies ?? buildPolicySet(config.policyObjects, options.namespace, kinds)) : policies;
+  const reviewedPolicies = new Set([...reviewedSet.clusterImagePolicies, ...reviewedSet.imagePolicies].map((r) => r.fingerprint));
   const deadline = now.getTime() + (options.timeoutSeconds ?? DEFAULTS.timeoutSeconds) * 1000;
   const requestTimeoutMs = (options.requestTimeoutSeconds ?? DEFAULTS.requestTimeoutSeconds) * 1000;
   const clock = () => io.now().getTime();
@@ -196,6 +199,7 @@ export async function prepare(options: CheckOptions, io: CheckIO, objects: Manif
     requireDigest,
     webhook,
     ...(config.settings.trustPinning ? { trustPinning: config.settings.trustPinning } : {}),
+    reviewedPolicies,
     mutateImage,
     keySecret,
     signatureStore,

@@ -29,6 +29,7 @@ import { trustServerFor } from '../verify/notary/server.js';
 import type { SignerSecret } from '../verify/notary/signers.js';
 import { allow, deny, type Verdict } from '../verify/verdict.js';
 import { once } from '../memo.js';
+import type { NotaryReading } from '../report/explanation.js';
 import { readBounded } from '../input/bounded-read.js';
 
 export interface NotaryNetwork {
@@ -57,25 +58,10 @@ export interface TrustQuery {
   /** What the registry serves for the tag (a reference without a digest). */
   registryDigest?: string;
   mutateImageOff: boolean;
+  /** The policy is one of .gate/'s (reviewed), not only in the checked manifests: its trustServer may receive credentials. */
+  policyReviewed: boolean;
   /** `ImagePolicy/x (repository "…")`, for messages. */
   label: string;
-}
-
-/** What `gate explain` shows of a trust decision. */
-export interface NotaryReading {
-  gun: string;
-  server?: { url: string; from: 'policy' | 'built-in map' };
-  via?: string;
-  pin: string;
-  signers: Array<{ secret: string; name: string }>;
-  repository?: {
-    roles: Array<{ name: string; version: number; expires: string; threshold: number; keyIds: string[]; signs?: string }>;
-    versions: Record<string, number>;
-    expiries: Record<string, string>;
-    warnings: string[];
-  };
-  floor?: string;
-  comparison?: string;
 }
 
 type Loaded = { ok: true; repository: Repository; via: string; floor?: string } | { ok: false; failure: NotaryFailure; via: string };
@@ -115,7 +101,7 @@ export class NotaryTrust {
     if (!network) {
       return { verdict: deny('UNREACHABLE', `content trust for ${gun} is read from ${server.url}, and this run is offline`, 'run without --offline: a trust policy needs its trust server', digestOf), reading };
     }
-    const loaded = await this.load(network, server.url, gun, pin, query);
+    const loaded = await this.load(network, server.url, gun, pin, query, server.from === 'built-in map' || query.policyReviewed);
     reading.via = loaded.via;
     if (!loaded.ok) {
       const message = loaded.failure.kind === 'no-trust-data' && loaded.failure.message.startsWith('does not have') ? `${new URL(server.url).host} ${loaded.failure.message}` : loaded.failure.message;
@@ -152,8 +138,8 @@ export class NotaryTrust {
   }
 
   /** Once per (server, GUN, credentials) in a run; a transport failure is thrown (TransportError). */
-  private load(network: NotaryNetwork, url: string, gun: string, pin: TrustPin | undefined, query: TrustQuery): Promise<Loaded> {
-    return once(this.repositories, JSON.stringify([url, gun, credentialKey([...query.credentials])]), async () => {
+  private load(network: NotaryNetwork, url: string, gun: string, pin: TrustPin | undefined, query: TrustQuery, originTrusted: boolean): Promise<Loaded> {
+    return once(this.repositories, JSON.stringify([url, gun, credentialKey([...query.credentials]), originTrusted]), async () => {
       const realm = await network.tokenRealm(query.ref.domain);
       const access = await openNotary({
         http: network.http,
@@ -162,6 +148,7 @@ export class NotaryTrust {
         credentials: query.credentials.flatMap((c) => (c.anonymous ? [] : [{ source: c.source, username: c.username, password: c.password }])),
         cleartextAllowed: (host) => network.cleartextAllowed(host),
         ...(realm ? { credentialRealms: [realm] } : {}),
+        originTrusted,
       });
       const files = new Map<string, Uint8Array>();
       const recording: NotaryFetch = async (name, maxBytes) => {

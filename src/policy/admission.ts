@@ -68,7 +68,14 @@ export interface PendingTrust {
 
 export type Preflight =
   | { done: true; verdict: Verdict }
-  | { done: false; ref: ImageReference; pending: PendingRequirement[]; trustData?: PendingTrust };
+  | {
+      done: false;
+      ref: ImageReference;
+      pending: PendingRequirement[];
+      trustData?: PendingTrust;
+      /** The policy has simple requirements (met without evidence or not): with trust, Portieris denies (its digest comparison). */
+      simpleConfigured: boolean;
+    };
 
 /**
  * What the policy decides before any evidence, dispatched through the kinds (never on
@@ -97,7 +104,7 @@ export function preflight(policy: Policy, image: string, pattern: string, kinds:
     // Trust alone never reaches containers/image: Portieris reads the reference itself (name, tag).
     const parsed = parseReference(image);
     if (!parsed.ok) return done(deny('INVALID_REFERENCE', `invalid image name: ${parsed.message}`));
-    return { done: false, ref: parsed.ref, pending: [], trustData };
+    return { done: false, ref: parsed.ref, pending: [], trustData, simpleConfigured: false };
   }
   // From here on Portieris hands the image to containers/image, which parses it again
   // with its own grammar and refuses what that grammar refuses, whatever the requirements.
@@ -124,7 +131,7 @@ export function preflight(policy: Policy, image: string, pattern: string, kinds:
     accepted ??= alone;
   }
   if (pending.length === 0 && !trustData) return done(accepted!);
-  return { done: false, ref, pending, ...(trustData ? { trustData } : {}) };
+  return { done: false, ref, pending, ...(trustData ? { trustData } : {}), simpleConfigured: simple.length > 0 };
 }
 
 /**

@@ -6,7 +6,23 @@ import type { Warning } from '../errors.js';
 import type { ExplainFields, Requirement } from '../verify/kind.types.js';
 import type { ReasonCode } from '../verify/verdict.js';
 import type { ExemptionRef } from './model.js';
-import type { NotaryReading } from '../engine/notary-trust.js';
+
+/** What `gate explain` shows of a trust decision. */
+export interface NotaryReading {
+  gun: string;
+  server?: { url: string; from: 'policy' | 'built-in map' };
+  via?: string;
+  pin: string;
+  signers: Array<{ secret: string; name: string }>;
+  repository?: {
+    roles: Array<{ name: string; version: number; expires: string; threshold: number; keyIds: string[]; signs?: string }>;
+    versions: Record<string, number>;
+    expiries: Record<string, string>;
+    warnings: string[];
+  };
+  floor?: string;
+  comparison?: string;
+}
 
 export interface Explanation {
   gateVersion: string;

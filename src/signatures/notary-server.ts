@@ -30,11 +30,17 @@ export interface NotaryServer {
   /** Whether plain HTTP may carry a credential to this host:port. */
   cleartextAllowed(hostPort: string): boolean;
   /**
-   * Token realms, besides the trust server's own origin, that may receive the registry's
-   * credentials (the registry's own token realm). A realm elsewhere gets none: the challenge
-   * comes from the trust server, the credentials are the registry's.
+   * Token realms that may receive the registry's credentials (the registry's own token
+   * realm). A realm elsewhere gets none: the challenge comes from the trust server, the
+   * credentials are the registry's.
    */
   credentialRealms?: readonly string[];
+  /**
+   * Whether a realm on the trust server's own origin may receive them too: only when the
+   * trust server was chosen by a reviewed policy (.gate/) or Portieris' built-in map, never
+   * by a policy in the checked manifests. Default true.
+   */
+  originTrusted?: boolean;
 }
 
 export interface NotaryAccess {
@@ -82,9 +88,16 @@ export async function openNotary(server: NotaryServer): Promise<NotaryAccess> {
   if (realmUrl.protocol !== 'https:' && !(realmUrl.protocol === 'http:' && server.cleartextAllowed(realmUrl.host))) {
     throw new TransportError('auth', `the trust server's token realm ${realmUrl.origin} is not https: gate sends no credential there (name it with --insecure-registry if it is a test service)`);
   }
-  const trusted = realmUrl.origin === serverUrl.origin || (server.credentialRealms ?? []).some((r) => new URL(r).origin === realmUrl.origin && new URL(r).pathname === realmUrl.pathname);
-  if (!trusted) {
-    throw new TransportError('auth', `the trust server names the token realm ${realmUrl.origin}${realmUrl.pathname}, which is neither its own origin nor the registry's token realm: gate sends the registry's credentials to neither`);
+  const registryRealm = (server.credentialRealms ?? []).some((r) => new URL(r).origin === realmUrl.origin && new URL(r).pathname === realmUrl.pathname);
+  const ownOrigin = realmUrl.origin === serverUrl.origin;
+  if (!registryRealm && !(ownOrigin && server.originTrusted !== false)) {
+    throw new TransportError(
+      'auth',
+      ownOrigin
+        ? `the trust server ${serverUrl.origin} asks for a token, and it is named by a policy in the checked manifests: gate sends the registry's credentials only to the registry's own token service, or to a trust server a .gate/ policy names`
+        : `the trust server names the token realm ${realmUrl.origin}${realmUrl.pathname}, which is neither its own origin nor the registry's token realm: gate sends the registry's credentials to neither`,
+      ownOrigin ? 'name this trust server in a policy under .gate/ (reviewed with the repository\'s CODEOWNERS)' : undefined,
+    );
   }
   if (server.credentials.length === 0) throw new TransportError('auth', `no valid ImagePullSecret defined for ${server.gun}: the trust server asks for a token, and the workload names no pull secret for it`);
   const refused: string[] = [];

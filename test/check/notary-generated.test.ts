@@ -6,6 +6,7 @@
 // look-ups for the rollback) judges each case first.
 
 import assert from 'node:assert/strict';
+import { mkdtemp } from 'node:fs/promises';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { gateJson, type JsonReport } from '../helpers/gate.js';
@@ -70,7 +71,8 @@ spec:
     cases.set('root-cn', { gun, files: await generateRepo({ gun, targets: { v1: hex }, root: await rootCertKey(gun, { cn: `${bed.registry.host}/gen/other` }) }) });
     cases.set('threshold', { gun, files: await generateRepo({ gun, targets: { v1: hex }, targetsThreshold: 2 }) });
     cases.set('delegation-expired', { gun, files: await generateRepo({ gun, targets: {}, releases: { targets: { v1: hex }, signer: ecdsaKey(), expires: past } }) });
-    server = await staticNotary(await serverCertificate(bed.dir, bed.ca), cases);
+    const tlsDir = await mkdtemp(path.join(bed.dir, 'static-'));
+    server = await staticNotary(await serverCertificate(tlsDir, bed.ca), cases);
   });
   after(async () => {
     await server?.close();

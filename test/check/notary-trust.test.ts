@@ -284,14 +284,14 @@ describe('Portieris trust policies against a real notary-server (gate check; the
   });
 });
 
-describe('trust data behind token auth, read with the workload\'s pull secrets as Portieris does (the logged-in notary client judges)', () => {
+describe('trust data behind token auth, signed through a remote notary-signer, read with the workload\'s pull secrets as Portieris does (the logged-in notary client judges)', () => {
   let bed: NotaryBed;
   let gun: string;
   let digest: string;
   const login = 'puller:secret';
 
   before(async () => {
-    bed = await startNotaryBed({ token: { users: { puller: 'secret' } }, registryToken: { login } });
+    bed = await startNotaryBed({ token: { users: { puller: 'secret' } }, registryToken: { login }, signer: 'remote' });
     gun = `${bed.registry.host}/bed/authd`;
     const pushed = await bed.push('bed/authd', 'v1');
     digest = pushed.digest;
@@ -322,6 +322,11 @@ describe('trust data behind token auth, read with the workload\'s pull secrets a
   }
 
   it('with the right pull secret: the registry and the trust server both read with it, allowed', async () => {
+    // The timestamp key is notary-signer's (ECDSA), not the server's in-memory ED25519 one.
+    const { token } = (await (await fetch(`${bed.tokens!.url}/token?service=notary-bed&scope=repository:${gun}:pull`, { headers: { authorization: `Basic ${Buffer.from(login).toString('base64')}` } })).json()) as { token: string };
+    const root = JSON.parse(Buffer.from((await bed.fetchTuf(gun, 'root.json', token))!).toString('utf8')) as { signed: { keys: Record<string, { keytype: string }>; roles: { timestamp: { keyids: string[] } } } };
+    assert.equal(root.signed.keys[root.signed.roles.timestamp.keyids[0]].keytype, 'ecdsa');
+
     const judge = await bed.notary(['lookup', gun, 'v1'], path.join(bed.dir, 'judge-in'), login);
     assert.match(judge.stdout.toString('utf8'), new RegExp(`v1 ${digest}`));
     const result = await check(`${gun}:v1`, { user: 'puller', password: 'secret' });

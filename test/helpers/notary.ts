@@ -1,5 +1,6 @@
 // A real Notary v1 bed on loopback, as shared/reference/notary-bed.sh builds it: Debian's
-// notary-server (memory storage, its own in-memory signer, TLS with a test CA) beside the
+// notary-server (memory storage; its own in-memory signer, or a real notary-signer over gRPC
+// with mutual TLS; TLS with a test CA) beside the
 // real docker-registry over TLS, and the real `notary` client to publish trust data (the
 // judge of every case it can decide). Passphrases come from the environment: no prompts.
 
@@ -27,7 +28,7 @@ export interface NotaryBed {
   /** Pushes a fresh image as <registry>/<repository>:<tag>; the digest and size the registry serves. */
   push(repository: string, tag: string): Promise<{ digest: string; size: number }>;
   /** The bytes of a trust file as the server serves it (`root.json`, `snapshot.<hex>.json`…), or undefined on 404. */
-  fetchTuf(gun: string, name: string): Promise<Uint8Array | undefined>;
+  fetchTuf(gun: string, name: string, bearer?: string): Promise<Uint8Array | undefined>;
   /** A PEM certificate and key for a delegation signer named `name` (openssl, P-256). */
   signer(name: string): Promise<{ cert: string; key: string; pub: string }>;
   stop(): Promise<void>;
@@ -38,6 +39,8 @@ const PASSPHRASES = { NOTARY_ROOT_PASSPHRASE: 'rootpass', NOTARY_TARGETS_PASSPHR
 export interface NotaryBedOptions {
   /** The server asks for Bearer tokens from a token service of the test harness (users: user → password). */
   token?: { users: Record<string, string> };
+  /** `remote`: notary-server signs through a real notary-signer (gRPC, mutual TLS, ECDSA keys) instead of its in-memory ED25519 signer. */
+  signer?: 'local' | 'remote';
   /** The registry asks for tokens from the same service (as Docker Hub's registry and notary share auth.docker.io): pushes log in as `registryLogin`. */
   registryToken?: { login: string };
 }
@@ -59,11 +62,24 @@ export async function startNotaryBed(options: NotaryBedOptions = {}): Promise<No
     if (options.registryToken) registryAuth = { token: { realm: `${tokens.url}/token`, service: 'notary-bed', issuer: 'bed-issuer', signer: issuer } };
   }
   const registry = await startRegistry({ tls: server, ...registryAuth });
+  let signer: ChildProcess | undefined;
+  let trustService: object = { type: 'local' };
+  if (options.signer === 'remote') {
+    requireTool('notary-signer');
+    const signerPort = await freePort();
+    await writeFile(path.join(dir, 'signer.json'), JSON.stringify({ server: { grpc_addr: `127.0.0.1:${signerPort}`, tls_cert_file: server.certFile, tls_key_file: server.keyFile, client_ca_file: ca.certFile }, storage: { backend: 'memory', default_alias: 'bed' }, logging: { level: 'warn' } }));
+    signer = spawn('notary-signer', ['-config', path.join(dir, 'signer.json')], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, NOTARY_SIGNER_BED: 'bedpass' } });
+    let signerOutput = '';
+    signer.stdout?.on('data', (d: Buffer) => (signerOutput += d.toString()));
+    signer.stderr?.on('data', (d: Buffer) => (signerOutput += d.toString()));
+    await waitForPort(signerPort, signer, 'notary-signer', () => signerOutput.slice(-2000));
+    trustService = { type: 'remote', hostname: '127.0.0.1', port: String(signerPort), key_algorithm: 'ecdsa', tls_ca_file: ca.certFile, tls_client_cert: server.certFile, tls_client_key: server.keyFile };
+  }
   const creds = options.registryToken?.login;
   const authHeader: Record<string, string> = {};
   await writeFile(
     path.join(dir, 'server.json'),
-    JSON.stringify({ server: { http_addr: `127.0.0.1:${port}`, tls_cert_file: server.certFile, tls_key_file: server.keyFile }, trust_service: { type: 'local' }, storage: { backend: 'memory' }, logging: { level: 'warn' }, ...auth }),
+    JSON.stringify({ server: { http_addr: `127.0.0.1:${port}`, tls_cert_file: server.certFile, tls_key_file: server.keyFile }, trust_service: trustService, storage: { backend: 'memory' }, logging: { level: 'warn' }, ...auth }),
   );
   const child: ChildProcess = spawn('notary-server', ['-config', path.join(dir, 'server.json')], { stdio: ['ignore', 'pipe', 'pipe'] });
   let output = '';
@@ -99,8 +115,8 @@ export async function startNotaryBed(options: NotaryBedOptions = {}): Promise<No
       const bytes = Buffer.from(await answer.arrayBuffer());
       return { digest: `sha256:${(await import('node:crypto')).createHash('sha256').update(bytes).digest('hex')}`, size: bytes.length };
     },
-    async fetchTuf(gun, name) {
-      const answer = await fetch(`${notaryUrl}/v2/${gun}/_trust/tuf/${name}`, { dispatcher: agent } as RequestInit);
+    async fetchTuf(gun, name, bearer) {
+      const answer = await fetch(`${notaryUrl}/v2/${gun}/_trust/tuf/${name}`, { dispatcher: agent, ...(bearer ? { headers: { authorization: `Bearer ${bearer}` } } : {}) } as RequestInit);
       if (answer.status === 404) return undefined;
       if (answer.status !== 200) throw new Error(`notary-server answered ${answer.status} for ${name}`);
       return new Uint8Array(await answer.arrayBuffer());
@@ -117,8 +133,11 @@ export async function startNotaryBed(options: NotaryBedOptions = {}): Promise<No
     async stop() {
       await agent.close();
       await tokens?.close();
-      child.kill('SIGTERM');
-      await new Promise((resolve) => (child.exitCode !== null ? resolve(undefined) : child.once('exit', resolve)));
+      for (const started of [child, signer]) {
+        if (!started) continue;
+        started.kill('SIGTERM');
+        await new Promise((resolve) => (started.exitCode !== null ? resolve(undefined) : started.once('exit', resolve)));
+      }
       await registry.stop();
       await rm(dir, { recursive: true, force: true });
     },

@@ -33,7 +33,7 @@ export async function serverCertificate(dir: string, ca: Pem): Promise<Pem> {
   const cert = path.join(dir, 'server.crt');
   const ext = path.join(dir, 'server.ext');
   await mustRun('openssl', ['req', '-newkey', 'rsa:2048', '-nodes', '-subj', '/CN=127.0.0.1', '-keyout', key, '-out', csr]);
-  await mustRun('sh', ['-c', `printf 'subjectAltName=IP:127.0.0.1,DNS:localhost\\nextendedKeyUsage=serverAuth\\n' > "$1"`, 'sh', ext]);
+  await mustRun('sh', ['-c', `printf 'subjectAltName=IP:127.0.0.1,DNS:localhost\\nextendedKeyUsage=serverAuth,clientAuth\\n' > "$1"`, 'sh', ext]);
   await mustRun('openssl', ['x509', '-req', '-in', csr, '-CA', ca.certFile, '-CAkey', ca.keyFile, '-CAcreateserial', '-days', '2', '-extfile', ext, '-out', cert]);
   return load(cert, key);
 }

@@ -27,7 +27,9 @@ export const notaryTrust: TrustDataKind<NotaryTrustRequirement> = {
     (v.array([...path, 'signerSecrets'], false) ?? []).forEach((_, i) => {
       v.fields([...path, 'signerSecrets', i], ['name'], true);
       const name = v.string([...path, 'signerSecrets', i, 'name'], true);
-      if (name) signerSecrets.push(name);
+      // Portieris asks the cluster for it and fails: an empty name must never drop the signer.
+      if (!name) return v.fail([...path, 'signerSecrets', i, 'name'], 'a signerSecret needs the name of a Secret in the workload\'s namespace');
+      signerSecrets.push(name);
     });
     return { type: 'trust', ...(trustServer ? { trustServer } : {}), signerSecrets, origin: v.origin(path) };
   },

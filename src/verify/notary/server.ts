@@ -24,6 +24,8 @@ export function trustServerFor(trustServer: string | undefined, registryHost: st
       return { ok: false, message: `trustServer "${trustServer}" is not a URL`, hint: 'write the notary server as https://notary.example.com[:port]' };
     }
     if (url.protocol !== 'https:' && url.protocol !== 'http:') return { ok: false, message: `trustServer "${trustServer}" is not an http(s) URL`, hint: 'write the notary server as https://notary.example.com[:port]' };
+    // Credentials in a URL would be printed in every verdict: never accepted.
+    if (url.username !== '' || url.password !== '') return { ok: false, message: 'trustServer must not carry a user name or password: gate prints it in verdicts, and credentials come from the workload\'s pull secrets', hint: 'write the notary server as https://notary.example.com[:port]' };
     return { ok: true, url: trustServer.replace(/\/+$/, ''), from: 'policy' };
   }
   const host = registryHost.replace(/:\d+$/, '').toLowerCase();

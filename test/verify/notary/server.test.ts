@@ -11,6 +11,9 @@ describe('the trust server', () => {
     assert.deepEqual(trustServerFor('https://notary.example.com:4443/', 'registry.example.com'), { ok: true, url: 'https://notary.example.com:4443', from: 'policy' });
     assert.equal(trustServerFor('notary.example.com', 'registry.example.com').ok, false);
     assert.equal(trustServerFor('ftp://notary.example.com', 'registry.example.com').ok, false);
+    const userinfo = trustServerFor('https://user:hunter2@notary.example.com', 'registry.example.com');
+    assert.equal(userinfo.ok, false, 'a password in the URL would be printed in every verdict');
+    assert.doesNotMatch(!userinfo.ok ? userinfo.message : '', /hunter2/);
   });
 
   it('is Portieris\' built-in one for Docker Hub and Quay, matched by host and subdomain only', () => {

@@ -4,12 +4,17 @@
 // secret in turn with the POST form and reads the repository with the token that works.
 
 import assert from 'node:assert/strict';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { createServer, type Server } from 'node:https';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { HttpClient, TransportError } from '../../../src/registry/http.js';
 import { openNotary, type NotaryCredential } from '../../../src/signatures/notary-server.js';
 import { lookupTag } from '../../../src/verify/notary/lookup.js';
 import { loadRepository } from '../../../src/verify/notary/repository.js';
 import { startNotaryBed, type NotaryBed } from '../../helpers/notary.js';
+import { selfSigned, serverCertificate } from '../../helpers/pki.js';
 
 describe('a notary-server with token auth (Portieris\' token flow)', () => {
   let bed: NotaryBed;
@@ -71,5 +76,48 @@ describe('a notary-server with token auth (Portieris\' token flow)', () => {
     const before = bed.tokens!.requests.length;
     await assert.rejects(open([{ source: 'pull secret regcred', username: 'puller', password: 'secret' }], false), (e: TransportError) => e.kind === 'auth' && /is not https: gate sends no credential there/.test(e.message));
     assert.equal(bed.tokens!.requests.length, before, 'the token service heard nothing');
+  });
+});
+
+describe('a trust server that is its own token service (a realm on its own origin)', () => {
+  let dir: string;
+  let server: Server;
+  let url: string;
+  let http: HttpClient;
+  const posts: string[] = [];
+
+  before(async () => {
+    dir = await mkdtemp(path.join(tmpdir(), 'gate-notary-origin-'));
+    const ca = await selfSigned(dir, 'ca', '/CN=gate origin CA');
+    const tls = await serverCertificate(dir, ca);
+    server = createServer({ key: tls.key, cert: tls.cert }, (req, res) => {
+      if (req.url?.startsWith('/token')) {
+        posts.push(req.method ?? '');
+        return void res.writeHead(401).end('{}');
+      }
+      res.writeHead(401, { 'www-authenticate': `Bearer realm="${url}/token",service="notary",scope="repository:registry.example.com/shop/web:pull"` }).end('{}');
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    url = `https://127.0.0.1:${(server.address() as { port: number }).port}`;
+    http = new HttpClient({ requestTimeoutMs: 5000, deadlineMs: Date.now() + 60_000, caFor: async () => [ca.cert] });
+  });
+  after(async () => {
+    await http?.close();
+    server?.closeAllConnections();
+    await new Promise((resolve) => server?.close(resolve));
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  const credentials = [{ source: 'pull secret regcred', username: 'ci', password: 'secret' }];
+  const open = (originTrusted: boolean) => openNotary({ http, url, gun: 'registry.example.com/shop/web', credentials, cleartextAllowed: () => false, originTrusted });
+
+  it('gets no credential when a policy in the checked manifests named it', async () => {
+    await assert.rejects(open(false), (e: TransportError) => e.kind === 'auth' && /named by a policy in the checked manifests/.test(e.message));
+    assert.deepEqual(posts, [], 'the token service heard nothing');
+  });
+
+  it('gets the pull secrets when a .gate/ policy (or Portieris\' map) named it', async () => {
+    await assert.rejects(open(true), (e: TransportError) => e.kind === 'auth' && /refused every credential/.test(e.message));
+    assert.deepEqual(posts, ['POST'], 'the POST form was sent to the realm on the server\'s own origin');
   });
 });
