@@ -112,8 +112,8 @@ async function currentRoot(options: TrustInitOptions, url: string, gun: string):
 }
 
 function policyText(options: TrustInitOptions, repositories: string[], gun: string): string {
-  const signers = options.signerSecrets.length > 0 ? `        signerSecrets:              # Secrets in the workload's namespace: data.name (the signer), data.publicKey (PEM)\n${options.signerSecrets.map((s) => `        - name: ${s}\n`).join('')}` : '';
-  const entries = repositories.map((pattern) => `  - name: ${JSON.stringify(pattern)}\n    policy:\n      mutateImage: false            # gate checks before the sync; a rewrite to the digest would keep Argo CD OutOfSync\n      trust:\n        enabled: true\n        trustServer: ${options.trustServer}\n${signers}`).join('');
+  const signers = options.signerSecrets.length > 0 ? `        signerSecrets:              # Secrets in the workload's namespace: data.name (the signer), data.publicKey (PEM)\n${options.signerSecrets.map((s) => `        - name: ${JSON.stringify(s)}\n`).join('')}` : '';
+  const entries = repositories.map((pattern) => `  - name: ${JSON.stringify(pattern)}\n    policy:\n      mutateImage: false            # gate checks before the sync; a rewrite to the digest would keep Argo CD OutOfSync\n      trust:\n        enabled: true\n        trustServer: ${JSON.stringify(options.trustServer)}\n${signers}`).join('');
   return `# yaml-language-server: $schema=../schemas/image-policy.schema.json
 # Written by gate init. Portieris enforces this file in the cluster (Docker Content Trust,
 # Notary v1), and gate predicts its verdict from the same file: the tag must be signed in

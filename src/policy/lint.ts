@@ -12,7 +12,7 @@ import { parseReference } from '../reference/reference.js';
 import { exemptionEnd, hasExpired } from './exemptions.js';
 import { inApiOrder } from './select.js';
 import type { RegistriesConfig } from './registries-d.js';
-import { pinFor, type Exemption, type GateSettings, type RuleLevel, type TrustPin, type Webhook } from './settings.js';
+import { normalGun, pinFor, type Exemption, type GateSettings, type RuleLevel, type TrustPin, type Webhook } from './settings.js';
 import type { NotaryTrustRequirement } from '../verify/notary/kind.js';
 import { trustServerFor } from '../verify/notary/server.js';
 import { compile, isAnchored } from '../verify/sigstore/identity.js';
@@ -233,25 +233,32 @@ export function lintTrust(policies: PolicySet, pins: readonly TrustPin[], webhoo
       const trust = rule.policy.trust as (NotaryTrustRequirement & { type: string }) | undefined;
       if (trust?.type !== 'trust') continue;
       const where = `${resource.kind}/${resource.name} repository "${rule.name}"`;
-      // The repositories the pattern covers, as a GUN prefix: up to its first wildcard, without a tag.
-      const prefix = rule.name.split('*')[0].replace(/[:@][^/]*$/, '');
-      const registry = prefix.includes('/') ? prefix.slice(0, prefix.indexOf('/')) : '';
-      const hostLike = /[.:]/.test(registry) || registry === 'localhost';
+      // The repositories the pattern covers: one (its wildcard spans only the tag or digest), or a prefix.
+      const star = rule.name.indexOf('*');
+      const written = star < 0 ? rule.name : rule.name.slice(0, star);
+      const lastSlash = written.lastIndexOf('/');
+      const separator = written.slice(lastSlash + 1).search(/[:@]/);
+      const repository = separator >= 0 ? written.slice(0, lastSlash + 1 + separator) : written;
+      const oneRepository = star < 0 || separator >= 0;
+      const first = repository.split('/')[0];
+      const hostLike = repository.includes('/') && (/[.:]/.test(first) || first === 'localhost');
+      const registry = hostLike ? first : 'docker.io';
       if (!trust.trustServer) {
-        if (!hostLike) {
-          findings.push(warning(trust.origin, `${where} enables trust without a trustServer, and its pattern names no registry host: Portieris' built-in map (docker.io, quay.io) applies only to those registries, and any other image it covers is denied "no trust server could be found"; set trust.trustServer`));
-        } else {
-          const server = trustServerFor(undefined, registry);
-          if (!server.ok) findings.push(warning(trust.origin, `${where}: ${server.message}; fix: ${server.hint}`));
-          else if (server.url === 'https://notary.docker.io') findings.push(warning(trust.origin, `${where} uses Docker Hub's notary.docker.io (Portieris' built-in map); Docker is retiring Docker Content Trust (its signing certificates began expiring on 2025-08-08): plan a move to another signature format`));
-        }
+        const server = trustServerFor(undefined, registry);
+        if (!hostLike && star === 0) {
+          findings.push(warning(trust.origin, `${where} enables trust without a trustServer, and its pattern names no registry: Portieris' built-in map (docker.io, quay.io) applies only to those registries, and any other image it covers is denied "no trust server could be found"; set trust.trustServer`));
+        } else if (!server.ok) findings.push(warning(trust.origin, `${where}: ${server.message}; fix: ${server.hint}`));
+        else if (server.url === 'https://notary.docker.io') findings.push(warning(trust.origin, `${where} uses Docker Hub's notary.docker.io (Portieris' built-in map); Docker is retiring Docker Content Trust (its signing certificates began expiring on 2025-08-08): plan a move to another signature format`));
       }
-      const gun = hostLike ? prefix : `docker.io/${prefix}`;
-      const whole = pinFor(pins, gun);
-      const covers = whole !== undefined && (whole.gun === gun || (whole.gun.endsWith('*') && gun.startsWith(whole.gun.slice(0, -1))));
-      if (!covers) {
-        const some = pins.some((p) => p.gun.replace(/\*$/, '').startsWith(gun));
+      // The GUN (or GUN prefix) as Portieris names it: docker.io/library/<name> for an official image.
+      const gun = hostLike ? repository : `docker.io/${repository.includes('/') || !oneRepository ? '' : 'library/'}${repository}`;
+      const covered = oneRepository ? pinFor(pins, gun) !== undefined : pins.some((p) => p.gun.endsWith('*') && normalGun(gun).startsWith(normalGun(p.gun).slice(0, -1)));
+      if (!covered) {
+        const some = pins.some((p) => normalGun(p.gun).replace(/\*$/, '').startsWith(normalGun(gun)));
         findings.push(warning(trust.origin, `${where} enables trust, but ${some ? 'only some of the repositories it covers are pinned' : 'no trustPinning entry covers its repositories'} in .gate/config.yaml: gate then trusts whatever root the trust server gives, with no memory between runs; pin the root (gate init --trust-server <url> --gun <gun> prints the entry)`));
+      }
+      if (webhook === 'portieris' && (rule.policy.simple?.requirements ?? []).length > 0) {
+        findings.push(warning(trust.origin, `${where} has both trust and simple requirements: Portieris compares their digests by identity and denies every image it covers ("Notary signs conflicting digest"); split it into a trust entry and a simple entry, or say webhook: none if no Portieris enforces it`));
       }
     }
   }

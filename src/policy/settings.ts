@@ -286,9 +286,17 @@ function pins(doc: YamlDocument, file: string, folder: string, fail: Fail): Trus
 
 /** The pin for a GUN: its own entry, else the longest prefix entry (`registry.example.com/team/*`). */
 export function pinFor(pinsList: readonly TrustPin[], gun: string): TrustPin | undefined {
-  const exact = pinsList.find((p) => p.gun === gun);
+  const wanted = normalGun(gun);
+  const exact = pinsList.find((p) => normalGun(p.gun) === wanted);
   if (exact) return exact;
-  return pinsList.filter((p) => p.gun.endsWith('*') && gun.startsWith(p.gun.slice(0, -1))).sort((a, b) => b.gun.length - a.gun.length)[0];
+  return pinsList.filter((p) => p.gun.endsWith('*') && wanted.startsWith(normalGun(p.gun).slice(0, -1))).sort((a, b) => b.gun.length - a.gun.length)[0];
+}
+
+/** A GUN with its host as a registry reads it: case does not count, nor an explicit :443 (so a respelt host finds its pin). */
+export function normalGun(gun: string): string {
+  const slash = gun.indexOf('/');
+  const host = slash < 0 ? gun : gun.slice(0, slash);
+  return `${host.toLowerCase().replace(/:443$/, '')}${slash < 0 ? '' : gun.slice(slash)}`;
 }
 
 function deployedKeys(doc: YamlDocument, file: string, fail: Fail): DeployedKeySecret[] {

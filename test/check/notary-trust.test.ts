@@ -371,10 +371,10 @@ describe('trust and simple requirements in one policy', () => {
     await bed?.stop();
   });
 
-  async function check(webhook: string): Promise<JsonReport['results'][number]> {
+  async function check(webhook: string, requirements = '        - type: signedBy\n          keySecret: team\n'): Promise<JsonReport['results'][number]> {
     const repo = await world.repo(
       { 'apps/app.yaml': deployment('app', [`${gun}:v1`]), [`.gate/certs.d/${new URL(bed.notaryUrl).host}/ca.crt`]: bed.ca.cert, '.gate/config.yaml': `webhook: ${webhook}\n` },
-      { requirements: '        - type: signedBy\n          keySecret: team\n' },
+      { requirements },
     );
     try {
       // The world's policy, with trust added beside its simple requirements.
@@ -398,5 +398,13 @@ describe('trust and simple requirements in one policy', () => {
     const result = await check('none');
     assert.equal(result.reason, 'SIGNED', result.message);
     assert.match(result.message, /content trust/);
+  });
+
+  it('simple requirements met without a signature (insecureAcceptAnything) conflict with trust under Portieris too; under none trust decides', async () => {
+    const accept = '        - type: insecureAcceptAnything\n';
+    const portieris = await check('portieris', accept);
+    assert.equal(portieris.reason, 'TRUST_SIMPLE_CONFLICT', portieris.message);
+    const none = await check('none', accept);
+    assert.equal(none.reason, 'SIGNED', none.message);
   });
 });

@@ -35,5 +35,17 @@ describe('gate policy lint on trust policies', () => {
     assert.ok(some.some((m) => /only some of the repositories it covers are pinned/.test(m)), some.join('\n'));
     const all = await lint([['registry.example.com/shop/*', server], ['registry.example.com/shop/web:*', server]], `trustPinning:\n- gun: registry.example.com/shop/*\n  certIds: [${PIN}]\n`);
     assert.deepEqual(all.filter((m) => /trustPinning|pinned/.test(m)), []);
+    // app* covers app-canary too: an exact pin on app is not enough; an official image's GUN is docker.io/library/<name>.
+    const prefixOfName = await lint([['registry.example.com/shop/web*', server], ['nginx:*', server]], `trustPinning:\n- gun: registry.example.com/shop/web\n  certIds: [${PIN}]\n- gun: docker.io/library/nginx\n  certIds: [${PIN}]\n`);
+    assert.ok(prefixOfName.some((m) => /"registry\.example\.com\/shop\/web\*" enables trust, but only some/.test(m)), prefixOfName.join('\n'));
+    assert.ok(!prefixOfName.some((m) => /"nginx:\*"/.test(m)), prefixOfName.join('\n'));
+  });
+
+  it('flags trust with simple requirements under Portieris, which denies every such image', async () => {
+    await repo?.dispose();
+    const body = '  - name: "registry.example.com/shop/*"\n    policy:\n      mutateImage: false\n      trust:\n        enabled: true\n        trustServer: https://notary.example.com\n      simple:\n        requirements:\n        - type: insecureAcceptAnything\n';
+    repo = await makeRepo({ '.gate/policies/trust.yaml': clusterPolicy('trust', body) });
+    const report = await runLint({ namespace: 'default' }, { cwd: repo.dir, now: () => new Date('2027-01-01T00:00:00Z'), env: {}, readStdin: async () => new Uint8Array() });
+    assert.ok(report.findings.some((f) => /has both trust and simple requirements: Portieris .* denies every image/.test(f.message)), JSON.stringify(report.findings));
   });
 });

@@ -19,6 +19,10 @@ describe('trustPinning in config.yaml', () => {
     assert.equal(pinFor(pins, 'registry.example.com/shop/api')?.gun, 'registry.example.com/shop/*', 'the longest prefix');
     assert.equal(pinFor(pins, 'registry.example.com/other/app')?.gun, 'registry.example.com/*');
     assert.equal(pinFor(pins, 'quay.io/team/app'), undefined);
+    // The same host spelt otherwise (case, an explicit :443) is the same registry: its pin applies.
+    assert.equal(pinFor(pins, 'Registry.Example.com/shop/web')?.certIds?.[0], ID);
+    assert.equal(pinFor(pins, 'registry.example.com:443/shop/api')?.gun, 'registry.example.com/shop/*');
+    assert.equal(pinFor(pins, 'registry.example.com:5000/shop/web'), undefined, 'another port is another registry');
   });
 
   it('refuses what a reviewer could not read as one root', () => {

@@ -16,7 +16,7 @@
 import type { ReasonCode } from '../verdict.js';
 import { lookupTag, type SignedTag } from './lookup.js';
 import type { NotaryFailure, Repository } from './repository.js';
-import { checkSigners, type SignerSecret } from './signers.js';
+import { checkSigners, type SignerKey, type SignerSecret } from './signers.js';
 
 export interface TrustQuestion {
   repository: Repository;
@@ -64,17 +64,24 @@ function judgeTag(q: TrustQuestion, tag: string): TrustOutcome {
 }
 
 function judgeDigest(q: TrustQuestion, digest: string): TrustOutcome {
-  // gate's rule: a tag signed for exactly this digest, with every signer.
+  // gate's rule: a tag released for exactly this digest, with every signer.
   const tags = [...new Set(q.repository.roles.flatMap((role) => [...role.targets.keys()]))].sort();
-  const signedTags = tags.filter((tag) => {
+  const released = tags.filter((tag) => {
     const found = lookupTag(q.repository, tag);
-    return found.ok && found.digest === digest && checkSigners(q.repository, tag, digest, q.signers, q.now, q.portieris).ok;
+    return found.ok && found.digest === digest;
   });
+  const parsed = new Map<string, SignerKey>();
+  const checks = released.map((tag) => ({ tag, signers: checkSigners(q.repository, tag, digest, q.signers, q.now, q.portieris, parsed) }));
+  const signedTags = checks.filter((c) => c.signers.ok).map((c) => c.tag);
   if (signedTags.length === 0) {
+    const refused = checks.find((c) => !c.signers.ok)?.signers;
+    if (refused && !refused.ok) {
+      return { ok: false, reason: refused.reason, message: `${digest} is released as ${released.join(', ')}, but not by every signer: ${refused.message}`, hint: refused.hint ?? 'sign the tag as each signer of the policy', digest };
+    }
     return {
       ok: false,
       reason: 'TRUST_NOT_SIGNED',
-      message: `no tag in the trust data of ${q.repository.gun} is signed for ${digest}${q.signers.length ? ` by ${signerList(q)}` : ''} (${tags.length} signed tag${tags.length === 1 ? '' : 's'} read)`,
+      message: `no tag in the trust data of ${q.repository.gun} is signed for ${digest} (${tags.length} signed tag${tags.length === 1 ? '' : 's'} read)`,
       hint: `sign a tag for this digest (docker trust sign ${q.repository.gun}:<tag> for the image, or notary addhash ${q.repository.gun} <tag> <size> --sha256 ${digest.slice(7)}), or pin the digest a signed tag stands for`,
       digest,
     };
@@ -105,7 +112,8 @@ function signedFor(q: TrustQuestion, tag: string): { ok: true; digest: string; r
   const found = lookupTag(q.repository, tag);
   if (!found.ok) {
     if (found.reason === 'no-released-role') {
-      return { ok: false, reason: 'TRUST_RELEASE_MISSING', message: found.message, hint: `sign ${tag} into targets/releases (docker trust sign does; notary addhash --roles targets/releases) or targets` };
+      const sha512Only = found.message.includes('without a sha256');
+      return { ok: false, reason: 'TRUST_RELEASE_MISSING', message: found.message, hint: sha512Only ? `sign ${tag} again with a sha256 digest (docker trust sign writes one; notary addhash --sha256)` : `sign ${tag} into targets/releases (docker trust sign does; notary addhash --roles targets/releases) or targets` };
     }
     const leftOut = q.repository.warnings;
     if (leftOut.length > 0) {
@@ -119,10 +127,7 @@ function signedFor(q: TrustQuestion, tag: string): { ok: true; digest: string; r
     return { ok: false, reason: 'TRUST_NOT_SIGNED', message: `No valid trust data for ${tag} in ${q.repository.gun}`, hint: `sign it: docker trust sign ${q.repository.gun}:${tag} (or notary addhash)` };
   }
   const signers = checkSigners(q.repository, tag, found.digest, q.signers, q.now, q.portieris);
-  if (!signers.ok) {
-    const reason: ReasonCode = signers.message.startsWith('no signature found') ? 'SIGNER_MISSING' : signers.message.startsWith('Incompatible digest') ? 'DIGEST_MISMATCH' : 'UNTRUSTED_KEY';
-    return { ok: false, reason, message: signers.message, hint: signers.hint ?? 'sign the tag with the signer\'s key, or correct the Secret' };
-  }
+  if (!signers.ok) return { ok: false, reason: signers.reason, message: signers.message, hint: signers.hint ?? 'sign the tag with the signer\'s key, or correct the Secret' };
   return { ok: true, digest: found.digest, role: found.released, entries: found.entries };
 }
 

@@ -366,7 +366,8 @@ async function fetchByHash(fetch: NotaryFetch, role: string, meta: MetaEntry): P
   const name = meta.sha256 ? `${role}.${meta.sha256.toString('hex')}.json` : `${role}.${meta.sha512!.toString('hex')}.json`;
   if (meta.length > FILE_MAX) throw new Fail('malformed', `${role} is said to be ${meta.length} bytes, more than the ${FILE_MAX} gate reads`);
   const bytes = await fetch(name, meta.length);
-  if (!bytes) throw new Fail('no-trust-data', `${role}.${(meta.sha256 ?? meta.sha512)!.toString('hex')} trust data unavailable.  Has a notary repository been initialized?`);
+  // Named by its parent and missing: the repository is inconsistent, not merely unsigned.
+  if (!bytes) throw new Fail('malformed', `${role}.${(meta.sha256 ?? meta.sha512)!.toString('hex')} trust data unavailable.  Has a notary repository been initialized?`);
   if (bytes.length > meta.length) throw new Fail('hash', `${role} is longer than the ${meta.length} bytes its parent gives`);
   for (const [algorithm, expected] of [['sha256', meta.sha256], ['sha512', meta.sha512]] as const) {
     if (expected && !createHash(algorithm).update(bytes).digest().equals(expected)) throw new Fail('hash', `${algorithm} checksum for ${role} did not match: expected ${expected.toString('hex')}`);

@@ -51,30 +51,32 @@ export function signerKey(pem: string, now: Date): SignerKey {
   }
 }
 
-export type SignerCheck = { ok: true } | { ok: false; message: string; hint?: string };
+export type SignerCheck = { ok: true } | { ok: false; reason: 'SIGNER_MISSING' | 'UNTRUSTED_KEY' | 'DIGEST_MISMATCH'; message: string; hint?: string };
 
 /**
  * Every signer must sign `tag` with `digest` (the released one) in targets/<name>, by a
  * listed key: `byKeyId` (Portieris) compares the ID of the Secret's PEM form, else the public keys.
  */
-export function checkSigners(repository: Repository, tag: string, digest: string, signers: readonly SignerSecret[], now: Date, byKeyId: boolean): SignerCheck {
+export function checkSigners(repository: Repository, tag: string, digest: string, signers: readonly SignerSecret[], now: Date, byKeyId: boolean, parsed = new Map<string, SignerKey>()): SignerCheck {
   for (const signer of signers) {
     const role = repository.roles.find((r) => r.name === `targets/${signer.name}`);
     // A role signs only names under the paths its parent gave it (as notary's walk drops the others).
     const entry = role && role.paths.some((prefix) => tag.startsWith(prefix)) ? role.targets.get(tag) : undefined;
-    if (!role || !entry) return { ok: false, message: `no signature found for role ${signer.name} (Secret ${signer.secret}): targets/${signer.name} ${role ? `does not sign ${tag}` : 'is not a valid delegation of the repository'}`, hint: `sign ${tag} as ${signer.name} (docker trust sign, or notary addhash --roles targets/${signer.name}), or remove the signer from the policy` };
-    const key = signerKey(signer.publicKey, now);
-    if (!key.ok) return { ok: false, message: `the publicKey of Secret ${signer.secret}: ${key.message}` };
+    if (!role || !entry) return { ok: false, reason: 'SIGNER_MISSING', message: `no signature found for role ${signer.name} (Secret ${signer.secret}): targets/${signer.name} ${role ? `does not sign ${tag}` : 'is not a valid delegation of the repository'}`, hint: `sign ${tag} as ${signer.name} (docker trust sign, or notary addhash --roles targets/${signer.name}), or remove the signer from the policy` };
+    // Parsed once per PEM however many tags are checked (`parsed`, shared by the caller).
+    const key = parsed.get(signer.publicKey) ?? signerKey(signer.publicKey, now);
+    parsed.set(signer.publicKey, key);
+    if (!key.ok) return { ok: false, reason: 'UNTRUSTED_KEY', message: `the publicKey of Secret ${signer.secret}: ${key.message}`, hint: `put the signer's PEM certificate or public key (ECDSA or RSA) in data.publicKey of Secret ${signer.secret}` };
     const listed = role.keys.some((k) => k.id === key.id);
     if (!listed) {
       const sameKey = role.keys.find((k) => sameSpki(k, key.der));
       if (!sameKey || byKeyId) {
         const form = sameKey ? ` — the role lists the same key as a ${sameKey.certificates ? 'certificate' : 'bare public key'} (ID ${sameKey.id.slice(0, 12)}…), and Portieris compares the ID of the form in the Secret (a ${key.form}, ID ${key.id.slice(0, 12)}…)` : '';
         const hint = sameKey ? `put the ${sameKey.certificates ? 'certificate' : 'public key'} form in Secret ${signer.secret} (data.publicKey), the form the delegation lists` : `use the key targets/${signer.name} lists (notary delegation list), or add this key to the delegation`;
-        return { ok: false, message: `Public keys are different: the key of Secret ${signer.secret} is not a key of targets/${signer.name}${form}`, hint };
+        return { ok: false, reason: 'UNTRUSTED_KEY', message: `Public keys are different: the key of Secret ${signer.secret} is not a key of targets/${signer.name}${form}`, hint };
       }
     }
-    if (!entry.sha256 || `sha256:${entry.sha256.toString('hex')}` !== digest) return { ok: false, message: `Incompatible digest: targets/${signer.name} signs ${tag} as ${entry.sha256 ? `sha256:${entry.sha256.toString('hex')}` : 'no sha256 digest'}, the released digest is ${digest}` };
+    if (!entry.sha256 || `sha256:${entry.sha256.toString('hex')}` !== digest) return { ok: false, reason: 'DIGEST_MISMATCH', message: `Incompatible digest: targets/${signer.name} signs ${tag} as ${entry.sha256 ? `sha256:${entry.sha256.toString('hex')}` : 'no sha256 digest'}, the released digest is ${digest}` };
   }
   return { ok: true };
 }
