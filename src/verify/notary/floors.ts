@@ -16,7 +16,7 @@ export function rollbackAgainst(fresh: Repository, seen: Repository): NotaryFail
     if (now !== undefined && now < version) return { kind: 'rollback', message: `version ${now} is lower than current version ${version} (${role}, seen by an earlier run)` };
     // A delegation that vanished while the snapshot did not move on: older data, or a server that
     // equivocates (one left out today as expired or under its threshold is told as such instead).
-    const leftOut = fresh.warnings.some((w) => w.startsWith(`${role} left out:`));
+    const leftOut = fresh.leftOut.some((r) => r.name === role);
     if (now === undefined && !leftOut && role.startsWith('targets/') && (fresh.versions.snapshot ?? 0) <= (seen.versions.snapshot ?? 0)) {
       return { kind: 'rollback', message: `${role} was seen at version ${version} by an earlier run and is missing from snapshot version ${fresh.versions.snapshot}` };
     }

@@ -115,12 +115,13 @@ function signedFor(q: TrustQuestion, tag: string): { ok: true; digest: string; r
       const sha512Only = found.message.includes('without a sha256');
       return { ok: false, reason: 'TRUST_RELEASE_MISSING', message: found.message, hint: sha512Only ? `sign ${tag} again with a sha256 digest (docker trust sign writes one; notary addhash --sha256)` : `sign ${tag} into targets/releases (docker trust sign does; notary addhash --roles targets/releases) or targets` };
     }
-    const leftOut = q.repository.warnings;
+    // Only a delegation that could have signed the tag (its paths cover it) makes it more than unsigned.
+    const leftOut = q.repository.leftOut.filter((role) => role.paths.some((prefix) => tag.startsWith(prefix)));
     if (leftOut.length > 0) {
       return {
         ok: false,
         reason: 'TRUST_DELEGATION_INVALID',
-        message: `No valid trust data for ${tag}: ${leftOut.join('; ')}`,
+        message: `No valid trust data for ${tag}: ${leftOut.map((role) => `${role.name} left out: ${role.why}`).join('; ')}`,
         hint: 'the delegation that would sign it is expired or not signed by its own keys: re-sign it (notary witness, or publish again with a key the delegation lists)',
       };
     }

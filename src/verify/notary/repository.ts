@@ -48,6 +48,8 @@ export interface Repository {
   /** The canonical IDs of the root certificates that signed the root. */
   rootCertIds: string[];
   warnings: string[];
+  /** Delegations left out (expired, under their threshold), with the paths they would have signed. */
+  leftOut: Array<{ name: string; paths: string[]; why: string }>;
 }
 
 export interface LoadOptions {
@@ -95,6 +97,7 @@ export async function loadRepository(fetch: NotaryFetch, options: LoadOptions): 
 async function load(fetch: NotaryFetch, options: LoadOptions): Promise<Repository> {
   const { gun, now } = options;
   const warnings: string[] = [];
+  const leftOut: Repository['leftOut'] = [];
   const versions: Record<string, number> = {};
   const expiries: Record<string, Date> = {};
 
@@ -167,6 +170,7 @@ async function load(fetch: NotaryFetch, options: LoadOptions): Promise<Repositor
       } catch (e) {
         if (e instanceof Fail && (e.kind === 'expired' || e.kind === 'threshold')) {
           warnings.push(`${role.name} left out: ${e.message}`);
+          leftOut.push({ name: role.name, paths, why: e.message });
           continue;
         }
         throw e;
@@ -179,7 +183,7 @@ async function load(fetch: NotaryFetch, options: LoadOptions): Promise<Repositor
 
   // Breadth-first order, as notary's lookup walks the tree: targets, its delegations in listed order, theirs…
   const order = [...views.values()].sort((a, b) => a.name.split('/').length - b.name.split('/').length);
-  return { gun, versions, expiries, roles: order, rootCertIds: leaves.filter((k) => trustedRootIds.includes(k.id)).map(canonicalKeyId), warnings };
+  return { gun, versions, expiries, roles: order, rootCertIds: leaves.filter((k) => trustedRootIds.includes(k.id)).map(canonicalKeyId), warnings, leftOut };
 }
 
 // ——— parsing ———

@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { before, describe, it } from 'node:test';
 import { judgeTrust, type TrustQuestion } from '../../../src/verify/notary/judge.js';
 import { loadRepository, type Repository } from '../../../src/verify/notary/repository.js';
-import { generateRepo } from '../../helpers/notary-repo.js';
+import { ecdsaKey, generateRepo } from '../../helpers/notary-repo.js';
 
 const GUN = 'registry.example.com/shop/web';
 const D1 = 'ab'.repeat(32);
@@ -45,5 +45,23 @@ describe('the verdict of a trust policy on verified trust data', () => {
     assert.match(!mutated.ok ? mutated.message : '', new RegExp(`rewrite the image to latest's signed digest sha256:${D2}`));
     assert.equal(ask({ digest: `sha256:${D1}`, mutateImageOff: true }).ok, true);
     assert.equal(ask({ digest: `sha256:${D2}`, mutateImageOff: false }).ok, true, 'latest itself: the rewrite changes nothing');
+  });
+
+  it('an unsigned tag is TRUST_DELEGATION_INVALID only when a delegation left out could have signed it (its paths cover the tag)', async () => {
+    const past = new Date(NOW.getTime() - 86_400_000);
+    const load = async (paths: string[]) => {
+      const files = await generateRepo({ gun: GUN, targets: {}, releases: { targets: { 'rc-1': D1 }, signer: ecdsaKey(), expires: past, paths } });
+      const loaded = await loadRepository(async (name) => files.get(name), { gun: GUN, now: NOW });
+      assert.ok(loaded.ok);
+      return loaded.repository;
+    };
+    const covering = await load(['']);
+    const elsewhere = await load(['rc-']);
+    const question = { tag: 'v1', registryDigest: `sha256:${D1}`, signers: [], now: NOW, portieris: true, mutateImageOff: true };
+    const a = judgeTrust({ ...question, repository: covering });
+    assert.equal(!a.ok && a.reason, 'TRUST_DELEGATION_INVALID');
+    assert.match(!a.ok ? a.message : '', /targets\/releases left out: targets\/releases expired/);
+    const b = judgeTrust({ ...question, repository: elsewhere });
+    assert.equal(!b.ok && b.reason, 'TRUST_NOT_SIGNED', 'a delegation for rc-* tags says nothing about v1');
   });
 });
