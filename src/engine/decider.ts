@@ -160,6 +160,7 @@ export class Decider {
       ...(options.cache ? { cache: options.cache } : {}),
       now: options.now,
       portieris: (options.webhook ?? 'none') === 'portieris',
+      keySecret: options.keySecret ?? 'off',
       warn: (w) => this.warnings.push(w),
     });
     this.stores = new SignatureStores({

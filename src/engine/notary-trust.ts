@@ -16,7 +16,7 @@ import type { EvidenceCache } from '../cache/evidence-cache.js';
 import type { EvidenceCacheParts } from '../cache/key.js';
 import { untrustedBlob, type NotaryFetch } from '../evidence.js';
 import type { KeyStore } from '../policy/keys.js';
-import { pinFor, type TrustPin } from '../policy/settings.js';
+import { pinFor, type RuleLevel, type TrustPin } from '../policy/settings.js';
 import type { ImageReference } from '../reference/reference.js';
 import { credentialKey, type CredentialCandidate } from '../registry/credentials.js';
 import type { HttpClient } from '../registry/http.js';
@@ -47,6 +47,8 @@ export interface NotaryTrustOptions {
   now: Date;
   /** Predict Portieris (key IDs, digest references read as `latest`), or judge alone. */
   portieris: boolean;
+  /** The key-secret rule: a signer Secret Portieris will not find in the workload's namespace denies, warns, or is not looked at. */
+  keySecret: RuleLevel;
   warn: (warning: Warning) => void;
 }
 
@@ -72,6 +74,7 @@ export class NotaryTrust {
   private readonly repositories = new Map<string, Promise<Loaded>>();
   private readonly cas = new Map<string, Promise<string>>();
   private readonly warnedUnpinned = new Set<string>();
+  private readonly warnedSecrets = new Set<string>();
 
   constructor(private readonly options: NotaryTrustOptions) {}
 
@@ -90,9 +93,11 @@ export class NotaryTrust {
 
     // Portieris keys its signer map by name: a later Secret with the same signer name wins.
     const bySigner = new Map<string, SignerSecret>();
+    const undeployed: Array<{ secret: string; name: string; source: string; clusterAsked: boolean }> = [];
     for (const secret of requirement.signerSecrets) {
       const found = await this.options.keys.signerSecret({ secret, namespace: query.namespace, policy: query.label, origin: requirement.origin });
       bySigner.set(found.name, { secret, name: found.name, publicKey: found.publicKey });
+      if (!found.deployed) undeployed.push({ secret, name: found.name, source: found.source, clusterAsked: found.clusterAsked });
     }
     const signers = [...bySigner.values()];
     reading.signers = signers.map((s) => ({ secret: s.secret, name: s.name }));
@@ -134,7 +139,30 @@ export class NotaryTrust {
     if (outcome.comparison) reading.comparison = outcome.comparison;
     if (!outcome.ok) return { verdict: deny(outcome.reason, `content trust (${server.url}): ${outcome.message}`, outcome.hint, outcome.digest ?? digestOf), reading };
     const verdict = allow('SIGNED', `content trust (${server.url}, read ${loaded.via}): ${outcome.message}`, outcome.digest);
+    const notDeployed = this.signerSecretRule(undeployed, query, outcome.digest);
+    if (notDeployed) return { verdict: notDeployed, reading };
     return { verdict: { ...verdict, signers: [`notary ${gun}:${outcome.tag}`, ...signers.map((s) => `targets/${s.name}`)] }, reading };
+  }
+
+  /**
+   * Portieris reads each signerSecret from the workload's namespace and fails without it. A
+   * Secret gate found only in .gate/ without a namespace says nothing about that: denied
+   * (KEY_NOT_DEPLOYED) or warned once per Secret and namespace, as the key-secret rule says.
+   */
+  private signerSecretRule(undeployed: ReadonlyArray<{ secret: string; name: string; source: string; clusterAsked: boolean }>, query: TrustQuery, digest: string): Verdict | undefined {
+    const level = this.options.keySecret;
+    for (const secret of level === 'off' ? [] : undeployed) {
+      const where = `Secret "${secret.secret}" in namespace "${query.namespace}"`;
+      const message = `${query.label} needs signerSecret "${secret.secret}": gate found it only in ${secret.source}, and ${secret.clusterAsked ? `the cluster has no ${where}` : `nothing says the cluster holds ${where}`}, which is all Portieris reads, so it would deny the pod`;
+      const hint = `kubectl create secret generic ${secret.secret} --from-literal=name=${secret.name} --from-file=publicKey=<${secret.name}'s certificate or key> -n ${query.namespace}; then add the Secret to the manifests, declare it in .gate/config.yaml keySecrets, or check with --cluster`;
+      if (level === 'deny') return deny('KEY_NOT_DEPLOYED', message, hint, digest);
+      const key = `${secret.secret}\u0000${query.namespace}`;
+      if (!this.warnedSecrets.has(key)) {
+        this.warnedSecrets.add(key);
+        this.options.warn({ ...query.requirement.origin, message: `${message}; fix: ${hint}` });
+      }
+    }
+    return undefined;
   }
 
   /** Once per (server, GUN, credentials) in a run; a transport failure is thrown (TransportError). */

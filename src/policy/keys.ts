@@ -168,29 +168,30 @@ export class KeyStore {
    * file: a Secret in .gate/ for that namespace, one in .gate/ without a namespace, the one
    * in the checked manifests landing there, and with --cluster the cluster's.
    */
-  async signerSecret(request: { secret: string; namespace: string; policy: string; origin: Origin }): Promise<{ name: string; publicKey: string; source: string; deployed: boolean }> {
+  async signerSecret(request: { secret: string; namespace: string; policy: string; origin: Origin }): Promise<{ name: string; publicKey: string; source: string; deployed: boolean; clusterAsked: boolean }> {
     const what = `${request.policy} names signerSecret "${request.secret}"`;
-    const candidates: Array<[ManifestObject | undefined, boolean]> = [
-      [findSecret(this.gateSecrets, request.secret, request.namespace, 'exact', this.defaultNamespace), true],
-      [findSecret(this.gateSecrets, request.secret, request.namespace, 'unscoped', this.defaultNamespace), false],
-      [findSecret(this.inputSecrets, request.secret, request.namespace, 'lands-in', this.defaultNamespace), true],
-    ];
-    for (const [secret, deployed] of candidates) {
-      if (!secret) continue;
-      const { values, invalid } = secretValues(secret);
-      const where = `Secret ${request.secret} at ${secret.file}:${secret.line}`;
-      if (invalid.length > 0) throw new GateError('KEY_INVALID', `${what}: ${invalid.join(', ')} of ${where} is not base64`, { file: secret.file, line: secret.line });
-      return { ...signerFields(values, `${what}: ${where}`, { file: secret.file, line: secret.line }), source: where, deployed };
-    }
-    if (this.cluster) {
-      let found;
+    const inManifests = findSecret(this.inputSecrets, request.secret, request.namespace, 'lands-in', this.defaultNamespace);
+    const forNamespace = findSecret(this.gateSecrets, request.secret, request.namespace, 'exact', this.defaultNamespace);
+    const kept = forNamespace ?? findSecret(this.gateSecrets, request.secret, request.namespace, 'unscoped', this.defaultNamespace) ?? inManifests;
+    // Whether Portieris will find it: in the manifests, kept in .gate/ for that namespace, in the cluster, or declared.
+    const declared = this.declared.some((d) => d.name === request.secret && (d.namespaces === null || d.namespaces.includes(request.namespace)));
+    const readCluster = async () => {
       try {
-        found = await this.cluster.get(request.namespace, request.secret);
+        return await this.cluster?.get(request.namespace, request.secret);
       } catch (e) {
         throw new GateError('SOURCE_UNAVAILABLE', `${what}: ${(e as Error).message}`, request.origin);
       }
-      if (found) return { ...signerFields(found.data, `${what}: Secret ${request.secret} in the cluster`, request.origin), source: found.source, deployed: true };
+    };
+    if (kept) {
+      const { values, invalid } = secretValues(kept);
+      const where = `Secret ${request.secret} at ${kept.file}:${kept.line}`;
+      if (invalid.length > 0) throw new GateError('KEY_INVALID', `${what}: ${invalid.join(', ')} of ${where} is not base64`, { file: kept.file, line: kept.line });
+      const fields = signerFields(values, `${what}: ${where}`, { file: kept.file, line: kept.line });
+      const deployed = inManifests !== undefined || forNamespace !== undefined || declared || (this.cluster !== undefined && (await readCluster()) !== undefined);
+      return { ...fields, source: where, deployed, clusterAsked: this.cluster !== undefined };
     }
+    const found = await readCluster();
+    if (found) return { ...signerFields(found.data, `${what}: Secret ${request.secret} in the cluster`, request.origin), source: found.source, deployed: true, clusterAsked: true };
     throw new GateError(
       'KEY_MISSING',
       `${what}, but there is no Secret "${request.secret}" in ${this.keysDir ? '.gate/ or ' : ''}the checked manifests${this.cluster ? ' or the cluster' : ''} (namespace "${request.namespace}"): Portieris reads it from the workload's namespace${this.elsewhere({ ...request, extension: 'pub', howToExport: '' })}`,

@@ -198,6 +198,18 @@ describe('Portieris trust policies against a real notary-server (gate check; the
     assert.equal(alone.report.results[0].reason, 'SIGNED', alone.report.results[0].message);
   });
 
+  it('a signer Secret kept only in .gate/ without a namespace: Portieris would not find it (KEY_NOT_DEPLOYED); declared deployed, or with no webhook, it counts', async () => {
+    const secret = signerSecret('alice-signer', 'alice', await readFile(alice.cert, 'utf8')).replace(', namespace: shop}', '}');
+    const extra = '        signerSecrets:\n        - name: alice-signer\n';
+    const kept = await check([`${gun}:v2`], { extra, files: { '.gate/policies/alice-signer.yaml': secret } });
+    assert.equal(kept.report.results[0].reason, 'KEY_NOT_DEPLOYED', kept.report.results[0].message);
+    assert.match(kept.report.results[0].hint ?? '', /kubectl create secret generic alice-signer --from-literal=name=alice --from-file=publicKey=.* -n shop/);
+    const declared = await check([`${gun}:v2`], { extra, files: { '.gate/policies/alice-signer.yaml': secret, '.gate/config.yaml': 'keySecrets:\n- name: alice-signer\n  namespaces: [shop]\n' } });
+    assert.equal(declared.report.results[0].reason, 'SIGNED', declared.report.results[0].message);
+    const alone = await check([`${gun}:v2`], { extra, files: { '.gate/policies/alice-signer.yaml': secret }, args: ['--webhook', 'none'] });
+    assert.equal(alone.report.results[0].reason, 'SIGNED', alone.report.results[0].message);
+  });
+
   it('a signer Secret without its fields is a configuration error naming them', async () => {
     const files = { 'apps/signers.yaml': 'apiVersion: v1\nkind: Secret\nmetadata: {name: alice-signer, namespace: shop}\nstringData: {name: alice}\n' };
     const result = await check([`${gun}:v2`], { extra: '        signerSecrets:\n        - name: alice-signer\n', files }).catch((e: Error) => e);
