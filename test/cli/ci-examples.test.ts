@@ -15,6 +15,7 @@ import { PROJECT_ROOT, gateJson } from '../helpers/gate.js';
 import { assertValidSarif, parseJunit } from '../helpers/formats.js';
 import { copyExample } from '../helpers/in-process.js';
 import { run } from '../helpers/tools.js';
+import { runAction } from '../helpers/action.js';
 
 const CI = path.join(PROJECT_ROOT, 'examples/ci');
 
@@ -49,18 +50,17 @@ describe('the CI examples of the README', () => {
     }
   });
 
-  it('GitHub Actions: annotations in the log, a SARIF file that the upload step finds, a step summary', async () => {
+  it('GitHub Actions: the workflow\'s action step (action.yml, run as the runner would) writes annotations, the SARIF file the upload step reads, a step summary', async () => {
     const workflow = yaml.load(await readFile(path.join(CI, 'github-workflow.yaml'), 'utf8')) as Workflow;
     const steps = Object.values(workflow.jobs)[0].steps;
-    const check = steps.find((s) => s.run?.startsWith('gate check'));
+    const check = steps.find((s) => /\/gate@/.test(s.uses ?? ''));
     const upload = steps.find((s) => s.uses?.startsWith('github/codeql-action/upload-sarif'));
-    assert.ok(check?.run && upload?.with, 'a gate check step and an upload-sarif step');
+    assert.ok(check?.with && upload?.with, 'a gate action step and an upload-sarif step');
     assert.equal(upload.if, 'always()', 'the SARIF file is uploaded when gate denies (the step fails)');
 
     const repo = await copyExample('shop-denied');
     try {
-      const summary = path.join(repo.dir, 'step-summary.md');
-      const step = await runStep(check.run, repo.dir, { GITHUB_STEP_SUMMARY: summary });
+      const step = await runAction(repo.dir, check.with);
       const { report } = await gateJson(['check', 'apps/'], { cwd: repo.dir });
       const denied = report.results.filter((r) => r.verdict === 'deny');
       assert.ok(denied.length > 0);
@@ -74,8 +74,7 @@ describe('the CI examples of the README', () => {
       const located = sarif.runs[0].results.map((r) => `${r.locations[0].physicalLocation!.artifactLocation.uri}:${r.locations[0].physicalLocation!.region.startLine}`);
       assert.deepEqual(located.sort(), denied.flatMap((r) => r.sources.map((s) => `${s.file}:${s.line}`)).sort(), 'SARIF paths are relative to the checkout, as code scanning needs');
 
-      const markdown = await readFile(summary, 'utf8');
-      for (const r of denied) assert.ok(markdown.includes(`\`${r.reason}\``), `the step summary names ${r.reason}`);
+      for (const r of denied) assert.ok(step.summary.includes(`\`${r.reason}\``), `the step summary names ${r.reason}`);
     } finally {
       await repo.dispose();
     }
