@@ -1,4 +1,5 @@
-# The gate sidecar for Argo CD's repo-server (and a CI image for `gate check`).
+# The gate sidecar for Argo CD's repo-server, and the CI image for `gate check` (the Tekton
+# Task's `image`), built from the npm package (npm pack) on Node.js 24 LTS.
 #   docker build -t registry.example.com/platform/gate:0.1.0 .
 # helm and kustomize come from the Argo CD image itself, so that gate renders with the
 # very versions Argo CD would use: keep ARGOCD_VERSION equal to your Argo CD's.
@@ -9,20 +10,23 @@ FROM quay.io/argoproj/argocd:${ARGOCD_VERSION} AS argocd
 
 FROM ${NODE_IMAGE} AS build
 WORKDIR /src
-COPY package.json package-lock.json tsconfig.json ./
+COPY package.json package-lock.json tsconfig.json README.md ./
 COPY src ./src
-RUN npm ci --ignore-scripts && npx tsc -p tsconfig.json && npm prune --omit=dev
+COPY schemas ./schemas
+# The image holds the very npm package users install (npm pack: the CLI, the JSON Schemas, the
+# README), with the production dependencies package-lock.json pins.
+RUN npm ci --ignore-scripts && npm run build \
+ && npm pack --ignore-scripts --pack-destination . \
+ && mkdir pkg && tar -xzf gitops-gate-*.tgz -C pkg \
+ && cp package-lock.json pkg/package/ && cd pkg/package && npm ci --omit=dev --ignore-scripts && rm package-lock.json
 
 FROM ${NODE_IMAGE}
 # git: kustomize remote bases, as in Argo CD's own image.
 RUN apt-get update && apt-get install -y --no-install-recommends git ca-certificates && rm -rf /var/lib/apt/lists/*
 COPY --from=argocd /usr/local/bin/helm /usr/local/bin/kustomize /usr/local/bin/
 WORKDIR /opt/gate
-COPY --from=build /src/package.json ./
-COPY --from=build /src/node_modules ./node_modules
-COPY --from=build /src/dist/src ./dist/src
-# gate init copies the JSON Schemas from here.
-COPY schemas ./schemas
+# The unpacked package: dist/src, schemas/ (gate init copies the JSON Schemas from here), README.md, node_modules.
+COPY --from=build /src/pkg/package ./
 COPY plugin/plugin.yaml /home/argocd/cmp-server/config/plugin.yaml
 RUN ln -s /opt/gate/dist/src/cli/gate.js /usr/local/bin/gate && chmod 755 /opt/gate/dist/src/cli/gate.js
 # Everything writable lives under /tmp, an emptyDir of the sidecar.

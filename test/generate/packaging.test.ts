@@ -73,6 +73,31 @@ describe('the npm package', () => {
       await rm(dir, { recursive: true, force: true });
     }
   });
+
+  it('the Dockerfile\'s build stage, run in a folder as docker would (no container engine here), makes the npm package with its production dependencies only', async () => {
+    const dockerfile = (await read('Dockerfile')).replace(/\\\n/g, ' ');
+    const stage = dockerfile.slice(dockerfile.indexOf(' AS build'), dockerfile.indexOf('\nFROM ', dockerfile.indexOf(' AS build')));
+    const workdir = /^WORKDIR (\S+)$/m.exec(stage)![1];
+    const copies = [...stage.matchAll(/^COPY (.+) (\S+)$/gm)].flatMap((m) => m[1].split(/\s+/));
+    const command = /^RUN (.+)$/m.exec(stage)![1];
+    const dir = await mkdtemp(path.join(tmpdir(), 'gate-docker-build-'));
+    try {
+      for (const source of copies) await mustRun('cp', ['-R', path.join(PROJECT_ROOT, source), path.join(dir, source)]);
+      // npm from its cache (npm ci filled it), as the packaging test above installs: the tests reach no registry.
+      const built = await run('bash', ['-euo', 'pipefail', '-c', command], { cwd: dir, env: { ...process.env, npm_config_offline: 'true', npm_config_loglevel: 'error', npm_config_audit: 'false', npm_config_fund: 'false' } });
+      assert.equal(built.code, 0, built.stderr);
+      const packageDir = path.join(dir, 'pkg/package');
+      assert.match(dockerfile, new RegExp(`COPY --from=build ${path.posix.join(workdir, 'pkg/package')} \\./`), 'the final stage copies what the build stage made');
+      const modules = await readdir(path.join(packageDir, 'node_modules'));
+      assert.ok(modules.includes('openpgp') && !modules.includes('typescript'), 'production dependencies only');
+      assert.ok((await readdir(path.join(packageDir, 'schemas'))).length > 0);
+      assert.deepEqual((await readdir(packageDir)).filter((f) => f === 'package-lock.json' || f === 'test'), []);
+      const version = await mustRun(process.execPath, [path.join(packageDir, 'dist/src/cli/gate.js'), '--version'], { cwd: dir });
+      assert.equal(version.stdout.toString('utf8').trim(), (JSON.parse(await read('package.json')) as { version: string }).version);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
 });
 
 /** The markdown table that starts with `header`, as its lines. */
