@@ -62,3 +62,6 @@ sign shop-denied web registry.example.com/shop/web:1.4
 sign shop-denied api registry.example.com/shop/payments:2.1
 
 for image in web api migrate worker; do echo "$image sha256:$(digest "$image")"; done
+
+# The example's policy tests replay what `gate record` keeps: new signatures need a new recording.
+(cd "$examples/shop" && node "$examples/../dist/src/cli/gate.js" record --offline)

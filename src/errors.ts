@@ -17,6 +17,8 @@ export type GateErrorCode =
   | 'RENDER_FAILED' // helm or kustomize failed, or the app cannot be rendered
   | 'OUTPUT_UNWRITABLE' // a report file (--output FORMAT=FILE) that cannot be written
   | 'LIMIT_EXCEEDED' // input past one of gate's size or count limits (README "Limits")
+  | 'RECORDING_STALE' // gate test: the policy now needs evidence the recording does not hold (re-record)
+  | 'RECORDING_INVALID' // gate test: .gate/testdata/ is missing, malformed, or a blob does not match its hash
   | 'SOURCE_UNAVAILABLE'; // the cluster or a credential helper did not answer: no verdict (exit 3)
 
 export interface SourcePosition {

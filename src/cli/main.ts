@@ -14,6 +14,7 @@ import { renderExplanation } from '../report/explain.js';
 import { runInit } from '../commands/init.js';
 import { runCosignInit } from '../commands/init-cosign.js';
 import { runTrustInit } from '../commands/init-trust.js';
+import { renderTestJunit, renderTestText, runRecord, runTest, testExitCode } from '../commands/test.js';
 import { renderLint, runLint } from '../commands/lint.js';
 import { EXIT_BAD_INPUT, EXIT_INCOMPLETE, GateError, errorMessage, exitCodeForError, internalErrorText, type Warning } from '../errors.js';
 import { reportFileProblem, writeProblem, writeReportFile } from '../report/report-file.js';
@@ -72,6 +73,14 @@ interface ExplainFlags extends CommonFlags {
   timeout: number;
   pullSecret: string[];
   output: 'text' | 'json';
+}
+
+interface TestFlags extends CommonFlags {
+  namespace: string;
+  timeout: number;
+  output: 'text' | 'junit' | 'json';
+  junit?: string;
+  now?: Date;
 }
 
 interface InitFlags {
@@ -153,6 +162,28 @@ export async function main(argv: string[]): Promise<number> {
     .option('--timeout <seconds>', 'time budget', seconds, DEFAULTS.timeoutSeconds);
   commonOptions(explain, { searchFrom: 'the current folder', network: true, batch: false }).action(async (image: string, flags: ExplainFlags) => {
     exitCode = await runExplainCommand(image, flags);
+  });
+
+  const test = program
+    .command('test')
+    .description('run the policy tests of .gate/tests/ offline, on the evidence gate record kept in .gate/testdata/ (no network): exit 1 when a case gets another verdict than it expects')
+    .addOption(new Option('-o, --output <format>', 'text, junit or json').choices(['text', 'junit', 'json']).default('text'))
+    .option('--junit <file>', 'also write a JUnit report to this file')
+    .option('--now <time>', 'decide at this time (RFC 3339) instead of the recording\'s', instant)
+    .option('-n, --namespace <namespace>', 'namespace used to look up keys of ClusterImagePolicies', 'default')
+    .option('--timeout <seconds>', 'time budget', seconds, DEFAULTS.timeoutSeconds);
+  commonOptions(test, { searchFrom: 'the current folder', network: false, batch: false }).action(async (flags: TestFlags) => {
+    exitCode = await runTestCommand(flags, false);
+  });
+
+  const record = program
+    .command('record')
+    .description('decide every case of .gate/tests/ against the live registries and keep what the decisions read in .gate/testdata/ (content-addressed, no credentials), for gate test')
+    .addOption(new Option('-o, --output <format>', 'text or json').choices(['text', 'json']).default('text'))
+    .option('-n, --namespace <namespace>', 'namespace used to look up keys of ClusterImagePolicies', 'default')
+    .option('--timeout <seconds>', 'time budget', seconds, DEFAULTS.timeoutSeconds);
+  commonOptions(record, { searchFrom: 'the current folder', network: true, batch: false }).action(async (flags: TestFlags) => {
+    exitCode = await runTestCommand(flags, true);
   });
 
   program
@@ -387,6 +418,24 @@ async function runExplainCommand(image: string, flags: ExplainFlags): Promise<nu
   }
 }
 
+async function runTestCommand(flags: TestFlags, recording: boolean): Promise<number> {
+  try {
+    const options = { ...commonCheckOptions(flags), namespace: flags.namespace, timeoutSeconds: flags.timeout };
+    if (recording) {
+      const run = await runRecord(options, checkIO(flags));
+      if (flags.output === 'json') await write(`${JSON.stringify(run, null, 2)}\n`);
+      else await write(`${renderTestText(run, 'gate record')}recorded in ${run.recording.dir} (${run.recording.blobs} blob(s)); review the diff, commit it, then run gate test\n`);
+      return 0;
+    }
+    const run = await runTest({ ...options, ...(flags.now ? { now: flags.now } : {}) }, checkIO(flags));
+    if (flags.junit) await writeReportFile(flags.junit, renderTestJunit(run));
+    await write(flags.output === 'json' ? `${JSON.stringify(run, null, 2)}\n` : flags.output === 'junit' ? renderTestJunit(run) : renderTestText(run));
+    return testExitCode(run);
+  } catch (e) {
+    return reportFailure(e);
+  }
+}
+
 async function runInitCommand(dir: string, flags: InitFlags): Promise<number> {
   if (flags.trustServer !== undefined || flags.gun !== undefined) return runTrustInitCommand(dir, flags);
   if (flags.cosignKey !== undefined || flags.keylessIssuer !== undefined || flags.keylessSubject !== undefined) return runCosignInitCommand(dir, flags);
@@ -545,6 +594,12 @@ function seconds(value: string): number {
   const n = Number(value.replace(/s$/, ''));
   if (!Number.isFinite(n) || n <= 0) throw new InvalidArgumentError('expected a number of seconds, such as 30 or 2.5');
   return n;
+}
+
+function instant(value: string): Date {
+  const time = /^\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:\d{2}))?$/.test(value) ? new Date(value) : new Date(NaN);
+  if (Number.isNaN(time.getTime())) throw new InvalidArgumentError('expected a time such as 2027-01-31T12:00:00Z, or a date');
+  return time;
 }
 
 function count(value: string): number {

@@ -43,6 +43,7 @@ import { failureVerdict } from './failures.js';
 import { once } from '../memo.js';
 import { TrustStore, type PlacedTrust } from './trust.js';
 import { NotaryTrust } from './notary-trust.js';
+import type { EvidenceTap } from './tap.js';
 import type { NotaryReading } from '../report/explanation.js';
 import type { NotaryTrustRequirement } from '../verify/notary/kind.js';
 import type { TrustPin } from '../policy/settings.js';
@@ -110,6 +111,8 @@ export interface DeciderOptions {
    * those only the checked manifests bring; absent: every policy is .gate/'s.
    */
   reviewedPolicies?: ReadonlySet<string>;
+  /** Where evidence enters (engine/tap.ts): `gate record` keeps it, `gate test` replays it; absent: the network. */
+  tap?: EvidenceTap;
   /** Notary v1 roots of trust per GUN (.gate/config.yaml trustPinning). */
   trustPinning?: readonly TrustPin[];
 }
@@ -161,6 +164,7 @@ export class Decider {
       now: options.now,
       portieris: (options.webhook ?? 'none') === 'portieris',
       keySecret: options.keySecret ?? 'off',
+      ...(options.tap ? { tap: options.tap } : {}),
       warn: (w) => this.warnings.push(w),
     });
     this.stores = new SignatureStores({
@@ -390,18 +394,18 @@ export class Decider {
       if (verdict.allowed && notes.length > 0) verdict = { ...verdict, message: `${verdict.message} (${notes.join('; ')})` };
       return verdict;
     };
-    let found = await this.stores.lookup(ref, digest, plan.primary, lookupContext);
+    let found = await this.lookupEvidence(ref, digest, plan.primary, lookupContext);
     let verdict = await judge(found);
     if (!verdict.allowed && found.ok && found.cached) {
       // A stale or planted entry may cost a fetch, never the verdict: a denial is decided on fresh evidence.
-      found = await this.stores.lookup(ref, digest, plan.primary, lookupContext, true);
+      found = await this.lookupEvidence(ref, digest, plan.primary, lookupContext, true);
       verdict = await judge(found);
     }
     onStep?.({ step: 'evidence', lookup: found });
     if (found.ok && onStep) onStep({ step: 'fates', fates: await everyOutcome(requirements, target, found.blobs, this.verifyOnce) });
     if (!verdict.allowed && plan.unread) {
       // What only gate can read, to say why the webhook will deny: never an allow.
-      const other = await this.stores.lookup(ref, digest, plan.unread, lookupContext);
+      const other = await this.lookupEvidence(ref, digest, plan.unread, lookupContext);
       const gateOnly = other.ok ? await evaluateRequirements(requirements, target, other, this.verifyOnce) : undefined;
       const { scope, origin } = plan.unread.gateOnly;
       verdict = unpublishedSignatures(verdict, gateOnly, { label, scope, declared: `${origin.file}:${origin.line}`, searched: other.searched, host: ref.domain });
@@ -438,7 +442,7 @@ export class Decider {
       let last: EvidenceLookup | undefined;
       const io: SigstoreDecisionIO = {
         trust: (requirement, label) => this.trusts.resolve(sigstoreSigned, requirement, use.namespace, `ClusterImagePolicy ${matching.map((m) => m.name).join(', ')} (${label})`),
-        evidence: async () => (last = await this.stores.lookup(ref, digest, store, lookupContext, fresh && last?.ok === true && last.cached === true)),
+        evidence: async () => (last = await this.lookupEvidence(ref, digest, store, lookupContext, fresh && last?.ok === true && last.cached === true)),
         verifyOnce: this.verifyOnce,
         warn: (message, origin) => {
           if (this.warnedSigstore.has(message)) return;
@@ -479,10 +483,18 @@ export class Decider {
     }
   }
 
+  /** A store lookup (signatures/stores.ts), through the tap when there is one. */
+  private lookupEvidence(ref: ImageReference, digest: string, spec: StoreSpec, context: Parameters<SignatureStores['lookup']>[3], fresh = false): Promise<EvidenceLookup> {
+    const live = () => this.stores.lookup(ref, digest, spec, context, fresh);
+    const tap = this.options.tap;
+    return tap ? tap.lookup({ store: spec.id, cosign: spec.cosign ?? '', repository: `${ref.domain}/${ref.path}`, digest }, live) : live();
+  }
+
   /** One HEAD (or GET) per distinct tag reference and set of credentials in the run. */
   private resolveTag(ref: ImageReference, credentials: CredentialCandidate[]): Promise<string> {
     return once(this.digests, tagKey({ reference: referenceString(ref), credentials: credentialKey(credentials) }), () => {
-      const pending = this.options.network!.registry.resolveTag(ref, credentials);
+      const live = () => this.options.network!.registry.resolveTag(ref, credentials);
+      const pending = this.options.tap ? this.options.tap.tag(referenceString(ref), live) : live();
       void pending.then(() => this.options.onTagResolved?.(), () => undefined);
       return pending;
     });

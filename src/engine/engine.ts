@@ -8,6 +8,7 @@ import path from 'node:path';
 import { ClusterSecrets } from '../cluster/secrets.js';
 import { openEvidenceCache } from '../cache/open.js';
 import { Decider, type Network } from './decider.js';
+import type { EvidenceTap } from './tap.js';
 import { CredentialFinder, serviceAccountsFromCluster, type CiCredentialUse } from './credentials.js';
 import { GateError, type Warning } from '../errors.js';
 import { readOrFail } from '../input/bounded-read.js';
@@ -75,6 +76,13 @@ export interface CheckOptions {
   webhook?: Webhook;
   /** The level of the mutate-image rule unless .gate/config.yaml sets one: gate generate denies, gate check warns. */
   mutateImageDefault?: RuleLevel;
+  /**
+   * Where evidence enters (engine/tap.ts): `gate record` taps the network, `gate test` replays a
+   * recording (`replay`: no network at all — a question the tap cannot answer stops the run).
+   * Either way no evidence cache is read or written.
+   */
+  tap?: EvidenceTap;
+  replay?: boolean;
 }
 
 export interface CheckIO extends InputIO {
@@ -165,11 +173,15 @@ export async function prepare(options: CheckOptions, io: CheckIO, objects: Manif
   const webhook = webhookOf(config.settings, options.webhook);
   // The webhook never has the CI's credentials: under portieris they stand in only for pull secrets gate cannot see.
   const ciUse = webhook === 'none' ? 'always' : 'stand-in';
-  const network = options.offline ? undefined : buildNetwork(options, io, { deadline, requestTimeoutMs, remaining, clock }, caFiles, objects, config.secretObjects, locations, warnings, cluster, ciUse);
+  const network = options.replay
+    ? replayNetwork(objects, config.secretObjects, options.namespace, warnings)
+    : options.offline
+      ? undefined
+      : buildNetwork(options, io, { deadline, requestTimeoutMs, remaining, clock }, caFiles, objects, config.secretObjects, locations, warnings, cluster, ciUse);
   await network?.credentials.readNamedAuthFile();
   const cache = openEvidenceCache({
-    dir: options.cacheDir,
-    redis: options.cacheRedis,
+    dir: options.tap ? undefined : options.cacheDir,
+    redis: options.tap ? undefined : options.cacheRedis,
     redisPassword: io.env.GATE_CACHE_REDIS_PASSWORD || undefined,
     // The operator's roots only (the system's, NODE_EXTRA_CA_CERTS, --ca-file): the repository
     // must not choose whom the Redis password is sent to.
@@ -200,6 +212,7 @@ export async function prepare(options: CheckOptions, io: CheckIO, objects: Manif
     webhook,
     ...(config.settings.trustPinning ? { trustPinning: config.settings.trustPinning } : {}),
     reviewedPolicies,
+    ...(options.tap ? { tap: options.tap } : {}),
     mutateImage,
     keySecret,
     signatureStore,
@@ -253,6 +266,32 @@ function buildNetwork(
   };
 }
 
+/**
+ * The network of a replayed run (gate test): none. Every answer comes from the tap; a request
+ * that would reach past it stops the run, naming what it asked for, rather than fetch anything.
+ */
+function replayNetwork(objects: ManifestObject[], gateSecrets: ManifestObject[], namespace: string, warnings: Warning[]): Network {
+  const refuse = (what: string) =>
+    new Proxy({}, {
+      get: (_target, property) => {
+        if (property === 'close') return async () => undefined;
+        if (property === 'handshakes') return 0;
+        if (property === 'then') return undefined;
+        return () => {
+          throw new GateError('RECORDING_STALE', `gate test needed the network (${what} ${String(property)}), which the recording does not stand in for: re-record with gate record`);
+        };
+      },
+    });
+  const inputSecrets = objects.filter((o) => o.value.kind === 'Secret' && o.value.apiVersion === 'v1');
+  return {
+    http: refuse('http') as HttpClient,
+    registry: refuse('registry') as RegistryClient,
+    // Pull secrets are still named, as in the recorded run; no CI credential, no cluster.
+    credentials: new CredentialFinder(inputSecrets, gateSecrets, namespace, new CiCredentials({ env: {}, timeoutMs: () => 0 }), warnings, undefined, 'stand-in'),
+    cleartextAllowed: () => false,
+  };
+}
+
 /** Where the CA of a host:port may be: .gate/certs.d, then the system's (docker's and podman's layout). */
 function certsDirsOf(locations: GateLocations): string[] {
   return [...(locations.gateDir ? [path.join(locations.gateDir, 'certs.d')] : []), ...SYSTEM_CERTS_DIRS];
@@ -280,7 +319,7 @@ export function describeInputs(paths: string[]): string {
   return paths.map((p) => (p === '-' ? 'standard input' : p)).join(', ');
 }
 
-async function locateGate(options: CheckOptions, cwd: string): Promise<GateLocations> {
+export async function locateGate(options: CheckOptions, cwd: string): Promise<GateLocations> {
   const overrides = { policiesDir: abs(options.policiesDir, cwd), keysDir: abs(options.keysDir, cwd), registriesDir: abs(options.registriesDir, cwd) };
   if (options.gateDir !== undefined) return gateLocations(path.resolve(cwd, options.gateDir), overrides);
   const starts = options.paths.filter((p) => p !== '-').map((p) => path.resolve(cwd, p));

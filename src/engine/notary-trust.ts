@@ -29,6 +29,7 @@ import { trustServerFor } from '../verify/notary/server.js';
 import type { SignerSecret } from '../verify/notary/signers.js';
 import { allow, deny, type Verdict } from '../verify/verdict.js';
 import { once } from '../memo.js';
+import type { EvidenceTap } from './tap.js';
 import type { NotaryReading } from '../report/explanation.js';
 import { readBounded } from '../input/bounded-read.js';
 
@@ -49,6 +50,8 @@ export interface NotaryTrustOptions {
   portieris: boolean;
   /** The key-secret rule: a signer Secret Portieris will not find in the workload's namespace denies, warns, or is not looked at. */
   keySecret: RuleLevel;
+  /** Where the trust server's files enter (engine/tap.ts): recorded or replayed. */
+  tap?: EvidenceTap;
   warn: (warning: Warning) => void;
 }
 
@@ -168,16 +171,19 @@ export class NotaryTrust {
   /** Once per (server, GUN, credentials) in a run; a transport failure is thrown (TransportError). */
   private load(network: NotaryNetwork, url: string, gun: string, pin: TrustPin | undefined, query: TrustQuery, originTrusted: boolean): Promise<Loaded> {
     return once(this.repositories, JSON.stringify([url, gun, credentialKey([...query.credentials]), originTrusted]), async () => {
-      const realm = await network.tokenRealm(query.ref.domain);
-      const access = await openNotary({
-        http: network.http,
-        url,
-        gun,
-        credentials: query.credentials.flatMap((c) => (c.anonymous ? [] : [{ source: c.source, username: c.username, password: c.password }])),
-        cleartextAllowed: (host) => network.cleartextAllowed(host),
-        ...(realm ? { credentialRealms: [realm] } : {}),
-        originTrusted,
-      });
+      const open = async () => {
+        const realm = await network.tokenRealm(query.ref.domain);
+        return openNotary({
+          http: network.http,
+          url,
+          gun,
+          credentials: query.credentials.flatMap((c) => (c.anonymous ? [] : [{ source: c.source, username: c.username, password: c.password }])),
+          cleartextAllowed: (host) => network.cleartextAllowed(host),
+          ...(realm ? { credentialRealms: [realm] } : {}),
+          originTrusted,
+        });
+      };
+      const access = this.options.tap ? await this.options.tap.notary(url, gun, open) : await open();
       const files = new Map<string, Uint8Array>();
       const recording: NotaryFetch = async (name, maxBytes) => {
         const bytes = await access.fetch(name, maxBytes);

@@ -77,7 +77,7 @@ function document(body: string): string {
 }
 
 /** Escapes for attributes and text, and drops what XML 1.0 cannot carry at all (manifest text is untrusted). */
-function xml(text: string): string {
+export function xml(text: string): string {
   return text
     .replace(/[^\u0009\u000A\u000D\u0020-\uD7FF\uE000-\uFFFD\u{10000}-\u{10FFFF}]/gu, '\uFFFD')
     .replace(/&/g, '&amp;')

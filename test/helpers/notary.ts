@@ -135,8 +135,10 @@ export async function startNotaryBed(options: NotaryBedOptions = {}): Promise<No
       await tokens?.close();
       for (const started of [child, signer]) {
         if (!started) continue;
-        started.kill('SIGTERM');
-        await new Promise((resolve) => (started.exitCode !== null ? resolve(undefined) : started.once('exit', resolve)));
+        // Stopping twice is fine (a test may stop the bed before its own teardown).
+        const ended = () => started.exitCode !== null || started.signalCode !== null;
+        if (!ended()) started.kill('SIGTERM');
+        await new Promise((resolve) => (ended() ? resolve(undefined) : started.once('exit', resolve)));
       }
       await registry.stop();
       await rm(dir, { recursive: true, force: true });

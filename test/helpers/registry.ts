@@ -80,8 +80,10 @@ export async function startRegistry(options: RegistryOptions = {}): Promise<Runn
     url: `${scheme}://127.0.0.1:${port}`,
     accessLog: () => [...log],
     async stop() {
-      child.kill('SIGTERM');
-      await new Promise((resolve) => (child.exitCode !== null ? resolve(undefined) : child.once('exit', resolve)));
+      // Stopping twice is fine (a test may stop the registry before the world is torn down).
+      const ended = () => child.exitCode !== null || child.signalCode !== null;
+      if (!ended()) child.kill('SIGTERM');
+      await new Promise((resolve) => (ended() ? resolve(undefined) : child.once('exit', resolve)));
       await rm(dir, { recursive: true, force: true });
     },
   };
