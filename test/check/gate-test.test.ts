@@ -12,6 +12,7 @@ import { gate } from '../helpers/gate.js';
 import { parseJunit } from '../helpers/formats.js';
 import { makeRepo, type TempRepo } from '../helpers/repo.js';
 import { startNotaryBed, type NotaryBed } from '../helpers/notary.js';
+import { bundle, cosignPayload, keyPair, legacyWithKey, pushBundle, pushLegacy, Sigstore, statement } from '../helpers/cosign.js';
 import { mustRun } from '../helpers/tools.js';
 import { makeWorld, type World } from '../helpers/world.js';
 
@@ -178,5 +179,49 @@ describe('gate record, then gate test offline, on Notary v1 trust data (the real
     assert.equal(result.code, 0, `${result.stdout}${result.stderr}`);
     assert.match(result.stdout, /✔ v1 is signed — allow SIGNED/);
     assert.match(result.stdout, /✔ v2 is not — deny TRUST_NOT_SIGNED/);
+  });
+});
+
+describe('gate record, then gate test offline, on cosign signatures (a legacy .sig and a bundle; Fulcio and Rekor are @sigstore/mock\'s)', () => {
+  let world: World;
+  let sigstore: Sigstore;
+  let repo: TempRepo;
+
+  before(async () => {
+    world = await makeWorld();
+    sigstore = await Sigstore.create();
+    const key = keyPair('p256');
+    const legacy = await world.push('cosign/legacy', '1', { signBy: null });
+    await pushLegacy(world.registry.url, 'cosign/legacy', legacy, [await legacyWithKey(sigstore, key, cosignPayload(`${world.host}/cosign/legacy`, legacy))]);
+    const bundled = await world.push('cosign/bundled', '1', { signBy: null });
+    await pushBundle(world.registry.url, 'cosign/bundled', bundled, await bundle(sigstore, { key }, statement(bundled)));
+    await world.push('cosign/unsigned', '1', { signBy: null });
+    const expect = (name: string, verdict: string, reason: string) => `- name: ${name}\n  image: ${world.host}/cosign/${name}:1\n  expect: {verdict: ${verdict}, reason: ${reason}}\n`;
+    repo = await world.repo(
+      {
+        '.gate/keys/cosign.pub': key.pem,
+        '.gate/trust/trusted_root.json': sigstore.trustedRoot(),
+        '.gate/config.yaml': 'webhook: none\n',
+        '.gate/tests/cosign.yaml': `cases:\n${expect('legacy', 'allow', 'SIGNED')}${expect('bundled', 'allow', 'SIGNED')}${expect('unsigned', 'deny', 'NO_SIGNATURE')}`,
+      },
+      { requirements: '        - type: sigstoreSigned\n          keyPath: keys/cosign.pub\n          trustedRootPath: trust/trusted_root.json\n', lookaside: false },
+    );
+  });
+  after(async () => {
+    await repo?.dispose();
+    await world?.stop().catch(() => undefined);
+  });
+
+  it('records the cosign layers and bundles, then replays them with the registry stopped', async () => {
+    const recorded = await gate(['record', '--insecure-registry', world.host], { cwd: repo.dir });
+    assert.equal(recorded.code, 0, `${recorded.stdout}${recorded.stderr}`);
+    assert.match(recorded.stdout, /All 3 case\(s\) passed\./);
+    const index = JSON.parse(await readFile(path.join(repo.dir, '.gate/testdata/recording.json'), 'utf8')) as { lookups: Array<{ blobs?: Array<{ format: string }> }> };
+    const formats = new Set(index.lookups.flatMap((l) => (l.blobs ?? []).map((b) => b.format)));
+    assert.ok(formats.has('sigstore-attachment') && formats.has('sigstore-bundle'), [...formats].join(', '));
+    await world.registry.stop();
+    const result = await gate(['test'], { cwd: repo.dir });
+    assert.equal(result.code, 0, `${result.stdout}${result.stderr}`);
+    assert.match(result.stdout, /All 3 case\(s\) passed\./);
   });
 });
