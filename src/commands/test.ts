@@ -5,12 +5,15 @@
 // made (or --now): so a test fails only when the policies, the keys or gate change — never
 // because a tag moved or a registry is down.
 
+import { realpath } from 'node:fs/promises';
 import path from 'node:path';
 import { locateGate, prepare, type CheckIO, type CheckOptions } from '../engine/engine.js';
 import type { EvidenceTap } from '../engine/tap.js';
 import { GateError, type Warning } from '../errors.js';
-import { displayName } from '../input/files.js';
-import type { ImageUse } from '../manifests/extract.js';
+import { displayName, MAX_MANIFEST_BYTES } from '../input/files.js';
+import { readBounded } from '../input/bounded-read.js';
+import { parseManifestStream } from '../manifests/document.js';
+import { extractImages, type ImageUse } from '../manifests/extract.js';
 import { applyExemption, findExemption } from '../policy/exemptions.js';
 import { xml } from '../report/junit.js';
 import { safeLines, visible } from '../report/escape.js';
@@ -71,13 +74,15 @@ async function decideCases(options: Options & { tap: EvidenceTap; replay?: boole
   try {
     const outcomes: CaseOutcome[] = [];
     for (const c of cases) {
-      const use: ImageUse = {
-        image: c.image,
-        namespace: c.namespace,
-        source: { file: c.file, line: c.index, kind: 'Pod', name: c.name, namespace: c.namespace, path: 'image', generic: false },
-        pullSecrets: c.pullSecrets,
-        serviceAccount: 'default',
-      };
+      const use: ImageUse = c.workload
+        ? await workloadUse(c, path.dirname(engine.locations.gateDir!), options.namespace, io)
+        : {
+            image: c.image,
+            namespace: c.namespace,
+            source: { file: c.file, line: c.index, kind: 'Pod', name: c.name, namespace: c.namespace, path: 'image', generic: false },
+            pullSecrets: c.pullSecrets,
+            serviceAccount: 'default',
+          };
       // As gate check decides: an exemption applies after the decision.
       const decision = await engine.decider.decide(use);
       const applied = applyExemption(findExemption(c.image, c.namespace, engine.settings.exemptions, engine.now), c.image, decision.verdict);
@@ -90,6 +95,32 @@ async function decideCases(options: Options & { tap: EvidenceTap; replay?: boole
   } finally {
     await engine.close();
   }
+}
+
+/**
+ * The use of a case's image in its workload file, as gate check reads it: namespace, pull
+ * secrets, service account. The file must be inside the repository (links resolved): the case
+ * files are repository content like any other.
+ */
+async function workloadUse(c: TestCase, root: string, defaultNamespace: string, io: CheckIO): Promise<ImageUse> {
+  const file = path.resolve(root, c.workload!);
+  let real: string;
+  try {
+    real = await realpath(file);
+  } catch {
+    throw new GateError('INPUT_UNREADABLE', `${c.file}: case "${c.name}" names workload ${c.workload}, which does not exist`, { file: c.file });
+  }
+  if (!real.startsWith(`${await realpath(root)}${path.sep}`)) throw new GateError('INPUT_INVALID', `${c.file}: case "${c.name}" names workload ${c.workload}, which is outside the repository`, { file: c.file });
+  const read = await readBounded(real, MAX_MANIFEST_BYTES);
+  if (read.kind !== 'ok') throw new GateError('INPUT_UNREADABLE', `${c.file}: cannot read workload ${c.workload} of case "${c.name}"`, { file: c.file });
+  const shown = displayName(real, io.cwd);
+  const { objects } = parseManifestStream(Buffer.from(read.bytes).toString('utf8'), shown);
+  const uses = objects.flatMap((object) => extractImages(object, defaultNamespace).uses);
+  const use = uses.find((u) => u.image === c.image);
+  if (!use) {
+    throw new GateError('INPUT_INVALID', `${c.file}: case "${c.name}": ${shown} does not use ${c.image} (it uses ${[...new Set(uses.map((u) => u.image))].join(', ') || 'no image'})`, { file: c.file });
+  }
+  return use;
 }
 
 export function testExitCode(run: TestRun): 0 | 1 {

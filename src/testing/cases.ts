@@ -9,6 +9,9 @@
 //     namespace: shop            # default: default
 //     pullSecrets: [regcred]     # optional
 //     expect: {verdict: allow, reason: SIGNED}
+//   - name: …                    # or the namespace and pull secrets of the workload that uses the image:
+//     image: …
+//     workload: apps/web.yaml    # relative to the repository root (the folder holding .gate/)
 
 import { readdir } from 'node:fs/promises';
 import path from 'node:path';
@@ -29,6 +32,8 @@ export interface TestCase {
   image: string;
   namespace: string;
   pullSecrets: string[];
+  /** A manifest file (relative to the repository root) whose workload using `image` gives the namespace and pull secrets. */
+  workload?: string;
   expect: { verdict: 'allow' | 'deny'; reason?: ReasonCode };
 }
 
@@ -66,7 +71,10 @@ export function parseCases(value: unknown, file: string): TestCase[] {
   return value.cases.map((raw: unknown, i: number): TestCase => {
     const where = `cases[${i}]`;
     if (!isObject(raw)) return fail(where, 'must be a mapping');
-    only(raw, ['name', 'image', 'namespace', 'pullSecrets', 'expect'], where, fail);
+    only(raw, ['name', 'image', 'namespace', 'pullSecrets', 'workload', 'expect'], where, fail);
+    if (raw.workload !== undefined && (raw.namespace !== undefined || raw.pullSecrets !== undefined)) {
+      return fail(where, 'a case with a workload takes the namespace and pull secrets from it: leave namespace and pullSecrets out');
+    }
     const text = (key: string, required: boolean): string | undefined => {
       const v = raw[key];
       if (v === undefined && !required) return undefined;
@@ -89,6 +97,7 @@ export function parseCases(value: unknown, file: string): TestCase[] {
       image: text('image', true)!,
       namespace: text('namespace', false) ?? 'default',
       pullSecrets: pullSecrets as string[],
+      ...(raw.workload !== undefined ? { workload: text('workload', true)! } : {}),
       expect: { verdict: expect.verdict, ...(expect.reason !== undefined ? { reason: expect.reason as ReasonCode } : {}) },
     };
   });

@@ -131,13 +131,22 @@ describe('gate record, then gate test offline', () => {
     }
   });
 
-  it('a case file with an unknown field or reason stops the run: a typo must not make a test pass', async () => {
+  it('a case file with an unknown field or reason, or a workload outside the repository or without the image, stops the run: a typo must not make a test pass', async () => {
     const tests = path.join(repo.dir, '.gate/tests/typo.yaml');
     try {
       await writeFile(tests, `cases:\n- name: typo\n  image: ${world.host}/shop/web:1\n  expect: {verdict: allow, reason: SIGNDE}\n`);
       const result = await gate(['test'], { cwd: repo.dir });
       assert.equal(result.code, 2);
       assert.match(result.stderr, /"SIGNDE" is not a reason gate gives/);
+      await writeFile(tests, `cases:\n- name: outside\n  image: ${world.host}/shop/web:1\n  workload: ../../../etc/hostname\n  expect: {verdict: allow}\n`);
+      const outside = await gate(['test'], { cwd: repo.dir });
+      assert.equal(outside.code, 2);
+      assert.match(outside.stderr, /outside the repository|does not exist/);
+      await repo.write('apps/other.yaml', 'apiVersion: v1\nkind: Pod\nmetadata: {name: other, namespace: shop}\nspec:\n  containers:\n  - name: c\n    image: nginx:1\n');
+      await writeFile(tests, `cases:\n- name: not its image\n  image: ${world.host}/shop/web:1\n  workload: apps/other.yaml\n  expect: {verdict: allow}\n`);
+      const notUsed = await gate(['test'], { cwd: repo.dir });
+      assert.equal(notUsed.code, 2);
+      assert.match(notUsed.stderr, /apps\/other\.yaml does not use .*shop\/web:1 \(it uses nginx:1\)/);
     } finally {
       await mustRun('rm', ['-f', tests]);
     }
