@@ -6,7 +6,7 @@
 // Task as it is. No cluster runs here: the Pipeline's build and sign steps are validated, not run.
 
 import assert from 'node:assert/strict';
-import { mkdir, mkdtemp, readFile, rm, symlink } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, readdir, rm, symlink } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -66,7 +66,7 @@ describe('the Tekton Task and Pipeline', () => {
     }
   });
 
-  it('fail-on-deny false succeeds with the denial in the results; bad input is its own class; require-digest and extra args reach gate check', async () => {
+  it('fail-on-deny false succeeds with the denial in the results; bad input is its own class; report-formats, require-digest and extra args reach gate check', async () => {
     const task = yaml.load(await readFile(TASK_FILE, 'utf8')) as TektonTask;
     const repo = await copyExample('shop-denied');
     try {
@@ -76,6 +76,12 @@ describe('the Tekton Task and Pipeline', () => {
       const bad = await runTektonStep(task, task.spec.steps[0], { params: { paths: ['apps'], webhook: 'nonsense', 'fail-on-deny': 'false' }, workspaces: { source: repo.dir }, env: { PATH: PATH() } });
       assert.equal(bad.code, 2, 'bad input fails the TaskRun whatever fail-on-deny says');
       assert.equal(bad.results['exit-class'], 'bad-input');
+      const formats = await runTektonStep(task, task.spec.steps[0], { params: { paths: ['apps'], 'reports-dir': 'only-md', 'report-formats': 'markdown', 'fail-on-deny': 'false' }, workspaces: { source: repo.dir }, env: { PATH: PATH() } });
+      assert.equal(formats.code, 0, formats.stderr);
+      assert.deepEqual((await readdir(path.join(repo.dir, 'only-md'))).sort(), ['gate.json', 'gate.md'], 'the formats asked for, and the JSON the results come from');
+      const unknown = await runTektonStep(task, task.spec.steps[0], { params: { paths: ['apps'], 'report-formats': 'pdf' }, workspaces: { source: repo.dir }, env: { PATH: PATH() } });
+      assert.deepEqual({ code: unknown.code, class: unknown.results['exit-class'] }, { code: 2, class: 'bad-input' });
+      assert.match(unknown.stderr, /unknown report format "pdf"/);
       const extra = await runTektonStep(task, task.spec.steps[0], { params: { paths: ['apps'], 'require-digest': 'true', 'extra-args': ['--output', 'markdown=gate-reports/summary.md'] }, workspaces: { source: repo.dir }, env: { PATH: PATH() } });
       assert.equal(extra.results['exit-class'], 'denied', `${extra.stdout}${extra.stderr}`);
       assert.match(await readFile(path.join(repo.dir, 'gate-reports/summary.md'), 'utf8'), /denied/, 'the extra --output reached gate check');
