@@ -23,13 +23,12 @@ fi
 echo "Node.js $(node --version)"
 
 # A checkout of the action has sources only: install the pinned dependencies and build once.
+# --ignore-scripts: no dependency's install script runs, and the build runs once, here.
 if [ ! -f "$action/dist/src/cli/gate.js" ] || [ ! -d "$action/node_modules" ]; then
-  (cd "$action" && npm ci --no-audit --no-fund --loglevel=error && npm run build --silent)
+  (cd "$action" && npm ci --ignore-scripts --no-audit --no-fund --loglevel=error && npm run build --silent)
 fi
-cat > "$tools/bin/gate" <<WRAPPER
-#!/usr/bin/env bash
-exec node "$action/dist/src/cli/gate.js" "\$@"
-WRAPPER
+# The wrapper names the very node and CLI found now, quoted for the shell.
+printf '#!/usr/bin/env bash\nexec %q %q "$@"\n' "$(command -v node)" "$action/dist/src/cli/gate.js" > "$tools/bin/gate"
 chmod +x "$tools/bin/gate"
 echo "$tools/bin" >> "${GITHUB_PATH:?}"
 echo "gate $("$tools/bin/gate" --version)"

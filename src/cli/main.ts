@@ -425,8 +425,10 @@ async function runTestCommand(flags: TestFlags, recording: boolean): Promise<num
       const run = await runRecord(options, checkIO(flags));
       if (flags.output === 'json') await write(`${JSON.stringify(run, null, 2)}\n`);
       else await write(`${renderTestText(run, 'gate record')}recorded in ${run.recording.dir} (${run.recording.blobs} blob(s)); review the diff, commit it, then run gate test\n`);
-      return 0;
+      // Kept either way (a failing case may be the point of the change); the exit says whether the cases hold.
+      return testExitCode(run);
     }
+    if (flags.cluster === true || flags.kubeconfig !== undefined) throw new GateError('USAGE', 'gate test reads nothing but the recording: --cluster belongs to gate record');
     const run = await runTest({ ...options, ...(flags.now ? { now: flags.now } : {}) }, checkIO(flags));
     if (flags.junit) await writeReportFile(flags.junit, renderTestJunit(run));
     await write(flags.output === 'json' ? `${JSON.stringify(run, null, 2)}\n` : flags.output === 'junit' ? renderTestJunit(run) : renderTestText(run));

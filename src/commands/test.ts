@@ -85,7 +85,7 @@ async function decideCases(options: Options & { tap: EvidenceTap; replay?: boole
           };
       // As gate check decides: an exemption applies after the decision.
       const decision = await engine.decider.decide(use);
-      const applied = applyExemption(findExemption(c.image, c.namespace, engine.settings.exemptions, engine.now), c.image, decision.verdict);
+      const applied = applyExemption(findExemption(use.image, use.namespace, engine.settings.exemptions, engine.now), use.image, decision.verdict);
       const verdict = applied.verdict.allowed ? 'allow' : 'deny';
       const passed = verdict === c.expect.verdict && (c.expect.reason === undefined || c.expect.reason === applied.verdict.reason);
       outcomes.push({ case: c, verdict, reason: applied.verdict.reason, message: applied.verdict.message, passed });

@@ -43,7 +43,8 @@ import { failureVerdict } from './failures.js';
 import { once } from '../memo.js';
 import { TrustStore, type PlacedTrust } from './trust.js';
 import { NotaryTrust } from './notary-trust.js';
-import type { EvidenceTap } from './tap.js';
+import { accessKey, type EvidenceTap } from './tap.js';
+import { sigstoreAttachmentsFor } from '../policy/registries-d.js';
 import type { NotaryReading } from '../report/explanation.js';
 import type { NotaryTrustRequirement } from '../verify/notary/kind.js';
 import type { TrustPin } from '../policy/settings.js';
@@ -346,7 +347,7 @@ export class Decider {
       // Told before the registry is asked: explain shows the keys even when the tag cannot be resolved.
       onStep?.({ step: 'requirements', requirements, intended });
       const credentials = network ? await network.credentials.candidates(use.namespace, use.pullSecrets, ref.domain) : [];
-      const digest = ref.digest ?? (await this.resolveTag(ref, credentials));
+      const digest = ref.digest ?? (await this.resolveTag(ref, credentials, use));
       onStep?.({ step: 'digest', value: digest, fromTag: ref.digest === undefined });
 
       const simple = requirements.length === 0 ? undefined : keyRule(await this.signaturesVerdict({ use, ref, rule, resource, requirements, credentials, digest, intended, label }, onStep)).verdict;
@@ -361,6 +362,7 @@ export class Decider {
         ...(ref.digest === undefined ? { registryDigest: digest } : {}),
         mutateImageOff: rule.policy.mutateImage === false,
         policyReviewed: this.reviewed(resource),
+        access: accessKey(use),
         label,
       });
       onStep?.({ step: 'notary', reading: trusted.reading });
@@ -394,18 +396,18 @@ export class Decider {
       if (verdict.allowed && notes.length > 0) verdict = { ...verdict, message: `${verdict.message} (${notes.join('; ')})` };
       return verdict;
     };
-    let found = await this.lookupEvidence(ref, digest, plan.primary, lookupContext);
+    let found = await this.lookupEvidence(ref, digest, plan.primary, lookupContext, use);
     let verdict = await judge(found);
     if (!verdict.allowed && found.ok && found.cached) {
       // A stale or planted entry may cost a fetch, never the verdict: a denial is decided on fresh evidence.
-      found = await this.lookupEvidence(ref, digest, plan.primary, lookupContext, true);
+      found = await this.lookupEvidence(ref, digest, plan.primary, lookupContext, use, true);
       verdict = await judge(found);
     }
     onStep?.({ step: 'evidence', lookup: found });
     if (found.ok && onStep) onStep({ step: 'fates', fates: await everyOutcome(requirements, target, found.blobs, this.verifyOnce) });
     if (!verdict.allowed && plan.unread) {
       // What only gate can read, to say why the webhook will deny: never an allow.
-      const other = await this.lookupEvidence(ref, digest, plan.unread, lookupContext);
+      const other = await this.lookupEvidence(ref, digest, plan.unread, lookupContext, use);
       const gateOnly = other.ok ? await evaluateRequirements(requirements, target, other, this.verifyOnce) : undefined;
       const { scope, origin } = plan.unread.gateOnly;
       verdict = unpublishedSignatures(verdict, gateOnly, { label, scope, declared: `${origin.file}:${origin.line}`, searched: other.searched, host: ref.domain });
@@ -429,7 +431,7 @@ export class Decider {
     const webhook = this.options.webhook ?? 'none';
     try {
       const credentials = network ? await network.credentials.candidates(use.namespace, use.pullSecrets, ref.domain) : [];
-      const digest = ref.digest ?? (await this.resolveTag(ref, credentials));
+      const digest = ref.digest ?? (await this.resolveTag(ref, credentials, use));
       const matching = matchingPolicies(all, ref, digest, use.image);
       if (matching.length === 0) return undefined;
       onStep?.({ step: 'digest', value: digest, fromTag: ref.digest === undefined });
@@ -442,7 +444,7 @@ export class Decider {
       let last: EvidenceLookup | undefined;
       const io: SigstoreDecisionIO = {
         trust: (requirement, label) => this.trusts.resolve(sigstoreSigned, requirement, use.namespace, `ClusterImagePolicy ${matching.map((m) => m.name).join(', ')} (${label})`),
-        evidence: async () => (last = await this.lookupEvidence(ref, digest, store, lookupContext, fresh && last?.ok === true && last.cached === true)),
+        evidence: async () => (last = await this.lookupEvidence(ref, digest, store, lookupContext, use, fresh && last?.ok === true && last.cached === true)),
         verifyOnce: this.verifyOnce,
         warn: (message, origin) => {
           if (this.warnedSigstore.has(message)) return;
@@ -484,17 +486,23 @@ export class Decider {
   }
 
   /** A store lookup (signatures/stores.ts), through the tap when there is one. */
-  private lookupEvidence(ref: ImageReference, digest: string, spec: StoreSpec, context: Parameters<SignatureStores['lookup']>[3], fresh = false): Promise<EvidenceLookup> {
+  private lookupEvidence(ref: ImageReference, digest: string, spec: StoreSpec, context: Parameters<SignatureStores['lookup']>[3], use: ImageUse, fresh = false): Promise<EvidenceLookup> {
     const live = () => this.stores.lookup(ref, digest, spec, context, fresh);
     const tap = this.options.tap;
-    return tap ? tap.lookup({ store: spec.id, cosign: spec.cosign ?? '', repository: `${ref.domain}/${ref.path}`, digest }, live) : live();
+    if (!tap) return live();
+    const settings = JSON.stringify({
+      storeSecret: context.rule.policy.simple?.storeSecret ?? null,
+      attachments: spec.cosign === undefined && sigstoreAttachmentsFor(this.options.registries, ref),
+      cosign: spec.cosign !== undefined ? (this.options.stores?.cosign ?? []).map((c) => ({ ...c, origin: undefined })) : null,
+    });
+    return tap.lookup({ store: spec.id, cosign: spec.cosign ?? '', repository: `${ref.domain}/${ref.path}`, digest, access: accessKey(use), settings }, live);
   }
 
   /** One HEAD (or GET) per distinct tag reference and set of credentials in the run. */
-  private resolveTag(ref: ImageReference, credentials: CredentialCandidate[]): Promise<string> {
+  private resolveTag(ref: ImageReference, credentials: CredentialCandidate[], use: ImageUse): Promise<string> {
     return once(this.digests, tagKey({ reference: referenceString(ref), credentials: credentialKey(credentials) }), () => {
       const live = () => this.options.network!.registry.resolveTag(ref, credentials);
-      const pending = this.options.tap ? this.options.tap.tag(referenceString(ref), live) : live();
+      const pending = this.options.tap ? this.options.tap.tag(referenceString(ref), accessKey(use), live) : live();
       void pending.then(() => this.options.onTagResolved?.(), () => undefined);
       return pending;
     });

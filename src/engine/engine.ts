@@ -157,7 +157,7 @@ export async function prepare(options: CheckOptions, io: CheckIO, objects: Manif
   const requestTimeoutMs = (options.requestTimeoutSeconds ?? DEFAULTS.requestTimeoutSeconds) * 1000;
   const clock = () => io.now().getTime();
   const remaining = () => Math.min(requestTimeoutMs, deadline - clock());
-  const cluster = options.cluster ? new ClusterSecrets(options.kubeconfig && path.resolve(io.cwd, options.kubeconfig), remaining) : undefined;
+  const cluster = options.cluster && !options.replay ? new ClusterSecrets(options.kubeconfig && path.resolve(io.cwd, options.kubeconfig), remaining) : undefined;
   const keys = new KeyStore(
     locations.keysDir,
     config.secretObjects,

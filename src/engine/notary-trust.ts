@@ -63,6 +63,8 @@ export interface TrustQuery {
   /** What the registry serves for the tag (a reference without a digest). */
   registryDigest?: string;
   mutateImageOff: boolean;
+  /** Who asks (engine/tap.ts accessKey), for a tap. */
+  access: string;
   /** The policy is one of .gate/'s (reviewed), not only in the checked manifests: its trustServer may receive credentials. */
   policyReviewed: boolean;
   /** `ImagePolicy/x (repository "…")`, for messages. */
@@ -183,7 +185,7 @@ export class NotaryTrust {
           originTrusted,
         });
       };
-      const access = this.options.tap ? await this.options.tap.notary(url, gun, open) : await open();
+      const access = this.options.tap ? await this.options.tap.notary(url, gun, query.access, open) : await open();
       const files = new Map<string, Uint8Array>();
       const recording: NotaryFetch = async (name, maxBytes) => {
         const bytes = await access.fetch(name, maxBytes);

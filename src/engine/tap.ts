@@ -7,18 +7,31 @@
 import type { EvidenceLookup } from '../signatures/evidence.js';
 import type { NotaryAccess } from '../signatures/notary-server.js';
 
-/** Which lookup of stored evidence: the store (and whether cosign storage is read too), the repository, the digest. */
+/**
+ * Which lookup of stored evidence: the store (and whether cosign storage is read too), the
+ * repository, the digest — and all else its answer depends on, so that no two questions share
+ * an answer: `access`, who asks (the workload's namespace, pull secrets and service account:
+ * the credentials it has in the cluster); `settings`, how the store is read (a storeSecret,
+ * sigstore attachments, the cosign storage configured for the scope).
+ */
 export interface LookupKey {
   store: string;
   cosign: string;
   repository: string;
   digest: string;
+  access: string;
+  settings: string;
 }
 
 export interface EvidenceTap {
-  /** The digest of a tag reference (`host/path:tag`). */
-  tag(reference: string, live: () => Promise<string>): Promise<string>;
+  /** The digest of a tag reference (`host/path:tag`), asked with `access`'s credentials. */
+  tag(reference: string, access: string, live: () => Promise<string>): Promise<string>;
   lookup(key: LookupKey, live: () => Promise<EvidenceLookup>): Promise<EvidenceLookup>;
   /** Access to a GUN's trust data on a trust server, each file fetched through the tap. */
-  notary(server: string, gun: string, live: () => Promise<NotaryAccess>): Promise<NotaryAccess>;
+  notary(server: string, gun: string, access: string, live: () => Promise<NotaryAccess>): Promise<NotaryAccess>;
+}
+
+/** Who asks, as a tap key: what decides the credentials a workload has in the cluster. */
+export function accessKey(use: { namespace: string; pullSecrets: readonly string[]; serviceAccount: string }): string {
+  return JSON.stringify([use.namespace, [...use.pullSecrets].sort(), use.serviceAccount]);
 }

@@ -8,7 +8,8 @@
 // policy then needs evidence that was not recorded.
 
 import { createHash } from 'node:crypto';
-import { mkdir, readdir, rm, writeFile } from 'node:fs/promises';
+import { lstat, mkdir, readdir, rename, rm, writeFile } from 'node:fs/promises';
+import { pathToFileURL } from 'node:url';
 import path from 'node:path';
 import { GateError } from '../errors.js';
 import { untrustedBlob, type BlobFormat, type Evidence, type NotaryFetch } from '../evidence.js';
@@ -34,9 +35,16 @@ interface BlobRef {
 
 type RecordedLookup = LookupKey & ({ ok: true; searched: string; note?: string; unconfigured?: string; blobs: BlobRef[] } | { ok: false; searched: string; failure: { kind: string; message: string; hint?: string } });
 
+interface RecordedTag {
+  reference: string;
+  access: string;
+  digest: string;
+}
+
 interface RecordedNotary {
   server: string;
   gun: string;
+  access: string;
   /** File name → sha256 of its bytes, or null when the server had none (404). */
   files: Record<string, string | null>;
 }
@@ -46,19 +54,25 @@ export interface RecordingIndex {
   v: 1;
   /** When the evidence was read: gate test's clock unless told otherwise. */
   recorded: string;
-  tags: Record<string, string>;
+  tags: RecordedTag[];
   lookups: RecordedLookup[];
   notary: RecordedNotary[];
 }
 
-const keyOf = (k: LookupKey) => JSON.stringify([k.store, k.cosign, k.repository, k.digest]);
-/** A store's identity without where the repository is checked out: the .gate folder's path becomes <.gate>. */
-const portable = (key: LookupKey, gateDir: string): LookupKey => ({ ...key, store: key.store.split(gateDir).join('<.gate>') });
+const keyOf = (k: LookupKey) => JSON.stringify([k.store, k.cosign, k.repository, k.digest, k.access, k.settings]);
+/** Answers that say "try again later", not "this is the evidence": never kept (a replay then asks for a re-recording). */
+const TRANSIENT: ReadonlySet<string> = new Set(['unreachable', 'throttled', 'timeout', 'auth']);
+/** Without where the repository is checked out: the .gate folder's path (as a path and as a file URL) becomes <.gate>. */
+function portable(key: LookupKey, gateDir: string): LookupKey {
+  const forms = [pathToFileURL(gateDir).href.slice('file://'.length), gateDir];
+  const strip = (text: string) => forms.reduce((t, form) => t.split(form).join('<.gate>'), text);
+  return { ...key, store: strip(key.store), settings: strip(key.settings) };
+}
 const sha256 = (bytes: Uint8Array) => createHash('sha256').update(bytes).digest('hex');
 
 /** Taps a live run and keeps every answer; `save` writes them to .gate/testdata/. */
 export class Recorder implements EvidenceTap {
-  private readonly tags = new Map<string, string>();
+  private readonly tags = new Map<string, RecordedTag>();
   private readonly lookups = new Map<string, RecordedLookup>();
   private readonly notaries = new Map<string, RecordedNotary>();
   private readonly blobs = new Map<string, Uint8Array>();
@@ -68,14 +82,15 @@ export class Recorder implements EvidenceTap {
     private readonly gateDir: string,
   ) {}
 
-  async tag(reference: string, live: () => Promise<string>): Promise<string> {
+  async tag(reference: string, access: string, live: () => Promise<string>): Promise<string> {
     const digest = await live();
-    this.tags.set(reference, digest);
+    this.tags.set(JSON.stringify([reference, access]), { reference, access, digest });
     return digest;
   }
 
   async lookup(liveKey: LookupKey, live: () => Promise<EvidenceLookup>): Promise<EvidenceLookup> {
     const found = await live();
+    if (!found.ok && TRANSIENT.has(found.failure.kind)) return found;
     const key = portable(liveKey, this.gateDir);
     const entry: RecordedLookup = found.ok
       ? {
@@ -91,10 +106,11 @@ export class Recorder implements EvidenceTap {
     return found;
   }
 
-  async notary(server: string, gun: string, live: () => Promise<NotaryAccess>): Promise<NotaryAccess> {
+  async notary(server: string, gun: string, who: string, live: () => Promise<NotaryAccess>): Promise<NotaryAccess> {
     const access = await live();
-    const entry: RecordedNotary = this.notaries.get(JSON.stringify([server, gun])) ?? { server, gun, files: {} };
-    this.notaries.set(JSON.stringify([server, gun]), entry);
+    const key = JSON.stringify([server, gun, who]);
+    const entry: RecordedNotary = this.notaries.get(key) ?? { server, gun, access: who, files: {} };
+    this.notaries.set(key, entry);
     const fetch: NotaryFetch = async (name, maxBytes) => {
       const bytes = await access.fetch(name, maxBytes);
       entry.files[name] = bytes ? this.store(bytes) : null;
@@ -103,24 +119,31 @@ export class Recorder implements EvidenceTap {
     return { ...access, fetch };
   }
 
-  /** Writes recording.json and the blobs it names, and removes blobs no longer named. */
+  /**
+   * Writes recording.json and the blobs it names, and removes blobs no longer named. The folders
+   * must be real folders (a link could aim the writes, and the removal, elsewhere); each file is
+   * written beside its place and renamed into it.
+   */
   async save(): Promise<{ dir: string; blobs: number }> {
     const dir = path.join(this.gateDir, TESTDATA_DIR);
     const blobDir = path.join(dir, 'blobs');
-    await mkdir(blobDir, { recursive: true });
+    for (const folder of [dir, blobDir]) {
+      await mkdir(folder, { recursive: true });
+      if ((await lstat(folder)).isSymbolicLink()) throw new GateError('RECORDING_INVALID', `${folder} is a symbolic link: gate record writes only into real folders under .gate/`);
+    }
     const index: RecordingIndex = {
       gate: 'recording',
       v: 1,
       recorded: this.recorded.toISOString(),
-      tags: Object.fromEntries([...this.tags].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))),
+      tags: [...this.tags.values()].sort((a, b) => (JSON.stringify([a.reference, a.access]) < JSON.stringify([b.reference, b.access]) ? -1 : 1)),
       lookups: [...this.lookups.values()].sort((a, b) => (keyOf(a) < keyOf(b) ? -1 : 1)),
       notary: [...this.notaries.values()]
-        .sort((a, b) => (`${a.server} ${a.gun}` < `${b.server} ${b.gun}` ? -1 : 1))
+        .sort((a, b) => (JSON.stringify([a.server, a.gun, a.access]) < JSON.stringify([b.server, b.gun, b.access]) ? -1 : 1))
         .map((n) => ({ ...n, files: Object.fromEntries(Object.entries(n.files).sort(([a], [b]) => (a < b ? -1 : 1))) })),
     };
-    for (const [hash, bytes] of this.blobs) await writeFile(path.join(blobDir, hash), bytes);
-    for (const file of await readdir(blobDir)) if (!this.blobs.has(file)) await rm(path.join(blobDir, file), { force: true });
-    await writeFile(path.join(dir, INDEX), `${JSON.stringify(index, null, 2)}\n`);
+    for (const [hash, bytes] of this.blobs) await replaceFile(path.join(blobDir, hash), bytes);
+    for (const file of await readdir(blobDir)) if (HASH.test(file) && !this.blobs.has(file)) await rm(path.join(blobDir, file), { force: true });
+    await replaceFile(path.join(dir, INDEX), Buffer.from(`${JSON.stringify(index, null, 2)}\n`));
     return { dir, blobs: this.blobs.size };
   }
 
@@ -170,10 +193,10 @@ export class Replayer implements EvidenceTap {
     return new Date(this.index.recorded);
   }
 
-  async tag(reference: string): Promise<string> {
-    const digest = this.index.tags[reference];
-    if (digest === undefined) throw stale(`the digest of ${reference}`);
-    return digest;
+  async tag(reference: string, access: string): Promise<string> {
+    const entry = this.index.tags.find((t) => t.reference === reference && t.access === access);
+    if (!entry) throw stale(`the digest of ${reference} (as asked by ${access})`);
+    return entry.digest;
   }
 
   async lookup(asked: LookupKey): Promise<EvidenceLookup> {
@@ -188,8 +211,8 @@ export class Replayer implements EvidenceTap {
     return { ok: true, searched: `${entry.searched} (recorded ${this.index.recorded})`, blobs, ...(entry.note ? { note: entry.note } : {}), ...(entry.unconfigured ? { unconfigured: entry.unconfigured } : {}) };
   }
 
-  async notary(server: string, gun: string): Promise<NotaryAccess> {
-    const entry = this.index.notary.find((n) => n.server === server && n.gun === gun);
+  async notary(server: string, gun: string, access: string): Promise<NotaryAccess> {
+    const entry = this.index.notary.find((n) => n.server === server && n.gun === gun && n.access === access);
     if (!entry) throw stale(`the trust data of ${gun} on ${server}`);
     const fetch: NotaryFetch = async (name, maxBytes) => {
       if (!Object.hasOwn(entry.files, name)) throw stale(`${name} of ${gun} on ${server}`);
@@ -211,6 +234,15 @@ export class Replayer implements EvidenceTap {
   }
 }
 
+const HASH = /^[0-9a-f]{64}$/;
+
+/** A new file beside `file`, renamed over it: a link in its place is replaced, never followed. */
+async function replaceFile(file: string, bytes: Uint8Array): Promise<void> {
+  const temporary = `${file}.${process.pid}.tmp`;
+  await writeFile(temporary, bytes, { flag: 'wx' });
+  await rename(temporary, file);
+}
+
 function stale(what: string): GateError {
   return new GateError('RECORDING_STALE', `the recording in .gate/testdata/ does not hold ${what}, which the policies now need: re-record with gate record (with the network), and review the diff`);
 }
@@ -225,17 +257,20 @@ function checkIndex(value: unknown, file: string): RecordingIndex {
   if (!isObject(value) || value.gate !== 'recording' || value.v !== 1) bad('not a gate recording of version 1');
   const index = value as unknown as RecordingIndex;
   if (typeof index.recorded !== 'string' || Number.isNaN(new Date(index.recorded).getTime())) bad('recorded is not a time');
-  if (!isObject(index.tags) || !Object.values(index.tags).every((d) => typeof d === 'string' && /^sha256:[0-9a-f]{64}$/.test(d))) bad('tags must map references to sha256 digests');
+  if (Date.parse(index.recorded) > Date.now() + 5 * 60_000) bad('recorded is in the future');
+  if (!Array.isArray(index.tags) || !index.tags.every((t) => isObject(t) && typeof t.reference === 'string' && typeof t.access === 'string' && typeof t.digest === 'string' && /^sha256:[0-9a-f]{64}$/.test(t.digest))) bad('tags must be a list of {reference, access, digest: sha256:…}');
   if (!Array.isArray(index.lookups)) bad('lookups must be a list');
   for (const l of index.lookups) {
-    if (!isObject(l) || typeof l.store !== 'string' || typeof l.cosign !== 'string' || typeof l.repository !== 'string' || typeof l.digest !== 'string' || typeof l.searched !== 'string') bad('a lookup lacks its store, repository, digest or searched');
+    if (!isObject(l) || typeof l.store !== 'string' || typeof l.cosign !== 'string' || typeof l.repository !== 'string' || typeof l.digest !== 'string' || typeof l.access !== 'string' || typeof l.settings !== 'string' || typeof l.searched !== 'string') bad('a lookup lacks its store, repository, digest, access, settings or searched');
     if (l.ok === true) {
-      if (!Array.isArray(l.blobs) || !l.blobs.every((b) => isObject(b) && FORMATS.has(b.format as BlobFormat) && typeof b.location === 'string' && isHash(b.sha256))) bad(`a blob of ${l.repository}@${l.digest} is malformed`);
-    } else if (l.ok !== false || !isObject(l.failure) || !FAILURES.has(l.failure.kind as string) || typeof l.failure.message !== 'string') bad('a failed lookup lacks its failure');
+      const texts = (v: unknown) => v === undefined || (isObject(v) && Object.values(v).every((x) => typeof x === 'string'));
+      const blobOk = (b: unknown) => isObject(b) && FORMATS.has(b.format as BlobFormat) && typeof b.location === 'string' && isHash(b.sha256) && (b.mediaType === undefined || typeof b.mediaType === 'string') && texts(b.annotations);
+      if (!Array.isArray(l.blobs) || !l.blobs.every(blobOk) || (l.note !== undefined && typeof l.note !== 'string') || (l.unconfigured !== undefined && typeof l.unconfigured !== 'string')) bad(`a lookup of ${l.repository}@${l.digest} is malformed`);
+    } else if (l.ok !== false || !isObject(l.failure) || !FAILURES.has(l.failure.kind as string) || typeof l.failure.message !== 'string' || (l.failure.hint !== undefined && typeof l.failure.hint !== 'string')) bad('a failed lookup lacks its failure');
   }
   if (!Array.isArray(index.notary)) bad('notary must be a list');
   for (const n of index.notary) {
-    if (!isObject(n) || typeof n.server !== 'string' || typeof n.gun !== 'string' || !isObject(n.files) || !Object.values(n.files).every((h) => h === null || isHash(h))) bad('a notary entry is malformed');
+    if (!isObject(n) || typeof n.server !== 'string' || typeof n.gun !== 'string' || typeof n.access !== 'string' || !isObject(n.files) || !Object.values(n.files).every((h) => h === null || isHash(h))) bad('a notary entry is malformed');
   }
   return index;
 }

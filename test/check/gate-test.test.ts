@@ -53,8 +53,8 @@ describe('gate record, then gate test offline', () => {
     const recorded = await gate(['record', ...insecure()], { cwd: repo.dir });
     assert.equal(recorded.code, 0, `${recorded.stdout}${recorded.stderr}`);
     assert.match(recorded.stdout, /All 3 case\(s\) passed\./);
-    const index = JSON.parse(await readFile(path.join(repo.dir, '.gate/testdata/recording.json'), 'utf8')) as { tags: Record<string, string>; lookups: Array<{ repository: string; blobs?: Array<{ sha256: string }> }> };
-    assert.equal(index.tags[`${world.host}/shop/web:1`], web);
+    const index = JSON.parse(await readFile(path.join(repo.dir, '.gate/testdata/recording.json'), 'utf8')) as { tags: Array<{ reference: string; digest: string }>; lookups: Array<{ repository: string; blobs?: Array<{ sha256: string }> }> };
+    assert.equal(index.tags.find((t) => t.reference === `${world.host}/shop/web:1`)?.digest, web);
     const blobs = await readdir(path.join(repo.dir, '.gate/testdata/blobs'));
     assert.ok(blobs.length >= 1);
     for (const lookup of index.lookups) for (const blob of lookup.blobs ?? []) assert.ok(blobs.includes(blob.sha256));
@@ -69,8 +69,8 @@ describe('gate record, then gate test offline', () => {
     assert.equal(again.code, 0, again.stderr);
     const diff = await mustRun('git', ['diff', '--', '.gate/testdata/recording.json'], { cwd: repo.dir });
     const text = diff.stdout.toString('utf8');
-    assert.match(text, new RegExp(`^-.*"${world.host.replace(/[.]/g, '\\.')}/shop/web:1": "${web}"`, 'm'));
-    assert.match(text, new RegExp(`^\\+.*"${world.host.replace(/[.]/g, '\\.')}/shop/web:1": "${moved}"`, 'm'));
+    assert.match(text, new RegExp(`^-\\s*"digest": "${web}"`, 'm'));
+    assert.match(text, new RegExp(`^\\+\\s*"digest": "${moved}"`, 'm'));
     // Back to the committed recording (the first image's), for the cases below.
     await mustRun('git', ['checkout', '-q', '--', '.gate/testdata'], { cwd: repo.dir });
     await mustRun('git', ['clean', '-qfd', '.gate/testdata'], { cwd: repo.dir });

@@ -5,7 +5,7 @@
 // schema-valid SARIF file for upload-sarif and the step summary, and sets its outputs.
 
 import assert from 'node:assert/strict';
-import { readFile } from 'node:fs/promises';
+import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { describe, it } from 'node:test';
 import { gateJson } from '../helpers/gate.js';
@@ -53,6 +53,22 @@ describe('the gate GitHub Action', () => {
       const bad = await runAction(repo.dir, { paths: 'apps/', args: '--webhook nonsense' });
       assert.equal(bad.code, 2, 'bad input fails the step whatever fail-on-deny says');
       assert.equal(bad.outputs['exit-code'], '2');
+    } finally {
+      await repo.dispose();
+    }
+  });
+
+  it('a gate that fails without a report (a crash) fails the step even with fail-on-deny false; values with new lines are refused', async () => {
+    const repo = await copyExample('shop-denied');
+    try {
+      const crash = async (runnerTemp: string) => writeFile(path.join(runnerTemp, 'gate-action/bin/gate'), '#!/usr/bin/env bash\necho "TypeError: boom" >&2\nexit 1\n', { mode: 0o755 });
+      const step = await runAction(repo.dir, { paths: 'apps/', 'fail-on-deny': 'false' }, {}, crash);
+      assert.equal(step.code, 1);
+      assert.match(step.stdout, /failed without a report of its denials/);
+      assert.equal(step.outputs.denied, '');
+      const injected = await runAction(repo.dir, { paths: 'apps/', sarif: 'gate.sarif\nexit-code=0' });
+      assert.equal(injected.code, 2);
+      assert.equal(injected.outputs['exit-code'], undefined, 'nothing was written to GITHUB_OUTPUT');
     } finally {
       await repo.dispose();
     }

@@ -6,7 +6,7 @@
 // Task as it is. No cluster runs here: the Pipeline's build and sign steps are validated, not run.
 
 import assert from 'node:assert/strict';
-import { mkdir, mkdtemp, readFile, readdir, rm, symlink } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, readdir, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -90,6 +90,23 @@ describe('the Tekton Task and Pipeline', () => {
       assert.deepEqual(viaTask.results.map((r) => `${r.image} ${r.reason}`), direct.report.results.map((r) => `${r.image} ${r.reason}`), 'the same verdicts as gate check --require-digest');
     } finally {
       await repo.dispose();
+    }
+  });
+
+  it('a gate that fails without a report (a crash) is incomplete, fails even with fail-on-deny false, and an earlier run\'s report does not stand in', async () => {
+    const task = yaml.load(await readFile(TASK_FILE, 'utf8')) as TektonTask;
+    const repo = await copyExample('shop-denied');
+    const stub = await mkdtemp(path.join(tmpdir(), 'gate-stub-'));
+    try {
+      await writeFile(path.join(stub, 'gate'), '#!/usr/bin/env bash\necho "TypeError: boom" >&2\nexit 1\n', { mode: 0o755 });
+      await mkdir(path.join(repo.dir, 'gate-reports'));
+      await writeFile(path.join(repo.dir, 'gate-reports/gate.json'), JSON.stringify({ summary: { images: 9, allowed: 0, denied: 9 } }));
+      const step = await runTektonStep(task, task.spec.steps[0], { params: { paths: ['apps'], 'fail-on-deny': 'false' }, workspaces: { source: repo.dir }, env: { PATH: `${stub}:${PATH()}` } });
+      assert.equal(step.code, 1);
+      assert.deepEqual(step.results, { images: '0', denied: '0', 'exit-class': 'incomplete' });
+    } finally {
+      await repo.dispose();
+      await rm(stub, { recursive: true, force: true });
     }
   });
 

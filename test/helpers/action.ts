@@ -33,7 +33,8 @@ export async function readAction(): Promise<ActionFile> {
   return yaml.load(await readFile(path.join(PROJECT_ROOT, 'action.yml'), 'utf8')) as ActionFile;
 }
 
-export async function runAction(workspace: string, given: Record<string, string>, env: NodeJS.ProcessEnv = {}): Promise<ActionRun> {
+/** `afterInstall`: called with RUNNER_TEMP once the first step ran (a test may swap the installed gate for a stub). */
+export async function runAction(workspace: string, given: Record<string, string>, env: NodeJS.ProcessEnv = {}, afterInstall?: (runnerTemp: string) => Promise<void>): Promise<ActionRun> {
   const action = await readAction();
   const unknown = Object.keys(given).filter((name) => !(name in action.inputs));
   if (unknown.length > 0) throw new Error(`action.yml has no input ${unknown.join(', ')}`);
@@ -71,6 +72,7 @@ export async function runAction(workspace: string, given: Record<string, string>
       stderr += result.stderr;
       code = result.code;
       if (code !== 0) break;
+      if (step === action.runs.steps[0]) await afterInstall?.(runnerTemp);
     }
     const outputs = Object.fromEntries((await readFile(files.output, 'utf8')).split('\n').filter((l) => l.includes('=')).map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)]));
     return { code, stdout, stderr, outputs, summary: await readFile(files.summary, 'utf8') };
