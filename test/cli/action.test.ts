@@ -5,10 +5,13 @@
 // schema-valid SARIF file for upload-sarif and the step summary, and sets its outputs.
 
 import assert from 'node:assert/strict';
-import { readFile, writeFile } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, it } from 'node:test';
-import { gateJson } from '../helpers/gate.js';
+import { PROJECT_ROOT, gateJson } from '../helpers/gate.js';
+import { mustRun, run } from '../helpers/tools.js';
 import { assertValidSarif } from '../helpers/formats.js';
 import { copyExample } from '../helpers/in-process.js';
 import { readAction, runAction } from '../helpers/action.js';
@@ -71,6 +74,30 @@ describe('the gate GitHub Action', () => {
       assert.equal(injected.outputs['exit-code'], undefined, 'nothing was written to GITHUB_OUTPUT');
     } finally {
       await repo.dispose();
+    }
+  });
+
+  it('its install step builds gate in a bare checkout of the action (sources only) with the pinned dependencies, npm offline from its cache', async () => {
+    const checkout = await mkdtemp(path.join(tmpdir(), 'gate-action-checkout-'));
+    const temp = await mkdtemp(path.join(tmpdir(), 'gate-runner-temp-'));
+    try {
+      for (const source of ['action.yml', 'package.json', 'package-lock.json', 'tsconfig.json', 'README.md', 'src', 'schemas', 'scripts']) {
+        await mustRun('cp', ['-R', path.join(PROJECT_ROOT, source), path.join(checkout, source)]);
+      }
+      const githubPath = path.join(temp, 'github_path');
+      await writeFile(githubPath, '');
+      const install = await run('bash', ['--noprofile', '--norc', '-eo', 'pipefail', '-c', '"$GITHUB_ACTION_PATH/scripts/action/install.sh"'], {
+        cwd: temp,
+        env: { PATH: `${path.dirname(process.execPath)}:${process.env.PATH ?? ''}`, HOME: process.env.HOME ?? temp, GITHUB_ACTION_PATH: checkout, RUNNER_TEMP: temp, GITHUB_PATH: githubPath, npm_config_offline: 'true', npm_config_cache: process.env.npm_config_cache ?? path.join(process.env.HOME ?? '', '.npm') },
+      });
+      assert.equal(install.code, 0, `${install.stdout.toString('utf8')}${install.stderr}`);
+      const bin = (await readFile(githubPath, 'utf8')).trim().split('\n').at(-1)!;
+      const version = await mustRun(path.join(bin, 'gate'), ['--version'], { cwd: temp });
+      assert.equal(version.stdout.toString('utf8').trim(), (JSON.parse(await readFile(path.join(PROJECT_ROOT, 'package.json'), 'utf8')) as { version: string }).version);
+      assert.ok(existsSync(path.join(checkout, 'dist/src/cli/gate.js')), 'built in the checkout');
+    } finally {
+      await rm(checkout, { recursive: true, force: true });
+      await rm(temp, { recursive: true, force: true });
     }
   });
 
